@@ -1,0 +1,50 @@
+"""The file contracts of ../shared/spec/exchange.md, as data.
+
+Partners are written against these layouts: change them only with a new schema_version.
+"""
+SCHEMA_VERSION = 1
+
+BENTUK_PENDIDIKAN = ("TK", "KB", "SD", "SMP", "SMA", "SMK", "SLB", "PKBM")
+STATUS_SEKOLAH = ("aktif", "tutup")
+JENIS_KELAMIN = ("L", "P")
+STATUS_PD = ("aktif", "keluar", "lulus")
+KEPEMILIKAN_HP = ("sendiri", "orang_tua", "wali", "saudara", "lainnya")
+JENIS_PTK = ("guru", "kepala_sekolah", "tenaga_administrasi", "operator", "lainnya")
+STATUS_PTK = ("aktif", "keluar")
+JENIS_KELUAR = ("pensiun", "mengundurkan_diri", "diberhentikan", "meninggal", "mutasi")
+# BPS province codes of the 34 provinces of 2020 (the cutoffs this pipeline was built for).
+KODE_PROVINSI = (
+    "11", "12", "13", "14", "15", "16", "17", "18", "19", "21", "31", "32", "33", "34", "35",
+    "36", "51", "52", "53", "61", "62", "63", "64", "65", "71", "72", "73", "74", "75", "76",
+    "81", "82", "91", "94",
+)
+PROVIDERS = ("telkomsel", "indosat", "xl", "axis", "tri", "smartfren")
+
+# Cutoff export (§1): table -> columns in file order.  The first column is the record id.
+CUTOFF_COLUMNS = {
+    "sekolah": (
+        "sekolah_id", "npsn", "nama", "bentuk_pendidikan", "status",
+        "kode_provinsi", "kode_kabupaten",
+    ),
+    "peserta_didik": (
+        "peserta_didik_id", "nisn", "nik", "nama", "jenis_kelamin", "tanggal_lahir",
+        "nama_ibu_kandung", "sekolah_id", "tingkat_pendidikan", "status", "nomor_hp",
+        "kepemilikan_hp", "penerima_pip", "penerima_pkh", "nomor_kip", "nomor_kps",
+        "tanggal_masuk_sekolah",
+    ),
+    "ptk": (
+        "ptk_id", "nuptk", "nik", "nama", "jenis_kelamin", "tanggal_lahir", "nama_ibu_kandung",
+        "jenis_ptk", "sekolah_id", "ptk_induk", "status", "jenis_keluar", "nomor_hp",
+        "kepemilikan_hp",
+    ),
+}
+# Schools first: the other two tables reference them.
+CUTOFF_TABLES = ("sekolah", "peserta_didik", "ptk")
+
+
+def cutoff_file_name(table: str, names: list[str]) -> str | None:
+    """The stored name of a cutoff table's file among ``names`` (plain or gzip)."""
+    for candidate in (f"{table}.csv.gz", f"{table}.csv"):
+        if candidate in names:
+            return candidate
+    return None

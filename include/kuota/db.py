@@ -1,0 +1,57 @@
+"""Warehouse access: psycopg2 connections and the SQL files of include/sql/."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from functools import lru_cache
+
+import psycopg2
+
+from . import SQL_DIR
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=None)
+def sql(name: str) -> str:
+    """The text of ``include/sql/<name>.sql``: one file per step."""
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def libpq_dsn(dsn: str) -> str:
+    """A libpq URI from an Airflow or SQLAlchemy one (``postgresql+psycopg://`` and alike)."""
+    scheme, sep, rest = dsn.partition("://")
+    if sep and scheme.split("+")[0] in ("postgresql", "postgres"):
+        return "postgresql://" + rest
+    return dsn
+
+
+@contextlib.contextmanager
+def connect(dsn: str):
+    """A connection that commits on success and rolls back on error."""
+    conn = psycopg2.connect(libpq_dsn(dsn), application_name="kuota")
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def run(conn, name: str, params: dict | None = None):
+    """Run a step's SQL file (several statements); return the last statement's rows."""
+    with conn.cursor() as cur:
+        cur.execute(sql(name), params)  # None: the file is sent as is (no %-escaping)
+        return cur.fetchall() if cur.description else []
+
+
+def migrate(dsn: str) -> None:
+    with connect(dsn) as conn:
+        run(conn, "schema")
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """The DSN as SQLAlchemy wants it (for GX): the psycopg2 dialect, spelled out."""
+    dsn = libpq_dsn(dsn)
+    if dsn.startswith("postgresql://"):
+        return "postgresql+psycopg2://" + dsn[len("postgresql://"):]
+    return dsn

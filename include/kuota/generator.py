@@ -1,0 +1,650 @@
+"""Synthetic Dapodik cutoff export (exchange.md §1) with planted anomalies and their labels.
+
+Deterministic for a seed: every chunk of rows draws from its own generator seeded by
+(seed, table, chunk number), so the bytes do not depend on memory or machine.  Rows are
+built column-wise with NumPy and streamed to gzip chunk by chunk, so national scale
+(45 million students) runs in bounded memory.
+
+Besides the three tables it writes ``labels.csv.gz`` (``jenis, id, label, partner_id``):
+the ground truth of every anomaly it planted, and of the look-alikes that are *not*
+anomalies (twins, siblings sharing a phone), for measuring precision and recall.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .contract import CUTOFF_COLUMNS, KODE_PROVINSI, SCHEMA_VERSION
+from .manifest import now_iso, sha256_file
+from .storage import Storage, join
+
+log = logging.getLogger(__name__)
+
+CHUNK = 100_000  # base rows per chunk: part of the output's definition, keep fixed
+
+# BPS province codes (34 provinces, 2020) with rough shares of school-age population and
+# their number of kabupaten/kota.
+_PROVINSI = {
+    "11": (2.0, 23), "12": (5.6, 33), "13": (2.1, 19), "14": (2.6, 12), "15": (1.3, 11),
+    "16": (3.2, 17), "17": (0.8, 10), "18": (3.2, 15), "19": (0.5, 7), "21": (0.8, 7),
+    "31": (3.6, 6), "32": (18.0, 27), "33": (12.6, 35), "34": (1.3, 5), "35": (14.4, 38),
+    "36": (4.9, 8), "51": (1.6, 9), "52": (2.0, 10), "53": (2.3, 22), "61": (2.0, 14),
+    "62": (1.0, 14), "63": (1.5, 13), "64": (1.4, 10), "65": (0.3, 5), "71": (0.9, 15),
+    "72": (1.1, 13), "73": (3.3, 24), "74": (1.0, 17), "75": (0.4, 6), "76": (0.5, 6),
+    "81": (0.7, 11), "82": (0.5, 10), "91": (0.4, 13), "94": (1.3, 29),
+}
+PROVINSI = {code: _PROVINSI[code] for code in KODE_PROVINSI}
+# bentuk_pendidikan: share of schools, students per school (median), grade range
+BENTUK = {
+    "SD": (0.45, 180, 1, 6), "SMP": (0.15, 330, 7, 9), "SMA": (0.06, 400, 10, 12),
+    "SMK": (0.06, 380, 10, 13), "SLB": (0.01, 60, 1, 12), "PKBM": (0.03, 70, 1, 12),
+    "TK": (0.14, 45, 0, 0), "KB": (0.10, 30, 0, 0),
+}
+# 2020 partner prefixes and the recipients' shares by provider (domain.md)
+PREFIXES = {
+    "telkomsel": (0.50, ["811", "812", "813", "821", "822", "823", "851", "852", "853"]),
+    "indosat": (0.17, ["814", "815", "816", "855", "856", "857", "858"]),
+    "xl": (0.12, ["817", "818", "819", "859", "877", "878"]),
+    "axis": (0.05, ["831", "832", "833", "838"]),
+    "tri": (0.11, ["895", "896", "897", "898", "899"]),
+    "smartfren": (0.05, ["881", "882", "883", "884", "885", "886", "887", "888", "889"]),
+}
+
+NAMA_L = np.array("""Muhammad Ahmad Rizki Fajar Andi Budi Agus Dedi Eko Hendra Irfan Joko Yoga Rudi Sigit
+Arif Bayu Dimas Fikri Gilang Hadi Ilham Krisna Lukman Made Nyoman Ketut Putu Wayan Rangga Reza Satria
+Taufik Wahyu Yusuf Zainal Aditya Bagas Danu Farhan Galih Hafiz Imam Kevin Naufal Rafi Rehan Alif Akbar
+Aldi Bima Daffa Raihan Rizal Ari Tegar Angga Yohanes Petrus Stefanus Markus Fransiskus Gede Dwi Teguh""".split(), dtype=object)
+NAMA_P = np.array("""Siti Nur Dewi Sri Putri Ayu Fitri Indah Lestari Rina Wulan Yuni Ani Ratna Nia
+Aisyah Annisa Citra Dinda Eka Fadilah Gita Hana Intan Kartika Laila Maya Nabila Oktavia Puspita Rahma
+Salsabila Tiara Utami Vina Wati Yanti Zahra Amelia Bunga Cahya Desi Elisa Febri Hasna Khofifah Melati
+Nadia Nurul Rani Safira Tasya Zaskia Maria Theresia Kadek Komang Ni Luh Anggun Yulia Sekar""".split(), dtype=object)
+MARGA = np.array("""Pratama Saputra Wijaya Santoso Hidayat Nugroho Kurniawan Setiawan Siregar Nasution
+Lubis Harahap Simanjuntak Sitompul Pangaribuan Hutapea Manurung Lestari Rahmawati Handayani Wulandari
+Susanti Permata Sari Maharani Ramadhan Firmansyah Hakim Syahputra Gunawan Purnama Utomo Wibowo Suryadi
+Tambunan Sinaga Panjaitan Pakpahan Rumbiak Wenda Mandagi Lumban Tobing Daeng Pattimura Kase Bere""".split(), dtype=object)
+GELAR = np.array(["", "", "S.Pd.", "S.Pd.", "S.Pd.I.", "M.Pd.", "S.Ag.", "S.Kom.", "S.Si."], dtype=object)
+
+# Row categories of a base student row (mutually exclusive) and their shares.
+CATEGORIES = {
+    "bersih": 0.8735, "tidak_aktif": 0.04, "nomor_kosong": 0.03, "nomor_tidak_valid": 0.035,
+    "operator_tidak_didukung": 0.006, "kepemilikan_kosong": 0.01, "nisn_tidak_valid": 0.004,
+    "format_tidak_valid": 0.0015,
+}
+# Pair anomalies and look-alikes, per base row (planted on clean rows only).
+PAIRS = {
+    "nisn_ganda": 0.003, "rekaman_duplikat": 0.002, "nisn_konflik": 0.001,
+    "kemungkinan_orang_sama": 0.002, "kembar": 0.004, "saudara": 0.03,
+}
+SHARED_GROUP_EVERY = 20_000  # one number typed for 11-14 recipients per this many rows
+
+
+@dataclass
+class Scale:
+    students: int
+    ptk: int
+    schools: int
+
+    @classmethod
+    def for_students(cls, students: int, ptk: int | None = None, schools: int | None = None) -> "Scale":
+        # National ratios: 45M students, 3M PTK, 220k schools.
+        return cls(students, ptk if ptk is not None else max(students // 15, 5),
+                   schools if schools is not None else max(students // 205, 3))
+
+
+def _uniq(i: np.ndarray, modulus: int, mult: int, add: int) -> np.ndarray:
+    """A bijection of the index onto [0, modulus): unique numbers without a lookup."""
+    return (i.astype(np.int64) * mult + add) % modulus
+
+
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    return np.char.zfill(values.astype(np.int64).astype("U"), width).astype(object)
+
+
+_HEX = np.array(list("0123456789abcdef"))
+
+
+def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    hexes = np.empty((n, 32), dtype="U1")
+    hexes[:, 0::2] = _HEX[raw >> 4]
+    hexes[:, 1::2] = _HEX[raw & 15]
+    out = np.full((n, 36), "-", dtype="U1")
+    for dst, src in ((0, 0), (9, 8), (14, 12), (19, 16), (24, 20)):
+        width = {0: 8, 24: 12}.get(dst, 4)
+        out[:, dst:dst + width] = hexes[:, src:src + width]
+    return out.view("U36").ravel().astype(object)
+
+
+def _dates(days: np.ndarray) -> np.ndarray:
+    return np.datetime_as_string(np.datetime64("1970-01-01") + days.astype("timedelta64[D]"), unit="D").astype(object)
+
+
+def _day(iso: str) -> int:
+    return int((np.datetime64(iso) - np.datetime64("1970-01-01")).astype(int))
+
+
+def _pick(rng, arr: np.ndarray, n: int) -> np.ndarray:
+    return arr[rng.integers(0, len(arr), n)]
+
+
+def _names(rng, male: np.ndarray) -> np.ndarray:
+    n = len(male)
+    given = np.where(male, _pick(rng, NAMA_L, n), _pick(rng, NAMA_P, n))
+    second = np.where(male, _pick(rng, NAMA_L, n), _pick(rng, NAMA_P, n))
+    family = _pick(rng, MARGA, n)
+    words = rng.integers(1, 4, n)
+    return np.where(words == 1, given + " " + family,
+                    np.where(words == 2, given + " " + second, given + " " + second + " " + family))
+
+
+def _typo(rng, names: np.ndarray) -> np.ndarray:
+    """One operator's slip per name: a letter dropped, doubled, swapped or replaced."""
+    out = names.copy()
+    for k, name in enumerate(names):
+        pos = int(rng.integers(1, max(len(name) - 1, 2)))
+        kind = int(rng.integers(0, 4))
+        if kind == 0:
+            out[k] = name[:pos] + name[pos + 1:]
+        elif kind == 1:
+            out[k] = name[:pos] + name[pos] + name[pos:]
+        elif kind == 2 and pos + 1 < len(name):
+            out[k] = name[:pos] + name[pos + 1] + name[pos] + name[pos + 2:]
+        else:
+            out[k] = name[:pos] + "aeiouy"[int(rng.integers(0, 6))] + name[pos + 1:]
+    return out
+
+
+class _Numbers:
+    """Mobile numbers, unique by construction, typed the ways school operators type them."""
+
+    def __init__(self):
+        self.prefix_p = np.concatenate([np.full(len(p), s / len(p)) for s, p in PREFIXES.values()])
+        self.prefix_p /= self.prefix_p.sum()
+        self.prefixes = np.array([p for _, ps in PREFIXES.values() for p in ps], dtype=object)
+
+    def national(self, rng, index: np.ndarray) -> np.ndarray:
+        """'8xx' + 8 digits: unique per index (a bijection), provider by 2020 shares."""
+        prefix = self.prefixes[rng.choice(len(self.prefixes), len(index), p=self.prefix_p)]
+        return prefix + _digits(_uniq(index, 10 ** 8, 2_654_435_761, 12_345_678), 8)
+
+    @staticmethod
+    def typed(rng, national: np.ndarray) -> np.ndarray:
+        n = len(national)
+        style = rng.choice(9, n, p=[0.35, 0.10, 0.10, 0.10, 0.10, 0.10, 0.05, 0.05, 0.05])
+        head, mid, tail = (np.array([s[:3] for s in national], dtype=object),
+                           np.array([s[3:7] for s in national], dtype=object),
+                           np.array([s[7:] for s in national], dtype=object))
+        forms = [
+            "0" + national,
+            "0" + head + "-" + mid + "-" + tail,
+            "+62 " + head + " " + mid + " " + tail,
+            "62" + national,
+            national,
+            "0" + head + " " + mid + " " + tail,
+            "0" + head + "." + mid + "." + tail,
+            " 0" + national + " ",
+            "(+62)" + national,
+        ]
+        return np.choose(style, forms)
+
+    @staticmethod
+    def invalid(rng, national: np.ndarray) -> np.ndarray:
+        n = len(national)
+        kind = rng.integers(0, 5, n)
+        area = np.array(["21", "22", "24", "31", "61", "411", "274", "361"], dtype=object)
+        landline = "0" + _pick(rng, area, n) + "-" + _digits(rng.integers(0, 10 ** 7, n), 7)
+        short = "0" + np.array([s[:6] for s in national], dtype=object)
+        long_ = "0" + national + _digits(rng.integers(0, 1000, n), 3)
+        letter = np.array(["0" + s[:5] + "O" + s[6:] for s in national], dtype=object)
+        dup0 = "00" + national
+        return np.choose(kind, [landline, short, long_, letter, dup0])
+
+
+NUMBERS = _Numbers()
+
+
+class _Writer:
+    """A gzip CSV file in the contract's dialect; counts its data rows."""
+
+    def __init__(self, path: Path, columns: tuple[str, ...], level: int):
+        self.path, self.columns, self.rows = path, columns, 0
+        self._fh = gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=level)
+        self._csv = csv.writer(self._fh, lineterminator="\n")
+        self._csv.writerow(columns)
+
+    def write(self, cols: dict) -> None:
+        rows = zip(*(cols[c] for c in self.columns))
+        self._csv.writerows(rows)
+        self.rows += len(cols[self.columns[0]])
+
+    def write_short(self, cols: dict, rows: np.ndarray) -> None:
+        """Rows that lost their last field (malformed on purpose)."""
+        self._csv.writerows([[cols[c][r] for c in self.columns[:-1]] for r in rows])
+        self.rows += len(rows)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _schools(rng, n: int) -> dict:
+    prov_codes = np.array(list(PROVINSI), dtype=object)
+    prov_share = np.array([s for s, _ in PROVINSI.values()])
+    prov = rng.choice(len(prov_codes), n, p=prov_share / prov_share.sum())
+    kab_count = np.array([k for _, k in PROVINSI.values()])[prov]
+    kab = rng.integers(0, kab_count) + 1
+    kab = np.where(rng.random(n) < 0.15, 71 + rng.integers(0, 3, n), kab)  # kota codes 71xx
+    kode_kab = prov_codes[prov] + _digits(kab, 2)
+    order = np.argsort(kode_kab, kind="stable")  # schools of one region side by side
+    bentuk_names = np.array(list(BENTUK), dtype=object)
+    bentuk = rng.choice(len(bentuk_names), n, p=[v[0] for v in BENTUK.values()])
+    median = np.array([v[1] for v in BENTUK.values()])[bentuk]
+    size = rng.lognormal(np.log(median), 0.6)
+    negeri = rng.random(n) < 0.55
+    nomor = rng.integers(1, 60, n).astype("U").astype(object)
+    jenis = np.where(negeri, "NEGERI", _pick(rng, np.array(["SWASTA", "IT", "MUHAMMADIYAH", "KRISTEN", "ISLAM TERPADU"], dtype=object), n))
+    cols = {
+        "sekolah_id": _uuids(rng, n),
+        "npsn": _digits(_uniq(np.arange(n), 10 ** 7, 3_141_593, 2_718_281) + 10 ** 7 * rng.integers(1, 7, n), 8),
+        "nama": bentuk_names[bentuk] + " " + jenis + " " + nomor + " " + _pick(rng, MARGA, n).astype("U").astype(object),
+        "bentuk_pendidikan": bentuk_names[bentuk],
+        "status": np.where(rng.random(n) < 0.01, "tutup", "aktif").astype(object),
+        "kode_provinsi": prov_codes[prov],
+        "kode_kabupaten": kode_kab,
+    }
+    cols = {k: v[order] for k, v in cols.items()}
+    return {"cols": cols, "size": size[order], "bentuk": bentuk[order]}
+
+
+def _school_rows(total: int, size: np.ndarray) -> np.ndarray:
+    """Students per school summing to ``total``, proportional to the drawn sizes."""
+    share = size / size.sum() * total
+    counts = np.floor(share).astype(np.int64)
+    rest = total - counts.sum()
+    counts[np.argsort(counts - share)[:rest]] += 1
+    return counts
+
+
+def _student_block(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_day: int) -> dict:
+    """Clean student rows for global row numbers ``idx`` attending school indices ``school``."""
+    n = len(idx)
+    sc = schools["cols"]
+    lo = np.array([v[2] for v in BENTUK.values()])[schools["bentuk"][school]]
+    hi = np.array([v[3] for v in BENTUK.values()])[schools["bentuk"][school]]
+    grade = lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64)
+    grade = np.where(grade == 13, np.where(rng.random(n) < 0.9, 12, 13), grade)
+    age = np.where(grade == 0, 4 + rng.integers(0, 3, n), grade + 6)
+    birth = cutoff_day - (age * 365.25 + rng.integers(0, 365, n)).astype(np.int64)
+    male = rng.random(n) < 0.51
+    kab = sc["kode_kabupaten"][school]
+    birth_s = _dates(birth)
+    ddmmyy = np.array([d[8:10] for d in birth_s], dtype=object)
+    ddmmyy = np.where(male, ddmmyy, (np.array([int(d) for d in ddmmyy]) + 40).astype("U").astype(object))
+    ddmmyy = ddmmyy + np.array([d[5:7] + d[2:4] for d in birth_s], dtype=object)
+    kec_seq = _digits(_uniq(idx, 10 ** 6, 387_403, 13), 6)
+    nik = kab + np.array([s[:2] for s in kec_seq], dtype=object) + ddmmyy + np.array([s[2:] for s in kec_seq], dtype=object)
+    entry_year = 2020 - np.maximum(grade - np.where(grade >= 10, 9, np.where(grade >= 7, 6, 0)) - 1, 0)
+    entry = _dates(np.array([_day(f"{y}-07-13") for y in entry_year]))
+    national = NUMBERS.national(rng, idx)
+    pip = rng.random(n) < 0.10
+    return {
+        "peserta_didik_id": _uuids(rng, n),
+        "nisn": _digits(_uniq(idx, 10 ** 10, 6_364_136_223, 1_442_695_041), 10),
+        "nik": nik,
+        "nama": _names(rng, male),
+        "jenis_kelamin": np.where(male, "L", "P").astype(object),
+        "tanggal_lahir": birth_s,
+        "nama_ibu_kandung": _pick(rng, NAMA_P, n) + " " + _pick(rng, MARGA, n),
+        "sekolah_id": sc["sekolah_id"][school],
+        "tingkat_pendidikan": grade.astype("U").astype(object),
+        "status": np.full(n, "aktif", dtype=object),
+        "nomor_hp": NUMBERS.typed(rng, national),
+        "kepemilikan_hp": np.array(["orang_tua", "sendiri", "wali", "saudara", "lainnya"], dtype=object)[
+            rng.choice(5, n, p=[0.58, 0.32, 0.05, 0.03, 0.02])],
+        "penerima_pip": np.where(pip, "true", "false").astype(object),
+        "penerima_pkh": np.where(rng.random(n) < 0.08, "true", "false").astype(object),
+        "nomor_kip": np.where(pip, np.char.upper(_uuids(rng, n).astype("U")).astype(object), ""),
+        "nomor_kps": np.where(rng.random(n) < 0.03, _digits(rng.integers(0, 10 ** 9, n), 9), ""),
+        "tanggal_masuk_sekolah": entry,
+        "_national": national,
+        "_school": school,
+    }
+
+
+def _take(cols: dict, rows: np.ndarray) -> dict:
+    return {k: v[rows].copy() for k, v in cols.items()}
+
+
+def _concat(parts: list[dict]) -> dict:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+class _Labels:
+    """Ground truth, streamed to its own gzip file as rows are planted."""
+
+    def __init__(self, path: Path, level: int):
+        self.count = 0
+        self._fh = gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=level)
+        self._csv = csv.writer(self._fh, lineterminator="\n")
+        self._csv.writerow(("jenis", "id", "label", "partner_id"))
+
+    def add(self, jenis: str, ids, label: str, partners=None) -> None:
+        partners = [""] * len(ids) if partners is None else partners
+        self._csv.writerows((jenis, i, label, p) for i, p in zip(ids, partners))
+        self.count += len(ids)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, schools: dict,
+                    cutoff_day: int, labels: _Labels) -> dict:
+    base = _student_block(rng, idx, school, schools, cutoff_day)
+    n = len(idx)
+    sc = schools["cols"]
+    school_open = sc["status"][school] == "aktif"
+    names = list(CATEGORIES)
+    cat = np.array(names, dtype=object)[rng.choice(len(names), n, p=list(CATEGORIES.values()))]
+    ids = base["peserta_didik_id"]
+    labels.add("pd", ids[~school_open], "sekolah_tidak_aktif")
+
+    def mark(c: str) -> np.ndarray:
+        rows = (cat == c) & school_open
+        labels.add("pd", ids[rows], c)
+        return rows
+
+    rows = mark("tidak_aktif")
+    base["status"][rows] = np.where(rng.random(rows.sum()) < 0.6, "keluar", "lulus")
+    rows = mark("nomor_kosong")
+    base["nomor_hp"][rows] = np.where(rng.random(rows.sum()) < 0.7, "", "   ")
+    rows = mark("nomor_tidak_valid")
+    base["nomor_hp"][rows] = NUMBERS.invalid(rng, base["_national"][rows])
+    rows = mark("operator_tidak_didukung")
+    base["nomor_hp"][rows] = "0828" + _digits(_uniq(idx[rows], 10 ** 7, 2_654_435_761, 7), 7)
+    rows = mark("kepemilikan_kosong")
+    base["kepemilikan_hp"][rows] = ""
+    rows = mark("nisn_tidak_valid")
+    k = rows.sum()
+    bad = np.choose(rng.integers(0, 3, k), ["", np.array([s[:9] for s in base["nisn"][rows]], dtype=object),
+                                             np.array([s[:4] + "A" + s[5:] for s in base["nisn"][rows]], dtype=object)])
+    base["nisn"][rows] = bad
+    rows = mark("format_tidak_valid")
+    for pos in np.flatnonzero(rows):
+        kind = int(rng.integers(0, 5))
+        if kind == 0:
+            base["tanggal_lahir"][pos] = base["tanggal_lahir"][pos][:5] + "02-30"
+        elif kind == 1:
+            base["jenis_kelamin"][pos] = "X"
+        elif kind == 2:
+            base["tingkat_pendidikan"][pos] = "14"
+        elif kind == 3:
+            base["penerima_pip"][pos] = "ya"
+        else:
+            base["tanggal_masuk_sekolah"][pos] = "13/07/2019"
+
+    # Pairs are planted on clean rows of open schools, each source used once.
+    clean = np.flatnonzero((cat == "bersih") & school_open)
+    rng.shuffle(clean)
+    open_rows = np.flatnonzero(school_open)
+    extra_parts = []
+    next_extra = [50_000_000 + chunk_no * 10_000]
+
+    def fresh(k: int) -> np.ndarray:
+        start = next_extra[0]
+        next_extra[0] += k
+        return np.arange(start, start + k)
+
+    used = 0
+    counts = {name: int(rng.binomial(n, share)) for name, share in PAIRS.items()}
+    pick = {}
+    for name, k in counts.items():
+        pick[name] = clean[used:used + k]
+        used += k
+
+    def nearby_school(src: np.ndarray, other: bool) -> np.ndarray:
+        """An open school of a row near each source (same region: schools are sorted)."""
+        target = base["_school"][src].copy()
+        for j, s in enumerate(src):
+            for _ in range(20):
+                cand = open_rows[min(max(np.searchsorted(open_rows, s) + int(rng.integers(-300, 300)), 0), len(open_rows) - 1)]
+                if not other or base["_school"][cand] != base["_school"][s]:
+                    target[j] = base["_school"][cand]
+                    break
+        return target
+
+    def copy_rows(src: np.ndarray) -> dict:
+        out = _take(base, src)
+        out["peserta_didik_id"] = _uuids(rng, len(src))
+        return out
+
+    src = pick["nisn_ganda"]
+    if len(src):
+        dup = copy_rows(src)
+        dup["_school"] = nearby_school(src, other=True)
+        moved = dup["_school"] != base["_school"][src]
+        dup = _take(dup, moved)
+        src = src[moved]
+        dup["sekolah_id"] = sc["sekolah_id"][dup["_school"]]
+        labels.add("pd", ids[src], "nisn_ganda", dup["peserta_didik_id"])
+        labels.add("pd", dup["peserta_didik_id"], "nisn_ganda", ids[src])
+        extra_parts.append(dup)
+
+    src = pick["rekaman_duplikat"]
+    if len(src):
+        dup = copy_rows(src)
+        dup["tanggal_masuk_sekolah"] = _dates(np.array([_day(d) for d in dup["tanggal_masuk_sekolah"]]) - 365)
+        labels.add("pd", dup["peserta_didik_id"], "rekaman_duplikat", ids[src])
+        extra_parts.append(dup)
+
+    src = pick["nisn_konflik"]
+    if len(src):
+        other = _student_block(rng, fresh(len(src)), nearby_school(src, other=False), schools, cutoff_day)
+        other["nisn"] = base["nisn"][src]
+        labels.add("pd", ids[src], "nisn_konflik", other["peserta_didik_id"])
+        labels.add("pd", other["peserta_didik_id"], "nisn_konflik", ids[src])
+        extra_parts.append(other)
+
+    src = pick["kemungkinan_orang_sama"]
+    if len(src):
+        fresh_idx = fresh(len(src))
+        dup = copy_rows(src)
+        dup["nama"] = _typo(rng, dup["nama"])
+        mother_typo = rng.random(len(src)) < 0.3
+        dup["nama_ibu_kandung"][mother_typo] = _typo(rng, dup["nama_ibu_kandung"][mother_typo])
+        dup["nisn"] = _digits(_uniq(fresh_idx, 10 ** 10, 6_364_136_223, 1_442_695_041), 10)
+        dup["_school"] = nearby_school(src, other=True)
+        dup["sekolah_id"] = sc["sekolah_id"][dup["_school"]]
+        dup["_national"] = NUMBERS.national(rng, fresh_idx)
+        dup["nomor_hp"] = NUMBERS.typed(rng, dup["_national"])
+        labels.add("pd", ids[src], "kemungkinan_orang_sama", dup["peserta_didik_id"])
+        labels.add("pd", dup["peserta_didik_id"], "kemungkinan_orang_sama", ids[src])
+        extra_parts.append(dup)
+
+    src = pick["kembar"]
+    if len(src):
+        twin = _student_block(rng, fresh(len(src)), base["_school"][src], schools, cutoff_day)
+        for col in ("tanggal_lahir", "nama_ibu_kandung", "tingkat_pendidikan", "tanggal_masuk_sekolah", "nomor_hp", "kepemilikan_hp"):
+            twin[col] = base[col][src].copy()
+        family = np.array([s.rsplit(" ", 1)[-1] for s in base["nama"][src]], dtype=object)
+        first = np.array([s.split(" ", 1)[0] for s in base["nama"][src]], dtype=object)
+        pos = rng.integers(0, min(len(NAMA_L), len(NAMA_P)), len(src))
+        male = twin["jenis_kelamin"] == "L"
+        given = np.where(male, NAMA_L[pos], NAMA_P[pos])
+        other = np.where(male, NAMA_L[(pos + 1) % len(NAMA_L)], NAMA_P[(pos + 1) % len(NAMA_P)])
+        given = np.where(given == first, other, given)  # twins never share a given name
+        twin["nama"] = given + " " + family
+        labels.add("pd", ids[src], "kembar", twin["peserta_didik_id"])
+        labels.add("pd", twin["peserta_didik_id"], "kembar", ids[src])
+        extra_parts.append(twin)
+
+    # Siblings: a younger child in the same school, same mother, typed on the parent's phone.
+    src = pick["saudara"]
+    if len(src):
+        sib = _student_block(rng, fresh(len(src)), base["_school"][src], schools, cutoff_day)
+        sib["nama_ibu_kandung"] = base["nama_ibu_kandung"][src].copy()
+        sib["nomor_hp"] = base["nomor_hp"][src].copy()
+        sib["kepemilikan_hp"] = np.full(len(src), "orang_tua", dtype=object)
+        older = np.array([_day(d) for d in base["tanggal_lahir"][src]])
+        sib["tanggal_lahir"] = _dates(older + 400 + rng.integers(0, 1500, len(src)))
+        labels.add("pd", ids[src], "saudara", sib["peserta_didik_id"])
+        labels.add("pd", sib["peserta_didik_id"], "saudara", ids[src])
+        extra_parts.append(sib)
+
+    # One number typed for a dozen recipients (a shop's or an operator's own number).
+    groups = max(n // SHARED_GROUP_EVERY, 1 if n >= 1_000 else 0)
+    pool = clean[used:]
+    for g in range(groups):
+        size = int(rng.integers(11, 15))
+        members = pool[g * 15: g * 15 + size]
+        if len(members) < size:
+            break
+        base["nomor_hp"][members] = "0" + base["_national"][members[0]]
+        labels.add("pd", ids[members], "nomor_dipakai_bersama")
+
+    return _concat([base, *extra_parts]) if extra_parts else base
+
+
+def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_day: int, labels: _Labels) -> dict:
+    n = len(idx)
+    sc = schools["cols"]
+    male = rng.random(n) < 0.4
+    birth = cutoff_day - (rng.integers(22, 60, n) * 365.25 + rng.integers(0, 365, n)).astype(np.int64)
+    birth_s = _dates(birth)
+    kab = sc["kode_kabupaten"][school]
+    dd = np.array([int(d[8:10]) for d in birth_s]) + np.where(male, 0, 40)
+    kec_seq = _digits(_uniq(idx, 10 ** 6, 612_787, 29), 6)
+    nik = (kab + np.array([s[:2] for s in kec_seq], dtype=object) + _digits(dd, 2)
+           + np.array([d[5:7] + d[2:4] for d in birth_s], dtype=object) + np.array([s[2:] for s in kec_seq], dtype=object))
+    jenis = np.array(["guru", "kepala_sekolah", "tenaga_administrasi", "operator", "lainnya"], dtype=object)[
+        rng.choice(5, n, p=[0.80, 0.07, 0.08, 0.03, 0.02])]
+    keluar = rng.random(n) < 0.03
+    gelar = _pick(rng, GELAR, n)
+    nama = _names(rng, male)
+    nama = np.where(gelar == "", nama, nama + ", " + gelar)
+    national = NUMBERS.national(rng, idx)
+    cols = {
+        "ptk_id": _uuids(rng, n),
+        "nuptk": np.where(rng.random(n) < 0.7, _digits(_uniq(idx, 10 ** 16, 73_939_133, 1_000_000_000_000_000), 16), ""),
+        "nik": nik,
+        "nama": nama,
+        "jenis_kelamin": np.where(male, "L", "P").astype(object),
+        "tanggal_lahir": birth_s,
+        "nama_ibu_kandung": _pick(rng, NAMA_P, n) + " " + _pick(rng, MARGA, n),
+        "jenis_ptk": jenis,
+        "sekolah_id": sc["sekolah_id"][school],
+        "ptk_induk": np.full(n, "true", dtype=object),
+        "status": np.where(keluar, "keluar", "aktif").astype(object),
+        "jenis_keluar": np.where(keluar, _pick(rng, np.array(["pensiun", "mengundurkan_diri", "diberhentikan", "meninggal", "mutasi"], dtype=object), n), ""),
+        "nomor_hp": NUMBERS.typed(rng, national),
+        "kepemilikan_hp": np.where(rng.random(n) < 0.97, "sendiri", "").astype(object),
+        "_school": school,
+    }
+    ids = cols["ptk_id"]
+    open_school = sc["status"][school] == "aktif"
+    labels.add("ptk", ids[~open_school], "sekolah_tidak_aktif")
+    labels.add("ptk", ids[open_school & keluar], "tidak_aktif")
+    labels.add("ptk", ids[open_school & ~keluar & np.isin(jenis, ["tenaga_administrasi", "operator", "lainnya"])], "jenis_ptk_tidak_berhak")
+    labels.add("ptk", ids[open_school & ~keluar & (cols["kepemilikan_hp"] == "")], "kepemilikan_kosong")
+    eligible = np.flatnonzero(open_school & ~keluar & np.isin(jenis, ["guru", "kepala_sekolah"]) & (cols["kepemilikan_hp"] != ""))
+    rng.shuffle(eligible)
+    k_extra, k_ganda = int(rng.binomial(n, 0.05)), int(rng.binomial(n, 0.003))
+    parts = [cols]
+    open_idx = np.flatnonzero(open_school)
+    for rows, label, induk in ((eligible[:k_extra], "bukan_sekolah_induk", "false"),
+                               (eligible[k_extra:k_extra + k_ganda], "ptk_ganda", "true")):
+        if not len(rows) or not len(open_idx):
+            continue
+        copy = _take(cols, rows)
+        copy["ptk_id"] = _uuids(rng, len(rows))
+        target = open_idx[rng.integers(0, len(open_idx), len(rows))]
+        moved = school[target] != school[rows]
+        copy, rows, target = _take(copy, moved), rows[moved], target[moved]
+        copy["sekolah_id"] = sc["sekolah_id"][school[target]]
+        copy["ptk_induk"] = np.full(len(rows), induk, dtype=object)
+        labels.add("ptk", copy["ptk_id"], label, ids[rows])
+        if label == "ptk_ganda":
+            labels.add("ptk", ids[rows], label, copy["ptk_id"])
+        parts.append(copy)
+    return _concat(parts)
+
+
+def _malformed(rng, cols: dict, columns: tuple[str, ...], share: float, jenis: str, labels: _Labels) -> np.ndarray:
+    """Rows to write with their last field missing: malformed, with a readable id."""
+    n = len(cols[columns[0]])
+    rows = np.flatnonzero(rng.random(n) < share)
+    labels.add(jenis, cols[columns[0]][rows], "format_tidak_valid")
+    return rows
+
+
+def generate(out_uri: str, scale: Scale, seed: int = 42, cutoff_date: str = "2020-09-11",
+             storage: Storage | None = None, labels_uri: str | None = None,
+             compresslevel: int = 1, workdir: str | None = None) -> dict:
+    """Write a cutoff export (three tables + manifest.json) and its ground-truth labels."""
+    storage = storage or Storage()
+    started = time.monotonic()
+    cutoff_day = _day(cutoff_date)
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="kuota-gen-") as tmp:
+        tmp = Path(tmp)
+        label_path = tmp / "labels.csv.gz"
+        labels = _Labels(label_path, compresslevel)
+        rng = np.random.default_rng([seed, 0, 0])
+        schools = _schools(rng, scale.schools)
+        sekolah = _Writer(tmp / "sekolah.csv.gz", CUTOFF_COLUMNS["sekolah"], compresslevel)
+        sekolah.write(schools["cols"])
+        sekolah.close()
+        open_schools = np.flatnonzero(schools["cols"]["status"] == "aktif")
+        if not len(open_schools):
+            raise ValueError("no open school generated: raise the number of schools")
+
+        stats = {}
+        for table, total, jenis in (("peserta_didik", scale.students, "pd"), ("ptk", scale.ptk, "ptk")):
+            columns = CUTOFF_COLUMNS[table]
+            writer = _Writer(tmp / f"{table}.csv.gz", columns, compresslevel)
+            if table == "peserta_didik":
+                per_school = _school_rows(total, schools["size"])
+            else:
+                per_school = _school_rows(total, np.sqrt(schools["size"]))
+            bounds = np.cumsum(per_school)
+            t0 = time.monotonic()
+            for chunk_no, start in enumerate(range(0, total, CHUNK)):
+                rng = np.random.default_rng([seed, 1 if jenis == "pd" else 2, chunk_no])
+                idx = np.arange(start, min(start + CHUNK, total))
+                school = np.searchsorted(bounds, idx, side="right")
+                if jenis == "pd":
+                    cols = _students_chunk(rng, chunk_no, idx, school, schools, cutoff_day, labels)
+                else:
+                    cols = _ptk_chunk(rng, idx + 80_000_000, school, schools, cutoff_day, labels)
+                short = _malformed(rng, cols, columns, 0.0002, jenis, labels)
+                keep = np.ones(len(cols[columns[0]]), dtype=bool)
+                keep[short] = False
+                writer.write({c: cols[c][keep] for c in columns})
+                writer.write_short(cols, short)
+                if (chunk_no + 1) % 10 == 0:
+                    log.info("%s: %d rows generated (%.0f rows/s)", table, writer.rows,
+                             writer.rows / (time.monotonic() - t0))
+            writer.close()
+            stats[table] = writer.rows
+
+        labels.close()
+        files = {}
+        for table, path in (("sekolah", sekolah.path), ("peserta_didik", tmp / "peserta_didik.csv.gz"), ("ptk", tmp / "ptk.csv.gz")):
+            rows = sekolah.rows if table == "sekolah" else stats[table]
+            files[path.name] = {"rows": rows, "sha256": sha256_file(path)}
+            storage.upload_file(path, join(out_uri, path.name))
+        storage.upload_file(label_path, labels_uri or join(out_uri, "labels.csv.gz"))
+        manifest = {"schema_version": SCHEMA_VERSION, "cutoff_date": cutoff_date,
+                    "created_at": now_iso(), "files": files}
+        # The manifest last: only its presence means the export is complete.
+        storage.write_bytes(join(out_uri, "manifest.json"), json.dumps(manifest, indent=2).encode())
+    seconds = time.monotonic() - started
+    return {"out": out_uri, "rows": {"sekolah": sekolah.rows, **stats}, "labels": labels.count,
+            "seconds": round(seconds, 2)}

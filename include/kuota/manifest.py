@@ -1,0 +1,104 @@
+"""Manifests: a data file is complete only when its manifest exists and agrees with it."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+
+from .contract import CUTOFF_TABLES, SCHEMA_VERSION, cutoff_file_name
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ContractError(Exception):
+    """A partner's file breaks its contract.  The message names the file and the rule."""
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def manifest_name(data_name: str) -> str:
+    """``X.csv`` or ``X.csv.gz`` -> ``X.manifest.json`` (exchange.md, Conventions)."""
+    for suffix in (".csv.gz", ".csv"):
+        if data_name.endswith(suffix):
+            return data_name[: -len(suffix)] + ".manifest.json"
+    raise ValueError(f"{data_name}: not a .csv or .csv.gz file")
+
+
+def file_manifest(file_name: str, rows: int, sha256: str, **fields) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "file": file_name, "rows": rows,
+            "sha256": sha256, "created_at": now_iso(), **fields}
+
+
+def dumps(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+
+
+class HashingReader:
+    """Wraps a binary stream; hashes and counts the bytes as they are consumed."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.sha.update(data)
+        self.size += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def hexdigest(self) -> str:
+        return self.sha.hexdigest()
+
+    def drain(self) -> None:
+        """Read what is left, so the digest covers the whole file."""
+        while self.read(1 << 20):
+            pass
+
+
+def sha256_file(path, chunk: int = 1 << 20) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def parse_cutoff_manifest(raw: bytes, where: str, present: list[str]) -> dict:
+    """Check the cutoff manifest (§1) and return {table: {file, rows, sha256}} plus its date.
+
+    ``present`` lists the file names stored beside it; a listed file that is absent, or a
+    table without a file, is an error that names the file.
+    """
+    try:
+        manifest = json.loads(raw)
+    except ValueError as err:
+        raise ContractError(f"{where}: manifest.json is not valid JSON ({err})") from None
+    if not isinstance(manifest, dict) or manifest.get("schema_version") != SCHEMA_VERSION:
+        raise ContractError(f"{where}: manifest.json schema_version must be {SCHEMA_VERSION}")
+    try:
+        cutoff_date = dt.date.fromisoformat(str(manifest.get("cutoff_date")))
+    except ValueError:
+        raise ContractError(f"{where}: manifest.json cutoff_date {manifest.get('cutoff_date')!r} is not YYYY-MM-DD") from None
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise ContractError(f"{where}: manifest.json has no 'files' object")
+    tables = {}
+    for table in CUTOFF_TABLES:
+        name = cutoff_file_name(table, list(files))
+        if name is None:
+            raise ContractError(f"{where}: manifest.json lists no {table}.csv or {table}.csv.gz")
+        entry = files[name]
+        rows, sha = (entry or {}).get("rows"), str((entry or {}).get("sha256", ""))
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0 or not _SHA256.match(sha):
+            raise ContractError(f"{where}/{name}: manifest entry needs integer 'rows' and hex 'sha256', got {entry!r}")
+        if name not in present:
+            raise ContractError(f"{where}/{name}: listed in manifest.json but not stored")
+        tables[table] = {"file": name, "rows": rows, "sha256": sha}
+    return {"cutoff_date": cutoff_date.isoformat(), "tables": tables}

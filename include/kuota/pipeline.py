@@ -1,0 +1,62 @@
+"""The monthly run's steps, one function per Airflow task, small inputs and outputs.
+
+Tasks exchange ids and counts only (XCom stays tiny); the data stays in the warehouse.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from . import db, quality, snapshot
+from .manifest import ContractError
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+_PERIODE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+def check_periode(periode: str) -> str:
+    if not _PERIODE.match(periode or ""):
+        raise ContractError(f"periode {periode!r} is not YYYY-MM")
+    return periode
+
+
+def prepare_warehouse(dsn: str) -> None:
+    db.migrate(dsn)
+
+
+def verify_cutoff(storage: Storage, cutoff_uri: str) -> dict:
+    """Manifest shape, presence and sha256 of every file; returns the manifest (small)."""
+    return snapshot.verify_checksums(storage, snapshot.read_manifest(storage, cutoff_uri))
+
+
+def load_snapshot(dsn: str, storage: Storage, manifest: dict, periode: str) -> dict:
+    result = snapshot.load_cutoff(dsn, storage, manifest)
+    snapshot.open_periode(dsn, check_periode(periode), result["cutoff_id"])
+    for tabel, baris, pelanggaran in snapshot.invalid_rows(dsn, result["cutoff_id"]):
+        log.warning("format_tidak_valid: %s line %s: %s", tabel, baris, pelanggaran)
+    return result
+
+
+def run_snapshot(dsn: str, periode: str, cutoff_uri: str, storage: Storage | None = None) -> dict:
+    """Stage 1 end to end, as the DAG's task group runs it (CLI and demo)."""
+    storage = storage or Storage()
+    prepare_warehouse(dsn)
+    manifest = verify_cutoff(storage, cutoff_uri)
+    result = load_snapshot(dsn, storage, manifest, periode)
+    result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"])
+    return result
+
+
+def summary(dsn: str, periode: str) -> str:
+    """The run summary a data engineer reads at the end of the run's log."""
+    with db.connect(dsn) as conn:
+        rows = db.run(conn, "summary_snapshot", {"periode": periode})
+    if not rows:
+        return f"periode {periode}: not opened yet"
+    lines = [f"periode {periode}, cutoff {rows[0][0]} (id {rows[0][1]})",
+             f"  {'table':<15}{'manifest':>12}{'loaded':>12}{'format_tidak_valid':>20}"]
+    for _, _, tabel, manifest_rows, loaded, invalid in rows:
+        lines.append(f"  {tabel:<15}{manifest_rows:>12,}{loaded:>12,}{invalid:>20,}")
+    return "\n".join(lines)

@@ -1,0 +1,223 @@
+"""Stage 1, cutoff snapshot: verify the Dapodik export and bulk-load it, immutable, by cutoff.
+
+Each table is streamed once (S3 or disk -> gunzip -> csv -> PostgreSQL COPY) into a
+session-private staging table, type-checked by set-based SQL (include/sql/snapshot_load_*.sql)
+and published in the same transaction as its ``snapshot.cutoff_file`` row.  So a table is
+either loaded completely or not at all, a failed load leaves nothing behind, and a re-run
+skips the tables already loaded: loading the same cutoff twice is a no-op.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import psycopg2
+
+from . import db
+from .contract import CUTOFF_COLUMNS, CUTOFF_TABLES
+from .manifest import ContractError, HashingReader, parse_cutoff_manifest
+from .storage import Storage, join
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 1_000_000
+_CHUNK_ROWS = 20_000
+
+
+def read_manifest(storage: Storage, cutoff_uri: str) -> dict:
+    """The export's manifest, checked for shape and for the presence of every file."""
+    names = storage.list_names(cutoff_uri)
+    if "manifest.json" not in names:
+        raise ContractError(f"{join(cutoff_uri, 'manifest.json')}: missing, so the export is not complete")
+    raw = storage.read_bytes(join(cutoff_uri, "manifest.json"))
+    manifest = parse_cutoff_manifest(raw, cutoff_uri, names)
+    canonical = json.dumps(manifest, sort_keys=True).encode()
+    manifest["content_sha256"] = hashlib.sha256(canonical).hexdigest()
+    manifest["source_uri"] = cutoff_uri
+    return manifest
+
+
+def verify_checksums(storage: Storage, manifest: dict) -> dict:
+    """Hash every file as stored (no decompression); a mismatch names the file."""
+    for table in CUTOFF_TABLES:
+        entry = manifest["tables"][table]
+        uri = join(manifest["source_uri"], entry["file"])
+        with storage.open_read(uri) as raw:
+            reader = HashingReader(raw)
+            reader.drain()
+        if reader.hexdigest() != entry["sha256"]:
+            raise ContractError(f"{uri}: sha256 {reader.hexdigest()} does not match the manifest's {entry['sha256']}")
+        log.info("%s: sha256 verified (%d bytes)", entry["file"], reader.size)
+    return manifest
+
+
+def register_cutoff(dsn: str, manifest: dict) -> int:
+    """The cutoff's id; an existing cutoff date with other content is refused (immutable)."""
+    with db.connect(dsn) as conn:
+        rows = db.run(conn, "snapshot_register_cutoff", {
+            "cutoff_date": manifest["cutoff_date"],
+            "content_sha256": manifest["content_sha256"],
+            "source_uri": manifest["source_uri"],
+            "manifest": json.dumps(manifest["tables"]),
+        })
+    for cutoff_id, cutoff_date, content in rows:
+        if content == manifest["content_sha256"]:
+            return cutoff_id
+    raise ContractError(
+        f"{manifest['source_uri']}/manifest.json: cutoff {manifest['cutoff_date']} is already loaded "
+        f"with other files; a snapshot is immutable, a new export needs a new cutoff_date")
+
+
+class StagingStream:
+    """A file-like view of a CSV table as COPY input: line number and field count first.
+
+    Rows with the wrong number of fields are kept (padded or cut) so that SQL reports them;
+    every field is quoted so that an empty field stays '' rather than NULL.
+    """
+
+    def __init__(self, reader, ncols: int, name: str):
+        self.reader, self.ncols, self.name = reader, ncols, name
+        self.rows = 0
+        self.error: Exception | None = None
+        self._buf = ""
+        self._done = False
+        self._started = time.monotonic()
+
+    def _chunk(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        reader, ncols = self.reader, self.ncols
+        batch = []
+        line = reader.line_num
+        for row in reader:
+            n = len(row)
+            if n != ncols:
+                row = (row + [""] * ncols)[:ncols]
+            batch.append([line + 1, n, *row])
+            line = reader.line_num
+            if len(batch) >= _CHUNK_ROWS:
+                break
+        if not batch:
+            self._done = True
+            return ""
+        writer.writerows(batch)
+        before = self.rows
+        self.rows += len(batch)
+        if self.rows // PROGRESS_EVERY > before // PROGRESS_EVERY:
+            rate = self.rows / max(time.monotonic() - self._started, 1e-9)
+            log.info("%s: %d rows staged (%.0f rows/s)", self.name, self.rows, rate)
+        return out.getvalue()
+
+    def read(self, size: int = -1) -> str:
+        try:
+            while not self._done and (size < 0 or len(self._buf) < size):
+                self._buf += self._chunk()
+        except Exception as err:  # kept: psycopg2 would only say "error in .read() call"
+            self.error = err
+            raise
+        if size < 0:
+            size = len(self._buf)
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+
+
+def _open_text(storage: Storage, uri: str, file_name: str):
+    raw = HashingReader(storage.open_read(uri))
+    binary = gzip.GzipFile(fileobj=raw, mode="rb") if file_name.endswith(".gz") else raw
+    return raw, io.TextIOWrapper(binary, encoding="utf-8", newline="")
+
+
+def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tuple[StagingStream, HashingReader]:
+    columns = CUTOFF_COLUMNS[table]
+    raw, text = _open_text(storage, uri, entry["file"])
+    try:
+        reader = csv.reader(text, strict=True)
+        try:
+            header = next(reader, None)
+        except (UnicodeDecodeError, EOFError, OSError, csv.Error) as err:
+            raise ContractError(f"{uri}: unreadable ({err})") from None
+        if header is None or tuple(header) != columns:
+            raise ContractError(f"{uri}: line 1: header {header} does not match the contract {list(columns)}")
+        stream = StagingStream(reader, len(columns), entry["file"])
+        try:
+            cur.copy_expert(f"COPY raw_{table} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 20)
+        except psycopg2.Error:
+            if stream.error is None:
+                raise
+            err = stream.error
+            where = f"line {reader.line_num + 1}"
+            raise ContractError(f"{uri}: {where}: unreadable ({type(err).__name__}: {err})") from None
+        raw.drain()
+    finally:
+        text.close()
+    return stream, raw
+
+
+def load_table(dsn: str, storage: Storage, cutoff_id: int, manifest: dict, table: str) -> dict:
+    """Load one table of the cutoff, or find it loaded already.  Returns its counts."""
+    entry = manifest["tables"][table]
+    uri = join(manifest["source_uri"], entry["file"])
+    started = time.monotonic()
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        # One loader per cutoff table at a time; a concurrent retry waits, then skips.
+        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (cutoff_id, CUTOFF_TABLES.index(table)))
+        done = _loaded(cur, cutoff_id, table)
+        if done:
+            log.info("%s: already loaded for cutoff %s, skipped", entry["file"], cutoff_id)
+            return {**done, "skipped": True}
+        cur.execute(f"CREATE TEMP TABLE raw_{table} (LIKE snapshot.raw_{table}) ON COMMIT DROP")
+        stream, raw = _copy_table(cur, storage, uri, table, entry)
+        if raw.hexdigest() != entry["sha256"]:
+            raise ContractError(f"{uri}: sha256 {raw.hexdigest()} does not match the manifest's {entry['sha256']}; nothing loaded")
+        if stream.rows != entry["rows"]:
+            raise ContractError(f"{uri}: {stream.rows} data rows, the manifest says {entry['rows']}; nothing loaded")
+        log.info("%s: %d rows staged, checking types", entry["file"], stream.rows)
+        db.run(conn, f"snapshot_load_{table}", {
+            "cutoff_id": cutoff_id, "file_name": entry["file"], "sha256": entry["sha256"],
+            "manifest_rows": entry["rows"], "seconds": round(time.monotonic() - started, 3),
+        })
+        done = _loaded(cur, cutoff_id, table)
+    log.info("%s: %d rows loaded, %d format_tidak_valid, %.1fs (%.0f rows/s)", entry["file"],
+             done["loaded_rows"], done["invalid_rows"], done["seconds"],
+             done["manifest_rows"] / max(done["seconds"], 1e-9))
+    return {**done, "skipped": False}
+
+
+def _loaded(cur, cutoff_id: int, table: str) -> dict | None:
+    cur.execute(
+        "SELECT manifest_rows, loaded_rows, invalid_rows, seconds::float FROM snapshot.cutoff_file"
+        " WHERE cutoff_id = %s AND tabel = %s", (cutoff_id, table))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return dict(zip(("manifest_rows", "loaded_rows", "invalid_rows", "seconds"), row))
+
+
+def load_cutoff(dsn: str, storage: Storage, manifest: dict) -> dict:
+    """Register and load every table of the export (schools first); idempotent."""
+    cutoff_id = register_cutoff(dsn, manifest)
+    tables = {table: load_table(dsn, storage, cutoff_id, manifest, table) for table in CUTOFF_TABLES}
+    return {"cutoff_id": cutoff_id, "cutoff_date": manifest["cutoff_date"], "tables": tables}
+
+
+def open_periode(dsn: str, periode: str, cutoff_id: int) -> None:
+    """Bind the period to its cutoff; a period never silently changes cutoff."""
+    with db.connect(dsn) as conn:
+        (bound,), = db.run(conn, "periode_open", {"periode": periode, "cutoff_id": cutoff_id})
+    if bound != cutoff_id:
+        raise ContractError(f"periode {periode} already runs on cutoff {bound}, not {cutoff_id}")
+
+
+def invalid_rows(dsn: str, cutoff_id: int, limit: int = 20) -> list[tuple]:
+    """The first format_tidak_valid rows (table, line, rule): no personal data."""
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT tabel, baris, pelanggaran FROM snapshot.format_tidak_valid"
+                    " WHERE cutoff_id = %s ORDER BY tabel, baris LIMIT %s", (cutoff_id, limit))
+        return cur.fetchall()

@@ -1,0 +1,100 @@
+"""One interface over the exchange locations: ``s3://bucket/prefix`` or a local directory.
+
+The S3 client comes from the caller (an Airflow connection in the DAG) or from boto3's
+standard environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...) in the CLIs: credentials
+never live in code.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlparse
+
+
+def join(base: str, *parts: str) -> str:
+    out = base.rstrip("/")
+    for part in parts:
+        out += "/" + part.strip("/")
+    return out
+
+
+def basename(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+class Storage:
+    def __init__(self, s3_client=None):
+        self._s3 = s3_client
+
+    @property
+    def s3(self):
+        if self._s3 is None:
+            import boto3
+
+            self._s3 = boto3.client("s3")
+        return self._s3
+
+    @staticmethod
+    def is_s3(uri: str) -> bool:
+        return uri.startswith("s3://")
+
+    def open_read(self, uri: str) -> BinaryIO:
+        """A binary stream of the object: never the whole object in memory."""
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            return self.s3.get_object(Bucket=bucket, Key=key)["Body"]
+        return open(uri, "rb")
+
+    def read_bytes(self, uri: str) -> bytes:
+        with self.open_read(uri) as stream:
+            return stream.read()
+
+    def write_bytes(self, uri: str, data: bytes) -> None:
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            self.s3.put_object(Bucket=bucket, Key=key, Body=data)
+        else:
+            Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            tmp = f"{uri}.tmp-{os.getpid()}"
+            Path(tmp).write_bytes(data)
+            os.replace(tmp, uri)
+
+    def upload_file(self, local_path: str | Path, uri: str) -> None:
+        """Copy a local file to ``uri`` (multipart on S3, so any size streams)."""
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            self.s3.upload_file(str(local_path), bucket, key)
+        else:
+            Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(local_path, uri)
+
+    def exists(self, uri: str) -> bool:
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            try:
+                self.s3.head_object(Bucket=bucket, Key=key)
+            except self.s3.exceptions.ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+            return True
+        return Path(uri).exists()
+
+    def list_names(self, prefix_uri: str) -> list[str]:
+        """Names of the objects directly under a prefix (a 'directory'), sorted."""
+        if self.is_s3(prefix_uri):
+            bucket, prefix = _split_s3(prefix_uri.rstrip("/") + "/")
+            names = []
+            paginator = self.s3.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+                names += [obj["Key"][len(prefix):] for obj in page.get("Contents", [])]
+            return sorted(names)
+        path = Path(prefix_uri)
+        return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []

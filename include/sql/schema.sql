@@ -1,0 +1,161 @@
+-- Warehouse schema.  Idempotent: every run of the pipeline applies it first.
+-- Serialised: two runs starting together must not race on CREATE ... IF NOT EXISTS.
+SELECT pg_advisory_xact_lock(4242001);
+
+CREATE SCHEMA IF NOT EXISTS snapshot;
+CREATE SCHEMA IF NOT EXISTS kuota;
+
+-- Helpers for type rules (PostgreSQL 15 has no pg_input_is_valid).
+CREATE OR REPLACE FUNCTION snapshot.is_uuid(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT v ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+$$;
+
+CREATE OR REPLACE FUNCTION snapshot.is_date(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT v ~ '^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+     AND substr(v, 9, 2)::int <= extract(day FROM
+           date_trunc('month', (substr(v, 1, 7) || '-01')::date) + interval '1 month - 1 day')
+$$;
+
+-- A cutoff export (exchange.md §1), registered once per content.
+CREATE TABLE IF NOT EXISTS snapshot.cutoff (
+    cutoff_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    cutoff_date    date NOT NULL UNIQUE,
+    content_sha256 text NOT NULL UNIQUE,
+    source_uri     text NOT NULL,
+    manifest       jsonb NOT NULL,
+    registered_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per table of a cutoff, written in the same transaction as the table's rows:
+-- its presence means the table is loaded, completely.
+CREATE TABLE IF NOT EXISTS snapshot.cutoff_file (
+    cutoff_id      bigint NOT NULL REFERENCES snapshot.cutoff,
+    tabel          text NOT NULL CHECK (tabel IN ('sekolah', 'peserta_didik', 'ptk')),
+    file_name      text NOT NULL,
+    sha256         text NOT NULL,
+    manifest_rows  bigint NOT NULL,
+    loaded_rows    bigint NOT NULL,
+    invalid_rows   bigint NOT NULL,
+    seconds        numeric NOT NULL,
+    loaded_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (cutoff_id, tabel),
+    CHECK (loaded_rows + invalid_rows = manifest_rows)
+);
+
+-- Rows that failed their column's type: reported, never dropped silently.
+CREATE TABLE IF NOT EXISTS snapshot.format_tidak_valid (
+    cutoff_id    bigint NOT NULL REFERENCES snapshot.cutoff,
+    tabel        text NOT NULL,
+    baris        bigint NOT NULL,          -- line in the file (the header is line 1)
+    id_rekaman   uuid,                     -- the record's id when readable
+    pelanggaran  text NOT NULL,            -- the rules broken, by column
+    PRIMARY KEY (cutoff_id, tabel, baris)
+);
+
+-- Raw staging layouts: every column as text, plus the line and the field count seen.
+-- Loads copy into session-private temporary tables LIKE these.
+CREATE TABLE IF NOT EXISTS snapshot.raw_sekolah (
+    baris bigint, ncol int,
+    sekolah_id text, npsn text, nama text, bentuk_pendidikan text, status text,
+    kode_provinsi text, kode_kabupaten text
+);
+CREATE TABLE IF NOT EXISTS snapshot.raw_peserta_didik (
+    baris bigint, ncol int,
+    peserta_didik_id text, nisn text, nik text, nama text, jenis_kelamin text, tanggal_lahir text,
+    nama_ibu_kandung text, sekolah_id text, tingkat_pendidikan text, status text, nomor_hp text,
+    kepemilikan_hp text, penerima_pip text, penerima_pkh text, nomor_kip text, nomor_kps text,
+    tanggal_masuk_sekolah text
+);
+CREATE TABLE IF NOT EXISTS snapshot.raw_ptk (
+    baris bigint, ncol int,
+    ptk_id text, nuptk text, nik text, nama text, jenis_kelamin text, tanggal_lahir text,
+    nama_ibu_kandung text, jenis_ptk text, sekolah_id text, ptk_induk text, status text,
+    jenis_keluar text, nomor_hp text, kepemilikan_hp text
+);
+
+-- The snapshot proper: typed, keyed by cutoff, immutable once written.
+CREATE TABLE IF NOT EXISTS snapshot.sekolah (
+    cutoff_id          bigint NOT NULL REFERENCES snapshot.cutoff,
+    baris              bigint NOT NULL,
+    sekolah_id         uuid NOT NULL,
+    npsn               char(8) NOT NULL CHECK (npsn ~ '^[0-9]{8}$'),
+    nama               text NOT NULL,
+    bentuk_pendidikan  text NOT NULL CHECK (bentuk_pendidikan IN ('TK','KB','SD','SMP','SMA','SMK','SLB','PKBM')),
+    status             text NOT NULL CHECK (status IN ('aktif','tutup')),
+    kode_provinsi      char(2) NOT NULL CHECK (kode_provinsi ~ '^[0-9]{2}$'),
+    kode_kabupaten     char(4) NOT NULL CHECK (kode_kabupaten ~ '^[0-9]{4}$'),
+    PRIMARY KEY (cutoff_id, sekolah_id)
+);
+
+CREATE TABLE IF NOT EXISTS snapshot.peserta_didik (
+    cutoff_id              bigint NOT NULL REFERENCES snapshot.cutoff,
+    baris                  bigint NOT NULL,
+    peserta_didik_id       uuid NOT NULL,
+    nisn                   text NOT NULL,       -- as typed: validity is a K2 rule, not a type
+    nik                    text NOT NULL,
+    nama                   text NOT NULL,
+    jenis_kelamin          char(1) NOT NULL CHECK (jenis_kelamin IN ('L','P')),
+    tanggal_lahir          date NOT NULL,
+    nama_ibu_kandung       text NOT NULL,
+    sekolah_id             uuid NOT NULL,
+    tingkat_pendidikan     smallint NOT NULL CHECK (tingkat_pendidikan BETWEEN 0 AND 13),
+    status                 text NOT NULL CHECK (status IN ('aktif','keluar','lulus')),
+    nomor_hp               text NOT NULL,       -- as typed
+    kepemilikan_hp         text CHECK (kepemilikan_hp IN ('sendiri','orang_tua','wali','saudara','lainnya')),
+    penerima_pip           boolean NOT NULL,
+    penerima_pkh           boolean NOT NULL,
+    nomor_kip              text NOT NULL,
+    nomor_kps              text NOT NULL,
+    tanggal_masuk_sekolah  date,
+    PRIMARY KEY (cutoff_id, peserta_didik_id)
+);
+
+CREATE TABLE IF NOT EXISTS snapshot.ptk (
+    cutoff_id         bigint NOT NULL REFERENCES snapshot.cutoff,
+    baris             bigint NOT NULL,
+    ptk_id            uuid NOT NULL,
+    nuptk             text NOT NULL,
+    nik               text NOT NULL,
+    nama              text NOT NULL,
+    jenis_kelamin     char(1) NOT NULL CHECK (jenis_kelamin IN ('L','P')),
+    tanggal_lahir     date NOT NULL,
+    nama_ibu_kandung  text NOT NULL,
+    jenis_ptk         text NOT NULL CHECK (jenis_ptk IN ('guru','kepala_sekolah','tenaga_administrasi','operator','lainnya')),
+    sekolah_id        uuid NOT NULL,
+    ptk_induk         boolean NOT NULL,
+    status            text NOT NULL CHECK (status IN ('aktif','keluar')),
+    jenis_keluar      text CHECK (jenis_keluar IN ('pensiun','mengundurkan_diri','diberhentikan','meninggal','mutasi')),
+    nomor_hp          text NOT NULL,
+    kepemilikan_hp    text CHECK (kepemilikan_hp IN ('sendiri','orang_tua','wali','saudara','lainnya')),
+    PRIMARY KEY (cutoff_id, ptk_id)
+);
+
+-- Immutability: a snapshot is evidence.  Rows are only ever inserted.
+CREATE OR REPLACE FUNCTION snapshot.refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'snapshot.% is immutable: % refused', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['cutoff','cutoff_file','format_tidak_valid','sekolah','peserta_didik','ptk'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'immutable_' || t) THEN
+      EXECUTE format('CREATE TRIGGER immutable_%1$s BEFORE UPDATE OR DELETE ON snapshot.%1$I
+                      FOR EACH ROW EXECUTE FUNCTION snapshot.refuse_change()', t);
+      EXECUTE format('CREATE TRIGGER immutable_%1$s_truncate BEFORE TRUNCATE ON snapshot.%1$I
+                      FOR EACH STATEMENT EXECUTE FUNCTION snapshot.refuse_change()', t);
+    END IF;
+  END LOOP;
+END $$;
+
+-- A period (one month) runs on exactly one cutoff.
+CREATE TABLE IF NOT EXISTS kuota.periode (
+    periode    text PRIMARY KEY CHECK (periode ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
+    cutoff_id  bigint NOT NULL REFERENCES snapshot.cutoff,
+    opened_at  timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,48 @@
+-- Step: type-check the staged peserta_didik.csv (temp table raw_peserta_didik) and publish
+-- it into the immutable snapshot.  Rows that break a rule go to format_tidak_valid.
+-- Needs the cutoff's sekolah loaded first.  Params: cutoff_id, file_name, sha256,
+-- manifest_rows, seconds.
+CREATE TEMP TABLE checked ON COMMIT DROP AS
+SELECT r.*,
+  CASE WHEN r.ncol <> 17 THEN 'row has ' || r.ncol || ' fields, the contract has 17'
+  ELSE concat_ws('; ',
+    CASE WHEN NOT snapshot.is_uuid(r.peserta_didik_id) THEN 'peserta_didik_id: not a uuid'
+         WHEN row_number() OVER w_id > 1 THEN 'peserta_didik_id: duplicate of line ' || first_value(r.baris) OVER w_id END,
+    CASE WHEN r.jenis_kelamin NOT IN ('L','P') THEN 'jenis_kelamin: not L/P' END,
+    CASE WHEN NOT snapshot.is_date(r.tanggal_lahir) THEN 'tanggal_lahir: not a date YYYY-MM-DD' END,
+    CASE WHEN NOT snapshot.is_uuid(r.sekolah_id) THEN 'sekolah_id: not a uuid'
+         WHEN s.sekolah_id IS NULL THEN 'sekolah_id: not in sekolah' END,
+    CASE WHEN r.tingkat_pendidikan !~ '^(0|[1-9]|1[0-3])$' THEN 'tingkat_pendidikan: not 0-13' END,
+    CASE WHEN r.status NOT IN ('aktif','keluar','lulus') THEN 'status: not aktif/keluar/lulus' END,
+    CASE WHEN r.kepemilikan_hp NOT IN ('','sendiri','orang_tua','wali','saudara','lainnya') THEN 'kepemilikan_hp: not in sendiri,orang_tua,wali,saudara,lainnya' END,
+    CASE WHEN r.penerima_pip NOT IN ('true','false') THEN 'penerima_pip: not true/false' END,
+    CASE WHEN r.penerima_pkh NOT IN ('true','false') THEN 'penerima_pkh: not true/false' END,
+    CASE WHEN r.tanggal_masuk_sekolah <> '' AND NOT snapshot.is_date(r.tanggal_masuk_sekolah) THEN 'tanggal_masuk_sekolah: not a date YYYY-MM-DD' END)
+  END AS pelanggaran
+FROM raw_peserta_didik r
+LEFT JOIN (SELECT sekolah_id::text AS sekolah_id FROM snapshot.sekolah WHERE cutoff_id = %(cutoff_id)s) s
+       ON s.sekolah_id = lower(r.sekolah_id)
+WINDOW w_id AS (PARTITION BY lower(r.peserta_didik_id) ORDER BY r.baris);
+
+INSERT INTO snapshot.format_tidak_valid (cutoff_id, tabel, baris, id_rekaman, pelanggaran)
+SELECT %(cutoff_id)s, 'peserta_didik', baris,
+       CASE WHEN snapshot.is_uuid(peserta_didik_id) THEN peserta_didik_id::uuid END, pelanggaran
+FROM checked WHERE pelanggaran <> '';
+
+INSERT INTO snapshot.peserta_didik (cutoff_id, baris, peserta_didik_id, nisn, nik, nama,
+       jenis_kelamin, tanggal_lahir, nama_ibu_kandung, sekolah_id, tingkat_pendidikan, status,
+       nomor_hp, kepemilikan_hp, penerima_pip, penerima_pkh, nomor_kip, nomor_kps,
+       tanggal_masuk_sekolah)
+SELECT %(cutoff_id)s, baris, peserta_didik_id::uuid, nisn, nik, nama,
+       jenis_kelamin, tanggal_lahir::date, nama_ibu_kandung, sekolah_id::uuid,
+       tingkat_pendidikan::smallint, status, nomor_hp, NULLIF(kepemilikan_hp, ''),
+       penerima_pip::boolean, penerima_pkh::boolean, nomor_kip, nomor_kps,
+       NULLIF(tanggal_masuk_sekolah, '')::date
+FROM checked WHERE pelanggaran = '';
+
+INSERT INTO snapshot.cutoff_file (cutoff_id, tabel, file_name, sha256, manifest_rows,
+                                  loaded_rows, invalid_rows, seconds)
+SELECT %(cutoff_id)s, 'peserta_didik', %(file_name)s, %(sha256)s, %(manifest_rows)s,
+       count(*) FILTER (WHERE pelanggaran = ''), count(*) FILTER (WHERE pelanggaran <> ''),
+       %(seconds)s
+FROM checked;

@@ -1,0 +1,44 @@
+-- Step: type-check the staged ptk.csv (temp table raw_ptk) and publish it into the
+-- immutable snapshot.  Rows that break a rule go to format_tidak_valid.
+-- Needs the cutoff's sekolah loaded first.  Params: cutoff_id, file_name, sha256,
+-- manifest_rows, seconds.
+CREATE TEMP TABLE checked ON COMMIT DROP AS
+SELECT r.*,
+  CASE WHEN r.ncol <> 14 THEN 'row has ' || r.ncol || ' fields, the contract has 14'
+  ELSE concat_ws('; ',
+    CASE WHEN NOT snapshot.is_uuid(r.ptk_id) THEN 'ptk_id: not a uuid'
+         WHEN row_number() OVER w_id > 1 THEN 'ptk_id: duplicate of line ' || first_value(r.baris) OVER w_id END,
+    CASE WHEN r.jenis_kelamin NOT IN ('L','P') THEN 'jenis_kelamin: not L/P' END,
+    CASE WHEN NOT snapshot.is_date(r.tanggal_lahir) THEN 'tanggal_lahir: not a date YYYY-MM-DD' END,
+    CASE WHEN r.jenis_ptk NOT IN ('guru','kepala_sekolah','tenaga_administrasi','operator','lainnya') THEN 'jenis_ptk: not in guru,kepala_sekolah,tenaga_administrasi,operator,lainnya' END,
+    CASE WHEN NOT snapshot.is_uuid(r.sekolah_id) THEN 'sekolah_id: not a uuid'
+         WHEN s.sekolah_id IS NULL THEN 'sekolah_id: not in sekolah' END,
+    CASE WHEN r.ptk_induk NOT IN ('true','false') THEN 'ptk_induk: not true/false' END,
+    CASE WHEN r.status NOT IN ('aktif','keluar') THEN 'status: not aktif/keluar' END,
+    CASE WHEN r.jenis_keluar NOT IN ('','pensiun','mengundurkan_diri','diberhentikan','meninggal','mutasi') THEN 'jenis_keluar: not in pensiun,mengundurkan_diri,diberhentikan,meninggal,mutasi' END,
+    CASE WHEN r.kepemilikan_hp NOT IN ('','sendiri','orang_tua','wali','saudara','lainnya') THEN 'kepemilikan_hp: not in sendiri,orang_tua,wali,saudara,lainnya' END)
+  END AS pelanggaran
+FROM raw_ptk r
+LEFT JOIN (SELECT sekolah_id::text AS sekolah_id FROM snapshot.sekolah WHERE cutoff_id = %(cutoff_id)s) s
+       ON s.sekolah_id = lower(r.sekolah_id)
+WINDOW w_id AS (PARTITION BY lower(r.ptk_id) ORDER BY r.baris);
+
+INSERT INTO snapshot.format_tidak_valid (cutoff_id, tabel, baris, id_rekaman, pelanggaran)
+SELECT %(cutoff_id)s, 'ptk', baris,
+       CASE WHEN snapshot.is_uuid(ptk_id) THEN ptk_id::uuid END, pelanggaran
+FROM checked WHERE pelanggaran <> '';
+
+INSERT INTO snapshot.ptk (cutoff_id, baris, ptk_id, nuptk, nik, nama, jenis_kelamin,
+       tanggal_lahir, nama_ibu_kandung, jenis_ptk, sekolah_id, ptk_induk, status,
+       jenis_keluar, nomor_hp, kepemilikan_hp)
+SELECT %(cutoff_id)s, baris, ptk_id::uuid, nuptk, nik, nama, jenis_kelamin,
+       tanggal_lahir::date, nama_ibu_kandung, jenis_ptk, sekolah_id::uuid, ptk_induk::boolean,
+       status, NULLIF(jenis_keluar, ''), nomor_hp, NULLIF(kepemilikan_hp, '')
+FROM checked WHERE pelanggaran = '';
+
+INSERT INTO snapshot.cutoff_file (cutoff_id, tabel, file_name, sha256, manifest_rows,
+                                  loaded_rows, invalid_rows, seconds)
+SELECT %(cutoff_id)s, 'ptk', %(file_name)s, %(sha256)s, %(manifest_rows)s,
+       count(*) FILTER (WHERE pelanggaran = ''), count(*) FILTER (WHERE pelanggaran <> ''),
+       %(seconds)s
+FROM checked;

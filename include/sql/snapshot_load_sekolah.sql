@@ -1,0 +1,38 @@
+-- Step: type-check the staged sekolah.csv (temp table raw_sekolah) and publish it into
+-- the immutable snapshot.  Rows that break a rule go to format_tidak_valid, with their line.
+-- Params: cutoff_id, file_name, sha256, manifest_rows, seconds.
+CREATE TEMP TABLE checked ON COMMIT DROP AS
+SELECT r.*,
+  CASE WHEN r.ncol <> 7 THEN 'row has ' || r.ncol || ' fields, the contract has 7'
+  ELSE concat_ws('; ',
+    CASE WHEN NOT snapshot.is_uuid(r.sekolah_id) THEN 'sekolah_id: not a uuid'
+         WHEN row_number() OVER w_id > 1 THEN 'sekolah_id: duplicate of line ' || first_value(r.baris) OVER w_id END,
+    CASE WHEN r.npsn !~ '^[0-9]{8}$' THEN 'npsn: not 8 digits'
+         WHEN row_number() OVER w_npsn > 1 THEN 'npsn: duplicate of line ' || first_value(r.baris) OVER w_npsn END,
+    CASE WHEN r.bentuk_pendidikan NOT IN ('TK','KB','SD','SMP','SMA','SMK','SLB','PKBM') THEN 'bentuk_pendidikan: not in TK,KB,SD,SMP,SMA,SMK,SLB,PKBM' END,
+    CASE WHEN r.status NOT IN ('aktif','tutup') THEN 'status: not aktif/tutup' END,
+    CASE WHEN r.kode_provinsi !~ '^[0-9]{2}$' THEN 'kode_provinsi: not 2 digits' END,
+    CASE WHEN r.kode_kabupaten !~ '^[0-9]{4}$' THEN 'kode_kabupaten: not 4 digits'
+         WHEN left(r.kode_kabupaten, 2) <> r.kode_provinsi THEN 'kode_kabupaten: not in kode_provinsi' END)
+  END AS pelanggaran
+FROM raw_sekolah r
+WINDOW w_id AS (PARTITION BY lower(r.sekolah_id) ORDER BY r.baris),
+       w_npsn AS (PARTITION BY r.npsn ORDER BY r.baris);
+
+INSERT INTO snapshot.format_tidak_valid (cutoff_id, tabel, baris, id_rekaman, pelanggaran)
+SELECT %(cutoff_id)s, 'sekolah', baris,
+       CASE WHEN snapshot.is_uuid(sekolah_id) THEN sekolah_id::uuid END, pelanggaran
+FROM checked WHERE pelanggaran <> '';
+
+INSERT INTO snapshot.sekolah (cutoff_id, baris, sekolah_id, npsn, nama, bentuk_pendidikan,
+                              status, kode_provinsi, kode_kabupaten)
+SELECT %(cutoff_id)s, baris, sekolah_id::uuid, npsn, nama, bentuk_pendidikan,
+       status, kode_provinsi, kode_kabupaten
+FROM checked WHERE pelanggaran = '';
+
+INSERT INTO snapshot.cutoff_file (cutoff_id, tabel, file_name, sha256, manifest_rows,
+                                  loaded_rows, invalid_rows, seconds)
+SELECT %(cutoff_id)s, 'sekolah', %(file_name)s, %(sha256)s, %(manifest_rows)s,
+       count(*) FILTER (WHERE pelanggaran = ''), count(*) FILTER (WHERE pelanggaran <> ''),
+       %(seconds)s
+FROM checked;

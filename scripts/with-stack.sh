@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run a command with the local stack up and its environment set; stop the stack
+# afterwards only if this script started it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+started=0
+if ! "$here/stack.sh" status | grep -q "postgres: up" || ! "$here/stack.sh" status | grep -q "s3: up"; then
+  "$here/stack.sh" up
+  started=1
+fi
+trap '[ $started = 1 ] && "$here/stack.sh" down' EXIT
+eval "$("$here/stack.sh" env)"
+"$@"
