@@ -8,7 +8,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: venv test demo stack-up stack-down airflow bench clean
+.PHONY: venv test demo stack-up stack-down airflow clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -35,9 +35,6 @@ stack-down:
 airflow: venv
 	eval "$$(scripts/stack.sh env)" && PATH=$(CURDIR)/$(BIN):$$PATH \
 	  AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=8080 $(BIN)/airflow standalone
-
-bench: venv
-	scripts/with-stack.sh $(BIN)/python -m kuota.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .stack demo-data bench-data

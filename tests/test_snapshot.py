@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 
 import psycopg2
 import pytest
@@ -54,7 +55,6 @@ def test_short_row_is_reported_not_fatal(dsn, storage, bucket):
     data[2] = data[2].rsplit(",", 3)[0]  # line 3 loses three fields
     raw = gzip.compress(("\n".join(data) + "\n").encode())
     storage.write_bytes(join(uri, "ptk.csv.gz"), raw)
-    import hashlib
     rewrite_manifest(storage, uri, lambda m: m["files"]["ptk.csv.gz"].update(sha256=hashlib.sha256(raw).hexdigest()))
 
     pipeline.run_snapshot(dsn, "2020-09", uri, storage)
@@ -101,7 +101,6 @@ def test_header_that_breaks_the_contract_is_refused(dsn, storage, bucket):
     data = gzip.decompress(storage.read_bytes(join(uri, "ptk.csv.gz"))).replace(b"nuptk,nik", b"nik,nuptk", 1)
     raw = gzip.compress(data)
     storage.write_bytes(join(uri, "ptk.csv.gz"), raw)
-    import hashlib
     rewrite_manifest(storage, uri, lambda m: m["files"]["ptk.csv.gz"].update(sha256=hashlib.sha256(raw).hexdigest()))
     with pytest.raises(ContractError, match=r"ptk\.csv\.gz: line 1: header"):
         pipeline.run_snapshot(dsn, "2020-09", uri, storage)

@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import time
-from dataclasses import dataclass
 
 import psycopg2
 
