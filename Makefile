@@ -37,4 +37,4 @@ airflow: venv
 	  AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=8080 $(BIN)/airflow standalone
 
 clean:
-	rm -rf $(VENV) .stack demo-data bench-data
+	rm -rf $(VENV) .stack

@@ -97,9 +97,7 @@ s3_up() {
     kill -0 "$(cat "$stack_dir/s3.pid")" 2>/dev/null || { cat "$stack_dir/s3.log" >&2; die "S3 endpoint died at start (log: $stack_dir/s3.log)"; }
     sleep 0.2
   done
-  env_vars >"$stack_dir/env"
-  # shellcheck disable=SC1091
-  (. "$stack_dir/env"; "$venv_python" - "$bucket" <<'PY'
+  (eval "$(env_vars)"; "$venv_python" - "$bucket" <<'PY'
 import sys, boto3
 s3 = boto3.client("s3")
 if sys.argv[1] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:

@@ -4,7 +4,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 started=0
-if ! "$here/stack.sh" status | grep -q "postgres: up" || ! "$here/stack.sh" status | grep -q "s3: up"; then
+status=$("$here/stack.sh" status)
+if ! grep -q "postgres: up" <<<"$status" || ! grep -q "s3: up" <<<"$status"; then
   "$here/stack.sh" up
   started=1
 fi

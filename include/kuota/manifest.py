@@ -19,23 +19,6 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-def manifest_name(data_name: str) -> str:
-    """``X.csv`` or ``X.csv.gz`` -> ``X.manifest.json`` (exchange.md, Conventions)."""
-    for suffix in (".csv.gz", ".csv"):
-        if data_name.endswith(suffix):
-            return data_name[: -len(suffix)] + ".manifest.json"
-    raise ValueError(f"{data_name}: not a .csv or .csv.gz file")
-
-
-def file_manifest(file_name: str, rows: int, sha256: str, **fields) -> dict:
-    return {"schema_version": SCHEMA_VERSION, "file": file_name, "rows": rows,
-            "sha256": sha256, "created_at": now_iso(), **fields}
-
-
-def dumps(manifest: dict) -> bytes:
-    return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-
-
 class HashingReader:
     """Wraps a binary stream; hashes and counts the bytes as they are consumed."""
 

@@ -75,18 +75,6 @@ class Storage:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(local_path, uri)
 
-    def exists(self, uri: str) -> bool:
-        if self.is_s3(uri):
-            bucket, key = _split_s3(uri)
-            try:
-                self.s3.head_object(Bucket=bucket, Key=key)
-            except self.s3.exceptions.ClientError as err:
-                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                    return False
-                raise
-            return True
-        return Path(uri).exists()
-
     def list_names(self, prefix_uri: str) -> list[str]:
         """Names of the objects directly under a prefix (a 'directory'), sorted."""
         if self.is_s3(prefix_uri):
