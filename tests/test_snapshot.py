@@ -168,3 +168,38 @@ def test_quality_suite_fails_when_rows_do_not_add_up(dsn, storage, bucket):
           (result["cutoff_id"],))
     with pytest.raises(QualityError, match=r"snapshot\.sekolah: expect_table_row_count_to_equal"):
         quality.check_snapshot(dsn, result["cutoff_id"])
+
+
+def test_quality_suite_reads_only_its_cutoff(dsn, storage, bucket):
+    september = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, seed=1, prefix="a"), storage)
+    october = pipeline.run_snapshot(dsn, "2020-10", _cutoff(storage, bucket, seed=2, prefix="b", students=4_000,
+                                                              cutoff_date="2020-10-11"), storage)
+    assert september["quality"]["failed"] == october["quality"]["failed"] == 0
+    # Row counts differ by cutoff, so a suite that saw both cutoffs would fail its count.
+    assert query(dsn, "SELECT count(DISTINCT cutoff_id) FROM snapshot.peserta_didik") == [(2,)]
+
+
+def test_type_rules_agree_with_the_calendar_and_uuid_parsers(dsn):
+    import datetime
+    import uuid
+
+    day, texts = datetime.date(1899, 12, 25), []
+    while day < datetime.date(2101, 1, 5):  # leap rules of 1900, 2000, 2100 included
+        texts.append(day.isoformat())
+        day += datetime.timedelta(days=1)
+    wrong = [f"{y}-{m:02d}-{d:02d}" for y in (1900, 2019, 2020, 2100) for m in range(0, 14) for d in range(0, 33)]
+    wrong += ["2020-1-01", "20200101", "2020/01/01", "2020-01-01 ", "x", "", "0999-01-01", "3020-01-01"]
+    rows = query(dsn, "SELECT v, snapshot.is_date(v) FROM unnest(%s::text[]) v", (texts + wrong,))
+
+    def real(v):
+        try:
+            return 1000 <= datetime.date.fromisoformat(v).year <= 2999 and len(v) == 10 and v[0] in "12"
+        except ValueError:
+            return False
+    assert [v for v, ok in rows if ok != real(v)] == []
+
+    good = [str(uuid.UUID(int=i * 0x9E3779B97F4A7C15F39CC0605CEDC834 % (1 << 128))) for i in range(200)]
+    bad = [g.replace("-", "", 1) for g in good[:5]] + [g[:-1] + "g" for g in good[:5]] + [g[1:] for g in good[:5]]
+    bad += ["{" + good[0] + "}", good[0].replace("-", ""), good[0] + "0", "-" * 36, ""]
+    rows = query(dsn, "SELECT v, snapshot.is_uuid(v) FROM unnest(%s::text[]) v", (good + [g.upper() for g in good] + bad,))
+    assert [v for v, ok in rows if ok != (v in good or v.lower() in good)] == []

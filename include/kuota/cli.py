@@ -21,6 +21,14 @@ def _dsn(args) -> str:
     return dsn
 
 
+def configure_logging() -> None:
+    """Our progress at INFO on stderr; the libraries' chatter (GX, boto) only from WARNING."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kuota").setLevel(logging.INFO)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kuota", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     snap.add_argument("--dsn")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     try:
         if args.command == "generate":
             scale = generator.Scale.for_students(args.students, args.ptk, args.schools)

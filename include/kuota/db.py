@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from functools import lru_cache
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg2
 
@@ -49,9 +50,18 @@ def migrate(dsn: str) -> None:
         run(conn, "schema")
 
 
-def sqlalchemy_url(dsn: str) -> str:
-    """The DSN as SQLAlchemy wants it (for GX): the psycopg2 dialect, spelled out."""
+def sqlalchemy_url(dsn: str, settings: dict | None = None) -> str:
+    """The DSN as SQLAlchemy wants it (for GX): the psycopg2 dialect, spelled out, with
+    optional session settings passed to the server through libpq's ``options``."""
     dsn = libpq_dsn(dsn)
     if dsn.startswith("postgresql://"):
-        return "postgresql+psycopg2://" + dsn[len("postgresql://"):]
+        dsn = "postgresql+psycopg2://" + dsn[len("postgresql://"):]
+    if settings:
+        parts = urlsplit(dsn)
+        query = parse_qsl(parts.query)
+        options = " ".join(f"-c {key}={value}" for key, value in settings.items())
+        query = [(k, f"{v} {options}" if k == "options" else v) for k, v in query]
+        if not any(k == "options" for k, _ in query):
+            query.append(("options", options))
+        dsn = urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
     return dsn

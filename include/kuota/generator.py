@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import logging
 import tempfile
@@ -133,6 +134,16 @@ def _day(iso: str) -> int:
     return int((np.datetime64(iso) - np.datetime64("1970-01-01")).astype(int))
 
 
+def _nik_tail(birth: np.ndarray, male: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """NIK after the kabupaten: kecamatan, birth DDMMYY (+40 on the day for women), sequence."""
+    when = np.datetime64("1970-01-01") + birth.astype("timedelta64[D]")
+    month_start = when.astype("datetime64[M]")
+    day = (when - month_start).astype(np.int64) + 1 + np.where(male, 0, 40)
+    month = month_start.astype(np.int64) % 12 + 1
+    year = (when.astype("datetime64[Y]").astype(np.int64) + 1970) % 100
+    return _digits(seq // 10 ** 4, 2) + _digits(day * 10 ** 4 + month * 100 + year, 6) + _digits(seq % 10 ** 4, 4)
+
+
 def _pick(rng, arr: np.ndarray, n: int) -> np.ndarray:
     return arr[rng.integers(0, len(arr), n)]
 
@@ -213,14 +224,29 @@ class _Numbers:
 NUMBERS = _Numbers()
 
 
-class _Writer:
-    """A gzip CSV file in the contract's dialect; counts its data rows."""
+class _GzipCsv:
+    """A gzip CSV file in the contract's dialect, with a zero timestamp in its header so that
+    the same seed gives the same bytes (hence the same sha256)."""
+
+    def __init__(self, path: Path, header: tuple[str, ...], level: int):
+        self.path = path
+        self._file = open(path, "wb")
+        gz = gzip.GzipFile(filename=path.name, mode="wb", compresslevel=level, mtime=0, fileobj=self._file)
+        self._fh = io.TextIOWrapper(gz, encoding="utf-8", newline="")
+        self._csv = csv.writer(self._fh, lineterminator="\n")
+        self._csv.writerow(header)
+
+    def close(self) -> None:
+        self._fh.close()
+        self._file.close()
+
+
+class _Writer(_GzipCsv):
+    """One cutoff table; counts its data rows."""
 
     def __init__(self, path: Path, columns: tuple[str, ...], level: int):
-        self.path, self.columns, self.rows = path, columns, 0
-        self._fh = gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=level)
-        self._csv = csv.writer(self._fh, lineterminator="\n")
-        self._csv.writerow(columns)
+        super().__init__(path, columns, level)
+        self.columns, self.rows = columns, 0
 
     def write(self, cols: dict) -> None:
         rows = zip(*(cols[c] for c in self.columns))
@@ -231,9 +257,6 @@ class _Writer:
         """Rows that lost their last field (malformed on purpose)."""
         self._csv.writerows([[cols[c][r] for c in self.columns[:-1]] for r in rows])
         self.rows += len(rows)
-
-    def close(self) -> None:
-        self._fh.close()
 
 
 def _schools(rng, n: int) -> dict:
@@ -287,13 +310,10 @@ def _student_block(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cuto
     male = rng.random(n) < 0.51
     kab = sc["kode_kabupaten"][school]
     birth_s = _dates(birth)
-    ddmmyy = np.array([d[8:10] for d in birth_s], dtype=object)
-    ddmmyy = np.where(male, ddmmyy, (np.array([int(d) for d in ddmmyy]) + 40).astype("U").astype(object))
-    ddmmyy = ddmmyy + np.array([d[5:7] + d[2:4] for d in birth_s], dtype=object)
-    kec_seq = _digits(_uniq(idx, 10 ** 6, 387_403, 13), 6)
-    nik = kab + np.array([s[:2] for s in kec_seq], dtype=object) + ddmmyy + np.array([s[2:] for s in kec_seq], dtype=object)
+    nik = kab + _nik_tail(birth, male, _uniq(idx, 10 ** 6, 387_403, 13))
     entry_year = 2020 - np.maximum(grade - np.where(grade >= 10, 9, np.where(grade >= 7, 6, 0)) - 1, 0)
-    entry = _dates(np.array([_day(f"{y}-07-13") for y in entry_year]))
+    years, which = np.unique(entry_year, return_inverse=True)
+    entry = _dates(np.array([_day(f"{y}-07-13") for y in years]))[which]
     national = NUMBERS.national(rng, idx)
     pip = rng.random(n) < 0.10
     return {
@@ -328,22 +348,17 @@ def _concat(parts: list[dict]) -> dict:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-class _Labels:
+class _Labels(_GzipCsv):
     """Ground truth, streamed to its own gzip file as rows are planted."""
 
     def __init__(self, path: Path, level: int):
+        super().__init__(path, ("jenis", "id", "label", "partner_id"), level)
         self.count = 0
-        self._fh = gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=level)
-        self._csv = csv.writer(self._fh, lineterminator="\n")
-        self._csv.writerow(("jenis", "id", "label", "partner_id"))
 
     def add(self, jenis: str, ids, label: str, partners=None) -> None:
         partners = [""] * len(ids) if partners is None else partners
         self._csv.writerows((jenis, i, label, p) for i, p in zip(ids, partners))
         self.count += len(ids)
-
-    def close(self) -> None:
-        self._fh.close()
 
 
 def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, schools: dict,
@@ -520,10 +535,7 @@ def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_d
     birth = cutoff_day - (rng.integers(22, 60, n) * 365.25 + rng.integers(0, 365, n)).astype(np.int64)
     birth_s = _dates(birth)
     kab = sc["kode_kabupaten"][school]
-    dd = np.array([int(d[8:10]) for d in birth_s]) + np.where(male, 0, 40)
-    kec_seq = _digits(_uniq(idx, 10 ** 6, 612_787, 29), 6)
-    nik = (kab + np.array([s[:2] for s in kec_seq], dtype=object) + _digits(dd, 2)
-           + np.array([d[5:7] + d[2:4] for d in birth_s], dtype=object) + np.array([s[2:] for s in kec_seq], dtype=object))
+    nik = kab + _nik_tail(birth, male, _uniq(idx, 10 ** 6, 612_787, 29))
     jenis = np.array(["guru", "kepala_sekolah", "tenaga_administrasi", "operator", "lainnya"], dtype=object)[
         rng.choice(5, n, p=[0.80, 0.07, 0.08, 0.03, 0.02])]
     keluar = rng.random(n) < 0.03

@@ -1,7 +1,8 @@
 """Data-quality suites (Great Expectations Core, used directly) on warehouse tables.
 
-Each suite runs against a query asset limited to one cutoff or period, so GX computes
-every expectation in SQL: nothing is pulled into pandas.
+Each suite reads table assets on the ``quality.*`` views, which show one cutoff (the
+session setting ``kuota.cutoff_id`` of the suite's connection), so GX computes every
+expectation in SQL with bounded memory: nothing is pulled into the worker.
 """
 from __future__ import annotations
 
@@ -71,12 +72,13 @@ def check_snapshot(dsn: str, cutoff_id: int) -> dict:
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_postgres(name="warehouse", connection_string=db.sqlalchemy_url(dsn))
+    source = context.data_sources.add_postgres(
+        name="warehouse", connection_string=db.sqlalchemy_url(dsn, {"kuota.cutoff_id": int(cutoff_id)}))
     expected = _expected_rows(dsn, int(cutoff_id))
     failures, checked = [], 0
     for table, expectations in _snapshot_suites(gx, expected).items():
-        asset = source.add_query_asset(
-            name=f"snapshot_{table}", query=f"SELECT * FROM snapshot.{table} WHERE cutoff_id = {int(cutoff_id)}")
+        asset = source.add_table_asset(name=f"snapshot_{table}", schema_name="quality",
+                                       table_name=f"snapshot_{table}")
         batch = asset.add_batch_definition_whole_table(f"cutoff_{int(cutoff_id)}").get_batch()
         suite = gx.ExpectationSuite(name=f"snapshot_{table}", expectations=expectations)
         result = batch.validate(suite, result_format="SUMMARY")

@@ -163,7 +163,6 @@ def load_table(dsn: str, storage: Storage, cutoff_id: int, manifest: dict, table
     """Load one table of the cutoff, or find it loaded already.  Returns its counts."""
     entry = manifest["tables"][table]
     uri = join(manifest["source_uri"], entry["file"])
-    started = time.monotonic()
     with db.connect(dsn) as conn, conn.cursor() as cur:
         # One loader per cutoff table at a time; a concurrent retry waits, then skips.
         cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (cutoff_id, CUTOFF_TABLES.index(table)))
@@ -180,7 +179,7 @@ def load_table(dsn: str, storage: Storage, cutoff_id: int, manifest: dict, table
         log.info("%s: %d rows staged, checking types", entry["file"], stream.rows)
         db.run(conn, f"snapshot_load_{table}", {
             "cutoff_id": cutoff_id, "file_name": entry["file"], "sha256": entry["sha256"],
-            "manifest_rows": entry["rows"], "seconds": round(time.monotonic() - started, 3),
+            "manifest_rows": entry["rows"],
         })
         done = _loaded(cur, cutoff_id, table)
     log.info("%s: %d rows loaded, %d format_tidak_valid, %.1fs (%.0f rows/s)", entry["file"],

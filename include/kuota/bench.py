@@ -1,0 +1,144 @@
+"""Benchmark of stage 1: generate a cutoff export and load it, at given scales.
+
+    python -m kuota.bench --students 1000000 10000000      (make bench)
+
+Each step runs in its own child process so that its wall time and peak resident memory
+(``ru_maxrss`` of that child) are its own. Each scale gets a fresh warehouse database on the
+same server (``bench_<students>``) and an export under ``s3://<bucket>/bench/``; both are
+removed afterwards unless ``--keep``. Needs the stack's environment (scripts/stack.sh env).
+The PostgreSQL server's own memory is bounded by its configuration, not measured here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+
+from . import db, pipeline, quality, snapshot
+from .cli import configure_logging
+from .storage import Storage, join
+
+STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot")
+
+
+def _database(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _recreate(dsn: str, name: str, drop_only: bool = False) -> None:
+    conn = psycopg2.connect(db.libpq_dsn(dsn))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def _delete_prefix(storage: Storage, uri: str) -> None:
+    bucket, _, prefix = uri[len("s3://"):].partition("/")
+    pages = storage.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+    for page in pages:
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            storage.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
+def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
+    """One measured step, run in the child process; returns the rows it handled."""
+    storage = Storage()
+    if name == "generate":
+        from . import generator
+        result = generator.generate(uri, generator.Scale.for_students(students), seed=seed)
+        return {"rows": sum(result["rows"].values())}
+    if name == "verify_manifest":
+        manifest = pipeline.verify_cutoff(storage, uri)
+    else:
+        manifest = snapshot.read_manifest(storage, uri)
+    rows = sum(entry["rows"] for entry in manifest["tables"].values())
+    if name == "load_snapshot":
+        pipeline.prepare_warehouse(dsn)
+        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+    elif name == "check_snapshot":
+        with db.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = '2020-09'")
+            (cutoff_id,), = cur.fetchall()
+        quality.check_snapshot(dsn, cutoff_id)
+    return {"rows": rows}
+
+
+def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
+    argv = [sys.executable, "-m", "kuota.bench", "--step", name, "--dsn", dsn, "--uri", uri,
+            "--students", str(students), "--seed", str(seed)]
+    started = time.monotonic()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: step {name} at {students:,} students failed (exit {os.waitstatus_to_exitcode(status)})")
+    rows = json.loads(out.decode().strip().splitlines()[-1])["rows"]
+    return {"step": name, "students": students, "rows": rows, "seconds": seconds,
+            "rows_per_s": rows / seconds, "peak_mib": usage.ru_maxrss / 1024}
+
+
+def run(students: list[int], seed: int, keep: bool) -> list[dict]:
+    dsn = os.environ.get("KUOTA_WAREHOUSE_DSN")
+    bucket = os.environ.get("KUOTA_BUCKET")
+    if not dsn or not bucket:
+        raise SystemExit("bench: KUOTA_WAREHOUSE_DSN and KUOTA_BUCKET are not set: run it with the stack (make bench)")
+    storage = Storage()
+    results = []
+    for n in students:
+        name = f"bench_{n}"
+        bench_dsn, uri = _database(dsn, name), join(f"s3://{bucket}", "bench", f"n{n}-seed{seed}")
+        _recreate(dsn, name)
+        _delete_prefix(storage, uri)
+        try:
+            for step_name in STEPS:
+                result = _measure(step_name, bench_dsn, uri, n, seed)
+                print(_row(result), flush=True)
+                results.append(result)
+        finally:
+            if not keep:
+                _recreate(dsn, name, drop_only=True)
+                _delete_prefix(storage, uri)
+    return results
+
+
+HEADER = "| students | step | rows | seconds | rows/s | peak RSS (MiB) |\n|---:|---|---:|---:|---:|---:|"
+
+
+def _row(r: dict) -> str:
+    return (f"| {r['students']:,} | {r['step']} | {r['rows']:,} | {r['seconds']:.1f} | "
+            f"{r['rows_per_s']:,.0f} | {r['peak_mib']:,.0f} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kuota.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--keep", action="store_true", help="keep the bench databases and exports")
+    parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--dsn", help=argparse.SUPPRESS)
+    parser.add_argument("--uri", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step:
+        configure_logging()
+        print(json.dumps(step(args.step, args.dsn, args.uri, args.students[0], args.seed)))
+        return 0
+    print(HEADER, flush=True)
+    run(args.students, args.seed, args.keep)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
