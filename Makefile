@@ -8,7 +8,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: venv test demo stack-up stack-down airflow clean
+.PHONY: venv test demo bench stack-up stack-down airflow clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -24,6 +24,11 @@ test: venv
 
 demo: venv
 	scripts/with-stack.sh scripts/demo.sh
+
+# Throughput and peak memory of each step at 1 and 10 million students (docs/benchmarks.md).
+# Other scales: make bench BENCH_ARGS="--students 45000000".
+bench: venv
+	scripts/with-stack.sh $(BIN)/python -m kuota.bench $(BENCH_ARGS)
 
 stack-up: venv
 	scripts/stack.sh up
