@@ -29,6 +29,7 @@ from airflow.sdk import Param, dag, task, task_group
 from airflow.sdk.exceptions import AirflowFailException
 
 from kuota import SQL_DIR, pipeline, quality
+from kuota.db import MIGRATIONS
 from kuota.manifest import ContractError
 from kuota.quality import QualityError
 from kuota.storage import Storage
@@ -75,7 +76,8 @@ def _final(fn, *args):
     },
 )
 def kuota_bulanan():
-    prepare = SQLExecuteQueryOperator(task_id="prepare_warehouse", conn_id=WAREHOUSE, sql="schema.sql")
+    prepare = SQLExecuteQueryOperator(task_id="prepare_warehouse", conn_id=WAREHOUSE,
+                                      sql=[f"{name}.sql" for name in MIGRATIONS])
 
     @task_group(group_id="cutoff_snapshot")
     def cutoff_snapshot():

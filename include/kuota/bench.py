@@ -1,4 +1,4 @@
-"""Benchmark of stage 1: generate a cutoff export and load it, at given scales.
+"""Benchmark: generate a cutoff export, load it, check it, normalize its phone numbers.
 
     python -m kuota.bench --students 1000000 10000000      (make bench)
 
@@ -20,11 +20,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from . import db, pipeline, quality, snapshot
+from . import db, nomor, pipeline, quality, snapshot
 from .cli import configure_logging
 from .storage import Storage, join
 
-STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot")
+# The per-row libphonenumber baseline runs on the first million numbers only (its rate is
+# what matters; at 10 million it would take longer than everything else together).
+BASELINE_ROWS = 1_000_000
+STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot", "normalize_numbers_sql",
+         "normalize_numbers_libphonenumber")
 
 
 def _database(dsn: str, name: str) -> str:
@@ -67,11 +71,19 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         pipeline.prepare_warehouse(dsn)
         pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
     elif name == "check_snapshot":
-        with db.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = '2020-09'")
-            (cutoff_id,), = cur.fetchall()
-        quality.check_snapshot(dsn, cutoff_id)
+        quality.check_snapshot(dsn, _cutoff_id(dsn))
+    elif name == "normalize_numbers_sql":
+        return {"rows": nomor.normalize_cutoff(dsn, _cutoff_id(dsn))["rows"]}
+    elif name == "normalize_numbers_libphonenumber":
+        return {"rows": nomor.libphonenumber_baseline(dsn, _cutoff_id(dsn), BASELINE_ROWS)["rows"]}
     return {"rows": rows}
+
+
+def _cutoff_id(dsn: str) -> int:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = '2020-09'")
+        (cutoff_id,), = cur.fetchall()
+    return cutoff_id
 
 
 def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:

@@ -45,9 +45,14 @@ def run(conn, name: str, params: dict | None = None):
         return cur.fetchall() if cur.description else []
 
 
+# The warehouse's migration files, in order (idempotent; prepare_warehouse runs the same list).
+MIGRATIONS = ("schema", "schema_screening")
+
+
 def migrate(dsn: str) -> None:
     with connect(dsn) as conn:
-        run(conn, "schema")
+        for name in MIGRATIONS:
+            run(conn, name)
 
 
 def sqlalchemy_url(dsn: str, settings: dict | None = None) -> str:

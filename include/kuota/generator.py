@@ -106,6 +106,8 @@ def _uniq(i: np.ndarray, modulus: int, mult: int, add: int) -> np.ndarray:
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    if not len(values):
+        return np.empty(0, dtype=object)
     return np.char.zfill(values.astype(np.int64).astype("U"), width).astype(object)
 
 
@@ -184,14 +186,22 @@ class _Numbers:
         self.prefixes = np.array([p for _, ps in PREFIXES.values() for p in ps], dtype=object)
 
     def national(self, rng, index: np.ndarray) -> np.ndarray:
-        """'8xx' + 8 digits: unique per index (a bijection), provider by 2020 shares."""
-        prefix = self.prefixes[rng.choice(len(self.prefixes), len(index), p=self.prefix_p)]
-        return prefix + _digits(_uniq(index, 10 ** 8, 2_654_435_761, 12_345_678), 8)
+        """'8xx' + 6 to 9 digits (mostly 8: unique per index, a bijection), provider by 2020 shares."""
+        n = len(index)
+        prefix = self.prefixes[rng.choice(len(self.prefixes), n, p=self.prefix_p)]
+        body = _uniq(index, 10 ** 8, 2_654_435_761, 12_345_678)
+        width = rng.choice([8, 7, 9, 6], n, p=[0.80, 0.10, 0.07, 0.03])
+        out = prefix + _digits(body, 8)
+        for w in (6, 7, 9):
+            rows = np.flatnonzero(width == w)
+            value = body[rows] * 10 + rng.integers(0, 10, len(rows)) if w == 9 else body[rows] // 10 ** (8 - w)
+            out[rows] = prefix[rows] + _digits(value, w)
+        return out
 
     @staticmethod
     def typed(rng, national: np.ndarray) -> np.ndarray:
         n = len(national)
-        style = rng.choice(9, n, p=[0.35, 0.10, 0.10, 0.10, 0.10, 0.10, 0.05, 0.05, 0.05])
+        style = rng.choice(12, n, p=[0.33, 0.10, 0.10, 0.10, 0.10, 0.09, 0.05, 0.04, 0.04, 0.02, 0.02, 0.01])
         head, mid, tail = (np.array([s[:3] for s in national], dtype=object),
                            np.array([s[3:7] for s in national], dtype=object),
                            np.array([s[7:] for s in national], dtype=object))
@@ -205,6 +215,9 @@ class _Numbers:
             "0" + head + "." + mid + "." + tail,
             " 0" + national + " ",
             "(+62)" + national,
+            "'0" + national,            # a spreadsheet's text marker
+            "+62 0" + national,         # the trunk zero kept after the country code
+            "0" + national + ",",       # trailing junk
         ]
         return np.choose(style, forms)
 

@@ -1,0 +1,109 @@
+-- Migration, screening stages (issue 3): reference data kept as data, and the phone rules.
+-- Idempotent: run on every run by prepare_warehouse, after schema.sql.
+
+-- Which provider serves a national prefix, effective-dated: operators merge (Tri into
+-- Indosat 2022, Smartfren with XL 2025), so a prefix can change provider on a date. Only
+-- partner providers have rows: a mobile number whose prefix has no row in force is
+-- `operator_tidak_didukung`. To move a prefix, close its row (berlaku_sampai) and add one.
+CREATE TABLE IF NOT EXISTS kuota.prefix_provider (
+    prefix          text NOT NULL CHECK (prefix ~ '^08[1-9][0-9]$'),
+    provider        text NOT NULL CHECK (provider IN ('telkomsel','indosat','xl','axis','tri','smartfren')),
+    berlaku_mulai   date NOT NULL,
+    berlaku_sampai  date,  -- exclusive; NULL: still in force
+    sumber          text NOT NULL,
+    PRIMARY KEY (prefix, berlaku_mulai),
+    CHECK (berlaku_sampai IS NULL OR berlaku_sampai > berlaku_mulai)
+);
+
+-- The 2020 partners (domain.md, Phone numbers). Not libphonenumber's carrier data: it is
+-- newer and lacks some of these ranges (Smartfren's 0884-0886).
+INSERT INTO kuota.prefix_provider (prefix, provider, berlaku_mulai, sumber)
+SELECT p, provider, DATE '2020-01-01', 'domain.md: 2020 partner prefixes'
+FROM (VALUES
+  ('telkomsel', ARRAY['0811','0812','0813','0821','0822','0823','0851','0852','0853']),
+  ('indosat',   ARRAY['0814','0815','0816','0855','0856','0857','0858']),
+  ('xl',        ARRAY['0817','0818','0819','0859','0877','0878']),
+  ('axis',      ARRAY['0831','0832','0833','0838']),
+  ('tri',       ARRAY['0895','0896','0897','0898','0899']),
+  ('smartfren', ARRAY['0881','0882','0883','0884','0885','0886','0887','0888','0889'])
+) AS t(provider, prefixes), unnest(prefixes) AS p
+ON CONFLICT DO NOTHING;
+
+-- No prefix may have two rows in force on the same day.
+CREATE OR REPLACE FUNCTION kuota.prefix_provider_no_overlap() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM kuota.prefix_provider o
+             WHERE o.prefix = NEW.prefix AND o.berlaku_mulai <> NEW.berlaku_mulai
+               AND daterange(o.berlaku_mulai, o.berlaku_sampai) && daterange(NEW.berlaku_mulai, NEW.berlaku_sampai)) THEN
+    RAISE EXCEPTION 'kuota.prefix_provider: prefix % already has a provider in force within [%, %)',
+      NEW.prefix, NEW.berlaku_mulai, coalesce(NEW.berlaku_sampai::text, 'open')
+      USING ERRCODE = 'exclusion_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'prefix_provider_no_overlap') THEN
+    CREATE TRIGGER prefix_provider_no_overlap BEFORE INSERT OR UPDATE ON kuota.prefix_provider
+      FOR EACH ROW EXECUTE FUNCTION kuota.prefix_provider_no_overlap();
+  END IF;
+END $$;
+
+-- What a school operator typed -> MSISDN '62...' when it is a well-formed Indonesian mobile
+-- number, else NULL. Agrees with libphonenumber (region ID: valid and of mobile type, same
+-- E.164) on every generated number, except where its reading is wrong for this use
+-- (docs/nomor.md, tested in tests/test_nomor.py):
+--   * a letter anywhere is a typo to send back to the school (libphonenumber reads letters
+--     as on a phone keypad, drops a lone letter, or skips leading text);
+--   * '62' followed by nine digits starting with 8 is '+62' and a mobile number
+--     (libphonenumber reads it as a national landline number of area 062x).
+-- Accepted around the digits: spaces, '-', '.', '/', brackets, a leading '+', a leading
+-- quote (spreadsheets), any other non-letter junk before the first digit or after the last.
+CREATE OR REPLACE FUNCTION kuota.msisdn(typed text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+  core text;
+  digits text;
+  nsn text;
+BEGIN
+  IF typed ~ '[[:alpha:]]' THEN
+    RETURN NULL;
+  END IF;
+  -- junk goes before the first digit or '+' and after the last digit; a trailing '#' stays
+  -- and makes it invalid (a USSD code, and so for libphonenumber)
+  core := regexp_replace(typed, '^[^0-9+]+|[^0-9#]+$', '', 'g');
+  IF core !~ '^\+?[0-9][-0-9 ().\/]*$' THEN
+    RETURN NULL;  -- another symbol among the digits, or a '+' not in front
+  END IF;
+  digits := regexp_replace(core, '[^0-9]', '', 'g');
+  IF left(core, 1) = '+' THEN
+    IF left(digits, 2) <> '62' THEN
+      RETURN NULL;  -- another country
+    END IF;
+    nsn := regexp_replace(substr(digits, 3), '^0', '');
+  ELSIF left(digits, 2) = '00' THEN
+    RETURN NULL;  -- an international call prefix: not a number to top up
+  ELSIF left(digits, 1) = '0' THEN
+    nsn := substr(digits, 2);
+  ELSIF digits ~ '^620?8' THEN
+    nsn := regexp_replace(substr(digits, 3), '^0', '');
+  ELSE
+    nsn := digits;
+  END IF;
+  IF length(nsn) BETWEEN 9 AND 12 AND nsn ~ '^8[1-35-9][0-9]*$' THEN  -- libphonenumber's ID mobile range
+    RETURN '62' || nsn;
+  END IF;
+  RETURN NULL;
+END $$;
+
+-- The cutoff's typed numbers, normalized once per cutoff (screening reads this; corrections
+-- made later in the portal are normalized with the same function when they arrive).
+CREATE TABLE IF NOT EXISTS kuota.nomor_cutoff (
+    cutoff_id  bigint NOT NULL REFERENCES snapshot.cutoff,
+    jenis      text NOT NULL CHECK (jenis IN ('pd', 'ptk')),
+    id         uuid NOT NULL,
+    kosong     boolean NOT NULL,  -- empty or only blanks: nomor_kosong
+    msisdn     text CHECK (msisdn ~ '^628[0-9]{8,11}$'),  -- NULL: not a valid mobile number
+    PRIMARY KEY (cutoff_id, jenis, id)
+);
