@@ -14,7 +14,18 @@ Trigger it once per period (`periode`, `YYYY-MM`) with the Dapodik cutoff export
 3. `check_snapshot`: the Great Expectations suite of the loaded tables (keys present and
    unique, codes in their sets, row counts equal to the manifest).
 
-`run_summary` prints the counts of the run.
+**Stage 2, screening** (`screening`): every cutoff record of the period ends in exactly one
+state in `kuota.penerima`: `residu` with the first reason that applies (domain.md precedence),
+or `siap_validasi`.
+1. `record_policies`: the policy values in force on the period's first day (`kuota.kebijakan`),
+   recorded once for the period; re-runs and backfills reuse them.
+2. `normalize_numbers`: what operators typed becomes an MSISDN, in SQL (`kuota.msisdn`).
+3. `screen_records`: K1, K2 (NISN and PTK dedup), numbers (provider by effective-dated prefix,
+   shared numbers), K3, packages. Once per period: a re-run changes nothing.
+4. `check_screening`: the GX suite: the states add up to the cutoff, one known reason per residu,
+   every eligible record has its MSISDN, provider and package.
+
+`run_summary` prints the counts of the run and the screening funnel.
 
 Connections: `kuota_warehouse` (PostgreSQL) and `kuota_s3` (AWS/S3, with `endpoint_url`
 in its extra for MinIO or the local stack).
@@ -28,7 +39,7 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import Param, dag, task, task_group
 from airflow.sdk.exceptions import AirflowFailException
 
-from kuota import SQL_DIR, pipeline, quality
+from kuota import SQL_DIR, pipeline, quality, screening
 from kuota.db import MIGRATIONS
 from kuota.manifest import ContractError
 from kuota.quality import QualityError
@@ -95,13 +106,33 @@ def kuota_bulanan():
 
         check_snapshot(load_snapshot(verify_manifest()))
 
+    @task_group(group_id="screening")
+    def screening_stage():
+        @task
+        def record_policies(params=None) -> dict:
+            return screening.policies(_dsn(), params["periode"])
+
+        @task
+        def normalize_numbers(params=None) -> dict:
+            return _final(screening.normalize_numbers, _dsn(), params["periode"])
+
+        @task
+        def screen_records(params=None) -> dict:
+            return _final(screening.screen, _dsn(), params["periode"])
+
+        @task
+        def check_screening(params=None) -> dict:
+            return _final(quality.check_screening, _dsn(), params["periode"])
+
+        record_policies() >> normalize_numbers() >> screen_records() >> check_screening()
+
     @task
     def run_summary(params=None) -> str:
         text = pipeline.summary(_dsn(), params["periode"])
         print(text)
         return text
 
-    prepare >> cutoff_snapshot() >> run_summary()
+    prepare >> cutoff_snapshot() >> screening_stage() >> run_summary()
 
 
 kuota_bulanan()

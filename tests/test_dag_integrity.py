@@ -41,7 +41,10 @@ def test_monthly_dag_shape(dagbag):
             "cutoff_snapshot.check_snapshot", "run_summary"} <= ids
     check = dag.get_task("cutoff_snapshot.check_snapshot")
     assert "cutoff_snapshot.load_snapshot" in check.upstream_task_ids
-    assert "cutoff_snapshot.check_snapshot" in dag.get_task("run_summary").upstream_task_ids
+    screening = ["screening.record_policies", "screening.normalize_numbers", "screening.screen_records",
+                 "screening.check_screening"]
+    for before, after in zip(["cutoff_snapshot.check_snapshot", *screening], [*screening, "run_summary"]):
+        assert before in dag.get_task(after).upstream_task_ids, (before, after)
 
 
 def test_dag_files_stay_thin():

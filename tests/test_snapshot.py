@@ -166,7 +166,7 @@ def test_quality_suite_fails_when_rows_do_not_add_up(dsn, storage, bucket):
     # A report row with no missing row behind it: the snapshot no longer adds up to the manifest.
     query(dsn, "INSERT INTO snapshot.format_tidak_valid VALUES (%s, 'sekolah', 999999, NULL, 'forged') RETURNING 1",
           (result["cutoff_id"],))
-    with pytest.raises(QualityError, match=r"snapshot\.sekolah: expect_table_row_count_to_equal"):
+    with pytest.raises(QualityError, match=r"quality\.snapshot_sekolah: expect_table_row_count_to_equal"):
         quality.check_snapshot(dsn, result["cutoff_id"])
 
 

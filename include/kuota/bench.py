@@ -1,4 +1,4 @@
-"""Benchmark: generate a cutoff export, load it, check it, normalize its phone numbers.
+"""Benchmark: generate a cutoff export, load and check it, normalize its numbers, screen it.
 
     python -m kuota.bench --students 1000000 10000000      (make bench)
 
@@ -20,15 +20,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from . import db, nomor, pipeline, quality, snapshot
+from . import db, nomor, pipeline, quality, screening, snapshot
 from .cli import configure_logging
 from .storage import Storage, join
 
 # The per-row libphonenumber baseline runs on the first million numbers only (its rate is
 # what matters; at 10 million it would take longer than everything else together).
 BASELINE_ROWS = 1_000_000
+PERIODE = "2020-09"
 STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot", "normalize_numbers_sql",
-         "normalize_numbers_libphonenumber")
+         "normalize_numbers_libphonenumber", "screen_records", "check_screening")
 
 
 def _database(dsn: str, name: str) -> str:
@@ -69,19 +70,23 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     rows = sum(entry["rows"] for entry in manifest["tables"].values())
     if name == "load_snapshot":
         pipeline.prepare_warehouse(dsn)
-        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+        pipeline.load_snapshot(dsn, storage, manifest, PERIODE)
     elif name == "check_snapshot":
         quality.check_snapshot(dsn, _cutoff_id(dsn))
     elif name == "normalize_numbers_sql":
         return {"rows": nomor.normalize_cutoff(dsn, _cutoff_id(dsn))["rows"]}
     elif name == "normalize_numbers_libphonenumber":
         return {"rows": nomor.libphonenumber_baseline(dsn, _cutoff_id(dsn), BASELINE_ROWS)["rows"]}
+    elif name == "screen_records":
+        return {"rows": screening.screen(dsn, PERIODE)["records"]}
+    elif name == "check_screening":
+        return {"rows": quality.check_screening(dsn, PERIODE)["records"]}
     return {"rows": rows}
 
 
 def _cutoff_id(dsn: str) -> int:
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = '2020-09'")
+        cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (PERIODE,))
         (cutoff_id,), = cur.fetchall()
     return cutoff_id
 

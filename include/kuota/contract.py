@@ -19,6 +19,14 @@ KODE_PROVINSI = (
     "81", "82", "91", "94",
 )
 PROVIDERS = ("telkomsel", "indosat", "xl", "axis", "tri", "smartfren")
+# Residu reasons screening can give, in precedence order (domain.md, "One reason per record").
+SCREENING_REASONS = (
+    "format_tidak_valid",
+    "sekolah_tidak_aktif", "tidak_aktif", "bukan_sekolah_induk", "jenis_ptk_tidak_berhak", "penerima_pkh_pip",
+    "nisn_tidak_valid", "nisn_konflik", "nisn_ganda", "rekaman_duplikat", "ptk_ganda", "kemungkinan_orang_sama",
+    "nomor_kosong", "nomor_tidak_valid", "operator_tidak_didukung", "nomor_dipakai_bersama",
+    "kepemilikan_kosong",
+)
 
 # Cutoff export (§1): table -> columns in file order.  The first column is the record id.
 CUTOFF_COLUMNS = {

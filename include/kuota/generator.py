@@ -477,6 +477,12 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
     if len(src):
         other = _student_block(rng, fresh(len(src)), nearby_school(src, other=False), schools, cutoff_day)
         other["nisn"] = base["nisn"][src]
+        # Clearly two people: the name and the birth date both differ (domain.md, Dedup).
+        same_day = other["tanggal_lahir"] == base["tanggal_lahir"][src]
+        if same_day.any():
+            other["tanggal_lahir"][same_day] = _dates(np.array([_day(d) for d in other["tanggal_lahir"][same_day]]) + 40)
+        same_name = other["nama"] == base["nama"][src]
+        other["nama"][same_name] = other["nama"][same_name] + " Putra"
         labels.add("pd", ids[src], "nisn_konflik", other["peserta_didik_id"])
         labels.add("pd", other["peserta_didik_id"], "nisn_konflik", ids[src])
         extra_parts.append(other)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 
-from . import db, quality, snapshot
+from . import db, quality, screening, snapshot
 from .manifest import ContractError
 from .storage import Storage
 
@@ -59,4 +59,11 @@ def summary(dsn: str, periode: str) -> str:
              f"  {'table':<15}{'manifest':>12}{'loaded':>12}{'format_tidak_valid':>20}"]
     for _, _, tabel, manifest_rows, loaded, invalid in rows:
         lines.append(f"  {tabel:<15}{manifest_rows:>12,}{loaded:>12,}{invalid:>20,}")
+    funnel = screening.funnel(dsn, periode)
+    if funnel:
+        lines += ["", "  screening funnel (records by state and reason, in precedence order)",
+                  f"  {'state':<15}{'reason':<26}{'pd':>12}{'ptk':>10}"]
+        for status, alasan, pd, ptk in funnel:
+            lines.append(f"  {status:<15}{alasan:<26}{pd:>12,}{ptk:>10,}")
+        lines.append(f"  {'total':<41}{sum(r[2] for r in funnel):>12,}{sum(r[3] for r in funnel):>10,}")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ import logging
 
 from . import db
 from .contract import (BENTUK_PENDIDIKAN, JENIS_KELAMIN, JENIS_KELUAR, JENIS_PTK, KEPEMILIKAN_HP,
-                       KODE_PROVINSI, STATUS_PD, STATUS_PTK, STATUS_SEKOLAH)
+                       KODE_PROVINSI, PROVIDERS, SCREENING_REASONS, STATUS_PD, STATUS_PTK, STATUS_SEKOLAH)
 
 log = logging.getLogger(__name__)
 
@@ -64,32 +64,68 @@ def _expected_rows(dsn: str, cutoff_id: int) -> dict:
     return {table: int(n) for table, n in rows}
 
 
-def check_snapshot(dsn: str, cutoff_id: int) -> dict:
-    """Run the snapshot suite of one cutoff; raise QualityError naming every failure."""
+def _validate(dsn: str, settings: dict, scope: str, suites: dict) -> int:
+    """Run each suite on its ``quality.<view>`` (scoped by the session ``settings``); raise
+    QualityError naming every failed expectation. Returns how many were checked."""
     import great_expectations as gx
 
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_postgres(
-        name="warehouse", connection_string=db.sqlalchemy_url(dsn, {"kuota.cutoff_id": int(cutoff_id)}))
-    expected = _expected_rows(dsn, int(cutoff_id))
+    source = context.data_sources.add_postgres(name="warehouse", connection_string=db.sqlalchemy_url(dsn, settings))
     failures, checked = [], 0
-    for table, expectations in _snapshot_suites(gx, expected).items():
-        asset = source.add_table_asset(name=f"snapshot_{table}", schema_name="quality",
-                                       table_name=f"snapshot_{table}")
-        batch = asset.add_batch_definition_whole_table(f"cutoff_{int(cutoff_id)}").get_batch()
-        suite = gx.ExpectationSuite(name=f"snapshot_{table}", expectations=expectations)
-        result = batch.validate(suite, result_format="SUMMARY")
+    for view, expectations in suites.items():
+        asset = source.add_table_asset(name=view, schema_name="quality", table_name=view)
+        batch = asset.add_batch_definition_whole_table(view).get_batch()
+        result = batch.validate(gx.ExpectationSuite(name=view, expectations=expectations), result_format="SUMMARY")
         for res in result.results:
             checked += 1
             if not res.success:
                 cfg = res.expectation_config
                 observed = res.result.get("observed_value", res.result.get("unexpected_count"))
-                failures.append(f"snapshot.{table}: {cfg.type}({cfg.kwargs.get('column', '')}) failed, observed {observed}")
-        log.info("snapshot.%s: %d expectations, %s", table, len(result.results),
+                what = cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list") or [])
+                failures.append(f"quality.{view}: {cfg.type}({what}) failed, observed {observed}")
+        log.info("%s, quality.%s: %d expectations, %s", scope, view, len(result.results),
                  "all met" if result.success else "FAILED")
     if failures:
-        raise QualityError(f"cutoff {cutoff_id}: {len(failures)} of {checked} expectations failed:\n" + "\n".join(failures))
+        raise QualityError(f"{scope}: {len(failures)} of {checked} expectations failed:\n" + "\n".join(failures))
+    return checked
+
+
+def check_snapshot(dsn: str, cutoff_id: int) -> dict:
+    """The snapshot suite of one cutoff."""
+    import great_expectations as gx
+
+    suites = {f"snapshot_{table}": exps for table, exps in _snapshot_suites(gx, _expected_rows(dsn, int(cutoff_id))).items()}
+    checked = _validate(dsn, {"kuota.cutoff_id": int(cutoff_id)}, f"cutoff {cutoff_id}", suites)
     return {"cutoff_id": int(cutoff_id), "expectations": checked, "failed": 0}
+
+
+def check_screening(dsn: str, periode: str) -> dict:
+    """Screening's contract: every cutoff record of the period in exactly one state, each
+    residu with one known reason, each eligible record ready for the provider exchange."""
+    import great_expectations as gx
+
+    E = gx.expectations
+    with db.connect(dsn) as conn:
+        (expected,), = db.run(conn, "screening_expected_rows", {"periode": periode})
+        (policy,), = db.run(conn, "kebijakan_periode", {"periode": periode})
+    suites = {
+        "penerima": [
+            E.ExpectTableRowCountToEqual(value=int(expected)),
+            E.ExpectCompoundColumnsToBeUnique(column_list=["jenis", "id"]),
+            E.ExpectColumnValuesToBeInSet(column="status", value_set=["residu", "siap_validasi"]),
+            E.ExpectColumnValuesToBeInSet(column="alasan", value_set=list(SCREENING_REASONS)),
+            E.ExpectColumnValuesToBeInSet(column="provider", value_set=list(PROVIDERS)),
+        ],
+        "penerima_siap": [
+            E.ExpectColumnValuesToNotBeNull(column="msisdn"),
+            E.ExpectColumnValuesToMatchRegex(column="msisdn", regex=r"^628[0-9]{8,11}$"),
+            E.ExpectColumnValuesToNotBeNull(column="provider"),
+            E.ExpectColumnValuesToBeInSet(column="paket_gb", value_set=sorted(int(v) for v in policy["paket_gb"].values())),
+            E.ExpectColumnValuesToBeNull(column="alasan"),
+        ],
+    }
+    checked = _validate(dsn, {"kuota.periode": periode}, f"periode {periode}", suites)
+    return {"periode": periode, "records": int(expected), "expectations": checked, "failed": 0}

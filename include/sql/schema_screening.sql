@@ -107,3 +107,64 @@ CREATE TABLE IF NOT EXISTS kuota.nomor_cutoff (
     msisdn     text CHECK (msisdn ~ '^628[0-9]{8,11}$'),  -- NULL: not a valid mobile number
     PRIMARY KEY (cutoff_id, jenis, id)
 );
+
+-- The programme's policies (domain.md, **policy**), in one place, effective-dated. A run
+-- reads the values in force on its period's first day and records them (periode_kebijakan).
+CREATE TABLE IF NOT EXISTS kuota.kebijakan (
+    nama           text NOT NULL,
+    nilai          jsonb NOT NULL,
+    berlaku_mulai  date NOT NULL,
+    keterangan     text NOT NULL,
+    PRIMARY KEY (nama, berlaku_mulai)
+);
+INSERT INTO kuota.kebijakan (nama, nilai, berlaku_mulai, keterangan) VALUES
+  ('batas_nomor_bersama', '10', '2020-01-01',
+   'more recipients than this on one number: all of them residu nomor_dipakai_bersama'),
+  ('kecualikan_penerima_pkh_pip', 'false', '2020-01-01',
+   'students receiving PKH or PIP are residu penerima_pkh_pip'),
+  ('paket_gb', '{"paud": 20, "pd": 35, "ptk": 42}', '2020-01-01',
+   'package per recipient category: PAUD pupil, school pupil, teacher or principal (seed 001)')
+ON CONFLICT DO NOTHING;
+
+-- The values a period ran with: written once, at its first screening; re-runs reuse them.
+CREATE TABLE IF NOT EXISTS kuota.periode_kebijakan (
+    periode     text PRIMARY KEY REFERENCES kuota.periode,
+    nilai       jsonb NOT NULL,
+    dicatat_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Every cutoff record of a period, in exactly one state; later stages advance it.
+CREATE TABLE IF NOT EXISTS kuota.penerima (
+    periode         text NOT NULL REFERENCES kuota.periode,
+    jenis           text NOT NULL CHECK (jenis IN ('pd', 'ptk')),
+    id              uuid NOT NULL,
+    sekolah_id      uuid,
+    npsn            text,
+    kode_provinsi   text,
+    kode_kabupaten  text,
+    kategori        text CHECK (kategori IN ('paud', 'pd', 'ptk')),
+    msisdn          text CHECK (msisdn ~ '^628[0-9]{8,11}$'),
+    provider        text CHECK (provider IN ('telkomsel','indosat','xl','axis','tri','smartfren')),
+    paket_gb        int CHECK (paket_gb > 0),
+    status          text NOT NULL CHECK (status IN ('residu','siap_validasi','dikirim_validasi','valid',
+                        'sptjm_dicetak','sptjm_disetujui','dikirim_injeksi','berhasil')),
+    alasan          text CHECK (alasan IN ('format_tidak_valid','nisn_tidak_valid','nisn_ganda',
+                        'rekaman_duplikat','nisn_konflik','ptk_ganda','kemungkinan_orang_sama',
+                        'bukan_sekolah_induk','nomor_kosong','nomor_tidak_valid','operator_tidak_didukung',
+                        'nomor_dipakai_bersama','kepemilikan_kosong','tidak_aktif','sekolah_tidak_aktif',
+                        'jenis_ptk_tidak_berhak','penerima_pkh_pip','nomor_tidak_aktif','masa_tenggang',
+                        'tidak_dikenal_provider','tanpa_respons_provider','sptjm_ditolak','injeksi_gagal')),
+    partner_id      uuid,  -- the other record of a kemungkinan_orang_sama pair
+    tahap           int NOT NULL DEFAULT 1,
+    diubah_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (periode, jenis, id),
+    CHECK ((status = 'residu') = (alasan IS NOT NULL)),
+    CHECK (status = 'residu' OR (msisdn IS NOT NULL AND provider IS NOT NULL AND paket_gb IS NOT NULL))
+);
+CREATE INDEX IF NOT EXISTS penerima_status ON kuota.penerima (periode, status, provider);
+
+-- The screening suite's views: one period, chosen by the session setting kuota.periode.
+CREATE OR REPLACE VIEW quality.penerima AS
+  SELECT * FROM kuota.penerima WHERE periode = current_setting('kuota.periode');
+CREATE OR REPLACE VIEW quality.penerima_siap AS
+  SELECT * FROM kuota.penerima WHERE periode = current_setting('kuota.periode') AND status = 'siap_validasi';

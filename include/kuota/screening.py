@@ -1,0 +1,68 @@
+"""Screening stages: every cutoff record of a period ends in one state (kuota.penerima).
+
+The rules run as set-based SQL over the snapshot (screen_nomor.sql, screen_penerima.sql);
+this module orders the steps, makes them idempotent and checks that nothing was dropped.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from . import db, nomor
+from .contract import SCREENING_REASONS
+from .quality import QualityError
+
+log = logging.getLogger(__name__)
+
+
+def policies(dsn: str, periode: str) -> dict:
+    """The policy values the period runs with (recorded at first use, then fixed)."""
+    with db.connect(dsn) as conn:
+        (values,), = db.run(conn, "kebijakan_periode", {"periode": periode})
+    return values
+
+
+def _cutoff_of(cur, periode: str) -> int:
+    cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (periode,))
+    row = cur.fetchone()
+    if row is None:
+        raise QualityError(f"periode {periode} has no cutoff: run the cutoff snapshot first")
+    return row[0]
+
+
+def normalize_numbers(dsn: str, periode: str) -> dict:
+    """The period's cutoff numbers as MSISDN (once per cutoff)."""
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cutoff_id = _cutoff_of(cur, periode)
+    return nomor.normalize_cutoff(dsn, cutoff_id)
+
+
+def screen(dsn: str, periode: str) -> dict:
+    """Screen the period's cutoff once; a re-run finds it screened and changes nothing."""
+    values = policies(dsn, periode)
+    cutoff_id = normalize_numbers(dsn, periode)["cutoff_id"]  # a no-op when done
+    started = time.monotonic()
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_penerima'), hashtext(%s))", (periode,))
+        cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
+        (done,), = cur.fetchall()
+        if done:
+            log.info("periode %s: already screened (%d records), skipped", periode, done)
+            return {"periode": periode, "records": done, "skipped": True}
+        paket = values["paket_gb"]
+        db.run(conn, "screen_penerima", {
+            "periode": periode, "cutoff_id": cutoff_id, "tanggal": f"{periode}-01",
+            "batas_nomor_bersama": int(values["batas_nomor_bersama"]),
+            "kecualikan_pkh_pip": bool(values["kecualikan_penerima_pkh_pip"]),
+            "paket_paud": int(paket["paud"]), "paket_pd": int(paket["pd"]), "paket_ptk": int(paket["ptk"]),
+        })
+        cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
+        (records,), = cur.fetchall()
+    log.info("periode %s: %d records screened in %.1fs", periode, records, time.monotonic() - started)
+    return {"periode": periode, "records": records, "skipped": False}
+
+
+def funnel(dsn: str, periode: str) -> list[tuple]:
+    """(status, alasan, pd, ptk) rows: the screening funnel of the period."""
+    with db.connect(dsn) as conn:
+        return db.run(conn, "summary_screening", {"periode": periode, "reasons": list(SCREENING_REASONS)})

@@ -1,0 +1,129 @@
+"""Screening on generated cutoffs: every planted anomaly ends in its reason, every clean record
+in siap_validasi, every cutoff record in exactly one state. Expected outcomes come from the
+generator's ground-truth labels and the precedence of domain.md, never from counts."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from conftest import query
+from helpers import read_csv
+
+from kuota import generator, pipeline, quality, screening
+from kuota.contract import CUTOFF_COLUMNS, SCREENING_REASONS
+from kuota.storage import join
+
+PRECEDENCE = SCREENING_REASONS  # domain.md, "One reason per record": the first that applies wins
+
+
+def _load(dsn, storage, bucket, seed, students=6_000, periode="2020-09"):
+    uri = f"s3://{bucket}/cutoff-{seed}"
+    generator.generate(uri, generator.Scale.for_students(students), seed=seed, storage=storage)
+    pipeline.run_snapshot(dsn, periode, uri, storage)
+    return uri
+
+
+def _truth(storage, uri) -> dict[tuple[str, str], set[str]]:
+    planted = defaultdict(set)
+    for jenis, rid, label, _partner in read_csv(storage, join(uri, "labels.csv.gz"))[1:]:
+        planted[(jenis, rid)].add(label)
+    return planted
+
+
+def _expected(labels: set[str], shared_ok: bool) -> str:
+    for reason in PRECEDENCE:
+        if reason in labels and (reason != "nomor_dipakai_bersama" or shared_ok):
+            return reason
+    return "siap_validasi"
+
+
+def _shared_groups_still_over_the_limit(storage, uri, planted) -> set[str]:
+    """A shared-number group stays over 10 only if enough members passed the earlier lines."""
+    col = CUTOFF_COLUMNS["peserta_didik"].index("nomor_hp")
+    members = defaultdict(list)
+    for row in read_csv(storage, join(uri, "peserta_didik.csv.gz"))[1:]:
+        labels = planted.get(("pd", row[0]), set())
+        if "nomor_dipakai_bersama" in labels:
+            members[row[col]].append((row[0], labels))
+    ok = set()
+    for rows in members.values():
+        passing = [rid for rid, labels in rows if _expected(labels - {"nomor_dipakai_bersama"}, False) == "siap_validasi"]
+        if len(passing) > 10:
+            ok.update(passing)
+    return ok
+
+
+@pytest.mark.parametrize("seed", [4, 17])
+def test_every_planted_anomaly_ends_in_its_reason(dsn, storage, bucket, seed):
+    uri = _load(dsn, storage, bucket, seed)
+    result = screening.screen(dsn, "2020-09")
+    planted = _truth(storage, uri)
+    shared_ok = _shared_groups_still_over_the_limit(storage, uri, planted)
+
+    got = {(jenis, str(rid)): (status, alasan) for jenis, rid, status, alasan in
+           query(dsn, "SELECT jenis, id, status, alasan FROM kuota.penerima WHERE periode = '2020-09'")}
+    assert len(got) == result["records"]
+    wrong = defaultdict(list)
+    for key, (status, alasan) in got.items():
+        labels = planted.get(key, set())
+        if "kemungkinan_orang_sama" in labels:
+            continue  # the similarity index is not built yet (issue 3, next step)
+        want = _expected(labels, key[1] in shared_ok)
+        have = alasan if status == "residu" else status
+        if have != want:
+            wrong[(want, have)].append(key[1])
+    assert not wrong, {k: (len(v), v[:3]) for k, v in wrong.items()}
+    # Every reason planted in this cutoff was seen, and most reasons were planted.
+    seen = {alasan for status, alasan in got.values() if status == "residu"}
+    planted_reasons = set().union(*planted.values()) & set(PRECEDENCE) - {"kemungkinan_orang_sama"}
+    assert seen >= planted_reasons and len(planted_reasons) >= 12, planted_reasons - seen
+
+
+def test_every_cutoff_record_is_in_exactly_one_state(dsn, storage, bucket):
+    _load(dsn, storage, bucket, seed=8)
+    screening.screen(dsn, "2020-09")
+    (loaded,), = query(dsn, "SELECT (SELECT count(*) FROM snapshot.peserta_didik) + (SELECT count(*) FROM snapshot.ptk)")
+    (readable,), = query(dsn, """SELECT count(DISTINCT id_rekaman) FROM snapshot.format_tidak_valid f
+                                 WHERE tabel <> 'sekolah' AND id_rekaman IS NOT NULL AND NOT EXISTS
+                                   (SELECT 1 FROM snapshot.peserta_didik p WHERE p.peserta_didik_id = f.id_rekaman)
+                                   AND NOT EXISTS (SELECT 1 FROM snapshot.ptk t WHERE t.ptk_id = f.id_rekaman)""")
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima") == [(loaded + readable,)]
+    # Eligible records carry what the provider exchange needs; residu carries its one reason.
+    assert query(dsn, """SELECT count(*) FROM kuota.penerima WHERE status = 'siap_validasi'
+                         AND (msisdn IS NULL OR provider IS NULL OR paket_gb IS NULL OR alasan IS NOT NULL)""") == [(0,)]
+    assert query(dsn, "SELECT DISTINCT paket_gb FROM kuota.penerima WHERE kategori = 'ptk' AND status = 'siap_validasi'") == [(42,)]
+    assert query(dsn, "SELECT DISTINCT paket_gb FROM kuota.penerima WHERE kategori = 'paud' AND status = 'siap_validasi'") == [(20,)]
+    assert quality.check_screening(dsn, "2020-09")["failed"] == 0
+
+
+def test_screening_suite_fails_when_a_record_is_lost(dsn, storage, bucket):
+    _load(dsn, storage, bucket, seed=12, students=2_000)
+    screening.screen(dsn, "2020-09")
+    query(dsn, "DELETE FROM kuota.penerima WHERE id = (SELECT min(id::text)::uuid FROM kuota.penerima) RETURNING 1")
+    with pytest.raises(quality.QualityError, match=r"quality\.penerima: expect_table_row_count_to_equal"):
+        quality.check_screening(dsn, "2020-09")
+
+
+def test_screening_twice_changes_nothing_and_keeps_its_policies(dsn, storage, bucket):
+    _load(dsn, storage, bucket, seed=9, students=3_000)
+    first = screening.screen(dsn, "2020-09")
+    before = query(dsn, "SELECT jenis, id, status, alasan, paket_gb FROM kuota.penerima ORDER BY jenis, id")
+    # A policy changed after the period started does not change a re-run of that period.
+    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('batas_nomor_bersama', '1', '2020-09-01', 'test')
+                  RETURNING 1""")
+    again = screening.screen(dsn, "2020-09")
+    assert again["skipped"] and again["records"] == first["records"]
+    assert query(dsn, "SELECT jenis, id, status, alasan, paket_gb FROM kuota.penerima ORDER BY jenis, id") == before
+    assert screening.policies(dsn, "2020-09")["batas_nomor_bersama"] == 10
+
+
+def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket):
+    _load(dsn, storage, bucket, seed=10, students=3_000)
+    query(dsn, "INSERT INTO kuota.kebijakan VALUES ('kecualikan_penerima_pkh_pip', 'true', '2020-09-01', 'test') RETURNING 1")
+    screening.screen(dsn, "2020-09")
+    assert screening.policies(dsn, "2020-09")["kecualikan_penerima_pkh_pip"] is True
+    (excluded,), = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'penerima_pkh_pip'")
+    (left,), = query(dsn, """SELECT count(*) FROM kuota.penerima p JOIN snapshot.peserta_didik d
+                             ON d.peserta_didik_id = p.id WHERE p.status = 'siap_validasi'
+                             AND (d.penerima_pip OR d.penerima_pkh)""")
+    assert excluded > 0 and left == 0
