@@ -24,6 +24,9 @@ or `siap_validasi`.
    shared numbers), K3, packages. Once per period: a re-run changes nothing.
 4. `check_screening`: the GX suite: the states add up to the cutoff, one known reason per residu,
    every eligible record has its MSISDN, provider and package.
+5. `residu_to_schools`: `portal/<periode>/residu/<npsn>.csv` (+ manifest) for every school with
+   residu, and `portal/<periode>/rekap_residu.csv` (per province, district and school, by
+   reason). Only files whose content changed are rewritten.
 
 `run_summary` prints the counts of the run and the screening funnel.
 
@@ -39,7 +42,7 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import Param, dag, task, task_group
 from airflow.sdk.exceptions import AirflowFailException
 
-from kuota import SQL_DIR, pipeline, quality, screening
+from kuota import SQL_DIR, pipeline, quality, residu, screening
 from kuota.db import MIGRATIONS
 from kuota.manifest import ContractError
 from kuota.quality import QualityError
@@ -124,7 +127,11 @@ def kuota_bulanan():
         def check_screening(params=None) -> dict:
             return _final(quality.check_screening, _dsn(), params["periode"])
 
-        record_policies() >> normalize_numbers() >> screen_records() >> check_screening()
+        @task
+        def residu_to_schools(params=None) -> dict:
+            return residu.write_residu(_dsn(), _storage(), params["exchange_uri"], params["periode"])
+
+        record_policies() >> normalize_numbers() >> screen_records() >> check_screening() >> residu_to_schools()
 
     @task
     def run_summary(params=None) -> str:

@@ -55,4 +55,15 @@ with db.connect(os.environ["KUOTA_WAREHOUSE_DSN"]) as conn, conn.cursor() as cur
 for tabel, baris, rule in snapshot.invalid_rows(os.environ["KUOTA_WAREHOUSE_DSN"], cutoff_id, limit=8):
     print(f"     {tabel:<14} line {baris:<7} {rule}")
 PY
+echo "   residu back to schools (exchange.md §3):"
+"$bin/python" - "$bucket" "$periode" <<'PY'
+import sys
+from kuota.storage import Storage
+bucket, periode = sys.argv[1:]
+portal = f"s3://{bucket}/exchange/portal/{periode}"
+names = Storage().list_names(f"{portal}/residu")
+files = [n for n in names if n.endswith(".csv")]
+print(f"     {len(files)} school files under {portal}/residu/ (each with its manifest), e.g. {files[0] if files else '-'}")
+print(f"     counts per province, district and school: {portal}/rekap_residu.csv")
+PY
 echo "demo: done. Open the Airflow UI with 'make stack-up && make airflow' (see README)."

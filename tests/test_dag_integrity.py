@@ -42,7 +42,7 @@ def test_monthly_dag_shape(dagbag):
     check = dag.get_task("cutoff_snapshot.check_snapshot")
     assert "cutoff_snapshot.load_snapshot" in check.upstream_task_ids
     screening = ["screening.record_policies", "screening.normalize_numbers", "screening.screen_records",
-                 "screening.check_screening"]
+                 "screening.check_screening", "screening.residu_to_schools"]
     for before, after in zip(["cutoff_snapshot.check_snapshot", *screening], [*screening, "run_summary"]):
         assert before in dag.get_task(after).upstream_task_ids, (before, after)
 

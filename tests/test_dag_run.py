@@ -52,7 +52,7 @@ def test_monthly_dag_loads_a_cutoff_end_to_end(airflow_env, dsn, storage, bucket
     code, log, states = _run_dag(airflow_env, dsn, bucket, "2020-09", uri)
     assert code == 0, log[-3000:]
     assert set(states.values()) == {"success"}, states
-    assert len(states) >= 9
+    assert len(states) >= 10
     (manifest_rows, loaded, invalid), = query(dsn, "SELECT sum(manifest_rows), sum(loaded_rows), sum(invalid_rows)"
                                                    " FROM snapshot.cutoff_file")
     assert loaded + invalid == manifest_rows > 2_000
@@ -60,6 +60,7 @@ def test_monthly_dag_loads_a_cutoff_end_to_end(airflow_env, dsn, storage, bucket
     assert "format_tidak_valid" in log and "screening funnel" in log  # the run summary
     (screened,), = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE periode = '2020-09'")
     assert screened > 2_000  # and check_screening, which proves the count, succeeded
+    assert storage.list_names(f"s3://{bucket}/exchange/portal/2020-09/residu")  # residu went to schools
 
 
 def test_monthly_dag_stops_at_a_bad_manifest_and_names_the_file(airflow_env, dsn, storage, bucket):

@@ -3,13 +3,15 @@ in siap_validasi, every cutoff record in exactly one state. Expected outcomes co
 generator's ground-truth labels and the precedence of domain.md, never from counts."""
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 
 import pytest
 from conftest import query
 from helpers import read_csv
 
-from kuota import generator, pipeline, quality, screening
+from kuota import generator, pipeline, quality, residu, screening
 from kuota.contract import CUTOFF_COLUMNS, SCREENING_REASONS
 from kuota.storage import join
 
@@ -127,3 +129,43 @@ def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket):
                              ON d.peserta_didik_id = p.id WHERE p.status = 'siap_validasi'
                              AND (d.penerima_pip OR d.penerima_pkh)""")
     assert excluded > 0 and left == 0
+
+
+def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
+    _load(dsn, storage, bucket, seed=14, students=3_000)
+    screening.screen(dsn, "2020-09")
+    exchange = f"s3://{bucket}/exchange"
+    first = residu.write_residu(dsn, storage, exchange, "2020-09")
+    folder = join(exchange, "portal", "2020-09", "residu")
+    names = storage.list_names(folder)
+    (schools, rows, in_schools), = query(dsn, """SELECT count(DISTINCT npsn), count(*), count(npsn)
+                                                 FROM kuota.penerima WHERE status = 'residu'""")
+    assert first["schools"] == schools and first["rows"] == rows
+    assert first["written"] == schools + (rows > in_schools)
+    assert len(names) == 2 * schools  # each file with its manifest
+
+    seen = 0
+    for name in (n for n in names if n.endswith(".csv")):
+        npsn = name[:-4]
+        data = storage.read_bytes(join(folder, name))
+        manifest = json.loads(storage.read_bytes(join(folder, f"{npsn}.manifest.json")))
+        body = read_csv(storage, join(folder, name))
+        assert body[0] == list(residu.RESIDU_COLUMNS)
+        assert manifest["file"] == name and manifest["rows"] == len(body) - 1
+        assert manifest["sha256"] == hashlib.sha256(data).hexdigest() and manifest["schema_version"] == 1
+        in_school = dict(query(dsn, "SELECT id::text, alasan FROM kuota.penerima WHERE npsn = %s AND status = 'residu'", (npsn,)))
+        assert {r[1]: r[5] for r in body[1:]} == in_school
+        seen += len(body) - 1
+    assert seen == in_schools
+    if rows > in_schools:  # malformed rows naming no school of the cutoff: Pusdatin's list
+        unknown = read_csv(storage, join(exchange, "portal", "2020-09", residu.UNKNOWN_SCHOOL))
+        assert len(unknown) - 1 == rows - in_schools
+
+    # A re-run writes nothing: the portal sees the same bytes and manifests.
+    again = residu.write_residu(dsn, storage, exchange, "2020-09")
+    assert again["written"] == 0 and again["rows"] == rows
+    rekap = read_csv(storage, join(exchange, "portal", "2020-09", "rekap_residu.csv"))
+    per_level = defaultdict(int)
+    for tingkat, _kode, _alasan, jumlah in rekap[1:]:
+        per_level[tingkat] += int(jumlah)
+    assert per_level == {"provinsi": in_schools, "kabupaten": in_schools, "sekolah": in_schools}

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from . import db, nomor, pipeline, quality, screening, snapshot
+from . import db, nomor, pipeline, quality, residu, screening, snapshot
 from .cli import configure_logging
 from .storage import Storage, join
 
@@ -29,7 +29,7 @@ from .storage import Storage, join
 BASELINE_ROWS = 1_000_000
 PERIODE = "2020-09"
 STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot", "normalize_numbers_sql",
-         "normalize_numbers_libphonenumber", "screen_records", "check_screening")
+         "normalize_numbers_libphonenumber", "screen_records", "check_screening", "residu_to_schools")
 
 
 def _database(dsn: str, name: str) -> str:
@@ -81,6 +81,8 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         return {"rows": screening.screen(dsn, PERIODE)["records"]}
     elif name == "check_screening":
         return {"rows": quality.check_screening(dsn, PERIODE)["records"]}
+    elif name == "residu_to_schools":
+        return {"rows": residu.write_residu(dsn, storage, join(uri, "exchange"), PERIODE)["rows"]}
     return {"rows": rows}
 
 

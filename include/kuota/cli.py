@@ -1,4 +1,5 @@
-"""Command line of the package: ``kuota generate`` (synthetic cutoff), ``kuota snapshot``.
+"""Command line of the package: ``kuota generate`` (synthetic cutoff), ``kuota snapshot`` (stage 1),
+``kuota screen`` (stage 2), the same functions the DAG's tasks call.
 
 Connections come from the environment (KUOTA_WAREHOUSE_DSN; boto3's AWS_* variables).
 """
@@ -12,6 +13,7 @@ import sys
 
 from . import generator, pipeline
 from .manifest import ContractError
+from .quality import QualityError
 
 
 def _dsn(args) -> str:
@@ -48,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     snap.add_argument("--cutoff-uri", required=True)
     snap.add_argument("--dsn")
 
+    scr = sub.add_parser("screen", help="screen a loaded period and send residu to schools (stage 2)")
+    scr.add_argument("--periode", required=True)
+    scr.add_argument("--exchange-uri", required=True, help="root of the portal files, s3://bucket/prefix")
+    scr.add_argument("--dsn")
+
     args = parser.parse_args(argv)
     configure_logging()
     try:
@@ -55,10 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             scale = generator.Scale.for_students(args.students, args.ptk, args.schools)
             result = generator.generate(args.out, scale, seed=args.seed, cutoff_date=args.cutoff_date,
                                         labels_uri=args.labels, compresslevel=args.compresslevel)
+        elif args.command == "snapshot":
+            result = pipeline.run_snapshot(_dsn(args), args.periode, args.cutoff_uri)
         else:
-            dsn = _dsn(args)
-            result = pipeline.run_snapshot(dsn, args.periode, args.cutoff_uri)
-    except ContractError as err:
+            result = pipeline.run_screening(_dsn(args), args.periode, args.exchange_uri)
+    except (ContractError, QualityError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2, default=str))

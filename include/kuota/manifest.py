@@ -85,3 +85,15 @@ def parse_cutoff_manifest(raw: bytes, where: str, present: list[str]) -> dict:
             raise ContractError(f"{where}/{name}: listed in manifest.json but not stored")
         tables[table] = {"file": name, "rows": rows, "sha256": sha}
     return {"cutoff_date": cutoff_date.isoformat(), "tables": tables}
+
+
+def manifest_name(file_name: str) -> str:
+    """``X.csv`` or ``X.csv.gz`` -> ``X.manifest.json`` (exchange.md, Conventions)."""
+    return re.sub(r"\.csv(\.gz)?$", "", file_name) + ".manifest.json"
+
+
+def file_manifest(file_name: str, data: bytes, rows: int, created_at: str, **fields) -> bytes:
+    """The manifest of one data file of §2-§4, with the fields its file adds."""
+    return json.dumps({"schema_version": SCHEMA_VERSION, "file": file_name, "rows": rows,
+                       "sha256": hashlib.sha256(data).hexdigest(), "created_at": created_at, **fields},
+                      indent=2).encode()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 
-from . import db, quality, screening, snapshot
+from . import db, quality, residu, screening, snapshot
 from .manifest import ContractError
 from .storage import Storage
 
@@ -46,6 +46,14 @@ def run_snapshot(dsn: str, periode: str, cutoff_uri: str, storage: Storage | Non
     manifest = verify_cutoff(storage, cutoff_uri)
     result = load_snapshot(dsn, storage, manifest, periode)
     result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"])
+    return result
+
+
+def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | None = None) -> dict:
+    """Stage 2 end to end, as the DAG's task group runs it (CLI)."""
+    result = screening.screen(dsn, periode)
+    result["quality"] = quality.check_screening(dsn, periode)
+    result["residu"] = residu.write_residu(dsn, storage or Storage(), exchange_uri, periode)
     return result
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
 
+from botocore.exceptions import ClientError
+
 
 def join(base: str, *parts: str) -> str:
     out = base.rstrip("/")
@@ -51,6 +53,18 @@ class Storage:
             bucket, key = _split_s3(uri)
             return self.s3.get_object(Bucket=bucket, Key=key)["Body"]
         return open(uri, "rb")
+
+    def exists(self, uri: str) -> bool:
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            try:
+                self.s3.head_object(Bucket=bucket, Key=key)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+            return True
+        return Path(uri).is_file()
 
     def read_bytes(self, uri: str) -> bytes:
         with self.open_read(uri) as stream:

@@ -63,8 +63,11 @@ CREATE TABLE IF NOT EXISTS snapshot.format_tidak_valid (
     baris        bigint NOT NULL,          -- line in the file (the header is line 1)
     id_rekaman   uuid,                     -- the record's id when readable
     pelanggaran  text NOT NULL,            -- the rules broken, by column
+    sekolah_id   uuid,                     -- the school the row names, when readable: its
+                                           -- residu goes back to that school
     PRIMARY KEY (cutoff_id, tabel, baris)
 );
+ALTER TABLE snapshot.format_tidak_valid ADD COLUMN IF NOT EXISTS sekolah_id uuid;
 
 -- Raw staging layouts: every column as text, plus the line and the field count seen.
 -- Loads copy into session-private temporary tables LIKE these.

@@ -100,7 +100,7 @@ END $$;
 -- The cutoff's typed numbers, normalized once per cutoff (screening reads this; corrections
 -- made later in the portal are normalized with the same function when they arrive).
 CREATE TABLE IF NOT EXISTS kuota.nomor_cutoff (
-    cutoff_id  bigint NOT NULL REFERENCES snapshot.cutoff,
+    cutoff_id  bigint NOT NULL,  -- no per-row FK check (bulk insert): written from the snapshot
     jenis      text NOT NULL CHECK (jenis IN ('pd', 'ptk')),
     id         uuid NOT NULL,
     kosong     boolean NOT NULL,  -- empty or only blanks: nomor_kosong
@@ -135,7 +135,8 @@ CREATE TABLE IF NOT EXISTS kuota.periode_kebijakan (
 
 -- Every cutoff record of a period, in exactly one state; later stages advance it.
 CREATE TABLE IF NOT EXISTS kuota.penerima (
-    periode         text NOT NULL REFERENCES kuota.periode,
+    periode         text NOT NULL,  -- no per-row FK check (bulk insert): screening writes
+                                    -- only periods of kuota.periode
     jenis           text NOT NULL CHECK (jenis IN ('pd', 'ptk')),
     id              uuid NOT NULL,
     sekolah_id      uuid,

@@ -98,11 +98,12 @@ FROM (
 ) screened;
 
 -- Line 1: rows reported format_tidak_valid whose id is readable and not in the snapshot
--- (a duplicate line of a loaded id stays only in the report).
-INSERT INTO kuota.penerima (periode, jenis, id, status, alasan)
+-- (a duplicate line of a loaded id stays only in the report), back to the school they name.
+INSERT INTO kuota.penerima (periode, jenis, id, sekolah_id, npsn, kode_provinsi, kode_kabupaten, status, alasan)
 SELECT DISTINCT ON (f.id_rekaman) %(periode)s, CASE f.tabel WHEN 'ptk' THEN 'ptk' ELSE 'pd' END,
-       f.id_rekaman, 'residu', 'format_tidak_valid'
+       f.id_rekaman, s.sekolah_id, s.npsn, s.kode_provinsi, s.kode_kabupaten, 'residu', 'format_tidak_valid'
 FROM snapshot.format_tidak_valid f
+LEFT JOIN snapshot.sekolah s ON s.cutoff_id = f.cutoff_id AND s.sekolah_id = f.sekolah_id
 WHERE f.cutoff_id = %(cutoff_id)s AND f.tabel IN ('peserta_didik', 'ptk') AND f.id_rekaman IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM kuota.penerima p
                   WHERE p.periode = %(periode)s AND p.id = f.id_rekaman

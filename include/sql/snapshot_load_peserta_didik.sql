@@ -29,9 +29,10 @@ LEFT JOIN (SELECT sekolah_id::text AS sekolah_id FROM snapshot.sekolah WHERE cut
        ON s.sekolah_id = lower(r.sekolah_id)
 WINDOW w_id AS (PARTITION BY lower(r.peserta_didik_id) ORDER BY r.baris);
 
-INSERT INTO snapshot.format_tidak_valid (cutoff_id, tabel, baris, id_rekaman, pelanggaran)
+INSERT INTO snapshot.format_tidak_valid (cutoff_id, tabel, baris, id_rekaman, pelanggaran, sekolah_id)
 SELECT %(cutoff_id)s, 'peserta_didik', baris,
-       CASE WHEN snapshot.is_uuid(peserta_didik_id) THEN peserta_didik_id::uuid END, pelanggaran
+       CASE WHEN snapshot.is_uuid(peserta_didik_id) THEN peserta_didik_id::uuid END, pelanggaran,
+       CASE WHEN snapshot.is_uuid(sekolah_id) THEN sekolah_id::uuid END
 FROM checked WHERE pelanggaran <> '';
 
 INSERT INTO snapshot.peserta_didik (cutoff_id, baris, peserta_didik_id, nisn, nik, nama,

@@ -24,9 +24,10 @@ FROM raw_sekolah r
 WINDOW w_id AS (PARTITION BY lower(r.sekolah_id) ORDER BY r.baris),
        w_npsn AS (PARTITION BY r.npsn ORDER BY r.baris);
 
-INSERT INTO snapshot.format_tidak_valid (cutoff_id, tabel, baris, id_rekaman, pelanggaran)
+INSERT INTO snapshot.format_tidak_valid (cutoff_id, tabel, baris, id_rekaman, pelanggaran, sekolah_id)
 SELECT %(cutoff_id)s, 'sekolah', baris,
-       CASE WHEN snapshot.is_uuid(sekolah_id) THEN sekolah_id::uuid END, pelanggaran
+       CASE WHEN snapshot.is_uuid(sekolah_id) THEN sekolah_id::uuid END, pelanggaran,
+       CASE WHEN snapshot.is_uuid(sekolah_id) THEN sekolah_id::uuid END
 FROM checked WHERE pelanggaran <> '';
 
 INSERT INTO snapshot.sekolah (cutoff_id, baris, sekolah_id, npsn, nama, bentuk_pendidikan,
