@@ -164,6 +164,11 @@ def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
     # A re-run writes nothing: the portal sees the same bytes and manifests.
     again = residu.write_residu(dsn, storage, exchange, "2020-09")
     assert again["written"] == 0 and again["rows"] == rows
+    # A run that died between a file and its manifest: the next run completes that school only.
+    some = next(n for n in names if n.endswith(".manifest.json"))
+    storage.s3.delete_object(Bucket=bucket, Key=f"exchange/portal/2020-09/residu/{some}")
+    assert residu.write_residu(dsn, storage, exchange, "2020-09")["written"] == 1
+    assert some in storage.list_names(folder)
     rekap = read_csv(storage, join(exchange, "portal", "2020-09", "rekap_residu.csv"))
     per_level = defaultdict(int)
     for tingkat, _kode, _alasan, jumlah in rekap[1:]:

@@ -3,16 +3,18 @@ each with its manifest, and the residu counts per province, district and school.
 names no known school (a malformed row) goes to ``portal/<periode>/residu_tanpa_sekolah.csv``.
 
 Streamed from the warehouse one school at a time (a server-side cursor): memory holds one
-school's rows. A school's file is rewritten only when its content changed, so a re-run puts
-nothing and the portal sees the same bytes and manifest.
+school's rows and a bounded queue of writes. A file is rewritten only when its bytes changed
+(compared with the MD5 of what one listing shows), so a re-run puts nothing and the portal
+sees the same bytes and manifests.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
-import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from . import db
 from .manifest import file_manifest, manifest_name
@@ -33,24 +35,50 @@ def _csv_bytes(header: tuple[str, ...], rows) -> bytes:
     return out.getvalue().encode()
 
 
-def _publish(storage: Storage, uri: str, data: bytes, rows: int, created_at: str, **fields) -> bool:
-    """Write a data file, then its manifest (its presence means the file is complete); skip
-    both when the manifest in place already describes exactly these bytes."""
-    folder, name = uri.rsplit("/", 1)
-    manifest_uri = join(folder, manifest_name(name))
-    manifest = file_manifest(name, data, rows, created_at, **fields)
-    if storage.exists(manifest_uri) and json.loads(storage.read_bytes(manifest_uri)).get("sha256") \
-            == json.loads(manifest)["sha256"]:
-        return False
-    storage.write_bytes(uri, data)
-    storage.write_bytes(manifest_uri, manifest)
-    return True
+class _Publisher:
+    """Writes data files then their manifests, in parallel (S3 latency, not bandwidth, bounds
+    thousands of small files), skipping files whose bytes are already in place."""
+
+    def __init__(self, storage: Storage, folder: str, workers: int = 16):
+        self.storage, self.folder = storage, folder
+        self.in_place = storage.md5_by_name(folder)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="publish")
+        self.pending: list = []
+        self.written = 0
+
+    def publish(self, name: str, data: bytes, rows: int, created_at: str, **fields) -> None:
+        manifest = file_manifest(name, data, rows, created_at, **fields)
+        if (self.in_place.get(name) == hashlib.md5(data).hexdigest()
+                and self.in_place.get(manifest_name(name)) == hashlib.md5(manifest).hexdigest()):
+            return
+        self.pending.append(self.pool.submit(self._write, name, data, manifest))
+        if len(self.pending) >= 1_000:  # bounded memory: wait for the oldest writes
+            self._drain()
+
+    def _write(self, name: str, data: bytes, manifest: bytes) -> None:
+        self.storage.write_bytes(join(self.folder, name), data)
+        # The manifest last: only its presence means the file is complete.
+        self.storage.write_bytes(join(self.folder, manifest_name(name)), manifest)
+
+    def _drain(self) -> None:
+        for future in self.pending:
+            future.result()  # re-raises a failed write
+            self.written += 1
+        self.pending = []
+
+    def close(self) -> int:
+        self._drain()
+        self.pool.shutdown()
+        return self.written
 
 
 def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> dict:
     """Every school with residu gets its file; returns counts (schools, rows, files written)."""
-    folder = join(exchange_uri, "portal", periode, "residu")
-    schools = rows = written = 0
+    portal = join(exchange_uri, "portal", periode)
+    schools = rows = 0
+    publisher = _Publisher(storage, join(portal, "residu"))
+    # No school to send it to: Pusdatin's own list, beside the schools' folder.
+    unknown = _Publisher(storage, portal, workers=1)
     with db.connect(dsn) as conn:
         with conn.cursor(name="residu_sekolah") as cur:
             cur.itersize = 20_000
@@ -58,13 +86,14 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
             for npsn, group in itertools.groupby(cur, key=lambda r: r[0]):
                 group = list(group)
                 data = _csv_bytes(RESIDU_COLUMNS, (r[1:8] for r in group))
-                # No school to send it to: Pusdatin's own list, beside the schools' folder.
-                uri = join(folder, f"{npsn}.csv") if npsn else join(exchange_uri, "portal", periode, UNKNOWN_SCHOOL)
-                written += _publish(storage, uri, data, len(group), group[0][8], periode=periode, npsn=npsn)
+                target = publisher if npsn else unknown
+                target.publish(f"{npsn}.csv" if npsn else UNKNOWN_SCHOOL, data, len(group), group[0][8],
+                               periode=periode, npsn=npsn)
                 schools += bool(npsn)
                 rows += len(group)
-                if schools % 10_000 == 0:
+                if schools % 10_000 == 0 and npsn:
                     log.info("residu: %d schools, %d rows so far", schools, rows)
+    written = publisher.close() + unknown.close()
     rekap = write_rekap(dsn, storage, exchange_uri, periode)
     log.info("residu for periode %s: %d schools, %d rows, %d files written (others unchanged)",
              periode, schools, rows, written)
@@ -76,6 +105,7 @@ def write_rekap(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> 
     with db.connect(dsn) as conn:
         rows = db.run(conn, "residu_rekap", {"periode": periode})
         (created_at,), = db.run(conn, "residu_stamp", {"periode": periode})
-    _publish(storage, join(exchange_uri, "portal", periode, "rekap_residu.csv"), _csv_bytes(REKAP_COLUMNS, rows),
-             len(rows), created_at, periode=periode)
+    publisher = _Publisher(storage, join(exchange_uri, "portal", periode), workers=1)
+    publisher.publish("rekap_residu.csv", _csv_bytes(REKAP_COLUMNS, rows), len(rows), created_at, periode=periode)
+    publisher.close()
     return len(rows)

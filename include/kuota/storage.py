@@ -6,13 +6,12 @@ never live in code.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
-
-from botocore.exceptions import ClientError
 
 
 def join(base: str, *parts: str) -> str:
@@ -54,18 +53,6 @@ class Storage:
             return self.s3.get_object(Bucket=bucket, Key=key)["Body"]
         return open(uri, "rb")
 
-    def exists(self, uri: str) -> bool:
-        if self.is_s3(uri):
-            bucket, key = _split_s3(uri)
-            try:
-                self.s3.head_object(Bucket=bucket, Key=key)
-            except ClientError as err:
-                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                    return False
-                raise
-            return True
-        return Path(uri).is_file()
-
     def read_bytes(self, uri: str) -> bytes:
         with self.open_read(uri) as stream:
             return stream.read()
@@ -88,6 +75,19 @@ class Storage:
         else:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(local_path, uri)
+
+    def md5_by_name(self, prefix_uri: str) -> dict[str, str]:
+        """name -> MD5 hex of each object directly under a prefix, from one listing (an S3
+        ETag is the MD5 of a single-part upload; other ETags simply never match)."""
+        if self.is_s3(prefix_uri):
+            bucket, prefix = _split_s3(prefix_uri.rstrip("/") + "/")
+            out = {}
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+                out.update({obj["Key"][len(prefix):]: obj["ETag"].strip('"') for obj in page.get("Contents", [])})
+            return out
+        path = Path(prefix_uri)
+        files = path.iterdir() if path.is_dir() else []
+        return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in files if p.is_file()}
 
     def list_names(self, prefix_uri: str) -> list[str]:
         """Names of the objects directly under a prefix (a 'directory'), sorted."""
