@@ -1,8 +1,9 @@
 """Data-quality suites (Great Expectations Core, used directly) on warehouse tables.
 
-Each suite reads table assets on the ``quality.*`` views, which show one cutoff (the
-session setting ``kuota.cutoff_id`` of the suite's connection), so GX computes every
-expectation in SQL with bounded memory: nothing is pulled into the worker.
+Each suite reads table assets on the ``quality.*`` views, which show one cutoff or one period
+(the session setting ``kuota.cutoff_id`` or ``kuota.periode`` of the suite's connection), so GX
+computes every expectation in SQL with bounded memory: nothing is pulled into the worker. (A GX
+query asset would fetch its whole result into the worker first.)
 """
 from __future__ import annotations
 

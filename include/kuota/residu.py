@@ -77,8 +77,8 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
     portal = join(exchange_uri, "portal", periode)
     schools = rows = 0
     publisher = _Publisher(storage, join(portal, "residu"))
-    # No school to send it to: Pusdatin's own list, beside the schools' folder.
-    unknown = _Publisher(storage, portal, workers=1)
+    # Pusdatin's own files beside the schools' folder: residu naming no school, and the rekap.
+    own = _Publisher(storage, portal, workers=1)
     with db.connect(dsn) as conn:
         with conn.cursor(name="residu_sekolah") as cur:
             cur.itersize = 20_000
@@ -86,26 +86,18 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
             for npsn, group in itertools.groupby(cur, key=lambda r: r[0]):
                 group = list(group)
                 data = _csv_bytes(RESIDU_COLUMNS, (r[1:8] for r in group))
-                target = publisher if npsn else unknown
+                target = publisher if npsn else own
                 target.publish(f"{npsn}.csv" if npsn else UNKNOWN_SCHOOL, data, len(group), group[0][8],
                                periode=periode, npsn=npsn)
                 schools += bool(npsn)
                 rows += len(group)
                 if schools % 10_000 == 0 and npsn:
                     log.info("residu: %d schools, %d rows so far", schools, rows)
-    written = publisher.close() + unknown.close()
-    rekap = write_rekap(dsn, storage, exchange_uri, periode)
+        rekap = db.run(conn, "residu_rekap", {"periode": periode})
+        (created_at,), = db.run(conn, "residu_stamp", {"periode": periode})
+    # Residu per reason for each province, district and school: the dashboard's feed.
+    own.publish("rekap_residu.csv", _csv_bytes(REKAP_COLUMNS, rekap), len(rekap), created_at, periode=periode)
+    written = publisher.close() + own.close()
     log.info("residu for periode %s: %d schools, %d rows, %d files written (others unchanged)",
              periode, schools, rows, written)
-    return {"periode": periode, "schools": schools, "rows": rows, "written": written, "rekap_rows": rekap}
-
-
-def write_rekap(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> int:
-    """Residu per reason for each province, district and school: the dashboard's feed."""
-    with db.connect(dsn) as conn:
-        rows = db.run(conn, "residu_rekap", {"periode": periode})
-        (created_at,), = db.run(conn, "residu_stamp", {"periode": periode})
-    publisher = _Publisher(storage, join(exchange_uri, "portal", periode), workers=1)
-    publisher.publish("rekap_residu.csv", _csv_bytes(REKAP_COLUMNS, rows), len(rows), created_at, periode=periode)
-    publisher.close()
-    return len(rows)
+    return {"periode": periode, "schools": schools, "rows": rows, "written": written, "rekap_rows": len(rekap)}
