@@ -1,4 +1,6 @@
-"""Benchmark: generate a cutoff export, load and check it, normalize its numbers, screen it.
+"""Benchmark: generate a cutoff export, load and check it, normalize its numbers, screen it,
+send residu to schools; then the accuracy of every screening reason against the generator's
+labels, and the similarity index beside Splink (the reference) on the same pupils.
 
     python -m kuota.bench --students 1000000 10000000      (make bench)
 
@@ -20,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from . import db, nomor, pipeline, quality, residu, screening, snapshot
+from . import accuracy, db, nomor, pipeline, quality, residu, screening, snapshot
 from .cli import configure_logging
 from .storage import Storage, join
 
@@ -29,7 +31,8 @@ from .storage import Storage, join
 BASELINE_ROWS = 1_000_000
 PERIODE = "2020-09"
 STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot", "normalize_numbers_sql",
-         "normalize_numbers_libphonenumber", "screen_records", "check_screening", "residu_to_schools")
+         "normalize_numbers_libphonenumber", "screen_records", "check_screening", "residu_to_schools",
+         "accuracy", "similarity_splink")
 
 
 def _database(dsn: str, name: str) -> str:
@@ -78,11 +81,19 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     elif name == "normalize_numbers_libphonenumber":
         return {"rows": nomor.libphonenumber_baseline(dsn, _cutoff_id(dsn), BASELINE_ROWS)["rows"]}
     elif name == "screen_records":
-        return {"rows": screening.screen(dsn, PERIODE)["records"]}
+        result = screening.screen(dsn, PERIODE)
+        return {"rows": result["records"], "similarity_seconds": result["seconds"]["screen_kemiripan"]}
     elif name == "check_screening":
         return {"rows": quality.check_screening(dsn, PERIODE)["records"]}
     elif name == "residu_to_schools":
         return {"rows": residu.write_residu(dsn, storage, join(uri, "exchange"), PERIODE)["rows"]}
+    elif name == "accuracy":
+        return {"rows": rows, **accuracy.evaluate(dsn, storage, join(uri, "labels.csv.gz"), PERIODE),
+                "default_threshold": float(screening.policies(dsn, PERIODE)["ambang_kemiripan"])}
+    elif name == "similarity_splink":
+        from . import splink_reference
+        result = splink_reference.run(dsn, storage, join(uri, "labels.csv.gz"), PERIODE)
+        return {"rows": result["records"], **result}
     return {"rows": rows}
 
 
@@ -103,9 +114,10 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     seconds = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench: step {name} at {students:,} students failed (exit {os.waitstatus_to_exitcode(status)})")
-    rows = json.loads(out.decode().strip().splitlines()[-1])["rows"]
+    detail = json.loads(out.decode().strip().splitlines()[-1])
+    rows = detail.pop("rows")
     return {"step": name, "students": students, "rows": rows, "seconds": seconds,
-            "rows_per_s": rows / seconds, "peak_mib": usage.ru_maxrss / 1024}
+            "rows_per_s": rows / seconds, "peak_mib": usage.ru_maxrss / 1024, "detail": detail}
 
 
 def run(students: list[int], seed: int, keep: bool) -> list[dict]:
@@ -121,10 +133,13 @@ def run(students: list[int], seed: int, keep: bool) -> list[dict]:
         _recreate(dsn, name)
         _delete_prefix(storage, uri)
         try:
+            scale = []
             for step_name in STEPS:
                 result = _measure(step_name, bench_dsn, uri, n, seed)
                 print(_row(result), flush=True)
-                results.append(result)
+                scale.append(result)
+            print(_accuracy_tables({r["step"]: r for r in scale}), flush=True)
+            results.extend(scale)
         finally:
             if not keep:
                 _recreate(dsn, name, drop_only=True)
@@ -138,6 +153,35 @@ HEADER = "| students | step | rows | seconds | rows/s | peak RSS (MiB) |\n|---:|
 def _row(r: dict) -> str:
     return (f"| {r['students']:,} | {r['step']} | {r['rows']:,} | {r['seconds']:.1f} | "
             f"{r['rows_per_s']:,.0f} | {r['peak_mib']:,.0f} |")
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _accuracy_tables(by_step: dict) -> str:
+    """Each reason against the labels, then the similarity index beside Splink."""
+    n = by_step["accuracy"]["students"]
+    detail = by_step["accuracy"]["detail"]
+    lines = ["", "| students | reason | labelled | flagged | correct | precision | recall |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in detail["reasons"]:
+        lines.append(f"| {n:,} | {r['reason']} | {r['labelled']:,} | {r['flagged']:,} | {r['correct']:,} | "
+                     f"{_share(r['precision'])} | {_share(r['recall'])} |")
+    lines += ["", "| students | method | threshold | pairs flagged | correct | twin pairs flagged | precision "
+              "| recall | seconds | peak RSS (MiB) |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    ours = by_step["screen_records"]["detail"]["similarity_seconds"]
+    splink = by_step["similarity_splink"]
+    methods = [("kuota (SQL index)", detail["similarity"], ours, "in PostgreSQL"),
+               ("Splink 4 (DuckDB)", splink["detail"]["similarity"], splink["detail"]["seconds"],
+                f"{splink['peak_mib']:,.0f}")]
+    for method, rows, seconds, peak in methods:
+        for r in rows:
+            default = " (default)" if r["threshold"] == detail["default_threshold"] and method.startswith("kuota") else ""
+            lines.append(f"| {n:,} | {method} | {r['threshold']}{default} | {r['flagged']:,} | {r['correct']:,} | "
+                         f"{r['twins_flagged']:,} | {_share(r['precision'])} | {_share(r['recall'])} | "
+                         f"{seconds:.1f} | {peak} |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -177,6 +177,20 @@ def _typo(rng, names: np.ndarray) -> np.ndarray:
     return out
 
 
+def _one_slip_apart(a: str, b: str) -> bool:
+    """Equal, or one letter dropped, added, replaced, or two neighbours swapped."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                   and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 class _Numbers:
     """Mobile numbers, unique by construction, typed the ways school operators type them."""
 
@@ -228,7 +242,9 @@ class _Numbers:
         area = np.array(["21", "22", "24", "31", "61", "411", "274", "361"], dtype=object)
         landline = "0" + _pick(rng, area, n) + "-" + _digits(rng.integers(0, 10 ** 7, n), 7)
         short = "0" + np.array([s[:6] for s in national], dtype=object)
-        long_ = "0" + national + _digits(rng.integers(0, 1000, n), 3)
+        # at least 13 digits after the 0: longer than any mobile number (12)
+        tail = _digits(rng.integers(0, 10 ** 7, n), 7)
+        long_ = np.array(["0" + s + t[:max(3, 13 - len(s))] for s, t in zip(national, tail)], dtype=object)
         letter = np.array(["0" + s[:5] + "O" + s[6:] for s in national], dtype=object)
         dup0 = "00" + national
         return np.choose(kind, [landline, short, long_, letter, dup0])
@@ -438,15 +454,21 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         pick[name] = clean[used:used + k]
         used += k
 
-    def nearby_school(src: np.ndarray, other: bool) -> np.ndarray:
-        """An open school of a row near each source (same region: schools are sorted)."""
+    def nearby_school(src: np.ndarray, other: bool, same_kabupaten: bool = False) -> np.ndarray:
+        """An open school of a row near each source (schools are sorted by region), in the
+        same district when asked (else the source's own school)."""
         target = base["_school"][src].copy()
+        kab = sc["kode_kabupaten"]
         for j, s in enumerate(src):
             for _ in range(20):
                 cand = open_rows[min(max(np.searchsorted(open_rows, s) + int(rng.integers(-300, 300)), 0), len(open_rows) - 1)]
-                if not other or base["_school"][cand] != base["_school"][s]:
-                    target[j] = base["_school"][cand]
-                    break
+                school = base["_school"][cand]
+                if other and school == base["_school"][s]:
+                    continue
+                if same_kabupaten and kab[school] != kab[base["_school"][s]]:
+                    continue
+                target[j] = school
+                break
         return target
 
     def copy_rows(src: np.ndarray) -> dict:
@@ -495,7 +517,8 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         mother_typo = rng.random(len(src)) < 0.3
         dup["nama_ibu_kandung"][mother_typo] = _typo(rng, dup["nama_ibu_kandung"][mother_typo])
         dup["nisn"] = _digits(_uniq(fresh_idx, 10 ** 10, 6_364_136_223, 1_442_695_041), 10)
-        dup["_school"] = nearby_school(src, other=True)
+        # A child re-registered in another school of the district (domain.md: "school region").
+        dup["_school"] = nearby_school(src, other=True, same_kabupaten=True)
         dup["sekolah_id"] = sc["sekolah_id"][dup["_school"]]
         dup["_national"] = NUMBERS.national(rng, fresh_idx)
         dup["nomor_hp"] = NUMBERS.typed(rng, dup["_national"])
@@ -512,9 +535,15 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         first = np.array([s.split(" ", 1)[0] for s in base["nama"][src]], dtype=object)
         pos = rng.integers(0, min(len(NAMA_L), len(NAMA_P)), len(src))
         male = twin["jenis_kelamin"] == "L"
+        # Twins never share a given name, nor have two one slip apart ("Ni"/"Nia"): data alone
+        # cannot tell those from one child typed twice (docs/kemiripan.md, limits).
         given = np.where(male, NAMA_L[pos], NAMA_P[pos])
-        other = np.where(male, NAMA_L[(pos + 1) % len(NAMA_L)], NAMA_P[(pos + 1) % len(NAMA_P)])
-        given = np.where(given == first, other, given)  # twins never share a given name
+        for step in range(1, 5):
+            close = np.array([_one_slip_apart(g.lower(), f.lower()) for g, f in zip(given, first)], dtype=bool)
+            if not close.any():
+                break
+            nxt = np.where(male, NAMA_L[(pos + step) % len(NAMA_L)], NAMA_P[(pos + step) % len(NAMA_P)])
+            given = np.where(close, nxt, given)
         twin["nama"] = given + " " + family
         labels.add("pd", ids[src], "kembar", twin["peserta_didik_id"])
         labels.add("pd", twin["peserta_didik_id"], "kembar", ids[src])

@@ -123,7 +123,9 @@ INSERT INTO kuota.kebijakan (nama, nilai, berlaku_mulai, keterangan) VALUES
   ('kecualikan_penerima_pkh_pip', 'false', '2020-01-01',
    'students receiving PKH or PIP are residu penerima_pkh_pip'),
   ('paket_gb', '{"paud": 20, "pd": 35, "ptk": 42}', '2020-01-01',
-   'package per recipient category: PAUD pupil, school pupil, teacher or principal (seed 001)')
+   'package per recipient category: PAUD pupil, school pupil, teacher or principal (seed 001)'),
+  ('ambang_kemiripan', '0.85', '2020-01-01',
+   'similarity index score (0..1) from which two pupils under two NISNs are residu kemungkinan_orang_sama')
 ON CONFLICT DO NOTHING;
 
 -- The values a period ran with: written once, at its first screening; re-runs reuse them.
@@ -169,3 +171,45 @@ CREATE OR REPLACE VIEW quality.penerima AS
   SELECT * FROM kuota.penerima WHERE periode = current_setting('kuota.periode');
 CREATE OR REPLACE VIEW quality.penerima_siap AS
   SELECT * FROM kuota.penerima WHERE periode = current_setting('kuota.periode') AND status = 'siap_validasi';
+
+-- The similarity index (domain.md, Dedup: one person under two NISNs). Edit distances come from
+-- fuzzystrmatch (contrib, trusted): levenshtein in C, fast enough for every candidate pair.
+CREATE EXTENSION IF NOT EXISTS fuzzystrmatch WITH SCHEMA kuota;
+
+-- One operator's slip apart: a letter dropped, added or replaced, or two neighbours swapped
+-- (the optimal-string-alignment distance is at most 1; levenshtein counts a swap as 2).
+CREATE OR REPLACE FUNCTION kuota.beda_satu_ketikan(a text, b text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT kuota.levenshtein_less_equal(a, b, 1) <= 1
+      OR (length(a) = length(b) AND EXISTS (
+            SELECT 1 FROM generate_series(1, length(a) - 1) i
+            WHERE substr(a, 1, i - 1) = substr(b, 1, i - 1)
+              AND substr(a, i, 1) = substr(b, i + 1, 1) AND substr(a, i + 1, 1) = substr(b, i, 1)
+              AND substr(a, i + 2) = substr(b, i + 2)))
+$$;
+
+-- Similarity of two typed names in [0, 1]: 1 - edits / longer length, with a swap of two
+-- neighbours counted as one edit. Callers pass names lower-cased with blanks removed, so a slip
+-- at a word boundary ("bud isantoso") costs nothing. An empty name is like nothing.
+CREATE OR REPLACE FUNCTION kuota.kemiripan_teks(a text, b text) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN a = '' OR b = '' THEN 0
+              ELSE 1 - (CASE WHEN a <> b AND kuota.beda_satu_ketikan(a, b) THEN 1
+                             ELSE kuota.levenshtein(a, b) END)::float8 / greatest(length(a), length(b))
+         END
+$$;
+
+-- Every candidate pair the index looked at in a period, with its score: the audit trail of
+-- kemungkinan_orang_sama (why this pupil, which partner) and the data of the precision/recall
+-- sweep (docs/kemiripan.md). id_a < id_b; pairs of one NISN are settled earlier (K2) and absent.
+CREATE TABLE IF NOT EXISTS kuota.kemiripan (
+    periode         text NOT NULL,
+    id_a            uuid NOT NULL,
+    id_b            uuid NOT NULL CHECK (id_a < id_b),
+    skor_nama       real NOT NULL,
+    skor_ibu        real NOT NULL,
+    sama_kabupaten  boolean NOT NULL,
+    skor            real NOT NULL CHECK (skor BETWEEN 0 AND 1),
+    kembar          boolean NOT NULL,  -- same mother, given names more than one slip apart
+    PRIMARY KEY (periode, id_a, id_b)
+);
