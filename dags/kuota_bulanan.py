@@ -20,8 +20,10 @@ or `siap_validasi`.
 1. `record_policies`: the policy values in force on the period's first day (`kuota.kebijakan`),
    recorded once for the period; re-runs and backfills reuse them.
 2. `normalize_numbers`: what operators typed becomes an MSISDN, in SQL (`kuota.msisdn`).
-3. `screen_records`: K1, K2 (NISN and PTK dedup), numbers (provider by effective-dated prefix,
-   shared numbers), K3, packages. Once per period: a re-run changes nothing.
+3. `screen_records`: K1, K2 (NISN and PTK dedup, then the similarity index for one pupil
+   under two NISNs: every scored pair in `kuota.kemiripan`, twins ruled out), numbers
+   (provider by effective-dated prefix, shared numbers), K3, packages. Once per period: a
+   re-run changes nothing.
 4. `check_screening`: the GX suite: the states add up to the cutoff, one known reason per residu,
    every eligible record has its MSISDN, provider and package.
 5. `residu_to_schools`: `portal/<periode>/residu/<npsn>.csv` (+ manifest) for every school with

@@ -57,7 +57,7 @@ def test_monthly_dag_loads_a_cutoff_end_to_end(airflow_env, dsn, storage, bucket
                                                    " FROM snapshot.cutoff_file")
     assert loaded + invalid == manifest_rows > 2_000
     assert query(dsn, "SELECT periode FROM kuota.periode") == [("2020-09",)]
-    assert "format_tidak_valid" in log and "screening funnel" in log  # the run summary
+    assert "format_tidak_valid" in log and "screening funnel" in log and "similarity index:" in log  # the run summary
     (screened,), = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE periode = '2020-09'")
     assert screened > 2_000  # and check_screening, which proves the count, succeeded
     assert storage.list_names(f"s3://{bucket}/exchange/portal/2020-09/residu")  # residu went to schools

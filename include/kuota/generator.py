@@ -573,6 +573,11 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         base["nomor_hp"][members] = "0" + base["_national"][members[0]]
         labels.add("pd", ids[members], "nomor_dipakai_bersama")
 
+    # Rows of a pair or group never get a broken line too: their partner's label would lie.
+    base["_pasangan"] = np.zeros(n, dtype=bool)
+    base["_pasangan"][np.concatenate([clean[:used], *(pool[g * 15: g * 15 + 15] for g in range(groups))])] = True
+    for part in extra_parts:
+        part["_pasangan"] = np.ones(len(part["nisn"]), dtype=bool)
     return _concat([base, *extra_parts]) if extra_parts else base
 
 
@@ -617,6 +622,7 @@ def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_d
     eligible = np.flatnonzero(open_school & ~keluar & np.isin(jenis, ["guru", "kepala_sekolah"]) & (cols["kepemilikan_hp"] != ""))
     rng.shuffle(eligible)
     k_extra, k_ganda = int(rng.binomial(n, 0.05)), int(rng.binomial(n, 0.003))
+    cols["_pasangan"] = np.zeros(n, dtype=bool)
     parts = [cols]
     open_idx = np.flatnonzero(open_school)
     for rows, label, induk in ((eligible[:k_extra], "bukan_sekolah_induk", "false"),
@@ -630,6 +636,8 @@ def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_d
         copy, rows, target = _take(copy, moved), rows[moved], target[moved]
         copy["sekolah_id"] = sc["sekolah_id"][school[target]]
         copy["ptk_induk"] = np.full(len(rows), induk, dtype=object)
+        copy["_pasangan"][:] = True
+        cols["_pasangan"][rows] = True
         labels.add("ptk", copy["ptk_id"], label, ids[rows])
         if label == "ptk_ganda":
             labels.add("ptk", ids[rows], label, copy["ptk_id"])
@@ -638,9 +646,10 @@ def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_d
 
 
 def _malformed(rng, cols: dict, columns: tuple[str, ...], share: float, jenis: str, labels: _Labels) -> np.ndarray:
-    """Rows to write with their last field missing: malformed, with a readable id."""
+    """Rows to write with their last field missing: malformed, with a readable id (never a
+    row of a planted pair)."""
     n = len(cols[columns[0]])
-    rows = np.flatnonzero(rng.random(n) < share)
+    rows = np.flatnonzero((rng.random(n) < share) & ~cols["_pasangan"])
     labels.add(jenis, cols[columns[0]][rows], "format_tidak_valid")
     return rows
 

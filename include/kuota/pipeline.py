@@ -74,4 +74,9 @@ def summary(dsn: str, periode: str) -> str:
         for status, alasan, pd, ptk in funnel:
             lines.append(f"  {status:<15}{alasan:<26}{pd:>12,}{ptk:>10,}")
         lines.append(f"  {'total':<41}{sum(r[2] for r in funnel):>12,}{sum(r[3] for r in funnel):>10,}")
+        with db.connect(dsn) as conn:
+            (scored, flagged, twins, threshold), = db.run(conn, "summary_kemiripan", {"periode": periode})
+        if scored:
+            lines.append(f"  similarity index: {scored:,} candidate pairs scored, {flagged:,} flagged "
+                         f"(score >= {threshold}), {twins:,} twin pairs ruled out")
     return "\n".join(lines)

@@ -124,7 +124,7 @@ INSERT INTO kuota.kebijakan (nama, nilai, berlaku_mulai, keterangan) VALUES
    'students receiving PKH or PIP are residu penerima_pkh_pip'),
   ('paket_gb', '{"paud": 20, "pd": 35, "ptk": 42}', '2020-01-01',
    'package per recipient category: PAUD pupil, school pupil, teacher or principal (seed 001)'),
-  ('ambang_kemiripan', '0.85', '2020-01-01',
+  ('ambang_kemiripan', '0.8', '2020-01-01',
    'similarity index score (0..1) from which two pupils under two NISNs are residu kemungkinan_orang_sama')
 ON CONFLICT DO NOTHING;
 

@@ -13,21 +13,38 @@ SELECT r.id, r.tanggal_lahir, r.kode_provinsi, r.kode_kabupaten,
 FROM rekaman r
 WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM k2 WHERE k2.jenis = 'pd' AND k2.id = r.id);
+ANALYZE murid;
 
-CREATE TEMP TABLE kunci ON COMMIT DROP AS
-SELECT id, tanggal_lahir, kode_kabupaten || '|a|' || left(nama, 3) AS kunci FROM murid
-UNION ALL
-SELECT id, tanggal_lahir, kode_kabupaten || '|z|' || right(nama, 3) FROM murid
-UNION ALL
-SELECT id, tanggal_lahir, kode_provinsi || '|i|' || ibu FROM murid WHERE ibu <> '';
-ANALYZE kunci;
+-- The index: pupils sharing a block (birth date and one key). A block is a 64-bit hash (a
+-- collision only adds a pair to score); most blocks hold one pupil, and one sort finds the rest.
+CREATE TEMP TABLE blok ON COMMIT DROP AS
+SELECT kunci, id
+FROM (
+    SELECT kunci, id, count(*) OVER (PARTITION BY kunci) AS anggota
+    FROM (
+        SELECT id, hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|a|' || left(nama, 3), 0) AS kunci
+        FROM murid
+        UNION ALL
+        SELECT id, hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|z|' || right(nama, 3), 0)
+        FROM murid
+        UNION ALL
+        SELECT id, hashtextextended(tanggal_lahir || '|' || kode_provinsi || '|i|' || ibu, 0)
+        FROM murid WHERE ibu <> ''
+    ) kunci
+) blok
+WHERE anggota > 1;
+
+CREATE TEMP TABLE pasangan ON COMMIT DROP AS
+SELECT DISTINCT x.id AS id_a, y.id AS id_b
+FROM blok x JOIN blok y ON y.kunci = x.kunci AND x.id < y.id;
+ANALYZE pasangan;
 
 INSERT INTO kuota.kemiripan (periode, id_a, id_b, skor_nama, skor_ibu, sama_kabupaten, skor, kembar)
 SELECT %(periode)s, a.id, b.id, s.nama, s.ibu, a.kode_kabupaten = b.kode_kabupaten,
-       least(1, 0.55 * s.nama + 0.35 * s.ibu + 0.10 * (a.kode_kabupaten = b.kode_kabupaten)::int),
+       -- the mother's name squared: only a near-equal one is evidence of one child
+       least(1, 0.5 * s.nama + 0.4 * s.ibu ^ 2 + 0.1 * (a.kode_kabupaten = b.kode_kabupaten)::int),
        a.ibu <> '' AND kuota.beda_satu_ketikan(a.ibu, b.ibu) AND NOT kuota.beda_satu_ketikan(a.nama, b.nama)
-FROM (SELECT DISTINCT x.id AS id_a, y.id AS id_b
-      FROM kunci x JOIN kunci y ON y.kunci = x.kunci AND y.tanggal_lahir = x.tanggal_lahir AND x.id < y.id) p
+FROM pasangan p
 JOIN murid a ON a.id = p.id_a
 JOIN murid b ON b.id = p.id_b
 CROSS JOIN LATERAL (SELECT kuota.kemiripan_teks(a.nama, b.nama) AS nama,

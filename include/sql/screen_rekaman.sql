@@ -5,6 +5,8 @@
 -- "One reason per record"). Needs: the cutoff loaded and its numbers normalized (screen_nomor.sql).
 -- Params: cutoff_id, tanggal (the period's first day: prefixes in force), kecualikan_pkh_pip.
 
+SET LOCAL jit = off;  -- compiling these plans costs more than it saves
+
 -- Lines 1-2: every record with what the rules read, and its K1 reason.
 CREATE TEMP TABLE rekaman ON COMMIT DROP AS
 SELECT r.*, n.kosong, n.msisdn, pp.provider,
