@@ -9,7 +9,7 @@ import pytest
 from conftest import query
 from test_screening import _load
 
-from kuota import accuracy, screening, splink_reference
+from kuota import accuracy, db, quality, screening, splink_reference
 from kuota.contract import SCREENING_REASONS
 from kuota.storage import join
 
@@ -114,3 +114,43 @@ def test_ours_is_at_least_as_accurate_as_splink(dsn, storage, bucket):
     assert theirs["records"] > 9_000
     best = max(theirs["similarity"], key=lambda r: (r["precision"] or 0) + (r["recall"] or 0))
     assert ours["precision"] >= (best["precision"] or 0) and ours["recall"] >= best["recall"], (ours, best)
+
+
+def test_screening_suite_fails_when_a_pair_is_broken(dsn, storage, bucket):
+    _load(dsn, storage, bucket, seed=6, students=6_000)
+    screening.screen(dsn, "2020-09")
+    assert quality.check_screening(dsn, "2020-09")["failed"] == 0
+    # One record of a flagged pair put back in siap_validasi: its partner now names a record
+    # that is not flagged, and the suite says so.
+    query(dsn, """UPDATE kuota.penerima SET status = 'siap_validasi', alasan = NULL, partner_id = NULL
+                  WHERE id = (SELECT min(id::text)::uuid FROM kuota.penerima
+                              WHERE alasan = 'kemungkinan_orang_sama' AND provider IS NOT NULL) RETURNING 1""")
+    with pytest.raises(quality.QualityError, match=r"quality\.penerima_kemiripan: expect_column_values_to_not_be_null\(partner_alasan\)"):
+        quality.check_screening(dsn, "2020-09")
+
+
+def test_a_placeholder_name_does_not_flood_the_index(dsn):
+    """Sixty pupils born one day in one province (each in its own district) whose mother's name
+    is a placeholder form one block of the index: skipped and reported, not 1,770 pairs. A real
+    pair beside them is found."""
+    rows = [(f"00000000-0000-0000-0000-{k:012d}", f"anak nomor {k}", "XXX" if k < 60 else "siti aminah")
+            for k in range(62)]
+    rows[61] = (rows[61][0], "anak nomor 60", "siti aminah")  # pupil 60 typed twice
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("""CREATE TEMP TABLE rekaman ON COMMIT DROP AS
+                       SELECT 'pd'::text AS jenis, id::uuid, NULL::text AS alasan_k1, date '2010-05-05' AS tanggal_lahir,
+                              '32' AS kode_provinsi, '32' || CASE WHEN n > 60 THEN '99' ELSE lpad(n::text, 2, '0') END AS kode_kabupaten,
+                              lower(replace(nama, ' ', '')) AS nama_huruf, lower(replace(ibu, ' ', '')) AS ibu_huruf
+                       FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS t(id, nama, ibu, n)""",
+                    ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]))
+        cur.execute("CREATE TEMP TABLE k2 (jenis text, id uuid, alasan text, partner_id uuid) ON COMMIT DROP")
+        db.run(conn, "screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})
+        notices = list(conn.notices)
+        cur.execute("SELECT id::text, partner_id::text FROM k2")
+        flagged = cur.fetchall()
+        cur.execute("SELECT count(*) FROM kuota.kemiripan")
+        (scored,), = cur.fetchall()
+        conn.rollback()
+    assert any("1 blocks of more than 50 pupils skipped (60 pupils" in n for n in notices), notices
+    assert sorted(flagged) == sorted([(rows[60][0], rows[61][0]), (rows[61][0], rows[60][0])])
+    assert scored < 100

@@ -168,6 +168,7 @@ def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
     assert residu.write_residu(dsn, storage, exchange, "2020-09")["written"] == 1
     assert some in storage.list_names(folder)
     rekap = read_csv(storage, join(exchange, "portal", "2020-09", "rekap_residu.csv"))
+    assert rekap[0] == list(residu.REKAP_COLUMNS)
     per_level = defaultdict(int)
     for tingkat, _kode, _alasan, jumlah in rekap[1:]:
         per_level[tingkat] += int(jumlah)

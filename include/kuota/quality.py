@@ -85,7 +85,8 @@ def _validate(dsn: str, settings: dict, scope: str, suites: dict) -> int:
             if not res.success:
                 cfg = res.expectation_config
                 observed = res.result.get("observed_value", res.result.get("unexpected_count"))
-                what = cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list") or [])
+                kw = cfg.kwargs
+                what = kw.get("column") or ",".join(kw.get("column_list") or [kw.get("column_A", ""), kw.get("column_B", "")])
                 failures.append(f"quality.{view}: {cfg.type}({what}) failed, observed {observed}")
         log.info("%s, quality.%s: %d expectations, %s", scope, view, len(result.results),
                  "all met" if result.success else "FAILED")
@@ -105,7 +106,8 @@ def check_snapshot(dsn: str, cutoff_id: int) -> dict:
 
 def check_screening(dsn: str, periode: str) -> dict:
     """Screening's contract: every cutoff record of the period in exactly one state, each
-    residu with one known reason, each eligible record ready for the provider exchange."""
+    residu with one known reason, each eligible record ready for the provider exchange, each
+    pair of kemungkinan_orang_sama whole and above the period's threshold."""
     import great_expectations as gx
 
     E = gx.expectations
@@ -126,6 +128,15 @@ def check_screening(dsn: str, periode: str) -> dict:
             E.ExpectColumnValuesToNotBeNull(column="provider"),
             E.ExpectColumnValuesToBeInSet(column="paket_gb", value_set=sorted(int(v) for v in policy["paket_gb"].values())),
             E.ExpectColumnValuesToBeNull(column="alasan"),
+        ],
+        # Both records of a flagged pair are flagged, naming each other, above the threshold, not twins.
+        "penerima_kemiripan": [
+            E.ExpectColumnValuesToNotBeNull(column="partner_id"),
+            E.ExpectColumnValuesToBeInSet(column="partner_alasan", value_set=["kemungkinan_orang_sama"]),
+            E.ExpectColumnValuesToNotBeNull(column="partner_alasan"),
+            E.ExpectColumnValuesToNotBeNull(column="skor"),
+            E.ExpectColumnValuesToBeInSet(column="kembar", value_set=[False]),
+            E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="skor", column_B="ambang", or_equal=True),
         ],
     }
     checked = _validate(dsn, {"kuota.periode": periode}, f"periode {periode}", suites)

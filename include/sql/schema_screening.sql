@@ -176,26 +176,40 @@ CREATE OR REPLACE VIEW quality.penerima_siap AS
 -- fuzzystrmatch (contrib, trusted): levenshtein in C, fast enough for every candidate pair.
 CREATE EXTENSION IF NOT EXISTS fuzzystrmatch WITH SCHEMA kuota;
 
--- One operator's slip apart: a letter dropped, added or replaced, or two neighbours swapped
--- (the optimal-string-alignment distance is at most 1; levenshtein counts a swap as 2).
-CREATE OR REPLACE FUNCTION kuota.beda_satu_ketikan(a text, b text) RETURNS boolean
+-- Two neighbouring letters swapped, and nothing else (a and b of one length).
+CREATE OR REPLACE FUNCTION kuota.tukar_tetangga(a text, b text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT kuota.levenshtein_less_equal(a, b, 1) <= 1
-      OR (length(a) = length(b) AND EXISTS (
-            SELECT 1 FROM generate_series(1, length(a) - 1) i
-            WHERE substr(a, 1, i - 1) = substr(b, 1, i - 1)
-              AND substr(a, i, 1) = substr(b, i + 1, 1) AND substr(a, i + 1, 1) = substr(b, i, 1)
-              AND substr(a, i + 2) = substr(b, i + 2)))
+  SELECT EXISTS (
+    SELECT 1 FROM generate_series(1, length(a) - 1) i
+    WHERE substr(a, 1, i - 1) = substr(b, 1, i - 1)
+      AND substr(a, i, 1) = substr(b, i + 1, 1) AND substr(a, i + 1, 1) = substr(b, i, 1)
+      AND substr(a, i + 2) = substr(b, i + 2))
 $$;
 
--- Similarity of two typed names in [0, 1]: 1 - edits / longer length, with a swap of two
--- neighbours counted as one edit. Callers pass names lower-cased with blanks removed, so a slip
--- at a word boundary ("bud isantoso") costs nothing. An empty name is like nothing.
+-- Typing distance: levenshtein (fuzzystrmatch, in C), except that two neighbours swapped count
+-- as one slip, not two (the optimal-string-alignment distance wherever it is at most 1). Kept
+-- free of sub-selects so the planner inlines it; the swap is looked for only at distance 2.
+CREATE OR REPLACE FUNCTION kuota.jarak_ketik(a text, b text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE kuota.levenshtein(a, b)
+           WHEN 2 THEN CASE WHEN length(a) = length(b) AND kuota.tukar_tetangga(a, b) THEN 1 ELSE 2 END
+           ELSE kuota.levenshtein(a, b)
+         END
+$$;
+
+-- One operator's slip apart: a letter dropped, added or replaced, or two neighbours swapped.
+CREATE OR REPLACE FUNCTION kuota.beda_satu_ketikan(a text, b text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT kuota.jarak_ketik(a, b) <= 1
+$$;
+
+-- Similarity of two typed names in [0, 1]: 1 - typing distance / longer length. Callers pass
+-- names lower-cased, letters only, so a slip at a word boundary ("bud isantoso") costs
+-- nothing. An empty name is like nothing.
 CREATE OR REPLACE FUNCTION kuota.kemiripan_teks(a text, b text) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN a = '' OR b = '' THEN 0
-              ELSE 1 - (CASE WHEN a <> b AND kuota.beda_satu_ketikan(a, b) THEN 1
-                             ELSE kuota.levenshtein(a, b) END)::float8 / greatest(length(a), length(b))
+              ELSE 1 - kuota.jarak_ketik(a, b)::float8 / greatest(length(a), length(b))
          END
 $$;
 
@@ -213,3 +227,15 @@ CREATE TABLE IF NOT EXISTS kuota.kemiripan (
     kembar          boolean NOT NULL,  -- same mother, given names more than one slip apart
     PRIMARY KEY (periode, id_a, id_b)
 );
+
+-- The screening suite's view of the pairs flagged in a period (kuota.periode setting): each
+-- record with its partner's reason and the pair's score against the period's threshold.
+CREATE OR REPLACE VIEW quality.penerima_kemiripan AS
+  SELECT p.jenis, p.id, p.partner_id, q.alasan AS partner_alasan, k.skor, k.kembar,
+         (v.nilai ->> 'ambang_kemiripan')::real AS ambang
+  FROM kuota.penerima p
+  LEFT JOIN kuota.penerima q ON q.periode = p.periode AND q.jenis = p.jenis AND q.id = p.partner_id
+  LEFT JOIN kuota.kemiripan k ON k.periode = p.periode AND k.id_a = least(p.id, p.partner_id)
+                             AND k.id_b = greatest(p.id, p.partner_id)
+  LEFT JOIN kuota.periode_kebijakan v ON v.periode = p.periode
+  WHERE p.periode = current_setting('kuota.periode') AND p.alasan = 'kemungkinan_orang_sama';

@@ -9,7 +9,7 @@
 -- mother's name and district; twins (same mother, names more than one slip apart) never match.
 CREATE TEMP TABLE murid ON COMMIT DROP AS
 SELECT r.id, r.tanggal_lahir, r.kode_provinsi, r.kode_kabupaten,
-       replace(r.nama_norm, ' ', '') AS nama, coalesce(r.ibu_norm, '') AS ibu
+       r.nama_huruf AS nama, coalesce(r.ibu_huruf, '') AS ibu
 FROM rekaman r
 WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM k2 WHERE k2.jenis = 'pd' AND k2.id = r.id);
@@ -18,7 +18,7 @@ ANALYZE murid;
 -- The index: pupils sharing a block (birth date and one key). A block is a 64-bit hash (a
 -- collision only adds a pair to score); most blocks hold one pupil, and one sort finds the rest.
 CREATE TEMP TABLE blok ON COMMIT DROP AS
-SELECT kunci, id
+SELECT kunci, id, anggota
 FROM (
     SELECT kunci, id, count(*) OVER (PARTITION BY kunci) AS anggota
     FROM (
@@ -34,10 +34,22 @@ FROM (
 ) blok
 WHERE anggota > 1;
 
+-- More than 50 pupils born the same day with one key is no evidence of anything but a
+-- placeholder ("ibu", "xxx" as the mother's name): such blocks are skipped, and said so.
 CREATE TEMP TABLE pasangan ON COMMIT DROP AS
 SELECT DISTINCT x.id AS id_a, y.id AS id_b
-FROM blok x JOIN blok y ON y.kunci = x.kunci AND x.id < y.id;
+FROM blok x JOIN blok y ON y.kunci = x.kunci AND x.id < y.id
+WHERE x.anggota <= 50;
 ANALYZE pasangan;
+DO $$
+DECLARE besar bigint; murid_besar bigint;
+BEGIN
+    SELECT count(DISTINCT kunci), count(DISTINCT id) INTO besar, murid_besar FROM blok WHERE anggota > 50;
+    IF besar > 0 THEN
+        RAISE NOTICE 'similarity index: %% blocks of more than 50 pupils skipped (%% pupils; a placeholder name?)',
+                     besar, murid_besar;
+    END IF;
+END $$;
 
 INSERT INTO kuota.kemiripan (periode, id_a, id_b, skor_nama, skor_ibu, sama_kabupaten, skor, kembar)
 SELECT %(periode)s, a.id, b.id, s.nama, s.ibu, a.kode_kabupaten = b.kode_kabupaten,

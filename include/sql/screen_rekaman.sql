@@ -19,15 +19,16 @@ SELECT r.*, n.kosong, n.msisdn, pp.provider,
        s.npsn, s.kode_provinsi, s.kode_kabupaten
 FROM (
     SELECT 'pd'::text AS jenis, peserta_didik_id AS id, sekolah_id, status, nisn, NULL::text AS nik,
-           lower(regexp_replace(btrim(nama), '\s+', ' ', 'g')) AS nama_norm,
-           lower(regexp_replace(nama_ibu_kandung, '\s+', '', 'g')) AS ibu_norm, tanggal_lahir,
+           -- names as the rules compare them: lower case, letters only, so that blanks,
+           -- dots, apostrophes and slips at a word boundary make no difference
+           lower(regexp_replace(nama, '[^[:alpha:]]+', '', 'g')) AS nama_huruf,
+           lower(regexp_replace(nama_ibu_kandung, '[^[:alpha:]]+', '', 'g')) AS ibu_huruf, tanggal_lahir,
            tanggal_masuk_sekolah, kepemilikan_hp, penerima_pip, penerima_pkh,
            NULL::boolean AS ptk_induk, NULL::text AS jenis_ptk,
            CASE WHEN tingkat_pendidikan = 0 THEN 'paud' ELSE 'pd' END AS kategori
     FROM snapshot.peserta_didik WHERE cutoff_id = %(cutoff_id)s
     UNION ALL
-    SELECT 'ptk', ptk_id, sekolah_id, status, NULL, nik,
-           lower(regexp_replace(btrim(nama), '\s+', ' ', 'g')), NULL, tanggal_lahir,
+    SELECT 'ptk', ptk_id, sekolah_id, status, NULL, nik, NULL, NULL, tanggal_lahir,
            NULL, kepemilikan_hp, false, false, ptk_induk, jenis_ptk, 'ptk'
     FROM snapshot.ptk WHERE cutoff_id = %(cutoff_id)s
 ) r
@@ -46,7 +47,7 @@ WITH pd AS (
     -- Two different people behind one NISN: some pair differs in both name and birth date,
     -- which is the case exactly when the group has two names and two birth dates.
     SELECT nisn, count(DISTINCT sekolah_id) AS sekolah,
-           count(DISTINCT nama_norm) > 1 AND count(DISTINCT tanggal_lahir) > 1 AS konflik
+           count(DISTINCT nama_huruf) > 1 AND count(DISTINCT tanggal_lahir) > 1 AS konflik
     FROM pd GROUP BY nisn HAVING count(*) > 1
 ), ptk_sama AS (
     SELECT nik FROM rekaman
