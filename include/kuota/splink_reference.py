@@ -5,6 +5,8 @@ same planted pairs. Benchmark only; splink and duckdb are development dependenci
 The pupils are the ones that reached our index (similarity_input.sql), streamed out of
 PostgreSQL with COPY into a file DuckDB reads. Splink is given the fields our index compares
 (name, mother's name, district; birth date as a blocking key, as ours) and standard settings.
+The export holds names in a local temporary directory (removed afterwards): run it on
+synthetic cutoffs only, never on a real one.
 """
 from __future__ import annotations
 
