@@ -45,6 +45,15 @@ def run(conn, name: str, params: dict | None = None):
         return cur.fetchall() if cur.description else []
 
 
+def copy_out(conn, name: str, params: dict, out, header: bool = False) -> None:
+    """Stream a step's SELECT (one statement) out as CSV through COPY: rows never become
+    Python tuples."""
+    with conn.cursor() as cur:
+        statement = cur.mogrify(sql(name), params).decode().rstrip().rstrip(";")
+        cur.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER {str(header).lower()})",
+                        out, size=1 << 20)
+
+
 # The warehouse's migration files, in order (idempotent; prepare_warehouse runs the same list).
 MIGRATIONS = ("schema", "schema_screening")
 

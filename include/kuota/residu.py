@@ -40,9 +40,7 @@ def _rekap_bytes(conn, periode: str) -> tuple[bytes, int]:
     scale millions of rows, which as Python tuples would cost ten times the memory)."""
     out = io.BytesIO()
     out.write(_csv_bytes(REKAP_COLUMNS, []))
-    with conn.cursor() as cur:
-        statement = cur.mogrify(db.sql("residu_rekap"), {"periode": periode}).decode()
-        cur.copy_expert(f"COPY ({statement.rstrip().rstrip(';')}) TO STDOUT WITH (FORMAT csv)", out, size=1 << 20)
+    db.copy_out(conn, "residu_rekap", {"periode": periode}, out)
     data = out.getvalue()
     return data, data.count(b"\n") - 1
 

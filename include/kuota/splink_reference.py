@@ -31,10 +31,8 @@ def planted_pairs(storage: Storage, labels_uri: str, label: str = "kemungkinan_o
 
 
 def _export(dsn: str, periode: str, path: Path) -> None:
-    query = db.sql("similarity_input")
-    with db.connect(dsn) as conn, conn.cursor() as cur, open(path, "w", newline="") as out:
-        statement = cur.mogrify(query, {"periode": periode, "reasons": list(SCREENING_REASONS)}).decode()
-        cur.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER true)", out, size=1 << 20)
+    with db.connect(dsn) as conn, open(path, "w", newline="") as out:
+        db.copy_out(conn, "similarity_input", {"periode": periode, "reasons": list(SCREENING_REASONS)}, out, header=True)
 
 
 def _predict(path: Path, workdir: str) -> tuple[list[tuple[str, str, float]], int]:
