@@ -81,4 +81,4 @@ def storage(s3):
 def query(dsn: str, sql: str, params=None) -> list[tuple]:
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(sql, params)
-        return cur.fetchall()
+        return cur.fetchall() if cur.description else []

@@ -56,3 +56,33 @@ def cutoff_file_name(table: str, names: list[str]) -> str | None:
         if candidate in names:
             return candidate
     return None
+
+
+# Provider exchange (§2): what leaves for a provider and what comes back, per kind.
+# Only these columns ever leave: no names, NISN, NIK or school data (data minimisation).
+BATCH_COLUMNS = {"validasi": ("request_id", "msisdn"), "injeksi": ("request_id", "msisdn", "paket_gb")}
+ANSWER_COLUMNS = {"validasi": ("request_id", "msisdn", "status"),
+                  "injeksi": ("request_id", "msisdn", "status", "alasan", "waktu_injeksi")}
+ANSWER_STATUS = {"validasi": ("aktif", "tidak_aktif", "masa_tenggang", "pascabayar", "tidak_dikenal"),
+                 "injeksi": ("berhasil", "gagal")}
+# A validation answer and what it makes of the recipients on that number (domain.md, K4):
+# the new state, and the residu reason when it is not valid.
+VALIDASI_OUTCOME = {
+    "aktif": ("valid", None),
+    "pascabayar": ("valid", None),
+    "tidak_aktif": ("residu", "nomor_tidak_aktif"),
+    "masa_tenggang": ("residu", "masa_tenggang"),
+    "tidak_dikenal": ("residu", "tidak_dikenal_provider"),
+}
+
+
+def provider_root(exchange_uri: str, provider: str, periode: str) -> str:
+    return f"{exchange_uri.rstrip('/')}/provider/{provider}/{periode}"
+
+
+def batch_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
+    return f"{provider_root(exchange_uri, provider, periode)}/{kind}/{batch_id}.csv.gz"
+
+
+def answer_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
+    return f"{provider_root(exchange_uri, provider, periode)}/{kind}/{batch_id}.hasil.csv.gz"

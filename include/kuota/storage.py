@@ -76,6 +76,46 @@ class Storage:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(local_path, uri)
 
+    def exists(self, uri: str) -> bool:
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            try:
+                self.s3.head_object(Bucket=bucket, Key=key)
+            except self.s3.exceptions.ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+            return True
+        return Path(uri).is_file()
+
+    def delete(self, uri: str) -> None:
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            self.s3.delete_object(Bucket=bucket, Key=key)
+        else:
+            Path(uri).unlink(missing_ok=True)
+
+    def copy(self, src: str, dst: str) -> None:
+        """Server-side on S3 (a quarantined answer never passes through the worker twice)."""
+        if self.is_s3(src) and self.is_s3(dst):
+            sb, sk = _split_s3(src)
+            db_, dk = _split_s3(dst)
+            self.s3.copy({"Bucket": sb, "Key": sk}, db_, dk)
+        else:
+            with self.open_read(src) as stream:
+                self.write_bytes(dst, stream.read())
+
+    def modified_at(self, uri: str):
+        """When the object was last written (a re-sent batch is newer), or None if absent."""
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            try:
+                return self.s3.head_object(Bucket=bucket, Key=key)["LastModified"].timestamp()
+            except self.s3.exceptions.ClientError:
+                return None
+        path = Path(uri)
+        return path.stat().st_mtime if path.is_file() else None
+
     def md5_by_name(self, prefix_uri: str) -> dict[str, str]:
         """name -> MD5 hex of each object directly under a prefix, from one listing (an S3
         ETag is the MD5 of a single-part upload; other ETags simply never match)."""
@@ -88,6 +128,18 @@ class Storage:
         path = Path(prefix_uri)
         files = path.iterdir() if path.is_dir() else []
         return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+
+    def modified_by_name(self, prefix_uri: str) -> dict[str, float]:
+        """name -> last-modified time (epoch seconds) of each object directly under a prefix."""
+        if self.is_s3(prefix_uri):
+            bucket, prefix = _split_s3(prefix_uri.rstrip("/") + "/")
+            out = {}
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+                out.update({obj["Key"][len(prefix):]: obj["LastModified"].timestamp() for obj in page.get("Contents", [])})
+            return out
+        path = Path(prefix_uri)
+        files = path.iterdir() if path.is_dir() else []
+        return {p.name: p.stat().st_mtime for p in files if p.is_file()}
 
     def list_names(self, prefix_uri: str) -> list[str]:
         """Names of the objects directly under a prefix (a 'directory'), sorted."""

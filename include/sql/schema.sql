@@ -153,7 +153,7 @@ CREATE TABLE IF NOT EXISTS snapshot.ptk (
 CREATE OR REPLACE FUNCTION snapshot.refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'snapshot.% is immutable: % refused', TG_TABLE_NAME, TG_OP
+  RAISE EXCEPTION '%.% is immutable: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
     USING ERRCODE = 'integrity_constraint_violation';
 END $$;
 

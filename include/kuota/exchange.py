@@ -1,0 +1,348 @@
+"""The provider exchange (exchange.md §2): validation batches out, answers in.
+
+Outbound: a batch is planned once, in the warehouse (kuota.batch, kuota.permintaan), then
+written from there: data file, then manifest. Its id hashes its content, its bytes are a
+function of the warehouse rows (gzip without a timestamp), so a re-send or a retry writes the
+same bytes under the same key. Only request_id and msisdn leave: kuota.permintaan holds
+nothing else, and the file's columns are checked against the contract before it is written.
+
+Inbound: an answer is consumed only when its manifest agrees with it and every row keeps the
+contract; otherwise it is quarantined whole (moved under ``karantina/`` with an error file)
+and nothing from it is loaded. The sha256 of every answer looked at is recorded: the same
+answer again is ignored, a different one is quarantined, and the first answer's outcome stands.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import logging
+import re
+import shutil
+import tempfile
+import time
+
+import psycopg2
+
+from . import db
+from .contract import (ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, SCHEMA_VERSION, answer_uri,
+                       batch_uri)
+from .manifest import ContractError, HashingReader, file_manifest, manifest_name
+from .storage import Storage, basename, join
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_ROWS = 100_000
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Deterministic gzip: no timestamp, no file name, fixed level."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def _batch(conn, batch_id: str) -> dict:
+    with conn.cursor() as cur:
+        cur.execute("""SELECT b.batch_id, b.periode, b.provider, b.jenis, b.baris, b.sha256,
+                              to_char(b.dibuat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
+                              (SELECT j.sha256 FROM kuota.jawaban j WHERE j.batch_id = b.batch_id AND j.hasil = 'dimuat'),
+                              (SELECT count(*) FROM kuota.permintaan r WHERE r.batch_id = b.batch_id
+                                 AND r.hasil = 'tanpa_respons')
+                       FROM kuota.batch b WHERE b.batch_id = %s""", (batch_id,))
+        row = cur.fetchone()
+    if row is None:
+        raise ContractError(f"batch {batch_id} is not in kuota.batch (plan the period's batches first)")
+    keys = ("batch_id", "periode", "provider", "jenis", "baris", "sha256", "dibuat_at", "dimuat_sha256", "ditutup")
+    return dict(zip(keys, row))
+
+
+# -- outbound -----------------------------------------------------------------------------
+
+def providers_to_validate(dsn: str, periode: str) -> list[str]:
+    """Providers with numbers to ask about, or batches already sent (so a re-run maps the
+    same providers), in the contract's order."""
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT DISTINCT provider FROM kuota.penerima WHERE periode = %(p)s AND status = 'siap_validasi'
+                       UNION SELECT provider FROM kuota.batch WHERE periode = %(p)s AND jenis = 'validasi'""",
+                    {"p": periode})
+        found = {r[0] for r in cur.fetchall()}
+    return [p for p in PROVIDERS if p in found]
+
+
+def plan_validation(dsn: str, periode: str, provider: str, batch_rows: int = DEFAULT_BATCH_ROWS,
+                    tahap: int = 1) -> list[dict]:
+    """The provider's validation batches of the period, new ones planned first (idempotent)."""
+    if provider not in PROVIDERS:
+        raise ContractError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
+    if batch_rows < 1:
+        raise ValueError("batch_rows must be at least 1")
+    with db.connect(dsn) as conn:
+        rows = db.run(conn, "validasi_batch", {"periode": periode, "provider": provider,
+                                               "ukuran": batch_rows, "tahap": tahap})
+    batches = [{"batch_id": b, "provider": provider, "rows": n} for b, n, _ in rows]
+    new = [b for b, _, baru in rows if baru]
+    log.info("validasi %s %s: %d batches (%d new: %s), %d numbers", periode, provider, len(batches), len(new),
+             ", ".join(new) or "-", sum(b["rows"] for b in batches))
+    return batches
+
+
+def batch_bytes(conn, batch_id: str, kind: str = "validasi") -> tuple[bytes, int]:
+    """The batch file as sent: header + rows from kuota.permintaan, gzipped."""
+    raw = io.BytesIO()
+    raw.write((",".join(BATCH_COLUMNS[kind]) + "\n").encode())
+    db.copy_out(conn, "batch_isi", {"batch_id": batch_id}, raw)
+    data = raw.getvalue()
+    header = data.split(b"\n", 1)[0].decode()
+    first = data.split(b"\n", 2)[1] if data.count(b"\n") > 1 else b""
+    if header.split(",") != list(BATCH_COLUMNS[kind]) or (first and first.count(b",") != len(BATCH_COLUMNS[kind]) - 1):
+        raise ContractError(f"batch {batch_id}: refusing to send columns other than {BATCH_COLUMNS[kind]}")
+    return gzip_bytes(data), data.count(b"\n") - 1
+
+
+def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> dict:
+    """Write the batch's data file, then its manifest. The same bytes every time: the first
+    send records the sha256, and a later send that would differ is refused."""
+    with db.connect(dsn) as conn:
+        batch = _batch(conn, batch_id)
+        data, rows = batch_bytes(conn, batch_id, batch["jenis"])
+        manifest = file_manifest(f"{batch_id}.csv.gz", data, rows, batch["dibuat_at"], provider=batch["provider"],
+                                 periode=batch["periode"], kind=batch["jenis"], batch_id=batch_id)
+        sha = json.loads(manifest)["sha256"]
+        if rows != batch["baris"]:
+            raise ContractError(f"batch {batch_id}: {rows} rows in the warehouse, {batch['baris']} planned")
+        if batch["sha256"] is None:
+            with conn.cursor() as cur:
+                cur.execute("UPDATE kuota.batch SET sha256 = %s WHERE batch_id = %s AND sha256 IS NULL", (sha, batch_id))
+        elif batch["sha256"] != sha:
+            raise ContractError(f"batch {batch_id}: its bytes would differ from those first sent "
+                                f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable")
+    uri = batch_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
+    storage.write_bytes(uri, data)
+    storage.write_bytes(join(uri.rsplit("/", 1)[0], manifest_name(basename(uri))), manifest)  # last
+    log.info("sent %s: %d rows, sha256 %s -> %s", batch_id, rows, sha, uri)
+    return {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri}
+
+
+# -- inbound ------------------------------------------------------------------------------
+
+def answer_manifest_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
+    uri = answer_uri(exchange_uri, provider, periode, kind, batch_id)
+    return join(uri.rsplit("/", 1)[0], manifest_name(basename(uri)))
+
+
+def answer_loaded(dsn: str, batch_id: str) -> bool:
+    with db.connect(dsn) as conn:
+        return _batch(conn, batch_id)["dimuat_sha256"] is not None
+
+
+class _Rejected(Exception):
+    """An answer breaks the contract; the message names the batch, the rule and the rows."""
+
+
+def _check_manifest(raw: bytes, batch: dict) -> dict:
+    try:
+        manifest = json.loads(raw)
+    except ValueError as err:
+        raise _Rejected(f"the answer manifest is not valid JSON ({err})") from None
+    expected = {"schema_version": SCHEMA_VERSION, "file": f"{batch['batch_id']}.hasil.csv.gz",
+                "provider": batch["provider"], "periode": batch["periode"], "kind": batch["jenis"],
+                "batch_id": batch["batch_id"]}
+    if not isinstance(manifest, dict):
+        raise _Rejected("the answer manifest is not a JSON object")
+    wrong = [f"{k} is {manifest.get(k)!r}, expected {v!r}" for k, v in expected.items() if manifest.get(k) != v]
+    rows = manifest.get("rows")
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        wrong.append(f"rows is {rows!r}, expected a count")
+    if not _SHA256.match(str(manifest.get("sha256", ""))):
+        wrong.append(f"sha256 is {manifest.get('sha256')!r}, expected 64 hex digits")
+    if wrong:
+        raise _Rejected("the answer manifest " + "; ".join(wrong))
+    return manifest
+
+
+def _copy_error(err: psycopg2.Error) -> str:
+    """PostgreSQL's COPY error, its line number made the file's (the header is line 1)."""
+    text = (err.pgerror or str(err)).strip().replace("\n", " ")
+    return re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + 1}", text)
+
+
+def _load_rows(cur, tmp, kind: str) -> int:
+    """COPY the answer (gzip) into temp table jawaban_masuk; baris is the line in the file."""
+    columns = ANSWER_COLUMNS[kind]
+    cur.execute(f"""CREATE TEMP TABLE jawaban_masuk (baris bigint GENERATED ALWAYS AS IDENTITY (START 2),
+                    {", ".join(f"{c} text" for c in columns)}) ON COMMIT DROP""")
+    tmp.seek(0)
+    try:
+        text = io.TextIOWrapper(gzip.GzipFile(fileobj=tmp, mode="rb"), encoding="utf-8", newline="")
+        header = text.readline()
+        if header.rstrip("\n") != ",".join(columns):
+            raise _Rejected(f"line 1: header is {header.rstrip()!r}, expected {','.join(columns)!r}")
+        cur.copy_expert(f"COPY jawaban_masuk ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", text, size=1 << 20)
+    except (OSError, EOFError, UnicodeDecodeError) as err:  # gzip.BadGzipFile is an OSError
+        raise _Rejected(f"the file cannot be read as gzip'd UTF-8 CSV ({err})") from None
+    except psycopg2.DataError as err:
+        raise _Rejected(f"the file is not CSV of {len(columns)} columns: {_copy_error(err)}") from None
+    cur.execute("SELECT count(*) FROM jawaban_masuk")
+    return cur.fetchone()[0]
+
+
+def _check_rows(conn, batch: dict, rows: int, manifest_rows: int) -> None:
+    if rows != manifest_rows:
+        raise _Rejected(f"the manifest says {manifest_rows} rows, the file has {rows}")
+    found = db.run(conn, "jawaban_periksa", {"batch_id": batch["batch_id"],
+                                             "statuses": list(ANSWER_STATUS[batch["jenis"]])})
+    if found:
+        shown = "; ".join(f"line {baris} (request_id {rid!r}, msisdn {msisdn!r}, status {status!r}): {rule}"
+                          for baris, rid, msisdn, status, rule, _ in found)
+        raise _Rejected(f"{found[0][5]} rows break the contract, first: {shown}")
+    missing = db.run(conn, "jawaban_hilang", {"batch_id": batch["batch_id"]})
+    if missing:
+        shown = ", ".join(f"{rid} ({msisdn})" for rid, msisdn, _ in missing)
+        raise _Rejected(f"{missing[0][2]} of the batch's {batch['baris']} requests are not answered, first: {shown}")
+
+
+def quarantine_uri(exchange_uri: str, batch: dict, tag: str) -> str:
+    return (f"{exchange_uri.rstrip('/')}/karantina/provider/{batch['provider']}/{batch['periode']}/"
+            f"{batch['jenis']}/{batch['batch_id']}.hasil-{tag}")
+
+
+def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha: str, why: str) -> str:
+    """Move the answer (data and manifest) under karantina/ with an error file, record it, and
+    return the error. Copies first, deletes last: a retry after a crash redoes it."""
+    data_uri = answer_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch["batch_id"])
+    manifest_uri = answer_manifest_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"],
+                                       batch["batch_id"])
+    target = quarantine_uri(exchange_uri, batch, sha[:12])
+    message = (f"{batch['jenis']} answer of batch {batch['batch_id']} ({batch['provider']}, {batch['periode']}) "
+               f"quarantined to {target}.*: {why}")
+    storage.write_bytes(f"{target}.error.txt", (message + "\n").encode())
+    for src, suffix in ((data_uri, ".csv.gz"), (manifest_uri, ".manifest.json")):
+        if storage.exists(src):
+            storage.copy(src, target + suffix)
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("""INSERT INTO kuota.jawaban (batch_id, sha256, hasil, pesan, karantina)
+                       VALUES (%s, %s, 'dikarantina', %s, %s)
+                       ON CONFLICT (batch_id, sha256) DO UPDATE SET diterima_at = now()""",
+                    (batch["batch_id"], sha, message, target))
+    for src in (manifest_uri, data_uri):  # the manifest first: the answer is incomplete from now on
+        storage.delete(src)
+    log.error(message)
+    return message
+
+
+def ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> dict:
+    """Consume the provider's answer to one batch, or quarantine it whole and raise
+    ContractError naming the batch and the first offending rows."""
+    with db.connect(dsn) as conn:
+        batch = _batch(conn, batch_id)
+    kind, provider, periode = batch["jenis"], batch["provider"], batch["periode"]
+    data_uri = answer_uri(exchange_uri, provider, periode, kind, batch_id)
+    manifest_uri = answer_manifest_uri(exchange_uri, provider, periode, kind, batch_id)
+    if not storage.exists(manifest_uri):
+        if batch["dimuat_sha256"]:
+            return {"batch_id": batch_id, "provider": provider, "outcome": "already_loaded"}
+        raise ContractError(f"batch {batch_id}: no answer manifest at {manifest_uri} (the answer is not complete)")
+    manifest_raw = storage.read_bytes(manifest_uri)
+    with tempfile.TemporaryFile() as tmp:
+        sha = hashlib.sha256(manifest_raw).hexdigest()  # until the data file is read
+        try:
+            manifest = _check_manifest(manifest_raw, batch)
+            if not storage.exists(data_uri):
+                raise _Rejected(f"the manifest has no data file {basename(data_uri)} beside it")
+            reader = HashingReader(storage.open_read(data_uri))
+            shutil.copyfileobj(reader, tmp, 1 << 20)
+            sha = reader.hexdigest()
+            if sha == batch["dimuat_sha256"]:
+                log.info("answer to %s seen again with the sha256 already loaded (%s): ignored", batch_id, sha)
+                return {"batch_id": batch_id, "provider": provider, "outcome": "duplicate_ignored", "sha256": sha}
+            if sha != manifest["sha256"]:
+                raise _Rejected(f"sha256 of the file is {sha}, the manifest says {manifest['sha256']} "
+                                f"(corrupted or incomplete)")
+            if batch["dimuat_sha256"]:
+                raise _Rejected(f"a different answer (sha256 {sha}) to a batch already answered "
+                                f"(sha256 {batch['dimuat_sha256']}): the first answer's outcome stands")
+            if batch["ditutup"]:
+                raise _Rejected(f"it arrived after the period's deadline: the batch's {batch['ditutup']} "
+                                f"requests are already residu tanpa_respons_provider")
+            with db.connect(dsn) as conn, conn.cursor() as cur:
+                rows = _load_rows(cur, tmp, kind)
+                _check_rows(conn, batch, rows, manifest["rows"])
+                counts = db.run(conn, "validasi_muat", {"batch_id": batch_id, "sha256": sha, "baris": rows})
+        except _Rejected as err:
+            raise ContractError(_quarantine(dsn, storage, exchange_uri, batch, sha, str(err))) from None
+    states = {f"{status}/{alasan}" if alasan else status: n for status, alasan, n in counts}
+    log.info("answer to %s loaded (%d rows, sha256 %s): recipients %s", batch_id, rows, sha, states)
+    return {"batch_id": batch_id, "provider": provider, "outcome": "loaded", "rows": rows, "sha256": sha,
+            "recipients": states}
+
+
+def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.datetime | None = None) -> dict:
+    """At the deadline, unanswered requests become residu tanpa_respons_provider; before it,
+    nothing happens (the batches are still being waited for)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if now < deadline:
+        log.info("deadline %s not reached: unanswered requests stay pending", deadline.isoformat())
+        return {"periode": periode, "closed_requests": 0, "residu": 0, "deadline_passed": False}
+    with db.connect(dsn) as conn:
+        (requests, residu, batches), = db.run(conn, "validasi_tutup", {"periode": periode})
+    if requests:
+        log.warning("deadline %s passed: %d unanswered requests closed, %d recipients residu "
+                    "tanpa_respons_provider (batches: %s)", deadline.isoformat(), requests, residu, batches)
+    return {"periode": periode, "closed_requests": requests, "residu": residu, "deadline_passed": True}
+
+
+def parse_deadline(value: str | None, periode: str) -> dt.datetime:
+    """The answer deadline: an ISO 8601 timestamp, or by default the period's last day,
+    23:59 WIB (UTC+7)."""
+    if value:
+        parsed = dt.datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ContractError(f"deadline {value!r} needs an offset (e.g. +07:00)")
+        return parsed
+    year, month = map(int, periode.split("-"))
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    wib = dt.timezone(dt.timedelta(hours=7))
+    return dt.datetime.combine(first_next - dt.timedelta(days=1), dt.time(23, 59), wib)
+
+
+def validation_split(dsn: str, periode: str) -> list[tuple]:
+    """Per provider: batches, answered, quarantined, numbers, then recipients valid, residu by
+    the provider's answer, and still waiting."""
+    with db.connect(dsn) as conn:
+        return db.run(conn, "summary_validasi", {"periode": periode})
+
+
+def batches_of(dsn: str, periode: str, kind: str = "validasi") -> list[dict]:
+    """The period's batches of a kind, by provider (contract order) then sequence: the keys the
+    DAG maps its per-batch tasks over, stable from run to run."""
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT batch_id, provider, baris FROM kuota.batch WHERE periode = %s AND jenis = %s
+                       ORDER BY array_position(%s, provider), urutan""", (periode, kind, list(PROVIDERS)))
+        return [{"batch_id": b, "provider": p, "rows": n} for b, p, n in cur.fetchall()]
+
+
+def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadline: dt.datetime,
+             batch_rows: int = DEFAULT_BATCH_ROWS, poll_seconds: float = 5.0) -> dict:
+    """The validation exchange without Airflow (CLI): plan and send every provider's batches,
+    then ingest answers as they come until none is pending or the deadline passes. A
+    quarantined answer is reported and the others go on; the batch can be redone alone."""
+    for provider in providers_to_validate(dsn, periode):
+        for batch in plan_validation(dsn, periode, provider, batch_rows):
+            send_batch(dsn, storage, exchange_uri, batch["batch_id"])
+    pending = {b["batch_id"]: b["provider"] for b in batches_of(dsn, periode) if not answer_loaded(dsn, b["batch_id"])}
+    errors = {}
+    while pending and dt.datetime.now(dt.timezone.utc) < deadline:
+        for batch, provider in sorted(pending.items()):
+            if storage.exists(answer_manifest_uri(exchange_uri, provider, periode, "validasi", batch)):
+                try:
+                    ingest_answer(dsn, storage, exchange_uri, batch)
+                    del pending[batch]
+                except ContractError as err:
+                    errors[batch] = str(err)
+        if pending:
+            time.sleep(poll_seconds)
+    closed = close_unanswered(dsn, periode, deadline)
+    return {"periode": periode, "batches": len(batches_of(dsn, periode)), "unanswered": sorted(pending),
+            "quarantined": errors, "closed": closed}

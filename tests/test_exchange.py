@@ -1,0 +1,249 @@
+"""The validation exchange with providers (exchange.md §2) on the real stack: batches out,
+the provider simulator answering (and misbehaving), answers in, quarantine, redo."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import re
+
+import pytest
+from conftest import query
+from helpers import read_csv
+
+from kuota import exchange, generator, pipeline
+from kuota.contract import PROVIDERS, answer_uri, batch_uri
+from kuota.manifest import ContractError
+from kuota.simulator import Fault, ProviderSimulator
+from kuota.storage import join
+
+PERIODE = "2020-09"
+UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def screened(dsn, storage, bucket):
+    """A screened period of 4,000 students: the exchange's starting point."""
+    cutoff = f"s3://{bucket}/dapodik/cutoff"
+    generator.generate(cutoff, generator.Scale.for_students(4_000), seed=11, storage=storage)
+    pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
+    pipeline.run_screening(dsn, PERIODE, f"s3://{bucket}/exchange", storage)
+    return {"exchange": f"s3://{bucket}/exchange", "cutoff": cutoff}
+
+
+def _send_all(dsn, storage, exchange_uri, batch_rows=300) -> list[dict]:
+    sent = []
+    for provider in exchange.providers_to_validate(dsn, PERIODE):
+        for batch in exchange.plan_validation(dsn, PERIODE, provider, batch_rows):
+            sent.append(exchange.send_batch(dsn, storage, exchange_uri, batch["batch_id"]))
+    return sent
+
+
+def _ingest_all(dsn, storage, exchange_uri) -> dict[str, str]:
+    """batch_id -> outcome, or the error of a quarantined answer."""
+    out = {}
+    for batch in exchange.batches_of(dsn, PERIODE):
+        try:
+            out[batch["batch_id"]] = exchange.ingest_answer(dsn, storage, exchange_uri, batch["batch_id"])["outcome"]
+        except ContractError as err:
+            out[batch["batch_id"]] = str(err)
+    return out
+
+
+def _states(dsn) -> list[tuple]:
+    return query(dsn, "SELECT jenis, id, status, coalesce(alasan, ''), msisdn FROM kuota.penerima "
+                      "WHERE periode = %s ORDER BY 1, 2", (PERIODE,))
+
+
+def _ledger(dsn) -> list[tuple]:
+    return query(dsn, "SELECT r.request_id, r.batch_id, r.msisdn, r.hasil FROM kuota.permintaan r ORDER BY 1")
+
+
+def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage, screened):
+    sent = _send_all(dsn, storage, screened["exchange"])
+    assert {s["provider"] for s in sent} <= set(PROVIDERS) and len(sent) > len({s["provider"] for s in sent})
+    numbers = {m for (m,) in query(dsn, "SELECT DISTINCT msisdn FROM kuota.penerima WHERE periode = %s "
+                                        "AND status = 'dikirim_validasi'", (PERIODE,))}
+    personal = set()
+    for table, cols in (("peserta_didik", "nisn, nik, nama, nama_ibu_kandung"), ("ptk", "nuptk, nik, nama, nama_ibu_kandung")):
+        for row in query(dsn, f"SELECT {cols} FROM snapshot.{table}"):
+            personal |= {v for v in row if v and len(v) >= 6}
+    seen = []
+    for s in sent:
+        rows = read_csv(storage, s["uri"])
+        assert rows[0] == ["request_id", "msisdn"]
+        assert all(len(r) == 2 and re.fullmatch(r"628[0-9]{8,11}", r[1]) for r in rows[1:])
+        assert len(rows) - 1 == s["rows"] <= 300
+        text = gzip.decompress(storage.read_bytes(s["uri"])).decode()
+        assert not any(value in text for value in personal), "personal data left for a provider"
+        manifest = json.loads(storage.read_bytes(s["uri"].replace(".csv.gz", ".manifest.json")))
+        assert manifest["rows"] == s["rows"] and manifest["sha256"] == s["sha256"]
+        assert (manifest["provider"], manifest["periode"], manifest["kind"], manifest["batch_id"]) == \
+            (s["provider"], PERIODE, "validasi", s["batch_id"])
+        seen += [r[1] for r in rows[1:]]
+    assert sorted(seen) == sorted(numbers)  # every number waiting once, and only those
+    # The outbound table cannot carry anything else: its columns are the contract's and the ids.
+    (cols,), = query(dsn, "SELECT array_agg(column_name::text ORDER BY ordinal_position) FROM information_schema.columns "
+                          "WHERE table_schema = 'kuota' AND table_name = 'permintaan'")
+    assert set(cols) == {"request_id", "batch_id", "periode", "jenis", "msisdn", "hasil", "dijawab_at"}
+
+
+def test_validation_twice_gives_the_same_batches_bytes_and_states(dsn, storage, screened):
+    ex = screened["exchange"]
+    first = _send_all(dsn, storage, ex)
+    sim = ProviderSimulator(storage, ex, PERIODE)
+    sim.step()
+    assert set(_ingest_all(dsn, storage, ex).values()) == {"loaded"}
+    states, ledger = _states(dsn), _ledger(dsn)
+    assert {s for _, _, s, _, _ in states} >= {"valid", "residu"}
+    assert not [s for s in states if s[2] in ("siap_validasi", "dikirim_validasi")]
+
+    again = _send_all(dsn, storage, ex)  # the whole stage again: same batches, same bytes
+    assert [(a["batch_id"], a["sha256"]) for a in again] == [(f["batch_id"], f["sha256"]) for f in first]
+    assert not sim.step()  # nothing new to answer
+    assert set(_ingest_all(dsn, storage, ex).values()) == {"duplicate_ignored"}
+    assert _states(dsn) == states and _ledger(dsn) == ledger
+    (loads,), = query(dsn, "SELECT count(*) FROM kuota.jawaban WHERE hasil = 'dimuat'")
+    assert loads == len(first)
+
+
+def test_answers_move_recipients_to_valid_or_residu_by_status(dsn, storage, screened):
+    ex = screened["exchange"]
+    _send_all(dsn, storage, ex)
+    waiting = query(dsn, "SELECT jenis, id FROM kuota.penerima WHERE status = 'dikirim_validasi' ORDER BY 1, 2")
+    sim = ProviderSimulator(storage, ex, PERIODE)
+    sim.step()
+    _ingest_all(dsn, storage, ex)
+    expected = {"aktif": ("valid", ""), "pascabayar": ("valid", ""), "tidak_aktif": ("residu", "nomor_tidak_aktif"),
+                "masa_tenggang": ("residu", "masa_tenggang"), "tidak_dikenal": ("residu", "tidak_dikenal_provider")}
+    rows = query(dsn, "SELECT status, coalesce(alasan, ''), msisdn FROM kuota.penerima WHERE (jenis, id) IN "
+                      "(SELECT * FROM unnest(%s::text[], %s::uuid[]))",
+                 ([j for j, _ in waiting], [str(i) for _, i in waiting]))
+    assert len(rows) == len(waiting) > 0 and all((status, alasan) == expected[sim.status_of(m)] for status, alasan, m in rows)
+    # The residu went back to the schools' files.
+    residu = pipeline.residu.write_residu(dsn, storage, ex, PERIODE)
+    assert residu["written"] > 0
+    (n,), = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif'")
+    assert n > 0
+
+
+FAULT_ERRORS = {
+    "missing_rows": r"requests are not answered, first: V-",
+    "corrupt": r"sha256 of the file is [0-9a-f]{64}, the manifest says",
+    "unknown_status": r"line \d+ \(request_id .* status 'hidup'\): unknown status",
+    "foreign_rows": r"line \d+ \(request_id 'V-.*-9999999'.*\): request_id/msisdn pair not in the batch",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULT_ERRORS))
+def test_a_bad_answer_is_quarantined_whole_and_the_redo_loads_it_once(dsn, storage, screened, fault):
+    ex = screened["exchange"]
+    sent = _send_all(dsn, storage, ex)
+    bad = next(s for s in sent if s["provider"] == "telkomsel")
+    sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault(fault, "telkomsel")])
+    sim.step()
+    outcome = _ingest_all(dsn, storage, ex)
+    error = outcome.pop(bad["batch_id"])
+    assert set(outcome.values()) == {"loaded"}  # the other batches went on
+    assert bad["batch_id"] in error and re.search(FAULT_ERRORS[fault], error), error
+    # Nothing from it was loaded; its recipients still wait; the answer was moved with an error file.
+    assert query(dsn, "SELECT count(*) FROM kuota.permintaan WHERE batch_id = %s AND hasil IS NOT NULL",
+                 (bad["batch_id"],)) == [(0,)]
+    waiting = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_validasi'")[0][0]
+    assert waiting >= bad["rows"]
+    assert not storage.exists(answer_uri(ex, "telkomsel", PERIODE, "validasi", bad["batch_id"]))
+    quarantined = storage.list_names(f"{ex}/karantina/provider/telkomsel/{PERIODE}/validasi")
+    assert {n.rsplit(".", 2)[-2] + "." + n.rsplit(".", 1)[-1] for n in quarantined} >= {"error.txt", "manifest.json"}
+    error_file = next(n for n in quarantined if n.endswith(".error.txt"))
+    assert bad["batch_id"] in storage.read_bytes(f"{ex}/karantina/provider/telkomsel/{PERIODE}/validasi/{error_file}").decode()
+    states = _states(dsn)
+    # A re-run changes nothing: the answer is gone, the batch still waits.
+    with pytest.raises(ContractError, match="no answer manifest"):
+        exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])
+    assert _states(dsn) == states
+
+    # Redo the batch alone: identical bytes re-sent, the provider answers again, loaded once.
+    redo = exchange.send_batch(dsn, storage, ex, bad["batch_id"])
+    assert redo["sha256"] == bad["sha256"]
+    _bump_clock(sim, bad["batch_id"])
+    assert [e["batch_id"] for e in sim.step()] == [bad["batch_id"]]
+    assert exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])["outcome"] == "loaded"
+    assert exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])["outcome"] == "duplicate_ignored"
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_validasi'") == [(0,)]
+    assert query(dsn, "SELECT count(*) FROM kuota.jawaban WHERE batch_id = %s AND hasil = 'dimuat'",
+                 (bad["batch_id"],)) == [(1,)]
+
+
+def _bump_clock(sim: ProviderSimulator, batch_id: str) -> None:
+    """S3 timestamps have a one-second grain: make the simulator see the re-send as newer."""
+    sim.batches[batch_id].sent_at -= 2
+
+
+def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storage, screened):
+    ex = screened["exchange"]
+    sent = _send_all(dsn, storage, ex)
+    dup, chg = [s for s in sent if s["provider"] == "telkomsel"][:2]
+    sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault("duplicate", "telkomsel"), Fault("changed", "telkomsel")])
+    sim.step()
+    assert set(_ingest_all(dsn, storage, ex).values()) == {"loaded"}
+    states, ledger = _states(dsn), _ledger(dsn)
+    second = sim.step()
+    assert sorted(e["batch_id"] for e in second) == sorted([dup["batch_id"], chg["batch_id"]])
+    assert exchange.ingest_answer(dsn, storage, ex, dup["batch_id"])["outcome"] == "duplicate_ignored"
+    with pytest.raises(ContractError, match="a different answer .* the first answer's outcome stands"):
+        exchange.ingest_answer(dsn, storage, ex, chg["batch_id"])
+    assert _states(dsn) == states and _ledger(dsn) == ledger
+    # The ledger itself refuses to change an answer.
+    with pytest.raises(Exception, match="the first answer stands"):
+        query(dsn, "UPDATE kuota.permintaan SET hasil = 'aktif' WHERE hasil = 'tidak_aktif'")
+
+
+def test_no_answer_and_late_answer_end_as_tanpa_respons_at_the_deadline(dsn, storage, screened):
+    ex = screened["exchange"]
+    sent = _send_all(dsn, storage, ex)
+    silent, late = [s for s in sent if s["provider"] == "telkomsel"][:2]
+    sim = ProviderSimulator(storage, ex, PERIODE, late_seconds=3600,
+                            faults=[Fault("no_answer", "telkomsel"), Fault("late", "telkomsel")])
+    sim.step()
+    outcome = _ingest_all(dsn, storage, ex)
+    assert "no answer manifest" in outcome.pop(silent["batch_id"]) and "no answer manifest" in outcome.pop(late["batch_id"])
+    deadline = dt.datetime.now(UTC) + dt.timedelta(hours=1)
+    assert exchange.close_unanswered(dsn, PERIODE, deadline)["closed_requests"] == 0  # not yet
+    closed = exchange.close_unanswered(dsn, PERIODE, deadline, now=deadline)
+    assert closed["closed_requests"] == silent["rows"] + late["rows"]
+    stuck = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'tanpa_respons_provider'")[0][0]
+    assert stuck == closed["residu"] >= closed["closed_requests"]
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_validasi'") == [(0,)]
+    states = _states(dsn)
+    # The late answer comes: quarantined, nothing changes; closing again changes nothing.
+    assert [e["batch_id"] for e in sim.step(now=dt.datetime.now(UTC).timestamp() + 7200)] == [late["batch_id"]]
+    with pytest.raises(ContractError, match="after the period's deadline"):
+        exchange.ingest_answer(dsn, storage, ex, late["batch_id"])
+    assert exchange.close_unanswered(dsn, PERIODE, deadline, now=deadline)["closed_requests"] == 0
+    assert _states(dsn) == states
+
+
+def test_only_new_numbers_join_a_later_batch(dsn, storage, screened):
+    ex = screened["exchange"]
+    first = _send_all(dsn, storage, ex)
+    # A record made ready again (a later stage) on a number still being asked about: it
+    # waits on the open request; a new number gets a new batch, numbered after the others.
+    (moved,), (sibling,) = query(dsn, "SELECT id FROM kuota.penerima WHERE status = 'residu' "
+                                      "AND alasan = 'kepemilikan_kosong' AND provider = 'telkomsel' ORDER BY id LIMIT 2")
+    (open_number,), = query(dsn, "SELECT msisdn FROM kuota.permintaan r JOIN kuota.batch USING (batch_id) "
+                                 "WHERE provider = 'telkomsel' LIMIT 1")
+    for rid, number in ((moved, "6281299990001"), (sibling, open_number)):
+        query(dsn, "UPDATE kuota.penerima SET status = 'siap_validasi', alasan = NULL, msisdn = %s, tahap = 2 "
+                   "WHERE id = %s", (number, rid))
+    second = exchange.plan_validation(dsn, PERIODE, "telkomsel", 300, tahap=2)
+    new = [b for b in second if b["batch_id"] not in {f["batch_id"] for f in first}]
+    assert len(new) == 1 and new[0]["rows"] == 1
+    assert new[0]["batch_id"].startswith(f"V-{PERIODE}-telkomsel-{len(second):04d}-")
+    assert query(dsn, "SELECT request_id FROM kuota.permintaan WHERE batch_id = %s", (new[0]["batch_id"],)) == \
+        [(new[0]["batch_id"] + "-0000001",)]
+    assert query(dsn, "SELECT status FROM kuota.penerima WHERE id IN (%s, %s)", (moved, sibling)) == \
+        [("dikirim_validasi",)] * 2
+    # The database refuses a second open request for one number.
+    with pytest.raises(Exception, match="permintaan_validasi_terbuka"):
+        query(dsn, "INSERT INTO kuota.permintaan (request_id, batch_id, periode, jenis, msisdn) "
+                   "SELECT 'x-1', batch_id, periode, jenis, msisdn FROM kuota.permintaan LIMIT 1")
