@@ -43,8 +43,32 @@ def test_monthly_dag_shape(dagbag):
     assert "cutoff_snapshot.load_snapshot" in check.upstream_task_ids
     screening = ["screening.record_policies", "screening.normalize_numbers", "screening.screen_records",
                  "screening.check_screening", "screening.residu_to_schools"]
-    for before, after in zip(["cutoff_snapshot.check_snapshot", *screening], [*screening, "run_summary"]):
+    validation = ["validation_exchange.providers_to_validate", "validation_exchange.plan_batches",
+                  "validation_exchange.list_batches", "validation_exchange.batch.send_batch",
+                  "validation_exchange.batch.wait_for_answer", "validation_exchange.batch.ingest_answer",
+                  "validation_exchange.close_unanswered", "validation_exchange.refresh_residu",
+                  "validation_exchange.check_validation"]
+    chain = ["cutoff_snapshot.check_snapshot", *screening, *validation, "run_summary"]
+    for before, after in zip(chain, chain[1:]):
         assert before in dag.get_task(after).upstream_task_ids, (before, after)
+
+
+def test_provider_batches_are_mapped_waited_for_on_the_triggerer_and_named(dagbag):
+    dag = dagbag.dags["kuota_bulanan"]
+    assert set(dag.params) >= {"ukuran_batch", "batas_jawaban", "poll_detik"}
+    from kuota_sensors import ProviderAnswerSensor
+
+    wait = dag.get_task("validation_exchange.batch.wait_for_answer")
+    assert wait.operator_class is ProviderAnswerSensor
+    assert ProviderAnswerSensor(task_id="probe", batch={}, exchange_uri="", periode="").deferrable
+    for task_id in ("validation_exchange.plan_batches", "validation_exchange.batch.send_batch",
+                    "validation_exchange.batch.wait_for_answer", "validation_exchange.batch.ingest_answer"):
+        task = dag.get_task(task_id)
+        assert task.map_index_template, task_id
+    # Failures do not hide behind the tasks that run after them: one leaf fails the run.
+    verdict = dag.get_task("any_task_failed")
+    assert verdict.trigger_rule == "one_failed"
+    assert verdict.upstream_task_ids == set(dag.task_ids) - {"any_task_failed"}
 
 
 def test_dag_files_stay_thin():

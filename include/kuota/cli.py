@@ -1,5 +1,7 @@
 """Command line of the package: ``kuota generate`` (synthetic cutoff), ``kuota snapshot`` (stage 1),
-``kuota screen`` (stage 2), the same functions the DAG's tasks call.
+``kuota screen`` (stage 2), ``kuota validate`` (stage 3), ``kuota redo-batch`` (one provider batch
+again), the same functions the DAG's tasks call; and ``kuota simulate-providers``, the provider
+stand-in the demo and the tests run against (the pipeline never imports it).
 
 Connections come from the environment (KUOTA_WAREHOUSE_DSN; boto3's AWS_* variables).
 """
@@ -11,9 +13,10 @@ import logging
 import os
 import sys
 
-from . import generator, pipeline
+from . import exchange, generator, pipeline, simulator
 from .manifest import ContractError
 from .quality import QualityError
+from .storage import Storage
 
 
 def _dsn(args) -> str:
@@ -55,6 +58,37 @@ def main(argv: list[str] | None = None) -> int:
     scr.add_argument("--exchange-uri", required=True, help="root of the portal files, s3://bucket/prefix")
     scr.add_argument("--dsn")
 
+    val = sub.add_parser("validate", help="validation exchange with providers (stage 3): send, wait, ingest")
+    val.add_argument("--periode", required=True)
+    val.add_argument("--exchange-uri", required=True)
+    val.add_argument("--batch-rows", type=int, default=exchange.DEFAULT_BATCH_ROWS)
+    val.add_argument("--deadline", help="ISO 8601 with offset; default: the period's last day 23:59 WIB")
+    val.add_argument("--poll-seconds", type=float, default=5.0)
+    val.add_argument("--dsn")
+
+    redo = sub.add_parser("redo-batch", help="re-send one provider batch (same bytes) and ingest its answer")
+    redo.add_argument("--batch-id", required=True)
+    redo.add_argument("--exchange-uri", required=True)
+    redo.add_argument("--wait-seconds", type=float, default=600, help="how long to wait for the answer")
+    redo.add_argument("--poll-seconds", type=float, default=5.0)
+    redo.add_argument("--dsn")
+
+    sim = sub.add_parser("simulate-providers", help="play the providers against the S3 contract (exchange.md §2)")
+    sim.add_argument("--exchange-uri", required=True)
+    sim.add_argument("--periode", required=True)
+    sim.add_argument("--provider", action="append", choices=simulator.PROVIDERS,
+                     help="a provider to play (repeatable); default: all")
+    sim.add_argument("--shares", help="status shares, e.g. aktif=0.57,pascabayar=0.03,tidak_aktif=0.22,"
+                                      "masa_tenggang=0.10,tidak_dikenal=0.08 (the default, 2020 figures)")
+    sim.add_argument("--fault", action="append", default=[], metavar="KIND[:PROVIDER[:COUNT]]",
+                     help=f"misbehave on purpose: {', '.join(simulator.FAULTS)} (repeatable)")
+    sim.add_argument("--delay-seconds", type=float, default=0.0, help="answer this long after a batch appears")
+    sim.add_argument("--late-seconds", type=float, default=3600.0, help="delay of a 'late' answer")
+    sim.add_argument("--poll-seconds", type=float, default=2.0)
+    sim.add_argument("--once", action="store_true", help="one pass, then exit")
+    sim.add_argument("--idle-exit-seconds", type=float, help="exit after this long with nothing to do")
+    sim.add_argument("--seed", type=int, default=2020)
+
     args = parser.parse_args(argv)
     configure_logging()
     try:
@@ -64,8 +98,25 @@ def main(argv: list[str] | None = None) -> int:
                                         labels_uri=args.labels, compresslevel=args.compresslevel)
         elif args.command == "snapshot":
             result = pipeline.run_snapshot(_dsn(args), args.periode, args.cutoff_uri)
-        else:
+        elif args.command == "screen":
             result = pipeline.run_screening(_dsn(args), args.periode, args.exchange_uri)
+        elif args.command == "validate":
+            result = exchange.validate(_dsn(args), Storage(), args.exchange_uri, args.periode,
+                                       exchange.parse_deadline(args.deadline, args.periode), args.batch_rows,
+                                       args.poll_seconds)
+        elif args.command == "redo-batch":
+            result = exchange.redo_batch(_dsn(args), Storage(), args.exchange_uri, args.batch_id,
+                                         args.wait_seconds, args.poll_seconds)
+        else:
+            sim = simulator.ProviderSimulator(
+                Storage(), args.exchange_uri, args.periode, args.provider or simulator.PROVIDERS,
+                simulator.parse_shares(args.shares), [simulator.Fault.parse(f) for f in args.fault],
+                args.delay_seconds, args.late_seconds, args.seed)
+            if args.once:
+                result = sim.step()
+            else:
+                sim.run(args.poll_seconds, args.idle_exit_seconds)
+                result = {"stopped": "idle"}
     except (ContractError, QualityError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -27,6 +27,12 @@ SCREENING_REASONS = (
     "nomor_kosong", "nomor_tidak_valid", "operator_tidak_didukung", "nomor_dipakai_bersama",
     "kepemilikan_kosong",
 )
+# Every recipient state and residu reason of a period (domain.md): later stages add to
+# screening's, so a re-run's checks accept them.
+RECIPIENT_STATES = ("residu", "siap_validasi", "dikirim_validasi", "valid", "sptjm_dicetak", "sptjm_disetujui",
+                    "dikirim_injeksi", "berhasil")
+LATER_REASONS = ("nomor_tidak_aktif", "masa_tenggang", "tidak_dikenal_provider", "tanpa_respons_provider",
+                 "sptjm_ditolak", "injeksi_gagal")
 
 # Cutoff export (§1): table -> columns in file order.  The first column is the record id.
 CUTOFF_COLUMNS = {

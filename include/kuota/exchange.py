@@ -30,6 +30,7 @@ from . import db
 from .contract import (ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, SCHEMA_VERSION, answer_uri,
                        batch_uri)
 from .manifest import ContractError, HashingReader, file_manifest, manifest_name
+from .quality import QualityError
 from .storage import Storage, basename, join
 
 log = logging.getLogger(__name__)
@@ -346,3 +347,42 @@ def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadli
     closed = close_unanswered(dsn, periode, deadline)
     return {"periode": periode, "batches": len(batches_of(dsn, periode)), "unanswered": sorted(pending),
             "quarantined": errors, "closed": closed}
+
+
+def check_validation(dsn: str, periode: str) -> dict:
+    """The stage's final word: fails while a batch's answer is quarantined and not redone
+    (naming the batch and the error), or if the ledger disagrees with the recipients' states.
+    Batches simply still waiting (before the deadline) are reported, not failed."""
+    with db.connect(dsn) as conn:
+        rows = db.run(conn, "validasi_periksa", {"periode": periode})
+    open_batches = [(b, p, n, q) for kind, b, p, n, q in rows if kind == "batch"]
+    broken = {kind: n for kind, _, _, n, _ in rows if kind != "batch" and n}
+    if broken:
+        raise QualityError(f"periode {periode}: validation ledger and recipients disagree: {broken}")
+    quarantined = [(b, q) for b, _, _, q in open_batches if q]
+    for batch_id, provider, n, _ in open_batches:
+        log.info("batch %s (%s): %d requests still open", batch_id, provider, n)
+    if quarantined:
+        raise QualityError(f"periode {periode}: {len(quarantined)} batch(es) need a redo (clear their "
+                           f"validation_exchange.batch tasks, or 'kuota redo-batch'): "
+                           + " | ".join(q for _, q in quarantined))
+    return {"periode": periode, "open_batches": len(open_batches)}
+
+
+def redo_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, wait_seconds: float = 600,
+               poll_seconds: float = 5.0) -> dict:
+    """Redo one failed batch alone (CLI; in the UI: clear its send_batch with downstream):
+    re-send the same bytes, wait for the provider's new answer, ingest it. Other batches and
+    providers are not touched; a batch already loaded is only re-sent and reported."""
+    sent = send_batch(dsn, storage, exchange_uri, batch_id)
+    if answer_loaded(dsn, batch_id):
+        return {**sent, "outcome": "already_loaded"}
+    with db.connect(dsn) as conn:
+        batch = _batch(conn, batch_id)
+    manifest = answer_manifest_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
+    until = time.monotonic() + wait_seconds
+    while not storage.exists(manifest):
+        if time.monotonic() > until:
+            raise ContractError(f"batch {batch_id}: re-sent, but no answer at {manifest} within {wait_seconds:.0f} s")
+        time.sleep(poll_seconds)
+    return {**sent, **ingest_answer(dsn, storage, exchange_uri, batch_id)}

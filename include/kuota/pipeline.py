@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 
-from . import db, quality, residu, screening, snapshot
+from . import db, exchange, quality, residu, screening, snapshot
 from .manifest import ContractError
 from .storage import Storage
 
@@ -79,4 +79,12 @@ def summary(dsn: str, periode: str) -> str:
         if scored:
             lines.append(f"  similarity index: {scored:,} candidate pairs scored, {flagged:,} flagged "
                          f"(score >= {threshold}), {twins:,} twin pairs ruled out")
+    split = exchange.validation_split(dsn, periode)
+    if split:
+        lines += ["", "  validation exchange per provider (batches; recipients after the providers' answers)",
+                  f"  {'provider':<11}{'batches':>8}{'answered':>9}{'quarant.':>9}{'numbers':>10}{'valid':>10}"
+                  f"{'tdk_aktif':>10}{'tenggang':>9}{'tdk_kenal':>10}{'no_answer':>10}{'waiting':>9}"]
+        for provider, *n in split:
+            lines.append(f"  {provider:<11}{n[0]:>8,}{n[1]:>9,}{n[2]:>9,}{n[3]:>10,}{n[4]:>10,}{n[5]:>10,}"
+                         f"{n[6]:>9,}{n[7]:>10,}{n[8]:>10,}{n[9]:>9,}")
     return "\n".join(lines)

@@ -11,7 +11,8 @@ import logging
 
 from . import db
 from .contract import (BENTUK_PENDIDIKAN, JENIS_KELAMIN, JENIS_KELUAR, JENIS_PTK, KEPEMILIKAN_HP,
-                       KODE_PROVINSI, PROVIDERS, SCREENING_REASONS, STATUS_PD, STATUS_PTK, STATUS_SEKOLAH)
+                       KODE_PROVINSI, LATER_REASONS, PROVIDERS, RECIPIENT_STATES, SCREENING_REASONS, STATUS_PD,
+                       STATUS_PTK, STATUS_SEKOLAH)
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,9 @@ def check_screening(dsn: str, periode: str) -> dict:
         "penerima": [
             E.ExpectTableRowCountToEqual(value=int(expected)),
             E.ExpectCompoundColumnsToBeUnique(column_list=["jenis", "id"]),
-            E.ExpectColumnValuesToBeInSet(column="status", value_set=["residu", "siap_validasi"]),
-            E.ExpectColumnValuesToBeInSet(column="alasan", value_set=list(SCREENING_REASONS)),
+            # A re-run after later stages finds records moved on: any state, any reason.
+            E.ExpectColumnValuesToBeInSet(column="status", value_set=list(RECIPIENT_STATES)),
+            E.ExpectColumnValuesToBeInSet(column="alasan", value_set=[*SCREENING_REASONS, *LATER_REASONS]),
             E.ExpectColumnValuesToBeInSet(column="provider", value_set=list(PROVIDERS)),
         ],
         "penerima_siap": [

@@ -169,8 +169,9 @@ CREATE INDEX IF NOT EXISTS penerima_status ON kuota.penerima (periode, status, p
 -- The screening suite's views: one period, chosen by the session setting kuota.periode.
 CREATE OR REPLACE VIEW quality.penerima AS
   SELECT * FROM kuota.penerima WHERE periode = current_setting('kuota.periode');
+-- Every eligible record (not residu), whatever stage it has reached since.
 CREATE OR REPLACE VIEW quality.penerima_siap AS
-  SELECT * FROM kuota.penerima WHERE periode = current_setting('kuota.periode') AND status = 'siap_validasi';
+  SELECT * FROM kuota.penerima WHERE periode = current_setting('kuota.periode') AND status <> 'residu';
 
 -- The similarity index (domain.md, Dedup: one person under two NISNs). Edit distances come from
 -- fuzzystrmatch (contrib, trusted): levenshtein in C, fast enough for every candidate pair.
