@@ -220,7 +220,8 @@ def kuota_bulanan():
         @task(trigger_rule="all_done")
         def close_unanswered(params=None) -> dict:
             return exchange.close_unanswered(_dsn(), params["periode"],
-                                             exchange.parse_deadline(params["batas_jawaban"], params["periode"]))
+                                             exchange.parse_deadline(params["batas_jawaban"], params["periode"]),
+                                             storage=_storage(), exchange_uri=params["exchange_uri"])
 
         @task
         def refresh_residu(params=None) -> dict:

@@ -12,10 +12,9 @@ from conftest import query
 from helpers import read_csv
 
 from kuota import exchange, generator, pipeline
-from kuota.contract import PROVIDERS, answer_uri, batch_uri
+from kuota.contract import PROVIDERS, answer_uri
 from kuota.manifest import ContractError
 from kuota.simulator import Fault, ProviderSimulator
-from kuota.storage import join
 
 PERIODE = "2020-09"
 UTC = dt.timezone.utc
@@ -247,3 +246,31 @@ def test_only_new_numbers_join_a_later_batch(dsn, storage, screened):
     with pytest.raises(Exception, match="permintaan_validasi_terbuka"):
         query(dsn, "INSERT INTO kuota.permintaan (request_id, batch_id, periode, jenis, msisdn) "
                    "SELECT 'x-1', batch_id, periode, jenis, msisdn FROM kuota.permintaan LIMIT 1")
+
+
+def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storage, screened):
+    ex = screened["exchange"]
+    sent = _send_all(dsn, storage, ex)
+    first, second, third = sent[:3]
+    sim = ProviderSimulator(storage, ex, PERIODE)
+    sim.step()
+    # A manifest naming another batch, and one whose row count disagrees: quarantined.
+    for batch, edit, rule in ((first, {"batch_id": second["batch_id"]}, "batch_id is"),
+                              (second, {"rows": second["rows"] + 1}, "the manifest says")):
+        uri = exchange.answer_manifest_uri(ex, batch["provider"], PERIODE, "validasi", batch["batch_id"])
+        storage.write_bytes(uri, json.dumps({**json.loads(storage.read_bytes(uri)), **edit}).encode())
+        with pytest.raises(ContractError, match=rule):
+            exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
+    # A data file whose manifest never comes: not consumed; at the deadline, quarantined.
+    storage.delete(exchange.answer_manifest_uri(ex, third["provider"], PERIODE, "validasi", third["batch_id"]))
+    with pytest.raises(ContractError, match="no answer manifest"):
+        exchange.ingest_answer(dsn, storage, ex, third["batch_id"])
+    for batch in sent[3:]:
+        exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
+    closed = exchange.close_unanswered(dsn, PERIODE, dt.datetime.now(UTC), storage=storage, exchange_uri=ex)
+    assert closed["quarantined_without_manifest"] == 1
+    assert not storage.exists(answer_uri(ex, third["provider"], PERIODE, "validasi", third["batch_id"]))
+    (message,), = query(dsn, "SELECT pesan FROM kuota.jawaban WHERE batch_id = %s", (third["batch_id"],))
+    assert third["batch_id"] in message and "without its manifest" in message
+    assert query(dsn, "SELECT count(*) FROM kuota.permintaan WHERE hasil NOT IN ('tanpa_respons') "
+                      "AND batch_id IN (%s, %s, %s)", (first["batch_id"], second["batch_id"], third["batch_id"])) == [(0,)]

@@ -1,5 +1,6 @@
 """Benchmark: generate a cutoff export, load and check it, normalize its numbers, screen it,
-send residu to schools; then the accuracy of every screening reason against the generator's
+send residu to schools, exchange validation batches with the provider simulator (send, answer,
+ingest); then the accuracy of every screening reason against the generator's
 labels, and the similarity index beside Splink (the reference) on the same pupils.
 
     python -m kuota.bench --students 1000000 10000000      (make bench)
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from . import accuracy, db, nomor, pipeline, quality, residu, screening, snapshot
+from . import accuracy, db, exchange, nomor, pipeline, quality, residu, screening, snapshot
 from .cli import configure_logging
 from .storage import Storage, join
 
@@ -32,7 +33,7 @@ BASELINE_ROWS = 1_000_000
 PERIODE = "2020-09"
 STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot", "normalize_numbers_sql",
          "normalize_numbers_libphonenumber", "screen_records", "check_screening", "residu_to_schools",
-         "accuracy", "similarity_splink")
+         "send_validation", "simulate_providers", "ingest_answers", "accuracy", "similarity_splink")
 
 
 def _database(dsn: str, name: str) -> str:
@@ -87,6 +88,21 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         return {"rows": quality.check_screening(dsn, PERIODE)["records"]}
     elif name == "residu_to_schools":
         return {"rows": residu.write_residu(dsn, storage, join(uri, "exchange"), PERIODE)["rows"]}
+    elif name == "send_validation":
+        sent = 0
+        for provider in exchange.providers_to_validate(dsn, PERIODE):
+            for batch in exchange.plan_validation(dsn, PERIODE, provider):
+                sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
+        return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE))}
+    elif name == "simulate_providers":  # the partner's side, measured for scale only
+        from .simulator import ProviderSimulator
+        events = ProviderSimulator(storage, join(uri, "exchange"), PERIODE).step()
+        return {"rows": sum(int(e["action"].split()[1]) for e in events), "batches": len(events)}
+    elif name == "ingest_answers":
+        loaded = 0
+        for batch in exchange.batches_of(dsn, PERIODE):
+            loaded += exchange.ingest_answer(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
+        return {"rows": loaded}
     elif name == "accuracy":
         return {"rows": rows, **accuracy.evaluate(dsn, storage, join(uri, "labels.csv.gz"), PERIODE),
                 "default_threshold": float(screening.policies(dsn, PERIODE)["ambang_kemiripan"])}
@@ -120,7 +136,7 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
             "rows_per_s": rows / seconds, "peak_mib": usage.ru_maxrss / 1024, "detail": detail}
 
 
-def run(students: list[int], seed: int, keep: bool) -> list[dict]:
+def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = ()) -> list[dict]:
     dsn = os.environ.get("KUOTA_WAREHOUSE_DSN")
     bucket = os.environ.get("KUOTA_BUCKET")
     if not dsn or not bucket:
@@ -134,11 +150,12 @@ def run(students: list[int], seed: int, keep: bool) -> list[dict]:
         _delete_prefix(storage, uri)
         try:
             scale = []
-            for step_name in STEPS:
+            for step_name in [s for s in STEPS if s not in skip]:
                 result = _measure(step_name, bench_dsn, uri, n, seed)
                 print(_row(result), flush=True)
                 scale.append(result)
-            print(_accuracy_tables({r["step"]: r for r in scale}), flush=True)
+            if not {"accuracy", "similarity_splink"} & set(skip):
+                print(_accuracy_tables({r["step"]: r for r in scale}), flush=True)
             results.extend(scale)
         finally:
             if not keep:
@@ -190,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--keep", action="store_true", help="keep the bench databases and exports")
+    parser.add_argument("--skip", nargs="+", default=[], choices=[s for s in STEPS if s not in STEPS[:3]],
+                        help="steps to leave out (e.g. accuracy similarity_splink normalize_numbers_libphonenumber)")
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--uri", help=argparse.SUPPRESS)
@@ -199,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(step(args.step, args.dsn, args.uri, args.students[0], args.seed)))
         return 0
     print(HEADER, flush=True)
-    run(args.students, args.seed, args.keep)
+    run(args.students, args.seed, args.keep, tuple(args.skip))
     return 0
 
 

@@ -279,9 +279,11 @@ def ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) 
             "recipients": states}
 
 
-def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.datetime | None = None) -> dict:
+def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.datetime | None = None,
+                     storage: Storage | None = None, exchange_uri: str | None = None) -> dict:
     """At the deadline, unanswered requests become residu tanpa_respons_provider; before it,
-    nothing happens (the batches are still being waited for)."""
+    nothing happens (the batches are still being waited for). With the exchange given, an
+    answer data file left without its manifest is quarantined (never consumed)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     if now < deadline:
         log.info("deadline %s not reached: unanswered requests stay pending", deadline.isoformat())
@@ -291,7 +293,18 @@ def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.date
     if requests:
         log.warning("deadline %s passed: %d unanswered requests closed, %d recipients residu "
                     "tanpa_respons_provider (batches: %s)", deadline.isoformat(), requests, residu, batches)
-    return {"periode": periode, "closed_requests": requests, "residu": residu, "deadline_passed": True}
+    orphans = []
+    for batch_id in filter(None, batches.split(", ")) if storage and exchange_uri else ():
+        with db.connect(dsn) as conn:
+            batch = _batch(conn, batch_id)
+        data_uri = answer_uri(exchange_uri, batch["provider"], periode, batch["jenis"], batch_id)
+        manifest_uri = answer_manifest_uri(exchange_uri, batch["provider"], periode, batch["jenis"], batch_id)
+        if storage.exists(data_uri) and not storage.exists(manifest_uri):
+            sha = hashlib.sha256(storage.read_bytes(data_uri)).hexdigest()
+            orphans.append(_quarantine(dsn, storage, exchange_uri, batch, sha,
+                                       "a data file without its manifest at the deadline: never consumed"))
+    return {"periode": periode, "closed_requests": requests, "residu": residu, "deadline_passed": True,
+            "quarantined_without_manifest": len(orphans)}
 
 
 def parse_deadline(value: str | None, periode: str) -> dt.datetime:
@@ -344,7 +357,7 @@ def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadli
                     errors[batch] = str(err)
         if pending:
             time.sleep(poll_seconds)
-    closed = close_unanswered(dsn, periode, deadline)
+    closed = close_unanswered(dsn, periode, deadline, storage=storage, exchange_uri=exchange_uri)
     return {"periode": periode, "batches": len(batches_of(dsn, periode)), "unanswered": sorted(pending),
             "quarantined": errors, "closed": closed}
 

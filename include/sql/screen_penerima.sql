@@ -43,3 +43,6 @@ WHERE f.cutoff_id = %(cutoff_id)s AND f.tabel IN ('peserta_didik', 'ptk') AND f.
                   WHERE p.periode = %(periode)s AND p.id = f.id_rekaman
                     AND p.jenis = CASE f.tabel WHEN 'ptk' THEN 'ptk' ELSE 'pd' END)
 ORDER BY f.id_rekaman, f.baris;
+
+-- Fresh statistics for the stages that follow (the rows were just written in bulk).
+ANALYZE kuota.penerima;

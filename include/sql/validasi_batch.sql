@@ -14,6 +14,7 @@ FROM (SELECT DISTINCT p.msisdn
         AND NOT EXISTS (SELECT 1 FROM kuota.permintaan r
                         WHERE r.periode = p.periode AND r.jenis = 'validasi' AND r.msisdn = p.msisdn
                           AND r.hasil IS NULL)) nomor;
+ANALYZE nomor_baru;
 
 CREATE TEMP TABLE potongan ON COMMIT DROP AS
 SELECT n / %(ukuran)s AS potong, count(*) AS baris,
@@ -34,11 +35,15 @@ INSERT INTO kuota.permintaan (request_id, batch_id, periode, jenis, msisdn)
 SELECT b.batch_id || '-' || lpad((x.n %% %(ukuran)s + 1)::text, 7, '0'), b.batch_id, %(periode)s, 'validasi', x.msisdn
 FROM nomor_baru x JOIN batch_baru b ON b.potong = x.n / %(ukuran)s;
 
+ANALYZE kuota.permintaan;
+
 -- Every recipient on a number now asked about (in this batch or one still open) waits for it.
 UPDATE kuota.penerima p SET status = 'dikirim_validasi', diubah_at = now()
+FROM (SELECT r.msisdn FROM kuota.permintaan r JOIN kuota.batch b USING (batch_id)
+      WHERE b.periode = %(periode)s AND b.provider = %(provider)s AND b.jenis = 'validasi'
+        AND r.hasil IS NULL) terbuka
 WHERE p.periode = %(periode)s AND p.provider = %(provider)s AND p.status = 'siap_validasi'
-  AND EXISTS (SELECT 1 FROM kuota.permintaan r
-              WHERE r.periode = p.periode AND r.jenis = 'validasi' AND r.msisdn = p.msisdn AND r.hasil IS NULL);
+  AND p.msisdn = terbuka.msisdn;
 
 SELECT batch_id, baris, (batch_id IN (SELECT batch_id FROM batch_baru)) AS baru
 FROM kuota.batch WHERE periode = %(periode)s AND provider = %(provider)s AND jenis = 'validasi'
