@@ -274,3 +274,40 @@ def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storag
     assert third["batch_id"] in message and "without its manifest" in message
     assert query(dsn, "SELECT count(*) FROM kuota.permintaan WHERE hasil NOT IN ('tanpa_respons') "
                       "AND batch_id IN (%s, %s, %s)", (first["batch_id"], second["batch_id"], third["batch_id"])) == [(0,)]
+
+
+def test_the_simulator_waits_its_delay_before_answering(dsn, storage, screened):
+    ex = screened["exchange"]
+    sent = _send_all(dsn, storage, ex)
+    sim = ProviderSimulator(storage, ex, PERIODE, delay_seconds=3600)
+    assert sim.step() == []
+    later = sim.step(now=dt.datetime.now(UTC).timestamp() + 3601)
+    assert sorted(e["batch_id"] for e in later) == sorted(s["batch_id"] for s in sent)
+
+
+def test_validate_without_airflow_against_the_simulator_process(dsn, storage, screened):
+    """`kuota validate` (the exchange without Airflow) with `kuota simulate-providers` running
+    as its own process, one provider misbehaving: the rest loads, the bad batch is reported."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ex = screened["exchange"]
+    kuota = str(Path(sys.executable).with_name("kuota"))
+    providers = subprocess.Popen([kuota, "simulate-providers", "--exchange-uri", ex, "--periode", PERIODE,
+                                  "--poll-seconds", "0.3", "--fault", "corrupt:axis"], env=dict(os.environ))
+    try:
+        deadline = dt.datetime.now(UTC) + dt.timedelta(seconds=20)
+        result = exchange.validate(dsn, storage, ex, PERIODE, deadline, batch_rows=500, poll_seconds=0.3)
+    finally:
+        providers.terminate()
+        providers.wait(timeout=30)
+    (bad,) = result["quarantined"]
+    assert bad.startswith(f"V-{PERIODE}-axis-") and "sha256 of the file" in result["quarantined"][bad]
+    assert result["unanswered"] == [bad] and result["closed"]["closed_requests"] > 0
+    (axis_left,), = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE provider = 'axis' "
+                               "AND alasan = 'tanpa_respons_provider'")
+    assert axis_left > 0
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status IN ('siap_validasi', 'dikirim_validasi')") \
+        == [(0,)]
