@@ -208,7 +208,7 @@ def kuota_bulanan():
                 task_id="wait_for_answer", batch=batch, exchange_uri="{{ params.exchange_uri }}",
                 periode="{{ params.periode }}", deadline="{{ params.batas_jawaban }}",
                 poll_seconds="{{ params.poll_detik }}", aws_conn_id=S3, already_loaded=_answer_loaded,
-                map_index_template="{{ task.batch['batch_id'] }}", retries=0)
+                map_index_template="{{ task.batch['batch_id'] }}")
 
             @task(map_index_template="{{ batch_id }}")
             def ingest_answer(batch: dict, params=None) -> dict:

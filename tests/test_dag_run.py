@@ -87,6 +87,18 @@ def test_monthly_dag_loads_a_cutoff_end_to_end(airflow_env, dsn, storage, bucket
         FROM kuota.batch b""")
     assert batches == loaded > 6 and waiting == 0
     assert "validation exchange per provider" in log and "telkomsel" in log
+    # Mapped instances read as their provider or batch in the UI.
+    with db.connect(airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT task_id, array_agg(rendered_map_index ORDER BY map_index) FROM task_instance
+                       WHERE map_index >= 0 AND run_id = (SELECT run_id FROM dag_run WHERE conf::text LIKE %s
+                                                          ORDER BY start_date DESC LIMIT 1) GROUP BY 1""",
+                    (f"%{uri}%",))
+        labels = dict(cur.fetchall())
+    ids = [b for (b,) in query(dsn, "SELECT batch_id FROM kuota.batch")]
+    assert sorted(labels["validation_exchange.batch.send_batch"]) == sorted(ids)
+    assert labels["validation_exchange.batch.wait_for_answer"] == labels["validation_exchange.batch.ingest_answer"] \
+        == labels["validation_exchange.batch.send_batch"]
+    assert labels["validation_exchange.plan_batches"] == ["telkomsel", "indosat", "xl", "axis", "tri", "smartfren"]
     valid = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'valid'")[0][0]
     assert valid > 0
 

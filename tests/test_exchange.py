@@ -192,9 +192,19 @@ def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storag
     with pytest.raises(ContractError, match="a different answer .* the first answer's outcome stands"):
         exchange.ingest_answer(dsn, storage, ex, chg["batch_id"])
     assert _states(dsn) == states and _ledger(dsn) == ledger
-    # The ledger itself refuses to change an answer.
+    # The ledger itself refuses to change an answer, a sent batch, or to forget either.
     with pytest.raises(Exception, match="the first answer stands"):
         query(dsn, "UPDATE kuota.permintaan SET hasil = 'aktif' WHERE hasil = 'tidak_aktif'")
+    with pytest.raises(Exception, match="immutable"):
+        query(dsn, "UPDATE kuota.permintaan SET msisdn = '6281200000000' WHERE request_id = %s",
+              (dup["batch_id"] + "-0000001",))
+    with pytest.raises(Exception, match="it is immutable"):
+        query(dsn, "UPDATE kuota.batch SET sha256 = %s WHERE batch_id = %s", ("0" * 64, dup["batch_id"]))
+    with pytest.raises(Exception, match="it is immutable"):
+        query(dsn, "UPDATE kuota.batch SET baris = baris + 1 WHERE batch_id = %s", (dup["batch_id"],))
+    for table in ("kuota.permintaan", "kuota.batch"):
+        with pytest.raises(Exception, match="is immutable"):
+            query(dsn, f"DELETE FROM {table}")
 
 
 def test_no_answer_and_late_answer_end_as_tanpa_respons_at_the_deadline(dsn, storage, screened):

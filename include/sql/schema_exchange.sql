@@ -18,6 +18,26 @@ CREATE TABLE IF NOT EXISTS kuota.batch (
     UNIQUE (periode, provider, jenis, urutan)
 );
 
+-- A sent batch is immutable: once its sha256 is recorded (the first send), nothing of it changes,
+-- and before that only the sha256 may be filled in. Batches are never deleted.
+CREATE OR REPLACE FUNCTION kuota.batch_tetap() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.sha256 IS NOT NULL OR (to_jsonb(NEW) - 'sha256') <> (to_jsonb(OLD) - 'sha256') THEN
+    RAISE EXCEPTION 'batch % was sent (sha256 %): it is immutable', OLD.batch_id, OLD.sha256
+      USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'batch_tetap') THEN
+    CREATE TRIGGER batch_tetap BEFORE UPDATE ON kuota.batch FOR EACH ROW EXECUTE FUNCTION kuota.batch_tetap();
+    CREATE TRIGGER batch_tidak_dihapus BEFORE DELETE OR TRUNCATE ON kuota.batch
+      FOR EACH STATEMENT EXECUTE FUNCTION snapshot.refuse_change();
+  END IF;
+END $$;
+
 -- One request per row sent. request_id is unique across all batches ever sent (both kinds);
 -- hasil is the provider's answer, NULL while pending, 'tanpa_respons' after the deadline.
 -- Only what may leave is here: no names, NISN, NIK or school.
