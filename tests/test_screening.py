@@ -173,3 +173,12 @@ def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
     for tingkat, _kode, _alasan, jumlah in rekap[1:]:
         per_level[tingkat] += int(jumlah)
     assert per_level == {"provinsi": in_schools, "kabupaten": in_schools, "sekolah": in_schools}
+
+    # A school whose residu is all resolved (here: its rows gone) gets an empty file, once.
+    resolved = next(n for n in names if n.endswith(".csv"))[:-4]
+    query(dsn, "DELETE FROM kuota.penerima WHERE npsn = %s AND status = 'residu'", (resolved,))
+    emptied = residu.write_residu(dsn, storage, exchange, "2020-09")
+    assert emptied["emptied"] == 1 and emptied["written"] == 2  # the school's file and the rekap
+    assert read_csv(storage, join(folder, f"{resolved}.csv")) == [list(residu.RESIDU_COLUMNS)]
+    assert json.loads(storage.read_bytes(join(folder, f"{resolved}.manifest.json")))["rows"] == 0
+    assert residu.write_residu(dsn, storage, exchange, "2020-09")["written"] == 0

@@ -2,6 +2,7 @@
 each with its manifest, and the residu counts per province, district and school. Residu that
 names no known school (a malformed row) goes to ``portal/<periode>/residu_tanpa_sekolah.csv``.
 
+A school whose residu is all resolved since gets its file again, empty (header only, 0 rows).
 Streamed from the warehouse one school at a time (a server-side cursor): memory holds one
 school's rows and a bounded queue of writes. A file is rewritten only when its bytes changed
 (compared with the MD5 of what one listing shows), so a re-run puts nothing and the portal
@@ -55,8 +56,14 @@ class _Publisher:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="publish")
         self.pending: list = []
         self.written = 0
+        self.published: set[str] = set()
+
+    def stale_csv(self) -> list[str]:
+        """Data files in place that this run did not publish (their subject has none now)."""
+        return sorted(n for n in self.in_place if n.endswith(".csv") and n not in self.published)
 
     def publish(self, name: str, data: bytes, rows: int, created_at: str, **fields) -> None:
+        self.published.add(name)
         manifest = file_manifest(name, data, rows, created_at, **fields)
         if (self.in_place.get(name) == hashlib.md5(data).hexdigest()
                 and self.in_place.get(manifest_name(name)) == hashlib.md5(manifest).hexdigest()):
@@ -105,9 +112,15 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
                     log.info("residu: %d schools, %d rows so far", schools, rows)
         rekap, rekap_rows = _rekap_bytes(conn, periode)
         (created_at,), = db.run(conn, "residu_stamp", {"periode": periode})
+    # A school whose residu is all resolved gets an empty file (header, 0 rows), not silence:
+    # its old list would otherwise stay in the portal as if still open.
+    emptied = publisher.stale_csv()
+    for name in emptied:
+        publisher.publish(name, _csv_bytes(RESIDU_COLUMNS, []), 0, created_at, periode=periode, npsn=name[:-4])
     # Residu per reason for each province, district and school: the dashboard's feed.
     own.publish("rekap_residu.csv", rekap, rekap_rows, created_at, periode=periode)
     written = publisher.close() + own.close()
-    log.info("residu for periode %s: %d schools, %d rows, %d files written (others unchanged)",
-             periode, schools, rows, written)
-    return {"periode": periode, "schools": schools, "rows": rows, "written": written, "rekap_rows": rekap_rows}
+    log.info("residu for periode %s: %d schools, %d rows, %d schools now without residu, %d files written "
+             "(others unchanged)", periode, schools, rows, len(emptied), written)
+    return {"periode": periode, "schools": schools, "rows": rows, "written": written, "rekap_rows": rekap_rows,
+            "emptied": len(emptied)}
