@@ -29,9 +29,9 @@ import psycopg2
 from . import db
 from .contract import (ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, SCHEMA_VERSION, answer_uri,
                        batch_uri)
-from .manifest import ContractError, HashingReader, file_manifest, manifest_name
+from .manifest import ContractError, HashingReader, file_manifest, manifest_uri
 from .quality import QualityError
-from .storage import Storage, basename, join
+from .storage import Storage, basename
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,11 @@ def gzip_bytes(data: bytes) -> bytes:
 
 def _batch(conn, batch_id: str) -> dict:
     with conn.cursor() as cur:
-        cur.execute("""SELECT b.batch_id, b.periode, b.provider, b.jenis, b.baris, b.sha256,
-                              to_char(b.dibuat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
-                              (SELECT j.sha256 FROM kuota.jawaban j WHERE j.batch_id = b.batch_id AND j.hasil = 'dimuat'),
-                              (SELECT count(*) FROM kuota.permintaan r WHERE r.batch_id = b.batch_id
-                                 AND r.hasil = 'tanpa_respons')
-                       FROM kuota.batch b WHERE b.batch_id = %s""", (batch_id,))
+        cur.execute(db.sql("batch_keadaan"), {"batch_id": batch_id})
         row = cur.fetchone()
+        keys = [c.name for c in cur.description]
     if row is None:
         raise ContractError(f"batch {batch_id} is not in kuota.batch (plan the period's batches first)")
-    keys = ("batch_id", "periode", "provider", "jenis", "baris", "sha256", "dibuat_at", "dimuat_sha256", "ditutup")
     return dict(zip(keys, row))
 
 
@@ -121,7 +116,7 @@ def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> 
                                 f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable")
     uri = batch_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
     storage.write_bytes(uri, data)
-    storage.write_bytes(join(uri.rsplit("/", 1)[0], manifest_name(basename(uri))), manifest)  # last
+    storage.write_bytes(manifest_uri(uri), manifest)  # last
     log.info("sent %s: %d rows, sha256 %s -> %s", batch_id, rows, sha, uri)
     return {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri}
 
@@ -129,8 +124,7 @@ def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> 
 # -- inbound ------------------------------------------------------------------------------
 
 def answer_manifest_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
-    uri = answer_uri(exchange_uri, provider, periode, kind, batch_id)
-    return join(uri.rsplit("/", 1)[0], manifest_name(basename(uri)))
+    return manifest_uri(answer_uri(exchange_uri, provider, periode, kind, batch_id))
 
 
 def answer_loaded(dsn: str, batch_id: str) -> bool:
@@ -330,12 +324,11 @@ def validation_split(dsn: str, periode: str) -> list[tuple]:
 
 
 def batches_of(dsn: str, periode: str, kind: str = "validasi") -> list[dict]:
-    """The period's batches of a kind, by provider (contract order) then sequence: the keys the
-    DAG maps its per-batch tasks over, stable from run to run."""
-    with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT batch_id, provider, baris FROM kuota.batch WHERE periode = %s AND jenis = %s
-                       ORDER BY array_position(%s, provider), urutan""", (periode, kind, list(PROVIDERS)))
-        return [{"batch_id": b, "provider": p, "rows": n} for b, p, n in cur.fetchall()]
+    """The period's batches of a kind, in a stable order (the DAG maps over them), each with
+    whether its answer is loaded."""
+    with db.connect(dsn) as conn:
+        rows = db.run(conn, "batch_daftar", {"periode": periode, "jenis": kind, "providers": list(PROVIDERS)})
+    return [{"batch_id": b, "provider": p, "rows": n, "loaded": loaded} for b, p, n, loaded in rows]
 
 
 def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadline: dt.datetime,
@@ -346,7 +339,7 @@ def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadli
     for provider in providers_to_validate(dsn, periode):
         for batch in plan_validation(dsn, periode, provider, batch_rows):
             send_batch(dsn, storage, exchange_uri, batch["batch_id"])
-    pending = {b["batch_id"]: b["provider"] for b in batches_of(dsn, periode) if not answer_loaded(dsn, b["batch_id"])}
+    pending = {b["batch_id"]: b["provider"] for b in batches_of(dsn, periode) if not b["loaded"]}
     errors = {}
     while pending and dt.datetime.now(dt.timezone.utc) < deadline:
         for batch, provider in sorted(pending.items()):

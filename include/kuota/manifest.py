@@ -92,6 +92,12 @@ def manifest_name(file_name: str) -> str:
     return re.sub(r"\.csv(\.gz)?$", "", file_name) + ".manifest.json"
 
 
+def manifest_uri(data_uri: str) -> str:
+    """Where the manifest of the data file at ``data_uri`` lives: beside it."""
+    folder, _, name = data_uri.rpartition("/")
+    return f"{folder}/{manifest_name(name)}"
+
+
 def file_manifest(file_name: str, data: bytes, rows: int, created_at: str, **fields) -> bytes:
     """The manifest of one data file of §2-§4, with the fields its file adds."""
     return json.dumps({"schema_version": SCHEMA_VERSION, "file": file_name, "rows": rows,
