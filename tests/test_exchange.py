@@ -84,7 +84,8 @@ def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage
     # The outbound table cannot carry anything else: its columns are the contract's and the ids.
     (cols,), = query(dsn, "SELECT array_agg(column_name::text ORDER BY ordinal_position) FROM information_schema.columns "
                           "WHERE table_schema = 'kuota' AND table_name = 'permintaan'")
-    assert set(cols) == {"request_id", "batch_id", "periode", "jenis", "msisdn", "hasil", "dijawab_at"}
+    assert set(cols) == {"request_id", "batch_id", "periode", "jenis", "msisdn", "paket_gb", "hasil", "alasan",
+                         "waktu_injeksi", "dijawab_at"}  # the package leaves with injections; the rest is answers
 
 
 def test_validation_twice_gives_the_same_batches_bytes_and_states(dsn, storage, screened):

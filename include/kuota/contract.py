@@ -92,3 +92,23 @@ def batch_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_i
 
 def answer_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
     return f"{provider_root(exchange_uri, provider, periode)}/{kind}/{batch_id}.hasil.csv.gz"
+
+
+# Verification portal (§3): what schools send, and the SPTJM each school receives.
+PORTAL_IN_COLUMNS = {"koreksi": ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"),
+                     "persetujuan": ("sptjm_no", "npsn", "keputusan", "waktu")}
+KEPUTUSAN = ("disetujui", "ditolak")
+SPTJM_COLUMNS = ("jenis", "id", "nama", "msisdn", "provider", "paket_gb")
+# Reasons a number correction can resolve (domain.md, precedence lines 4-5 and the providers'
+# answers); the others (format, K1, K2) are fixed in Dapodik, not in the portal.
+CORRECTABLE_REASONS = ("nomor_kosong", "nomor_tidak_valid", "operator_tidak_didukung", "nomor_dipakai_bersama",
+                       "kepemilikan_kosong", "nomor_tidak_aktif", "masa_tenggang", "tidak_dikenal_provider",
+                       "tanpa_respons_provider", "sptjm_ditolak")
+
+
+def portal_root(exchange_uri: str, periode: str) -> str:
+    return f"{exchange_uri.rstrip('/')}/portal/{periode}"
+
+
+def sptjm_uri(exchange_uri: str, periode: str, npsn: str, sptjm_no: str, ext: str = "csv") -> str:
+    return f"{portal_root(exchange_uri, periode)}/sptjm/{npsn}/{sptjm_no}.{ext}"

@@ -19,16 +19,13 @@ import hashlib
 import io
 import json
 import logging
-import re
 import shutil
 import tempfile
 import time
 
-import psycopg2
-
 from . import db
-from .contract import (ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, SCHEMA_VERSION, answer_uri,
-                       batch_uri)
+from .contract import ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, answer_uri, batch_uri
+from .inbound import Rejected, check_manifest, load_csv, move_to_quarantine, offending
 from .manifest import ContractError, HashingReader, file_manifest, manifest_uri
 from .quality import QualityError
 from .storage import Storage, basename
@@ -36,7 +33,6 @@ from .storage import Storage, basename
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 100_000
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -56,39 +52,53 @@ def _batch(conn, batch_id: str) -> dict:
 
 # -- outbound -----------------------------------------------------------------------------
 
-def providers_to_validate(dsn: str, periode: str) -> list[str]:
-    """Providers with numbers to ask about, or batches already sent (so a re-run maps the
-    same providers), in the contract's order."""
+_WAITING = {"validasi": "siap_validasi", "injeksi": "sptjm_disetujui"}
+
+
+def providers_to(dsn: str, periode: str, kind: str) -> list[str]:
+    """Providers with something to ask of a kind (numbers to validate, packages to inject),
+    or batches of that kind already sent (so a re-run maps the same providers), in the
+    contract's order."""
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT DISTINCT provider FROM kuota.penerima WHERE periode = %(p)s AND status = 'siap_validasi'
-                       UNION SELECT provider FROM kuota.batch WHERE periode = %(p)s AND jenis = 'validasi'""",
-                    {"p": periode})
+        cur.execute("""SELECT DISTINCT provider FROM kuota.penerima WHERE periode = %(p)s AND status = %(s)s
+                       UNION SELECT provider FROM kuota.batch WHERE periode = %(p)s AND jenis = %(k)s""",
+                    {"p": periode, "s": _WAITING[kind], "k": kind})
         found = {r[0] for r in cur.fetchall()}
     return [p for p in PROVIDERS if p in found]
 
 
-def plan_validation(dsn: str, periode: str, provider: str, batch_rows: int = DEFAULT_BATCH_ROWS,
-                    tahap: int = 1) -> list[dict]:
-    """The provider's validation batches of the period, new ones planned first (idempotent)."""
+def providers_to_validate(dsn: str, periode: str) -> list[str]:
+    return providers_to(dsn, periode, "validasi")
+
+
+def plan(dsn: str, periode: str, provider: str, kind: str, batch_rows: int = DEFAULT_BATCH_ROWS,
+         tahap: int = 1) -> list[dict]:
+    """The provider's batches of a kind in the period, new ones planned first (idempotent):
+    validasi asks about every distinct number waiting, injeksi for every approved package."""
     if provider not in PROVIDERS:
         raise ContractError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "validasi_batch", {"periode": periode, "provider": provider,
-                                               "ukuran": batch_rows, "tahap": tahap})
+        rows = db.run(conn, f"{kind}_batch", {"periode": periode, "provider": provider,
+                                              "ukuran": batch_rows, "tahap": tahap})
     batches = [{"batch_id": b, "provider": provider, "rows": n} for b, n, _ in rows]
     new = [b for b, _, baru in rows if baru]
-    log.info("validasi %s %s: %d batches (%d new: %s), %d numbers", periode, provider, len(batches), len(new),
+    log.info("%s %s %s: %d batches (%d new: %s), %d rows", kind, periode, provider, len(batches), len(new),
              ", ".join(new) or "-", sum(b["rows"] for b in batches))
     return batches
+
+
+def plan_validation(dsn: str, periode: str, provider: str, batch_rows: int = DEFAULT_BATCH_ROWS,
+                    tahap: int = 1) -> list[dict]:
+    return plan(dsn, periode, provider, "validasi", batch_rows, tahap)
 
 
 def batch_bytes(conn, batch_id: str, kind: str = "validasi") -> tuple[bytes, int]:
     """The batch file as sent: header + rows from kuota.permintaan, gzipped."""
     raw = io.BytesIO()
     raw.write((",".join(BATCH_COLUMNS[kind]) + "\n").encode())
-    db.copy_out(conn, "batch_isi", {"batch_id": batch_id}, raw)
+    db.copy_out(conn, f"batch_isi_{kind}", {"batch_id": batch_id}, raw)
     data = raw.getvalue()
     header = data.split(b"\n", 1)[0].decode()
     first = data.split(b"\n", 2)[1] if data.count(b"\n") > 1 else b""
@@ -113,7 +123,7 @@ def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> 
                 cur.execute("UPDATE kuota.batch SET sha256 = %s WHERE batch_id = %s AND sha256 IS NULL", (sha, batch_id))
         elif batch["sha256"] != sha:
             raise ContractError(f"batch {batch_id}: its bytes would differ from those first sent "
-                                f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable")
+                               f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable")
     uri = batch_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
     storage.write_bytes(uri, data)
     storage.write_bytes(manifest_uri(uri), manifest)  # last
@@ -132,71 +142,38 @@ def answer_loaded(dsn: str, batch_id: str) -> bool:
         return _batch(conn, batch_id)["dimuat_sha256"] is not None
 
 
-class _Rejected(Exception):
-    """An answer breaks the contract; the message names the batch, the rule and the rows."""
+def _load_answer(cur, tmp, kind: str) -> int:
+    """The answer's rows in temp table jawaban_masuk, with every kind's columns (the checks
+    read both layouts)."""
+    extra = tuple(c for c in ANSWER_COLUMNS["injeksi"] if c not in ANSWER_COLUMNS[kind])
+    return load_csv(cur, tmp, "jawaban_masuk", ANSWER_COLUMNS[kind], gzipped=True, extra=extra)
 
 
-def _check_manifest(raw: bytes, batch: dict) -> dict:
+def _repeated_berhasil(dsn: str, tmp, batch: dict, sha: str) -> str:
+    """A second answer to an injection batch: its berhasil rows for requests already berhasil
+    are provider anomalies, recorded (kuota.anomali_provider) and never counted again."""
+    if batch["jenis"] != "injeksi":
+        return ""
     try:
-        manifest = json.loads(raw)
-    except ValueError as err:
-        raise _Rejected(f"the answer manifest is not valid JSON ({err})") from None
-    expected = {"schema_version": SCHEMA_VERSION, "file": f"{batch['batch_id']}.hasil.csv.gz",
-                "provider": batch["provider"], "periode": batch["periode"], "kind": batch["jenis"],
-                "batch_id": batch["batch_id"]}
-    if not isinstance(manifest, dict):
-        raise _Rejected("the answer manifest is not a JSON object")
-    wrong = [f"{k} is {manifest.get(k)!r}, expected {v!r}" for k, v in expected.items() if manifest.get(k) != v]
-    rows = manifest.get("rows")
-    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-        wrong.append(f"rows is {rows!r}, expected a count")
-    if not _SHA256.match(str(manifest.get("sha256", ""))):
-        wrong.append(f"sha256 is {manifest.get('sha256')!r}, expected 64 hex digits")
-    if wrong:
-        raise _Rejected("the answer manifest " + "; ".join(wrong))
-    return manifest
-
-
-def _copy_error(err: psycopg2.Error) -> str:
-    """PostgreSQL's COPY error, its line number made the file's (the header is line 1)."""
-    text = (err.pgerror or str(err)).strip().replace("\n", " ")
-    return re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + 1}", text)
-
-
-def _load_rows(cur, tmp, kind: str) -> int:
-    """COPY the answer (gzip) into temp table jawaban_masuk; baris is the line in the file."""
-    columns = ANSWER_COLUMNS[kind]
-    cur.execute(f"""CREATE TEMP TABLE jawaban_masuk (baris bigint GENERATED ALWAYS AS IDENTITY (START 2),
-                    {", ".join(f"{c} text" for c in columns)}) ON COMMIT DROP""")
-    tmp.seek(0)
-    try:
-        text = io.TextIOWrapper(gzip.GzipFile(fileobj=tmp, mode="rb"), encoding="utf-8", newline="")
-        header = text.readline()
-        if header.rstrip("\n") != ",".join(columns):
-            raise _Rejected(f"line 1: header is {header.rstrip()!r}, expected {','.join(columns)!r}")
-        cur.copy_expert(f"COPY jawaban_masuk ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", text, size=1 << 20)
-    except (OSError, EOFError, UnicodeDecodeError) as err:  # gzip.BadGzipFile is an OSError
-        raise _Rejected(f"the file cannot be read as gzip'd UTF-8 CSV ({err})") from None
-    except psycopg2.DataError as err:
-        raise _Rejected(f"the file is not CSV of {len(columns)} columns: {_copy_error(err)}") from None
-    cur.execute("ANALYZE jawaban_masuk")  # the checks join it with the batch: plan them on real counts
-    cur.execute("SELECT count(*) FROM jawaban_masuk")
-    return cur.fetchone()[0]
+        with db.connect(dsn) as conn, conn.cursor() as cur:
+            _load_answer(cur, tmp, "injeksi")
+            (n,), = db.run(conn, "injeksi_anomali", {"batch_id": batch["batch_id"], "sha256": sha})
+    except Rejected:
+        return ""
+    return f"; {n} of its rows report berhasil again for requests already berhasil (provider anomaly)" if n else ""
 
 
 def _check_rows(conn, batch: dict, rows: int, manifest_rows: int) -> None:
     if rows != manifest_rows:
-        raise _Rejected(f"the manifest says {manifest_rows} rows, the file has {rows}")
-    found = db.run(conn, "jawaban_periksa", {"batch_id": batch["batch_id"],
+        raise Rejected(f"the manifest says {manifest_rows} rows, the file has {rows}")
+    found = db.run(conn, "jawaban_periksa", {"batch_id": batch["batch_id"], "jenis": batch["jenis"],
                                              "statuses": list(ANSWER_STATUS[batch["jenis"]])})
     if found:
-        shown = "; ".join(f"line {baris} (request_id {rid!r}, msisdn {msisdn!r}, status {status!r}): {rule}"
-                          for baris, rid, msisdn, status, rule, _ in found)
-        raise _Rejected(f"{found[0][5]} rows break the contract, first: {shown}")
+        raise Rejected(offending(found, ("request_id", "msisdn", "status")))
     missing = db.run(conn, "jawaban_hilang", {"batch_id": batch["batch_id"]})
     if missing:
         shown = ", ".join(f"{rid} ({msisdn})" for rid, msisdn, _ in missing)
-        raise _Rejected(f"{missing[0][2]} of the batch's {batch['baris']} requests are not answered, first: {shown}")
+        raise Rejected(f"{missing[0][2]} of the batch's {batch['baris']} requests are not answered, first: {shown}")
 
 
 def quarantine_uri(exchange_uri: str, batch: dict, tag: str) -> str:
@@ -213,17 +190,15 @@ def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha:
     target = quarantine_uri(exchange_uri, batch, sha[:12])
     message = (f"{batch['jenis']} answer of batch {batch['batch_id']} ({batch['provider']}, {batch['periode']}) "
                f"quarantined to {target}.*: {why}")
-    storage.write_bytes(f"{target}.error.txt", (message + "\n").encode())
-    for src, suffix in ((data_uri, ".csv.gz"), (manifest_uri, ".manifest.json")):
-        if storage.exists(src):
-            storage.copy(src, target + suffix)
-    with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("""INSERT INTO kuota.jawaban (batch_id, sha256, hasil, pesan, karantina)
-                       VALUES (%s, %s, 'dikarantina', %s, %s)
-                       ON CONFLICT (batch_id, sha256) DO UPDATE SET diterima_at = now()""",
-                    (batch["batch_id"], sha, message, target))
-    for src in (manifest_uri, data_uri):  # the manifest first: the answer is incomplete from now on
-        storage.delete(src)
+
+    def record():
+        with db.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("""INSERT INTO kuota.jawaban (batch_id, sha256, hasil, pesan, karantina)
+                           VALUES (%s, %s, 'dikarantina', %s, %s)
+                           ON CONFLICT (batch_id, sha256) DO UPDATE SET diterima_at = now()""",
+                        (batch["batch_id"], sha, message, target))
+
+    move_to_quarantine(storage, [(data_uri, ".csv.gz"), (manifest_uri, ".manifest.json")], target, message, record)
     log.error(message)
     return message
 
@@ -244,9 +219,11 @@ def ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) 
     with tempfile.TemporaryFile() as tmp:
         sha = hashlib.sha256(manifest_raw).hexdigest()  # until the data file is read
         try:
-            manifest = _check_manifest(manifest_raw, batch)
+            manifest = check_manifest(manifest_raw, {
+                "file": f"{batch_id}.hasil.csv.gz", "provider": provider, "periode": periode, "kind": kind,
+                "batch_id": batch_id}, "answer manifest")
             if not storage.exists(data_uri):
-                raise _Rejected(f"the manifest has no data file {basename(data_uri)} beside it")
+                raise Rejected(f"the manifest has no data file {basename(data_uri)} beside it")
             reader = HashingReader(storage.open_read(data_uri))
             shutil.copyfileobj(reader, tmp, 1 << 20)
             sha = reader.hexdigest()
@@ -254,19 +231,20 @@ def ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) 
                 log.info("answer to %s seen again with the sha256 already loaded (%s): ignored", batch_id, sha)
                 return {"batch_id": batch_id, "provider": provider, "outcome": "duplicate_ignored", "sha256": sha}
             if sha != manifest["sha256"]:
-                raise _Rejected(f"sha256 of the file is {sha}, the manifest says {manifest['sha256']} "
-                                f"(corrupted or incomplete)")
+                raise Rejected(f"sha256 of the file is {sha}, the manifest says {manifest['sha256']} "
+                               f"(corrupted or incomplete)")
             if batch["dimuat_sha256"]:
-                raise _Rejected(f"a different answer (sha256 {sha}) to a batch already answered "
-                                f"(sha256 {batch['dimuat_sha256']}): the first answer's outcome stands")
+                raise Rejected(f"a different answer (sha256 {sha}) to a batch already answered "
+                               f"(sha256 {batch['dimuat_sha256']}): the first answer's outcome stands"
+                               + _repeated_berhasil(dsn, tmp, batch, sha))
             if batch["ditutup"]:
-                raise _Rejected(f"it arrived after the period's deadline: the batch's {batch['ditutup']} "
-                                f"requests are already residu tanpa_respons_provider")
+                raise Rejected(f"it arrived after the period's deadline: the batch's {batch['ditutup']} "
+                               f"requests are already residu tanpa_respons_provider")
             with db.connect(dsn) as conn, conn.cursor() as cur:
-                rows = _load_rows(cur, tmp, kind)
+                rows = _load_answer(cur, tmp, kind)
                 _check_rows(conn, batch, rows, manifest["rows"])
-                counts = db.run(conn, "validasi_muat", {"batch_id": batch_id, "sha256": sha, "baris": rows})
-        except _Rejected as err:
+                counts = db.run(conn, f"{kind}_muat", {"batch_id": batch_id, "sha256": sha, "baris": rows})
+        except Rejected as err:
             raise ContractError(_quarantine(dsn, storage, exchange_uri, batch, sha, str(err))) from None
     states = {f"{status}/{alasan}" if alasan else status: n for status, alasan, n in counts}
     log.info("answer to %s loaded (%d rows, sha256 %s): recipients %s", batch_id, rows, sha, states)
@@ -284,7 +262,9 @@ def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.date
         log.info("deadline %s not reached: unanswered requests stay pending", deadline.isoformat())
         return {"periode": periode, "closed_requests": 0, "residu": 0, "deadline_passed": False}
     with db.connect(dsn) as conn:
-        (requests, residu, batches), = db.run(conn, "validasi_tutup", {"periode": periode})
+        closed = [db.run(conn, f"{kind}_tutup", {"periode": periode})[0] for kind in ("validasi", "injeksi")]
+    requests, residu = sum(c[0] for c in closed), sum(c[1] for c in closed)
+    batches = ", ".join(c[2] for c in closed if c[2])
     if requests:
         log.warning("deadline %s passed: %d unanswered requests closed, %d recipients residu "
                     "tanpa_respons_provider (batches: %s)", deadline.isoformat(), requests, residu, batches)

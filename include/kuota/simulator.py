@@ -9,16 +9,22 @@ Faults, each for the first COUNT batches of a provider (or of any provider), onc
 ``no_answer`` (until the batch is re-sent), ``late`` (answers only after --late-seconds),
 ``missing_rows``, ``corrupt`` (bytes changed after the manifest was written),
 ``unknown_status``, ``foreign_rows`` (a request_id that was not in the batch), ``duplicate``
-(the same answer written again later), ``changed`` (a different answer written later).
-A re-sent batch is answered again, cleanly.
+(the same answer written again later), ``changed`` (a different answer written later),
+``repeated_row`` (the first row twice). A re-sent batch is answered again, cleanly.
+
+Validation answers follow the status shares; injection answers are berhasil (at a time after
+the batch was sent) except a share ``gagal_share`` of numbers, gagal with a reason.
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import gzip
 import hashlib
 import io
+import itertools
+import json
 import logging
 import time
 
@@ -31,7 +37,11 @@ log = logging.getLogger(__name__)
 # Public 2020 figures: providers found about 57% of well-formed numbers active (domain.md, Scale).
 DEFAULT_SHARES = {"aktif": 0.57, "pascabayar": 0.03, "tidak_aktif": 0.22, "masa_tenggang": 0.10,
                   "tidak_dikenal": 0.08}
-FAULTS = ("no_answer", "late", "missing_rows", "corrupt", "unknown_status", "foreign_rows", "duplicate", "changed")
+FAULTS = ("no_answer", "late", "missing_rows", "corrupt", "unknown_status", "foreign_rows", "duplicate", "changed",
+          "repeated_row")
+# Reasons a provider gives for a failed injection (a share of gagal_share of the requests).
+GAGAL_REASONS = ("nomor_tidak_aktif_saat_injeksi", "kartu_diblokir", "gangguan_sistem")
+DEFAULT_GAGAL_SHARE = 0.02
 
 
 @dataclasses.dataclass
@@ -39,16 +49,20 @@ class Fault:
     kind: str
     provider: str | None = None  # None: any provider
     count: int = 1
+    batch_kind: str | None = None  # validasi or injeksi; None: either
 
     @classmethod
     def parse(cls, text: str) -> "Fault":
-        """``KIND[:PROVIDER[:COUNT]]``, e.g. ``missing_rows:xl`` or ``no_answer::2``."""
-        kind, provider, count = (text.split(":") + ["", ""])[:3]
+        """``KIND[:PROVIDER[:COUNT[:BATCH_KIND]]]``, e.g. ``missing_rows:xl``, ``no_answer::2`` or
+        ``duplicate:telkomsel:1:injeksi``."""
+        kind, provider, count, batch_kind = (text.split(":") + ["", "", ""])[:4]
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}: one of {', '.join(FAULTS)}")
         if provider and provider not in PROVIDERS:
             raise ValueError(f"unknown provider {provider!r} in fault {text!r}")
-        return cls(kind, provider or None, int(count or 1))
+        if batch_kind and batch_kind not in ("validasi", "injeksi"):
+            raise ValueError(f"unknown batch kind {batch_kind!r} in fault {text!r}: validasi or injeksi")
+        return cls(kind, provider or None, int(count or 1), batch_kind or None)
 
 
 def parse_shares(text: str | None) -> dict[str, float]:
@@ -77,12 +91,12 @@ class _Batch:
 class ProviderSimulator:
     def __init__(self, storage: Storage, exchange_uri: str, periode: str, providers=PROVIDERS,
                  shares: dict | None = None, faults=(), delay_seconds: float = 0.0,
-                 late_seconds: float = 60.0, seed: int = 2020):
+                 late_seconds: float = 60.0, seed: int = 2020, gagal_share: float = DEFAULT_GAGAL_SHARE):
         self.storage, self.exchange_uri, self.periode = storage, exchange_uri, periode
         self.providers = tuple(providers)
         self.shares = shares or dict(DEFAULT_SHARES)
         self.faults = [dataclasses.replace(f) for f in faults]
-        self.delay, self.late, self.seed = delay_seconds, late_seconds, seed
+        self.delay, self.late, self.seed, self.gagal_share = delay_seconds, late_seconds, seed, gagal_share
         self.batches: dict[str, _Batch] = {}
 
     def status_of(self, msisdn: str) -> str:
@@ -95,9 +109,9 @@ class ProviderSimulator:
                 return status
         return next(reversed(self.shares))
 
-    def _take_fault(self, provider: str) -> str | None:
+    def _take_fault(self, provider: str, kind: str) -> str | None:
         for fault in self.faults:
-            if fault.count > 0 and fault.provider in (None, provider):
+            if fault.count > 0 and fault.provider in (None, provider) and fault.batch_kind in (None, kind):
                 fault.count -= 1
                 return fault.kind
         return None
@@ -106,32 +120,32 @@ class ProviderSimulator:
         """One pass over every provider's validasi folder; returns what was done."""
         now = time.time() if now is None else now
         events = []
-        for provider in self.providers:
-            folder = join(provider_root(self.exchange_uri, provider, self.periode), "validasi")
+        for provider, kind in itertools.product(self.providers, ("validasi", "injeksi")):
+            folder = join(provider_root(self.exchange_uri, provider, self.periode), kind)
             stored = self.storage.modified_by_name(folder)
             for name in sorted(stored):
                 if not name.endswith(".manifest.json") or ".hasil." in name:
                     continue
                 batch_id = name.removesuffix(".manifest.json")
-                event = self._visit(folder, provider, batch_id, stored, now)
+                event = self._visit(folder, provider, kind, batch_id, stored, now)
                 if event:
-                    events.append({"provider": provider, "batch_id": batch_id, **event})
+                    events.append({"provider": provider, "kind": kind, "batch_id": batch_id, **event})
         for event in events:
             log.info("simulator: %s %s: %s", event["provider"], event["batch_id"], event["action"])
         return events
 
-    def _visit(self, folder: str, provider: str, batch_id: str, stored: dict, now: float) -> dict | None:
+    def _visit(self, folder: str, provider: str, kind: str, batch_id: str, stored: dict, now: float) -> dict | None:
         sent_at = stored[f"{batch_id}.manifest.json"]
         state = self.batches.get(batch_id)
         if state is None:
-            state = self.batches[batch_id] = _Batch(sent_at, self._take_fault(provider))
+            state = self.batches[batch_id] = _Batch(sent_at, self._take_fault(provider, kind))
         elif sent_at > state.sent_at:  # re-sent: answer again, cleanly
             state = self.batches[batch_id] = _Batch(sent_at, None)
         answer_manifest = f"{batch_id}.hasil.manifest.json"
         if state.answered:
             if state.fault in ("duplicate", "changed") and not state.second_written:
                 state.second_written = True
-                self._answer(folder, provider, batch_id, "changed" if state.fault == "changed" else None)
+                self._answer(folder, provider, kind, batch_id, "changed" if state.fault == "changed" else None)
                 return {"action": f"answer written again ({state.fault})", "fault": state.fault}
             return None
         if answer_manifest in stored:  # answered by an earlier process
@@ -144,32 +158,48 @@ class ProviderSimulator:
             return None
         state.answered = True
         fault = state.fault if state.fault not in ("duplicate", "changed", "late") else None
-        rows = self._answer(folder, provider, batch_id, fault)
+        rows = self._answer(folder, provider, kind, batch_id, fault)
         return {"action": f"answered {rows} rows" + (f" with fault {state.fault}" if state.fault else ""),
                 "fault": state.fault}
 
-    def _answer(self, folder: str, provider: str, batch_id: str, fault: str | None) -> int:
+    def injection_of(self, request_id: str, msisdn: str, sent_at: str) -> list[str]:
+        """The provider's injection outcome for one request: stable for a seed; berhasil at a
+        time after the batch was sent, or gagal with a reason."""
+        draw = int.from_bytes(hashlib.sha256(f"{self.seed}:injeksi:{msisdn}".encode()).digest()[:8], "big") / 2**64
+        if draw < self.gagal_share:
+            return [request_id, msisdn, "gagal", GAGAL_REASONS[int(draw * 1e6) % len(GAGAL_REASONS)], ""]
+        when = dt.datetime.fromisoformat(sent_at) + dt.timedelta(seconds=60 + int(draw * 3600))
+        return [request_id, msisdn, "berhasil", "", when.isoformat(timespec="seconds")]
+
+    def _answer(self, folder: str, provider: str, kind: str, batch_id: str, fault: str | None) -> int:
+        sent_at = json.loads(self.storage.read_bytes(join(folder, f"{batch_id}.manifest.json")))["created_at"]
         with self.storage.open_read(join(folder, f"{batch_id}.csv.gz")) as stream:
             reader = csv.reader(io.TextIOWrapper(gzip.GzipFile(fileobj=stream), encoding="utf-8", newline=""))
             next(reader)
-            rows = [[request_id, msisdn, self.status_of(msisdn)] for request_id, msisdn in reader]
+            if kind == "validasi":
+                rows = [[request_id, msisdn, self.status_of(msisdn)] for request_id, msisdn in reader]
+            else:
+                rows = [self.injection_of(request_id, msisdn, sent_at) for request_id, msisdn, _ in reader]
+        ok, other = ("aktif", "tidak_aktif") if kind == "validasi" else ("berhasil", "gagal")
         if fault == "missing_rows":
             rows = rows[: max(0, len(rows) - max(1, len(rows) // 100))]
         elif fault == "unknown_status":
             rows[len(rows) // 2][2] = "hidup"
         elif fault == "foreign_rows":
-            rows.append([f"{batch_id}-9999999", rows[0][1], "aktif"])
+            rows.append([f"{batch_id}-9999999", rows[0][1], ok] + rows[0][3:])
+        elif fault == "repeated_row":
+            rows.insert(1, list(rows[0]))
         elif fault == "changed":
             for row in rows[: max(1, len(rows) // 10)]:
-                row[2] = "tidak_aktif" if row[2] != "tidak_aktif" else "aktif"
+                row[2] = other if row[2] != other else ok
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(ANSWER_COLUMNS["validasi"])
+        writer.writerow(ANSWER_COLUMNS[kind])
         writer.writerows(rows)
         data = gzip.compress(out.getvalue().encode(), compresslevel=6, mtime=0)
         name = f"{batch_id}.hasil.csv.gz"
         manifest = file_manifest(name, data, len(rows), now_iso(), provider=provider, periode=self.periode,
-                                 kind="validasi", batch_id=batch_id)
+                                 kind=kind, batch_id=batch_id)
         if fault == "corrupt":  # a transfer that broke after the provider computed its manifest
             data = data[: len(data) // 2] + bytes(b ^ 0xFF for b in data[len(data) // 2: len(data) // 2 + 16]) \
                 + data[len(data) // 2 + 16:]

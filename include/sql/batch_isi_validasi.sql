@@ -1,4 +1,4 @@
--- Step: the rows of one outbound batch, as sent (exchange.md §2). Built from kuota.permintaan,
+-- Step: the rows of one outbound validation batch, as sent (exchange.md §2). Built from kuota.permintaan,
 -- which holds nothing but what may leave, in request_id order: a re-send is byte-identical.
 -- Params: batch_id.
 SELECT r.request_id, r.msisdn

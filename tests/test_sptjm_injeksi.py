@@ -1,0 +1,351 @@
+"""SPTJM, decisions and injection on the real stack (domain.md flow 7-9; exchange.md §2-3): the
+money rules are attacked in the database itself, then through retries, re-runs and bad files."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pypdf
+import pytest
+from conftest import query
+from helpers import read_csv
+
+from kuota import exchange, generator, pipeline, portal, sptjm
+from kuota.contract import SPTJM_COLUMNS, sptjm_uri
+from kuota.manifest import ContractError, file_manifest, now_iso
+from kuota.simulator import Fault, ProviderSimulator
+
+PERIODE = "2020-09"
+UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def validated(dsn, storage, bucket):
+    """A period of 3,000 students screened and validated by the provider simulator."""
+    cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
+    generator.generate(cutoff, generator.Scale.for_students(3_000), seed=5, storage=storage)
+    pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
+    pipeline.run_screening(dsn, PERIODE, ex, storage)
+    for provider in exchange.providers_to(dsn, PERIODE, "validasi"):
+        for batch in exchange.plan(dsn, PERIODE, provider, "validasi", 500):
+            exchange.send_batch(dsn, storage, ex, batch["batch_id"])
+    ProviderSimulator(storage, ex, PERIODE).step()
+    for batch in exchange.batches_of(dsn, PERIODE):
+        exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
+    return ex
+
+
+def _portal_file(storage, ex, kind, name, header, rows, manifest_rows=None) -> None:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = out.getvalue().encode()
+    folder = f"{ex}/portal/{PERIODE}/{kind}"
+    storage.write_bytes(f"{folder}/{name}.csv", data)
+    storage.write_bytes(f"{folder}/{name}.manifest.json",
+                        file_manifest(f"{name}.csv", data, len(rows) if manifest_rows is None else manifest_rows,
+                                      now_iso()))
+
+
+def _decide(storage, ex, name, decisions: dict[str, str]) -> None:
+    rows = [(no, no.split("-")[3], k, "2020-09-20T10:00:00+07:00") for no, k in sorted(decisions.items())]
+    _portal_file(storage, ex, "persetujuan", name, ("sptjm_no", "npsn", "keputusan", "waktu"), rows)
+
+
+def _sptjms(dsn) -> list[str]:
+    return [n for (n,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")]
+
+
+@pytest.fixture
+def approved(dsn, storage, validated):
+    """SPTJMs issued and written; all approved but the first, rejected."""
+    ex = validated
+    sptjm.issue(dsn, PERIODE, 1)
+    sptjm.write_files(dsn, storage, ex, PERIODE)
+    numbers = _sptjms(dsn)
+    _decide(storage, ex, "keputusan-1", {no: "ditolak" if i == 0 else "disetujui" for i, no in enumerate(numbers)})
+    result = sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)
+    assert result["loaded"] == 1 and not result["quarantined"], result
+    return {"exchange": ex, "rejected": numbers[0], "approved": numbers[1:]}
+
+
+def _inject(dsn, storage, ex, batch_rows=200) -> list[dict]:
+    sent = []
+    for provider in exchange.providers_to(dsn, PERIODE, "injeksi"):
+        for batch in exchange.plan(dsn, PERIODE, provider, "injeksi", batch_rows):
+            sent.append(exchange.send_batch(dsn, storage, ex, batch["batch_id"]))
+    return sent
+
+
+def _ingest(dsn, storage, ex, kind="injeksi") -> dict[str, str]:
+    out = {}
+    for batch in exchange.batches_of(dsn, PERIODE, kind):
+        try:
+            out[batch["batch_id"]] = exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])["outcome"]
+        except ContractError as err:
+            out[batch["batch_id"]] = str(err)
+    return out
+
+
+def _money(dsn) -> list[tuple]:
+    """What a provider is paid for: successful injections per recipient."""
+    return query(dsn, "SELECT i.jenis, i.id, i.msisdn, i.paket_gb FROM kuota.injeksi i "
+                      "JOIN kuota.permintaan r USING (request_id) WHERE r.hasil = 'berhasil' ORDER BY 1, 2")
+
+
+def test_sptjm_lists_each_school_valid_records_once_and_locks_them(dsn, storage, validated):
+    ex = validated
+    valid = query(dsn, "SELECT npsn, jenis, id::text, msisdn, provider, paket_gb FROM kuota.penerima "
+                       "WHERE status = 'valid' ORDER BY 1, 2, 3")
+    issued = sptjm.issue(dsn, PERIODE, 1)
+    assert issued["records"] == len(valid) > 0 and issued["sptjm"] == len({v[0] for v in valid})
+    assert sptjm.issue(dsn, PERIODE, 1)["sptjm"] == 0  # idempotent: nothing left to list
+    assert sptjm.write_files(dsn, storage, ex, PERIODE)["written"] == issued["sptjm"]
+    assert sptjm.write_files(dsn, storage, ex, PERIODE)["written"] == 0
+    assert query(dsn, "SELECT DISTINCT status FROM kuota.penerima WHERE (jenis, id::text) IN "
+                      "(SELECT jenis, id::text FROM kuota.sptjm_penerima)") == [("sptjm_dicetak",)]
+    listed = []
+    for no in _sptjms(dsn):
+        npsn = no.split("-")[3]
+        assert re.fullmatch(rf"SPTJM-{PERIODE}-[0-9]{{8}}-1", no)
+        rows = read_csv(storage, sptjm_uri(ex, PERIODE, npsn, no))
+        assert tuple(rows[0]) == SPTJM_COLUMNS
+        listed += [(npsn, j, i, m, p, int(g)) for j, i, _nama, m, p, g in rows[1:]]
+        manifest = __import__("json").loads(storage.read_bytes(sptjm_uri(ex, PERIODE, npsn, no, "manifest.json")))
+        assert manifest["rows"] == len(rows) - 1 and manifest["sptjm_no"] == no and manifest["npsn"] == npsn
+        pdf = storage.read_bytes(sptjm_uri(ex, PERIODE, npsn, no, "pdf"))
+        assert __import__("hashlib").sha256(pdf).hexdigest() == manifest["pdf"]["sha256"]
+        text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+        assert no in text and f"Jumlah: {len(rows) - 1} penerima, {manifest['paket_gb']} GB" in text
+        assert all(r[2][:30] in text and r[3] in text for r in rows[1:])  # every recipient, named, with number
+        assert "meterai" in text and "Kepala Sekolah" in text
+    assert sorted(listed) == valid
+
+    # A locked number never changes, nor does the SPTJM or its list; nothing is deleted.
+    (jenis, rid), = query(dsn, "SELECT jenis, id FROM kuota.sptjm_penerima ORDER BY id LIMIT 1")
+    for statement in ("UPDATE kuota.penerima SET msisdn = '6281200000000' WHERE jenis = %s AND id = %s",
+                      "UPDATE kuota.penerima SET paket_gb = paket_gb + 1 WHERE jenis = %s AND id = %s",
+                      "DELETE FROM kuota.penerima WHERE jenis = %s AND id = %s"):
+        with pytest.raises(Exception, match="is locked for the period"):
+            query(dsn, statement, (jenis, rid))
+    with pytest.raises(Exception, match="only a rejection of the SPTJM releases it"):
+        query(dsn, "UPDATE kuota.sptjm_penerima SET ditolak = true WHERE id = %s", (rid,))
+    with pytest.raises(Exception, match="only a rejection of the SPTJM releases it"):
+        query(dsn, "UPDATE kuota.sptjm_penerima SET msisdn = '6281200000000' WHERE id = %s", (rid,))
+    with pytest.raises(Exception, match="it is immutable"):
+        query(dsn, "UPDATE kuota.sptjm SET baris = baris + 1")
+    for table in ("kuota.sptjm", "kuota.sptjm_penerima"):
+        with pytest.raises(Exception, match="is immutable"):
+            query(dsn, f"DELETE FROM {table}")
+    # A record is on one standing SPTJM at a time.
+    with pytest.raises(Exception, match="sptjm_penerima_sekali"):
+        query(dsn, "INSERT INTO kuota.sptjm_penerima (sptjm_no, periode, jenis, id, msisdn, provider, paket_gb) "
+                   "SELECT s.sptjm_no, s.periode, s.jenis, s.id, s.msisdn, s.provider, s.paket_gb "
+                   "FROM kuota.sptjm_penerima sp JOIN kuota.sptjm s2 ON s2.sptjm_no <> sp.sptjm_no "
+                   "CROSS JOIN LATERAL (SELECT s2.sptjm_no, sp.periode, sp.jenis, sp.id, sp.msisdn, sp.provider, "
+                   "sp.paket_gb) s LIMIT 1")
+
+
+def test_decisions_approve_reject_and_are_final(dsn, storage, approved):
+    ex, rejected = approved["exchange"], approved["rejected"]
+    states = dict(query(dsn, "SELECT k.sptjm_no, k.keputusan FROM kuota.sptjm k"))
+    assert states[rejected] == "ditolak" and {states[n] for n in approved["approved"]} == {"disetujui"}
+    assert query(dsn, "SELECT DISTINCT p.status, coalesce(p.alasan, '') FROM kuota.penerima p JOIN kuota.sptjm_penerima s "
+                      "USING (periode, jenis, id) WHERE s.sptjm_no = %s", (rejected,)) == [("residu", "sptjm_ditolak")]
+    assert query(dsn, "SELECT DISTINCT p.status FROM kuota.penerima p JOIN kuota.sptjm_penerima s "
+                      "USING (periode, jenis, id) WHERE s.sptjm_no <> %s", (rejected,)) == [("sptjm_disetujui",)]
+    # The same file again is ignored; a decision contrary to one taken quarantines the file whole.
+    assert sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)["loaded"] == 0
+    _decide(storage, ex, "keputusan-2", {approved["approved"][0]: "disetujui", approved["approved"][1]: "ditolak"})
+    result = sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)
+    (error,) = result["quarantined"]
+    assert "keputusan-2.csv" in error and re.search(rf"line 3 \(sptjm_no '{approved['approved'][1]}'.*\): the SPTJM "
+                                                    r"was disetujui already .*a decision is final", error), error
+    assert not storage.exists(f"{ex}/portal/{PERIODE}/persetujuan/keputusan-2.manifest.json")
+    assert any(n.endswith(".error.txt") for n in storage.list_names(f"{ex}/karantina/portal/{PERIODE}/persetujuan"))
+    assert dict(query(dsn, "SELECT k.sptjm_no, k.keputusan FROM kuota.sptjm k")) == states
+    with pytest.raises(Exception, match="a decision is final"):
+        query(dsn, "UPDATE kuota.sptjm SET keputusan = 'ditolak' WHERE sptjm_no = %s", (approved["approved"][0],))
+    # Bad rows: an unknown SPTJM, another school's, a bad decision and time; nothing applied.
+    other = approved["approved"][2]
+    _portal_file(storage, ex, "persetujuan", "keputusan-3", ("sptjm_no", "npsn", "keputusan", "waktu"),
+                 [(f"SPTJM-{PERIODE}-99999999-1", "99999999", "disetujui", "2020-09-20T10:00:00+07:00"),
+                  (other, "00000000", "disetujui", "2020-09-20T10:00:00+07:00"),
+                  (other, other.split("-")[3], "ok", "2020-09-20T10:00:00+07:00"),
+                  (other, other.split("-")[3], "disetujui", "kemarin")])
+    (error,) = sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)["quarantined"]
+    for rule in ("line 2 .*no SPTJM of this number was issued", "line 3 .*npsn is not the school of this SPTJM",
+                 "line 4 .*keputusan is not disetujui or ditolak", "line 5 .*waktu is not an ISO 8601"):
+        assert re.search(rule, error), (rule, error)
+
+
+def test_no_injection_without_an_approved_sptjm_the_database_refuses(dsn, storage, validated):
+    sptjm.issue(dsn, PERIODE, 1)
+    (no, jenis, rid, msisdn, provider, paket), = query(
+        dsn, "SELECT sptjm_no, jenis, id, msisdn, provider, paket_gb FROM kuota.sptjm_penerima ORDER BY id LIMIT 1")
+    # The code's own path plans nothing before a decision...
+    assert exchange.plan(dsn, PERIODE, provider, "injeksi") == []
+    # ... and the database refuses a hand-made request.
+    query(dsn, "INSERT INTO kuota.batch (batch_id, periode, provider, jenis, urutan, tahap, baris) "
+               "VALUES ('I-x', %s, %s, 'injeksi', 99, 1, 1)", (PERIODE, provider))
+    ledger = ("INSERT INTO kuota.injeksi (request_id, batch_id, periode, jenis, id, sptjm_no, msisdn, provider, paket_gb) "
+              "VALUES ('I-x-1', 'I-x', %s, %s, %s, %s, %s, %s, %s)")
+    request = ("INSERT INTO kuota.permintaan (request_id, batch_id, periode, jenis, msisdn, paket_gb) "
+               "VALUES ('I-x-1', 'I-x', %s, 'injeksi', %s, %s)")
+    # The SPTJM is printed, not approved: no ledger row, so no request can leave.
+    with pytest.raises(Exception, match="injeksi_sptjm_no_keputusan_fkey"):
+        query(dsn, ledger, (PERIODE, jenis, rid, no, msisdn, provider, paket))
+    with pytest.raises(Exception, match="permintaan_injeksi_di_ledger"):
+        query(dsn, request, (PERIODE, msisdn, paket))
+    # Rejected: still refused. (Decisions go through the table's final-once rule.)
+    query(dsn, "UPDATE kuota.sptjm SET keputusan = 'ditolak', diputuskan_at = now() WHERE sptjm_no = %s", (no,))
+    with pytest.raises(Exception, match="injeksi_sptjm_no_keputusan_fkey"):
+        query(dsn, ledger, (PERIODE, jenis, rid, no, msisdn, provider, paket))
+    # Approved, but another number or package than the SPTJM locked: refused.
+    (no2, jenis2, rid2, msisdn2, provider2, paket2), = query(
+        dsn, "SELECT sptjm_no, jenis, id, msisdn, provider, paket_gb FROM kuota.sptjm_penerima "
+             "WHERE sptjm_no <> %s AND provider = %s ORDER BY id LIMIT 1", (no, provider))
+    query(dsn, "UPDATE kuota.sptjm SET keputusan = 'disetujui', diputuskan_at = now() WHERE sptjm_no = %s", (no2,))
+    for bad in ((msisdn2[:-1] + str((int(msisdn2[-1]) + 1) % 10), paket2), (msisdn2, paket2 + 1)):
+        with pytest.raises(Exception, match="injeksi_sptjm_no_periode_jenis_id_msisdn_provider_paket_gb_fkey"):
+            query(dsn, ledger, (PERIODE, jenis2, rid2, no2, bad[0], provider2, bad[1]))
+    # Approved and as locked: accepted, once; a second request for the recipient is refused.
+    query(dsn, ledger + "; " + request, (PERIODE, jenis2, rid2, no2, msisdn2, provider2, paket2, PERIODE, msisdn2, paket2))
+    with pytest.raises(Exception, match="injeksi_sekali_per_periode"):
+        query(dsn, ledger.replace("I-x-1", "I-x-2") + "; " + request.replace("I-x-1", "I-x-2"),
+              (PERIODE, jenis2, rid2, no2, msisdn2, provider2, paket2, PERIODE, msisdn2, paket2))
+    # A ledger row without its request does not commit; the ledger never changes.
+    (jenis3, rid3, msisdn3, paket3), = query(
+        dsn, "SELECT jenis, id, msisdn, paket_gb FROM kuota.sptjm_penerima WHERE sptjm_no = %s AND id <> %s "
+             "AND provider = %s ORDER BY id LIMIT 1", (no2, rid2, provider2))
+    with pytest.raises(Exception, match="injeksi_dikirim"):
+        query(dsn, ledger.replace("I-x-1", "I-x-3"), (PERIODE, jenis3, rid3, no2, msisdn3, provider2, paket3))
+    for statement in ("UPDATE kuota.injeksi SET paket_gb = paket_gb + 1", "DELETE FROM kuota.injeksi"):
+        with pytest.raises(Exception, match="is immutable"):
+            query(dsn, statement)
+
+
+def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, storage, approved):
+    ex = approved["exchange"]
+    approved_records = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'sptjm_disetujui'")[0][0]
+    sent = _inject(dsn, storage, ex)
+    assert sum(s["rows"] for s in sent) == approved_records > 0
+    for s in sent:  # one row per recipient package: request_id, msisdn, paket_gb, nothing else
+        rows = read_csv(storage, s["uri"])
+        assert rows[0] == ["request_id", "msisdn", "paket_gb"] and all(len(r) == 3 for r in rows[1:])
+    # Planned again, re-sent (a retried or cleared task): the same batches, the same bytes.
+    again = _inject(dsn, storage, ex)
+    assert [(a["batch_id"], a["sha256"]) for a in again] == [(s["batch_id"], s["sha256"]) for s in sent]
+    sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault("duplicate", "telkomsel", 1, "injeksi"),
+                                                          Fault("repeated_row", "telkomsel", 1, "injeksi")])
+    sim.step()
+    outcome = _ingest(dsn, storage, ex)
+    assert set(outcome.values()) == {"loaded"}, outcome
+    paid = _money(dsn)
+    assert len(paid) == len({(j, i) for j, i, _, _ in paid})  # once per recipient
+    (anomalies,), = query(dsn, "SELECT count(*) FROM kuota.anomali_provider")
+    assert anomalies == 1  # the repeated berhasil row: recorded, counted once
+    states = query(dsn, "SELECT jenis, id, status, alasan FROM kuota.penerima ORDER BY 1, 2")
+    # The duplicated answer lands again: ignored. Everything re-run: nothing changes.
+    assert [e["batch_id"] for e in sim.step()] and set(_ingest(dsn, storage, ex).values()) == {"duplicate_ignored"}
+    assert _inject(dsn, storage, ex) == again
+    assert _money(dsn) == paid and query(dsn, "SELECT jenis, id, status, alasan FROM kuota.penerima ORDER BY 1, 2") == states
+    # Failures are residu injeksi_gagal with the provider's reason, never asked again.
+    failed = query(dsn, "SELECT r.alasan FROM kuota.permintaan r WHERE r.hasil = 'gagal'")
+    assert failed and all(a for (a,) in failed)
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'injeksi_gagal'") == [(len(failed),)]
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'berhasil'") == [(len(paid),)]
+
+
+def test_a_changed_injection_answer_is_quarantined_and_its_repeated_berhasil_reported(dsn, storage, approved):
+    ex = approved["exchange"]
+    sent = _inject(dsn, storage, ex)
+    target = next(s for s in sent if s["provider"] == "telkomsel")
+    sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault("changed", "telkomsel", 1, "injeksi")])
+    sim.step()
+    assert set(_ingest(dsn, storage, ex).values()) == {"loaded"}
+    paid = _money(dsn)
+    sim.step()  # the provider writes a different answer for the same batch
+    with pytest.raises(ContractError, match=r"the first answer's outcome stands; \d+ of its rows report berhasil again"):
+        exchange.ingest_answer(dsn, storage, ex, target["batch_id"])
+    (n,), = query(dsn, "SELECT count(*) FROM kuota.anomali_provider WHERE batch_id = %s", (target["batch_id"],))
+    assert n > 0 and _money(dsn) == paid
+
+
+def test_a_bad_injection_answer_is_quarantined_and_the_redo_pays_once(dsn, storage, approved):
+    ex = approved["exchange"]
+    sent = _inject(dsn, storage, ex)
+    bad = next(s for s in sent if s["provider"] == "xl")
+    sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault("missing_rows", "xl", 1, "injeksi")])
+    sim.step()
+    outcome = _ingest(dsn, storage, ex)
+    assert "requests are not answered" in outcome.pop(bad["batch_id"]) and set(outcome.values()) == {"loaded"}
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima p JOIN kuota.injeksi i USING (periode, jenis, id) "
+                      "WHERE i.batch_id = %s AND p.status = 'dikirim_injeksi'", (bad["batch_id"],)) == [(bad["rows"],)]
+    assert exchange.send_batch(dsn, storage, ex, bad["batch_id"])["sha256"] == bad["sha256"]
+    sim.batches[bad["batch_id"]].sent_at -= 2
+    sim.step()
+    assert exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])["outcome"] == "loaded"
+    paid = _money(dsn)
+    assert len(paid) == len({(j, i) for j, i, _, _ in paid})
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_injeksi'") == [(0,)]
+
+
+def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn, storage, approved):
+    ex = approved["exchange"]
+    sent = _inject(dsn, storage, ex)
+    silent = next(s for s in sent if s["provider"] == "indosat")
+    ProviderSimulator(storage, ex, PERIODE, faults=[Fault("no_answer", "indosat", 1, "injeksi")]).step()
+    _ingest(dsn, storage, ex)
+    now = dt.datetime.now(UTC)
+    closed = exchange.close_unanswered(dsn, PERIODE, now, now=now)
+    assert closed["closed_requests"] == silent["rows"] == closed["residu"]
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'tanpa_respons_provider' "
+                      "AND (jenis, id) IN (SELECT jenis, id FROM kuota.injeksi WHERE batch_id = %s)",
+                 (silent["batch_id"],)) == [(silent["rows"],)]
+    assert _inject(dsn, storage, ex) == sent  # nothing new: no second injection in the period
+
+
+def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_refused(dsn, storage, approved):
+    ex, rejected = approved["exchange"], approved["rejected"]
+    fixable = query(dsn, "SELECT jenis, id::text FROM kuota.penerima WHERE alasan IN ('nomor_tidak_aktif', "
+                         "'nomor_kosong') ORDER BY id LIMIT 3")
+    (k2,), = query(dsn, "SELECT id::text FROM kuota.penerima WHERE alasan = 'nisn_ganda' ORDER BY id LIMIT 1")
+    (locked,), = query(dsn, "SELECT id::text FROM kuota.sptjm_penerima WHERE sptjm_no <> %s AND jenis = 'pd' "
+                            "ORDER BY id LIMIT 1", (rejected,))
+    (released,), = query(dsn, "SELECT id::text FROM kuota.sptjm_penerima WHERE sptjm_no = %s AND jenis = 'pd' "
+                              "ORDER BY id LIMIT 1", (rejected,))
+    locked_before = query(dsn, "SELECT msisdn, status FROM kuota.penerima WHERE id = %s", (locked,))
+    at = "2020-09-21T09:00:00+07:00"
+    rows = [(j, i, f"0812-7777-{n:04d}", "orang_tua", at) for n, (j, i) in enumerate(fixable)]
+    rows += [("pd", k2, "081277779999", "sendiri", at), ("pd", locked, "081277778888", "sendiri", at),
+             ("pd", released, "+62 857 7777 6666", "wali", at), (fixable[0][0], fixable[0][1], "0812", "sendiri",
+                                                                  "2020-09-21T08:00:00+07:00")]
+    _portal_file(storage, ex, "koreksi", "sekolah-a", ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"), rows)
+    result = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)
+    assert result["loaded"] == 1 and not result["quarantined"], result
+    applied = query(dsn, "SELECT id::text, hasil, coalesce(pesan, '') FROM kuota.koreksi ORDER BY baris")
+    assert [a[1] for a in applied] == ["diterapkan"] * 3 + ["ditolak", "ditolak", "diterapkan", "ditolak"]
+    assert "not fixed by a number" in applied[3][2] and "is locked for the period" in applied[4][2]
+    assert "later correction of the same record" in applied[6][2]
+    ready = query(dsn, "SELECT id::text, status, msisdn, tahap FROM kuota.penerima WHERE id::text = ANY(%s) ORDER BY id",
+                  ([i for _, i in fixable] + [released],))
+    assert {(s, t) for _, s, _, t in ready} == {("siap_validasi", 2)}
+    assert ("6285777776666" in {m for _, _, m, _ in ready}) and ("6281277770000" in {m for _, _, m, _ in ready})
+    assert query(dsn, "SELECT msisdn, status FROM kuota.penerima WHERE id = %s", (locked,)) == locked_before
+    # The corrected numbers go to validation in stage 2, in a new batch.
+    new = [b for p in exchange.providers_to(dsn, PERIODE, "validasi")
+           for b in exchange.plan(dsn, PERIODE, p, "validasi", 500, tahap=2)]
+    (stage2,), = query(dsn, "SELECT count(*) FROM kuota.batch WHERE jenis = 'validasi' AND tahap = 2")
+    assert stage2 >= 1 and sum(b["rows"] for b in new) > 0
+    # A broken corrections file is quarantined whole, naming the line and the rule.
+    _portal_file(storage, ex, "koreksi", "sekolah-b", ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"),
+                 [("guru", fixable[0][1], "0812", "sendiri", at), ("pd", "abc", "0812", "sendiri", at),
+                  ("pd", fixable[0][1], "0812", "tetangga", at)])
+    (error,) = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)["quarantined"]
+    for rule in ("line 2 .*jenis is not pd or ptk", "line 3 .*id is not a uuid", "line 4 .*kepemilikan_hp is not"):
+        assert re.search(rule, error), (rule, error)
+    assert query(dsn, "SELECT count(*) FROM kuota.koreksi") == [(len(rows),)]
