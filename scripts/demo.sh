@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on generated data, on the local stack (run through `make demo`):
-# generate a Dapodik cutoff into S3, start the provider simulator, run the monthly DAG with
-# Airflow, print the summary.
+# generate a Dapodik cutoff into S3, start the provider and school simulators, run the monthly
+# DAG then the period's stages with Airflow, print the summary, the BAST and the export.
 # Environment: DEMO_STUDENTS (default 20000), DEMO_SEED (default 2020), DEMO_PERIODE (2020-09),
 # DEMO_FAULTS (simulator faults, e.g. "missing_rows:xl"; default none).
 set -euo pipefail
@@ -25,39 +25,61 @@ echo "== 2. Synthetic Dapodik cutoff: $students students -> $cutoff_uri"
 "$bin/kuota" generate --out "$cutoff_uri" --students "$students" --seed "$seed" --cutoff-date 2020-09-11 \
   | "$bin/python" -c 'import json,sys; r=json.load(sys.stdin); print("   rows:", r["rows"], "labels:", r["labels"], "seconds:", r["seconds"])'
 
-echo "== 3. Provider simulator (kuota simulate-providers; log: $KUOTA_STACK_DIR/demo-providers.log)"
+echo "== 3. Partners: provider and school simulators (logs: $KUOTA_STACK_DIR/demo-{providers,schools}.log)"
 faults=()
 for f in ${DEMO_FAULTS:-}; do faults+=(--fault "$f"); done
 "$bin/kuota" simulate-providers --exchange-uri "s3://$bucket/exchange" --periode "$periode" \
   --poll-seconds 1 ${faults[@]+"${faults[@]}"} >"$KUOTA_STACK_DIR/demo-providers.log" 2>&1 &
 providers=$!
-trap 'kill $providers 2>/dev/null || true' EXIT
-echo "   playing telkomsel, indosat, xl, axis, tri, smartfren (pid $providers)"
+"$bin/kuota" simulate-schools --exchange-uri "s3://$bucket/exchange" --periode "$periode" \
+  --poll-seconds 1 --delay-seconds 3 >"$KUOTA_STACK_DIR/demo-schools.log" 2>&1 &
+schools=$!
+trap 'kill $providers $schools 2>/dev/null || true' EXIT
+echo "   providers: telkomsel, indosat, xl, axis, tri, smartfren (pid $providers)"
+echo "   schools: correct residu numbers, decide SPTJMs 3 s after they appear (pid $schools)"
 
-echo "== 4. kuota_bulanan for periode $periode (airflow dags test; log: $KUOTA_STACK_DIR/demo-dag.log)"
-deadline=$(date -u -d "+30 minutes" +%Y-%m-%dT%H:%M:%S+00:00)
-conf=$(printf '{"periode": "%s", "cutoff_uri": "%s", "exchange_uri": "s3://%s/exchange", "output_uri": "s3://%s/output", "ukuran_batch": %s, "batas_jawaban": "%s", "poll_detik": 2}' \
-  "$periode" "$cutoff_uri" "$bucket" "$bucket" "${DEMO_BATCH_ROWS:-5000}" "$deadline")
-if ! "$bin/airflow" dags test kuota_bulanan -c "$conf" >"$KUOTA_STACK_DIR/demo-dag.log" 2>&1; then
-  grep -E "Task failed|Error|error:|quarantined" "$KUOTA_STACK_DIR/demo-dag.log" | tail -20
-  echo "demo: the DAG run failed (full log: $KUOTA_STACK_DIR/demo-dag.log)"; exit 1
-fi
-grep -oE "DagRun Finished: .*run_duration=[0-9.]+|state=(success|failed), run_type" "$KUOTA_STACK_DIR/demo-dag.log" | tail -2 | sed 's/^/   /'
-"$bin/python" - <<'PY'
-import os
+# One DAG run through Airflow; prints its task states (mapped tasks: instances, e.g. x6).
+run_dag() {
+  local dag_id=$1 conf=$2 log=$3
+  if ! "$bin/airflow" dags test "$dag_id" -c "$conf" >"$log" 2>&1; then
+    grep -E "Task failed|Error|error:|quarantined" "$log" | tail -20
+    echo "demo: the $dag_id run failed (full log: $log)"; exit 1
+  fi
+  "$bin/python" - "$dag_id" <<'PY'
+import os, sys
 from kuota import db
 with db.connect(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) as conn, conn.cursor() as cur:
     cur.execute("""SELECT task_id, count(*), string_agg(DISTINCT state, ','), max(try_number),
                           round(sum(extract(epoch FROM end_date - start_date))::numeric, 1)
-                   FROM task_instance WHERE dag_id = 'kuota_bulanan' AND run_id =
-                     (SELECT run_id FROM dag_run WHERE dag_id = 'kuota_bulanan' ORDER BY start_date DESC LIMIT 1)
-                   GROUP BY task_id ORDER BY min(start_date) NULLS LAST""")
+                   FROM task_instance WHERE dag_id = %(d)s AND run_id =
+                     (SELECT run_id FROM dag_run WHERE dag_id = %(d)s ORDER BY start_date DESC LIMIT 1)
+                   GROUP BY task_id ORDER BY min(start_date) NULLS LAST""", {"d": sys.argv[1]})
     for task_id, n, state, tries, seconds in cur.fetchall():
         mapped = f" x{n}" if n > 1 else ""
         print(f"   {task_id + mapped:<48} {state:<10} try {tries}  {seconds}s")
 PY
+}
 
-echo "== 5. Run summary"
+echo "== 4. kuota_bulanan for periode $periode: cutoff, screening, residu to schools"
+conf=$(printf '{"periode": "%s", "cutoff_uri": "%s", "exchange_uri": "s3://%s/exchange", "output_uri": "s3://%s/output"}' \
+  "$periode" "$cutoff_uri" "$bucket" "$bucket")
+run_dag kuota_bulanan "$conf" "$KUOTA_STACK_DIR/demo-dag.log"
+
+# The period's deadline for answers: the demo's stages run within it; the closing stage after it.
+deadline=$(date -u -d "+30 minutes" +%Y-%m-%dT%H:%M:%S+00:00)
+stage_conf() {
+  printf '{"periode": "%s", "tahap": %s, "exchange_uri": "s3://%s/exchange", "output_uri": "s3://%s/output", "ukuran_batch": %s, "batas_jawaban": "%s", "poll_detik": 2, "tunggu_menit": %s}' \
+    "$periode" "$1" "$bucket" "$bucket" "${DEMO_BATCH_ROWS:-5000}" "$2" "$3"
+}
+for tahap in 1 2; do
+  echo "== $((4 + tahap)). kuota_tahap, stage $tahap: corrections, validation, SPTJM, decisions, injection, export"
+  [ "$tahap" = 2 ] && sleep 5  # the schools send corrections of the residu stage 1 sent back
+  run_dag kuota_tahap "$(stage_conf "$tahap" "$deadline" 1)" "$KUOTA_STACK_DIR/demo-tahap$tahap.log"
+done
+echo "== 7. kuota_tahap, stage 3 closes the period: its deadline has passed, unanswered requests end as residu"
+run_dag kuota_tahap "$(stage_conf 3 "$(date -u +%Y-%m-%dT%H:%M:%S+00:00)" 0)" "$KUOTA_STACK_DIR/demo-tahap3.log"
+
+echo "== 8. Run summary"
 "$bin/python" -c "import os; from kuota import pipeline; print(pipeline.summary(os.environ['KUOTA_WAREHOUSE_DSN'], '$periode'))"
 echo "   first format_tidak_valid rows (table, line, rule):"
 "$bin/python" - "$periode" <<'PY'
@@ -80,19 +102,26 @@ files = [n for n in names if n.endswith(".csv")]
 print(f"     {len(files)} school files under {portal}/residu/ (each with its manifest), e.g. {files[0] if files else '-'}")
 print(f"     counts per province, district and school: {portal}/rekap_residu.csv")
 PY
-echo "   provider exchange (exchange.md §2):"
+echo "   files exchanged (exchange.md §2-4):"
 "$bin/python" - "$bucket" "$periode" <<'PY'
 import sys
 from kuota.contract import PROVIDERS
 from kuota.storage import Storage
 bucket, periode = sys.argv[1:]
-storage = Storage()
+storage, ex, out = Storage(), f"s3://{bucket}/exchange", f"s3://{bucket}/output/{periode}"
 for provider in PROVIDERS:
-    names = storage.list_names(f"s3://{bucket}/exchange/provider/{provider}/{periode}/validasi")
-    sent = [n for n in names if n.endswith(".csv.gz") and ".hasil." not in n]
-    answered = [n for n in names if n.endswith(".hasil.csv.gz")]
-    print(f"     {provider:<10} {len(sent)} batches sent, {len(answered)} answered, e.g. {sent[0] if sent else '-'}")
-quarantined = storage.list_names(f"s3://{bucket}/exchange/karantina/provider")
-print(f"     quarantined answers: see s3://{bucket}/exchange/karantina/ (error files name the batch and rows)")
+    counts = []
+    for kind in ("validasi", "injeksi"):
+        names = storage.list_names(f"{ex}/provider/{provider}/{periode}/{kind}")
+        sent = [n for n in names if n.endswith(".csv.gz") and ".hasil." not in n]
+        answered = [n for n in names if n.endswith(".hasil.csv.gz")]
+        counts.append(f"{kind}: {len(sent)} batches sent, {len(answered)} answered")
+    print(f"     {provider:<10} " + "; ".join(counts))
+sptjm = [k for k in storage.modified_by_name(f"{ex}/portal/{periode}/sptjm", recursive=True) if k.endswith(".pdf")]
+print(f"     {len(sptjm)} SPTJM (CSV + PDF + manifest) under {ex}/portal/{periode}/sptjm/, e.g. {sptjm[0] if sptjm else '-'}")
+print(f"     decisions taken from {ex}/portal/{periode}/persetujuan/, corrections from .../koreksi/")
+print(f"     period export: {out}/status_penerima.csv.gz and rekap.csv (each with its manifest)")
+print(f"     BAST per provider: {out}/bast/<provider>.csv and .pdf: " + ", ".join(storage.list_names(f"{out}/bast")[:4]) + ", ...")
+print(f"     quarantined partner files, if any: {ex}/karantina/ (error files name the file, the rows and the rule)")
 PY
 echo "demo: done. Open the Airflow UI with 'make stack-up && make airflow' (see README)."

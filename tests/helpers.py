@@ -6,6 +6,8 @@ import gzip
 import io
 import json
 
+from kuota import exchange, generator, pipeline
+from kuota.simulator import ProviderSimulator
 from kuota.storage import Storage, join
 
 
@@ -29,3 +31,19 @@ def rewrite_manifest(storage: Storage, cutoff_uri: str, edit) -> None:
     manifest = json.loads(storage.read_bytes(uri))
     edit(manifest)
     storage.write_bytes(uri, json.dumps(manifest).encode())
+
+
+def validated_period(dsn: str, storage: Storage, bucket: str, periode: str, students: int, seed: int,
+                     batch_rows: int = 500) -> str:
+    """A period screened and validated by the provider simulator; returns its exchange root."""
+    cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
+    generator.generate(cutoff, generator.Scale.for_students(students), seed=seed, storage=storage)
+    pipeline.run_snapshot(dsn, periode, cutoff, storage)
+    pipeline.run_screening(dsn, periode, ex, storage)
+    for provider in exchange.providers_to(dsn, periode, "validasi"):
+        for batch in exchange.plan(dsn, periode, provider, "validasi", batch_rows):
+            exchange.send_batch(dsn, storage, ex, batch["batch_id"])
+    ProviderSimulator(storage, ex, periode).step()
+    for batch in exchange.batches_of(dsn, periode):
+        exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
+    return ex

@@ -19,7 +19,7 @@ def dagbag():
 
 def test_every_dag_imports(dagbag):
     assert dagbag.import_errors == {}
-    assert "kuota_bulanan" in dagbag.dags
+    assert {"kuota_bulanan", "kuota_tahap"} <= set(dagbag.dags)
 
 
 def test_every_dag_is_documented_and_acyclic(dagbag):
@@ -39,33 +39,57 @@ def test_monthly_dag_shape(dagbag):
     ids = set(dag.task_ids)
     assert {"prepare_warehouse", "cutoff_snapshot.verify_manifest", "cutoff_snapshot.load_snapshot",
             "cutoff_snapshot.check_snapshot", "run_summary"} <= ids
-    check = dag.get_task("cutoff_snapshot.check_snapshot")
-    assert "cutoff_snapshot.load_snapshot" in check.upstream_task_ids
     screening = ["screening.record_policies", "screening.normalize_numbers", "screening.screen_records",
                  "screening.check_screening", "screening.residu_to_schools"]
-    validation = ["validation_exchange.providers_to_validate", "validation_exchange.plan_batches",
-                  "validation_exchange.list_batches", "validation_exchange.batch.send_batch",
-                  "validation_exchange.batch.wait_for_answer", "validation_exchange.batch.ingest_answer",
-                  "validation_exchange.close_unanswered", "validation_exchange.refresh_residu",
-                  "validation_exchange.check_validation"]
-    chain = ["cutoff_snapshot.check_snapshot", *screening, *validation, "run_summary"]
+    chain = ["cutoff_snapshot.load_snapshot", "cutoff_snapshot.check_snapshot", *screening, "run_summary"]
     for before, after in zip(chain, chain[1:]):
         assert before in dag.get_task(after).upstream_task_ids, (before, after)
 
 
-def test_provider_batches_are_mapped_waited_for_on_the_triggerer_and_named(dagbag):
-    dag = dagbag.dags["kuota_bulanan"]
-    assert set(dag.params) >= {"ukuran_batch", "batas_jawaban", "poll_detik"}
-    from kuota_sensors import ProviderAnswerSensor
+STAGE_CHAIN = [
+    "open_stage", "corrections.ingest_corrections",
+    "validation.providers", "validation.plan_batches", "validation.list_batches", "validation.batch.send_batch",
+    "validation.batch.wait_for_answer", "validation.batch.ingest_answer",
+    "sptjm.issue_sptjm", "sptjm.write_sptjm", "sptjm.collect_decisions",
+    "injection.providers", "injection.plan_batches", "injection.list_batches", "injection.batch.send_batch",
+    "injection.batch.wait_for_answer", "injection.batch.ingest_answer",
+    "reconciliation.close_at_deadline", "reconciliation.refresh_residu", "reconciliation.check_exchange",
+    "reconciliation.check_reconciliation", "reconciliation.export_period", "run_summary"]
 
-    wait = dag.get_task("validation_exchange.batch.wait_for_answer")
+
+def test_stage_dag_advances_every_step_in_order(dagbag):
+    dag = dagbag.dags["kuota_tahap"]
+    assert set(dag.params) >= {"periode", "tahap", "exchange_uri", "output_uri", "ukuran_batch", "batas_jawaban",
+                               "tunggu_menit", "poll_detik"}
+    assert dag.max_active_runs == 1
+    for before, after in zip(STAGE_CHAIN, STAGE_CHAIN[1:]):
+        assert before in dag.get_task(after).upstream_task_ids, (before, after)
+    # One provider's bad batch does not hold up the SPTJMs, nor the close and the checks.
+    for task_id in ("sptjm.issue_sptjm", "reconciliation.close_at_deadline", "reconciliation.check_exchange",
+                    "run_summary"):
+        assert dag.get_task(task_id).trigger_rule == "all_done", task_id
+    for kind in ("validation", "injection"):
+        assert dag.get_task(f"{kind}.list_batches").trigger_rule == "none_failed"  # no provider: nothing mapped
+
+
+@pytest.mark.parametrize("group", ["validation", "injection"])
+def test_provider_batches_are_mapped_waited_for_on_the_triggerer_and_named(dagbag, group):
+    dag = dagbag.dags["kuota_tahap"]
+    from kuota_sensors import DecisionCollector, ProviderAnswerSensor
+
+    wait = dag.get_task(f"{group}.batch.wait_for_answer")
     assert wait.operator_class is ProviderAnswerSensor
+    assert wait.kind == {"validation": "validasi", "injection": "injeksi"}[group]
     assert ProviderAnswerSensor(task_id="probe", batch={}, exchange_uri="", periode="").deferrable
-    for task_id in ("validation_exchange.plan_batches", "validation_exchange.batch.send_batch",
-                    "validation_exchange.batch.wait_for_answer", "validation_exchange.batch.ingest_answer"):
-        task = dag.get_task(task_id)
-        assert task.map_index_template, task_id
-    # Failures do not hide behind the tasks that run after them: one leaf fails the run.
+    for task_id in (f"{group}.plan_batches", f"{group}.batch.send_batch", f"{group}.batch.wait_for_answer",
+                    f"{group}.batch.ingest_answer"):
+        assert dag.get_task(task_id).map_index_template, task_id
+    assert dag.get_task("sptjm.collect_decisions").operator_class is DecisionCollector
+
+
+@pytest.mark.parametrize("dag_id", ["kuota_bulanan", "kuota_tahap"])
+def test_failures_do_not_hide_behind_the_tasks_that_run_after_them(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
     verdict = dag.get_task("any_task_failed")
     assert verdict.trigger_rule == "one_failed"
     assert verdict.upstream_task_ids == set(dag.task_ids) - {"any_task_failed"}

@@ -10,9 +10,9 @@ import re
 import pypdf
 import pytest
 from conftest import query
-from helpers import read_csv
+from helpers import read_csv, validated_period
 
-from kuota import exchange, generator, pipeline, portal, sptjm
+from kuota import ekspor, exchange, portal, sptjm
 from kuota.contract import SPTJM_COLUMNS, sptjm_uri
 from kuota.manifest import ContractError, file_manifest, now_iso
 from kuota.simulator import Fault, ProviderSimulator
@@ -24,17 +24,7 @@ UTC = dt.timezone.utc
 @pytest.fixture
 def validated(dsn, storage, bucket):
     """A period of 3,000 students screened and validated by the provider simulator."""
-    cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
-    generator.generate(cutoff, generator.Scale.for_students(3_000), seed=5, storage=storage)
-    pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
-    pipeline.run_screening(dsn, PERIODE, ex, storage)
-    for provider in exchange.providers_to(dsn, PERIODE, "validasi"):
-        for batch in exchange.plan(dsn, PERIODE, provider, "validasi", 500):
-            exchange.send_batch(dsn, storage, ex, batch["batch_id"])
-    ProviderSimulator(storage, ex, PERIODE).step()
-    for batch in exchange.batches_of(dsn, PERIODE):
-        exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
-    return ex
+    return validated_period(dsn, storage, bucket, PERIODE, 3_000, seed=5)
 
 
 def _portal_file(storage, ex, kind, name, header, rows, manifest_rows=None) -> None:
@@ -239,6 +229,7 @@ def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, sto
     # Planned again, re-sent (a retried or cleared task): the same batches, the same bytes.
     again = _inject(dsn, storage, ex)
     assert [(a["batch_id"], a["sha256"]) for a in again] == [(s["batch_id"], s["sha256"]) for s in sent]
+    assert {a["outcome"] for a in again} == {"in_place"}  # a retry does not ask the provider again
     sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault("duplicate", "telkomsel", 1, "injeksi"),
                                                           Fault("repeated_row", "telkomsel", 1, "injeksi")])
     sim.step()
@@ -306,7 +297,8 @@ def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn,
     assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'tanpa_respons_provider' "
                       "AND (jenis, id) IN (SELECT jenis, id FROM kuota.injeksi WHERE batch_id = %s)",
                  (silent["batch_id"],)) == [(silent["rows"],)]
-    assert _inject(dsn, storage, ex) == sent  # nothing new: no second injection in the period
+    # Nothing new: no second injection in the period, and nothing re-sent.
+    assert [(a["batch_id"], a["outcome"]) for a in _inject(dsn, storage, ex)] == [(s["batch_id"], "in_place") for s in sent]
 
 
 def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_refused(dsn, storage, approved):
@@ -349,3 +341,49 @@ def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_r
     for rule in ("line 2 .*jenis is not pd or ptk", "line 3 .*id is not a uuid", "line 4 .*kepemilikan_hp is not"):
         assert re.search(rule, error), (rule, error)
     assert query(dsn, "SELECT count(*) FROM kuota.koreksi") == [(len(rows),)]
+
+
+def test_nothing_new_is_asked_of_a_provider_after_the_deadline(dsn, storage, approved):
+    past = dt.datetime.now(UTC) - dt.timedelta(seconds=1)
+    for provider in exchange.providers_to(dsn, PERIODE, "injeksi"):
+        assert exchange.plan(dsn, PERIODE, provider, "injeksi", 200, deadline=past) == []
+    assert query(dsn, "SELECT count(*) FROM kuota.batch WHERE jenis = 'injeksi'") == [(0,)]
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'sptjm_disetujui'")[0][0] > 0
+    # Batches planned before the deadline are still listed (a re-run maps the same ones).
+    future = dt.datetime.now(UTC) + dt.timedelta(hours=1)
+    sent = {b["batch_id"] for p in exchange.providers_to(dsn, PERIODE, "injeksi")
+            for b in exchange.plan(dsn, PERIODE, p, "injeksi", 200, deadline=future)}
+    assert sent and {b["batch_id"] for p in exchange.providers_to(dsn, PERIODE, "injeksi")
+                     for b in exchange.plan(dsn, PERIODE, p, "injeksi", 200, deadline=past)} == sent
+
+
+def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, storage, approved):
+    ex = approved["exchange"]
+    out = ex.replace("/exchange", "/output")
+    _inject(dsn, storage, ex)
+    ProviderSimulator(storage, ex, PERIODE).step()
+    _ingest(dsn, storage, ex)
+    first = ekspor.write_export(dsn, storage, out, PERIODE, final=True)
+    assert first["final"] is True  # nothing is open
+    data = storage.read_bytes(f"{out}/{PERIODE}/status_penerima.csv.gz")
+    stamp = storage.modified_at(f"{out}/{PERIODE}/status_penerima.manifest.json")
+    rows = read_csv(storage, f"{out}/{PERIODE}/status_penerima.csv.gz")
+    assert rows[0] == list(ekspor.STATUS_COLUMNS) and len(rows) - 1 == first["records"]
+    assert sorted((r[0], r[1], r[5], r[6], r[7]) for r in rows[1:]) == sorted(query(
+        dsn, "SELECT p.jenis, p.id::text, p.status, coalesce(p.alasan, ''), coalesce(s.sptjm_no, '') "
+             "FROM kuota.penerima p LEFT JOIN kuota.sptjm_penerima s USING (periode, jenis, id)"))
+    rekap = read_csv(storage, f"{out}/{PERIODE}/rekap.csv")
+    assert rekap[0] == list(ekspor.REKAP_COLUMNS) and sum(int(r[5]) for r in rekap[1:]) == first["records"]
+    # Unchanged period: the same bytes, nothing rewritten.
+    assert ekspor.write_export(dsn, storage, out, PERIODE, final=True) == first
+    assert storage.read_bytes(f"{out}/{PERIODE}/status_penerima.csv.gz") == data
+    assert storage.modified_at(f"{out}/{PERIODE}/status_penerima.manifest.json") == stamp
+    # The BAST pays the berhasil packages of the ledger, per provider.
+    bast = ekspor.write_bast(dsn, storage, out, PERIODE)["providers"]
+    for provider, paid in bast.items():
+        assert [(paid["paket"], paid["gb"])] == [tuple(map(int, r)) for r in query(
+            dsn, "SELECT count(*), coalesce(sum(i.paket_gb), 0) FROM kuota.injeksi i JOIN kuota.permintaan r "
+                 "USING (request_id) WHERE r.hasil = 'berhasil' AND i.provider = %s", (provider,))]
+        text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(
+            storage.read_bytes(f"{out}/{PERIODE}/bast/{provider}.pdf"))).pages)
+        assert "BERITA ACARA SERAH TERIMA" in text and f"{paid['gb']:,} GB" in text

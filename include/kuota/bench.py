@@ -1,7 +1,9 @@
 """Benchmark: generate a cutoff export, load and check it, normalize its numbers, screen it,
 send residu to schools, exchange validation batches with the provider simulator (send, answer,
-ingest); then the accuracy of every screening reason against the generator's
-labels, and the similarity index beside Splink (the reference) on the same pupils.
+ingest), issue and write the SPTJMs, take the schools' decisions (the school simulator),
+exchange injection batches, check the reconciliation and write the period export and BAST;
+then the accuracy of every screening reason against the generator's labels, and the
+similarity index beside Splink (the reference) on the same pupils.
 
     python -m kuota.bench --students 1000000 10000000      (make bench)
 
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from . import accuracy, db, exchange, nomor, pipeline, quality, residu, screening, snapshot
+from . import accuracy, db, ekspor, exchange, nomor, pipeline, quality, residu, screening, snapshot, sptjm
 from .cli import configure_logging
 from .storage import Storage, join
 
@@ -33,7 +35,9 @@ BASELINE_ROWS = 1_000_000
 PERIODE = "2020-09"
 STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot", "normalize_numbers_sql",
          "normalize_numbers_libphonenumber", "screen_records", "check_screening", "residu_to_schools",
-         "send_validation", "simulate_providers", "ingest_answers", "accuracy", "similarity_splink")
+         "send_validation", "simulate_providers", "ingest_answers", "issue_sptjm", "write_sptjm",
+         "simulate_schools", "ingest_decisions", "send_injection", "simulate_injection", "ingest_injection",
+         "check_reconciliation", "export_period", "accuracy", "similarity_splink")
 
 
 def _database(dsn: str, name: str) -> str:
@@ -94,15 +98,40 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
             for batch in exchange.plan_validation(dsn, PERIODE, provider):
                 sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
         return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE))}
-    elif name == "simulate_providers":  # the partner's side, measured for scale only
+    elif name in ("simulate_providers", "simulate_injection"):  # the partner's side, measured for scale only
         from .simulator import ProviderSimulator
         events = ProviderSimulator(storage, join(uri, "exchange"), PERIODE).step()
         return {"rows": sum(int(e["action"].split()[1]) for e in events), "batches": len(events)}
-    elif name == "ingest_answers":
+    elif name in ("ingest_answers", "ingest_injection"):
         loaded = 0
-        for batch in exchange.batches_of(dsn, PERIODE):
+        for batch in exchange.batches_of(dsn, PERIODE, "validasi" if name == "ingest_answers" else "injeksi"):
             loaded += exchange.ingest_answer(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
         return {"rows": loaded}
+    elif name == "issue_sptjm":
+        issued = sptjm.issue(dsn, PERIODE, 1)
+        return {"rows": issued["records"], "sptjm": issued["sptjm"]}
+    elif name == "write_sptjm":
+        return {"rows": sptjm.write_files(dsn, storage, join(uri, "exchange"), PERIODE)["written"]}
+    elif name == "simulate_schools":  # the partner's side: decide every SPTJM
+        from .school_simulator import SchoolSimulator
+        events = SchoolSimulator(storage, join(uri, "exchange"), PERIODE, only="persetujuan").step()
+        return {"rows": sum(e["approved"] + e["rejected"] for e in events)}
+    elif name == "ingest_decisions":
+        taken = sptjm.ingest_decisions(dsn, storage, join(uri, "exchange"), PERIODE, 1)
+        return {"rows": sum(n for key, n in taken.items() if key.startswith("penerima_"))}
+    elif name == "send_injection":
+        sent = 0
+        for provider in exchange.providers_to(dsn, PERIODE, "injeksi"):
+            for batch in exchange.plan(dsn, PERIODE, provider, "injeksi"):
+                sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
+        return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE, "injeksi"))}
+    elif name == "check_reconciliation":
+        quality.check_reconciliation(dsn, PERIODE)
+        return {"rows": _count(dsn, "SELECT count(*) FROM kuota.injeksi")}
+    elif name == "export_period":
+        exported = ekspor.write_export(dsn, storage, join(uri, "output"), PERIODE, final=True)
+        ekspor.write_bast(dsn, storage, join(uri, "output"), PERIODE)
+        return {"rows": exported["records"]}
     elif name == "accuracy":
         return {"rows": rows, **accuracy.evaluate(dsn, storage, join(uri, "labels.csv.gz"), PERIODE),
                 "default_threshold": float(screening.policies(dsn, PERIODE)["ambang_kemiripan"])}
@@ -111,6 +140,12 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         result = splink_reference.run(dsn, storage, join(uri, "labels.csv.gz"), PERIODE)
         return {"rows": result["records"], **result}
     return {"rows": rows}
+
+
+def _count(dsn: str, sql: str) -> int:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchone()[0]
 
 
 def _cutoff_id(dsn: str) -> int:

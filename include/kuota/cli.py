@@ -1,7 +1,8 @@
 """Command line of the package: ``kuota generate`` (synthetic cutoff), ``kuota snapshot`` (stage 1),
 ``kuota screen`` (stage 2), ``kuota validate`` (stage 3), ``kuota redo-batch`` (one provider batch
-again), the same functions the DAG's tasks call; and ``kuota simulate-providers``, the provider
-stand-in the demo and the tests run against (the pipeline never imports it).
+again), the same functions the DAG's tasks call; and ``kuota simulate-providers`` and ``kuota
+simulate-schools``, the partners' stand-ins the demo and the tests run against (the pipeline
+never imports them).
 
 Connections come from the environment (KUOTA_WAREHOUSE_DSN; boto3's AWS_* variables).
 """
@@ -13,7 +14,7 @@ import logging
 import os
 import sys
 
-from . import exchange, generator, pipeline, simulator
+from . import exchange, generator, pipeline, school_simulator, simulator
 from .manifest import ContractError
 from .quality import QualityError
 from .storage import Storage
@@ -89,6 +90,21 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--idle-exit-seconds", type=float, help="exit after this long with nothing to do")
     sim.add_argument("--seed", type=int, default=2020)
 
+    sch = sub.add_parser("simulate-schools", help="play the schools against the portal contract (exchange.md §3)")
+    sch.add_argument("--exchange-uri", required=True)
+    sch.add_argument("--periode", required=True)
+    sch.add_argument("--correct-share", type=float, default=school_simulator.DEFAULT_CORRECT_SHARE,
+                     help="share of correctable residu numbers a school corrects, per residu file version")
+    sch.add_argument("--reject-share", type=float, default=school_simulator.DEFAULT_REJECT_SHARE,
+                     help="share of SPTJMs rejected")
+    sch.add_argument("--delay-seconds", type=float, default=0.0,
+                     help="decide an SPTJM (correct a residu file) this long after it appeared")
+    sch.add_argument("--poll-seconds", type=float, default=2.0)
+    sch.add_argument("--only", choices=("koreksi", "persetujuan"), help="play one part only: corrections or decisions")
+    sch.add_argument("--once", action="store_true", help="one pass, then exit")
+    sch.add_argument("--idle-exit-seconds", type=float, help="exit after this long with nothing to do")
+    sch.add_argument("--seed", type=int, default=2020)
+
     args = parser.parse_args(argv)
     configure_logging()
     try:
@@ -107,6 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "redo-batch":
             result = exchange.redo_batch(_dsn(args), Storage(), args.exchange_uri, args.batch_id,
                                          args.wait_seconds, args.poll_seconds)
+        elif args.command == "simulate-schools":
+            sim = school_simulator.SchoolSimulator(Storage(), args.exchange_uri, args.periode, args.correct_share,
+                                                   args.reject_share, args.delay_seconds, args.seed, args.only)
+            if args.once:
+                result = sim.step()
+            else:
+                sim.run(args.poll_seconds, args.idle_exit_seconds)
+                result = {"stopped": "idle"}
         else:
             sim = simulator.ProviderSimulator(
                 Storage(), args.exchange_uri, args.periode, args.provider or simulator.PROVIDERS,

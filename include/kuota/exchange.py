@@ -72,13 +72,20 @@ def providers_to_validate(dsn: str, periode: str) -> list[str]:
 
 
 def plan(dsn: str, periode: str, provider: str, kind: str, batch_rows: int = DEFAULT_BATCH_ROWS,
-         tahap: int = 1) -> list[dict]:
+         tahap: int = 1, deadline: dt.datetime | None = None) -> list[dict]:
     """The provider's batches of a kind in the period, new ones planned first (idempotent):
-    validasi asks about every distinct number waiting, injeksi for every approved package."""
+    validasi asks about every distinct number waiting, injeksi for every approved package.
+    After the period's deadline nothing new is asked: it could only end unanswered."""
     if provider not in PROVIDERS:
         raise ContractError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
+    if deadline is not None and dt.datetime.now(dt.timezone.utc) >= deadline:
+        batches = [{k: b[k] for k in ("batch_id", "provider", "rows")}
+                   for b in batches_of(dsn, periode, kind) if b["provider"] == provider]
+        log.warning("%s %s %s: the deadline %s has passed, nothing new is planned (%d batches planned before)",
+                    kind, periode, provider, deadline.isoformat(), len(batches))
+        return batches
     with db.connect(dsn) as conn:
         rows = db.run(conn, f"{kind}_batch", {"periode": periode, "provider": provider,
                                               "ukuran": batch_rows, "tahap": tahap})
@@ -107,9 +114,20 @@ def batch_bytes(conn, batch_id: str, kind: str = "validasi") -> tuple[bytes, int
     return gzip_bytes(data), data.count(b"\n") - 1
 
 
-def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> dict:
+def _in_place(storage: Storage, uri: str, manifest: bytes, batch: dict) -> bool:
+    """The batch is at the provider as sent, and no answer to it was quarantined since (a
+    quarantine asks for a re-send: the provider answers a re-sent batch again)."""
+    sent_at = storage.modified_at(manifest_uri(uri))
+    if sent_at is None or not storage.exists(uri) or storage.read_bytes(manifest_uri(uri)) != manifest:
+        return False
+    return batch["karantina_epoch"] is None or float(batch["karantina_epoch"]) <= sent_at
+
+
+def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, force: bool = False) -> dict:
     """Write the batch's data file, then its manifest. The same bytes every time: the first
-    send records the sha256, and a later send that would differ is refused."""
+    send records the sha256, and a later send that would differ is refused. A batch already
+    in place is not sent again unless an answer to it was quarantined since, or ``force``
+    (a redo): for the provider, a re-send means "answer this again"."""
     with db.connect(dsn) as conn:
         batch = _batch(conn, batch_id)
         data, rows = batch_bytes(conn, batch_id, batch["jenis"])
@@ -125,10 +143,15 @@ def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> 
             raise ContractError(f"batch {batch_id}: its bytes would differ from those first sent "
                                f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable")
     uri = batch_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
+    if not force and batch["sha256"] is not None and _in_place(storage, uri, manifest, batch):
+        log.info("batch %s is in place as sent (sha256 %s): not re-sent", batch_id, sha)
+        return {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri,
+                "outcome": "in_place"}
     storage.write_bytes(uri, data)
     storage.write_bytes(manifest_uri(uri), manifest)  # last
     log.info("sent %s: %d rows, sha256 %s -> %s", batch_id, rows, sha, uri)
-    return {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri}
+    return {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri,
+            "outcome": "sent"}
 
 
 # -- inbound ------------------------------------------------------------------------------
@@ -308,7 +331,15 @@ def batches_of(dsn: str, periode: str, kind: str = "validasi") -> list[dict]:
     whether its answer is loaded."""
     with db.connect(dsn) as conn:
         rows = db.run(conn, "batch_daftar", {"periode": periode, "jenis": kind, "providers": list(PROVIDERS)})
-    return [{"batch_id": b, "provider": p, "rows": n, "loaded": loaded} for b, p, n, loaded in rows]
+    return [{"batch_id": b, "provider": p, "rows": n, "loaded": loaded, "open": pending}
+            for b, p, n, loaded, pending in rows]
+
+
+def open_batches(dsn: str, periode: str, kind: str) -> list[dict]:
+    """The batches of a kind with requests still open: what a stage run sends (if needed),
+    waits for and ingests. Small dicts: the DAG maps over them."""
+    return [{"batch_id": b["batch_id"], "provider": b["provider"], "rows": b["rows"]}
+            for b in batches_of(dsn, periode, kind) if b["open"]]
 
 
 def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadline: dt.datetime,
@@ -336,22 +367,22 @@ def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadli
             "quarantined": errors, "closed": closed}
 
 
-def check_validation(dsn: str, periode: str) -> dict:
-    """The stage's final word: fails while a batch's answer is quarantined and not redone
+def check_exchange(dsn: str, periode: str) -> dict:
+    """The exchange's final word: fails while a batch's answer is quarantined and not redone
     (naming the batch and the error), or if the ledger disagrees with the recipients' states.
     Batches simply still waiting (before the deadline) are reported, not failed."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "validasi_periksa", {"periode": periode})
+        rows = db.run(conn, "batch_periksa", {"periode": periode})
     open_batches = [(b, p, n, q) for kind, b, p, n, q in rows if kind == "batch"]
     broken = {kind: n for kind, _, _, n, _ in rows if kind != "batch" and n}
     if broken:
-        raise QualityError(f"periode {periode}: validation ledger and recipients disagree: {broken}")
+        raise QualityError(f"periode {periode}: the exchange ledger and the recipients disagree: {broken}")
     quarantined = [(b, q) for b, _, _, q in open_batches if q]
     for batch_id, provider, n, _ in open_batches:
         log.info("batch %s (%s): %d requests still open", batch_id, provider, n)
     if quarantined:
         raise QualityError(f"periode {periode}: {len(quarantined)} batch(es) need a redo (clear their "
-                           f"validation_exchange.batch tasks, or 'kuota redo-batch'): "
+                           f"send_batch with downstream in the stage run, or 'kuota redo-batch'): "
                            + " | ".join(q for _, q in quarantined))
     return {"periode": periode, "open_batches": len(open_batches)}
 
@@ -361,7 +392,7 @@ def redo_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, wai
     """Redo one failed batch alone (CLI; in the UI: clear its send_batch with downstream):
     re-send the same bytes, wait for the provider's new answer, ingest it. Other batches and
     providers are not touched; a batch already loaded is only re-sent and reported."""
-    sent = send_batch(dsn, storage, exchange_uri, batch_id)
+    sent = send_batch(dsn, storage, exchange_uri, batch_id, force=True)
     if answer_loaded(dsn, batch_id):
         return {**sent, "outcome": "already_loaded"}
     with db.connect(dsn) as conn:

@@ -100,6 +100,10 @@ def manifest_uri(data_uri: str) -> str:
 
 def file_manifest(file_name: str, data: bytes, rows: int, created_at: str, **fields) -> bytes:
     """The manifest of one data file of §2-§4, with the fields its file adds."""
-    return json.dumps({"schema_version": SCHEMA_VERSION, "file": file_name, "rows": rows,
-                       "sha256": hashlib.sha256(data).hexdigest(), "created_at": created_at, **fields},
-                      indent=2).encode()
+    return manifest_for(file_name, hashlib.sha256(data).hexdigest(), rows, created_at, **fields)
+
+
+def manifest_for(file_name: str, sha256: str, rows: int, created_at: str, **fields) -> bytes:
+    """The same, for a file hashed as it was written (too big to hold in memory)."""
+    return json.dumps({"schema_version": SCHEMA_VERSION, "file": file_name, "rows": rows, "sha256": sha256,
+                       "created_at": created_at, **fields}, indent=2).encode()

@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 import re
 
-from . import db, exchange, quality, residu, screening, snapshot
+from . import db, ekspor, exchange, quality, residu, screening, snapshot
+from .contract import LATER_REASONS
 from .manifest import ContractError
 from .storage import Storage
 
@@ -57,6 +58,17 @@ def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | 
     return result
 
 
+def open_stage(dsn: str, periode: str, tahap: int) -> dict:
+    """Record a stage of an opened period (once); a corrections file joins the stage that
+    takes it."""
+    with db.connect(dsn) as conn:
+        stages = db.run(conn, "tahap_buka", {"periode": check_periode(periode), "tahap": int(tahap)})
+    if not stages:
+        raise ContractError(f"periode {periode} is not opened: run kuota_bulanan for it first")
+    log.info("periode %s: stage %d (stages so far: %s)", periode, tahap, ", ".join(f"{t} at {at}" for t, at in stages))
+    return {"periode": periode, "tahap": int(tahap), "stages": len(stages)}
+
+
 def summary(dsn: str, periode: str) -> str:
     """The run summary a data engineer reads at the end of the run's log."""
     with db.connect(dsn) as conn:
@@ -87,4 +99,33 @@ def summary(dsn: str, periode: str) -> str:
         for provider, *n in split:
             lines.append(f"  {provider:<11}{n[0]:>8,}{n[1]:>9,}{n[2]:>9,}{n[3]:>10,}{n[4]:>10,}{n[5]:>10,}"
                          f"{n[6]:>9,}{n[7]:>10,}{n[8]:>10,}{n[9]:>9,}")
-    return "\n".join(lines)
+    return "\n".join(lines + _later_stages(dsn, periode))
+
+
+def _later_stages(dsn: str, periode: str) -> list[str]:
+    """SPTJM, injection per provider (the BAST) and the funnel, once the period got that far."""
+    with db.connect(dsn) as conn:
+        (issued, approved, rejected, waiting, refused), = db.run(conn, "summary_sptjm", {"periode": periode})
+        funnel = db.run(conn, "summary_funnel", {"periode": periode, "later": list(LATER_REASONS)})
+    lines = []
+    if issued:
+        lines += ["", f"  SPTJM: {issued:,} issued, {approved:,} approved, {rejected:,} rejected, {waiting:,} awaiting "
+                      f"a decision; corrections refused (reported): {refused:,}"]
+    rows = ekspor.bast(dsn, periode)
+    if rows:
+        lines += ["", "  injection per provider (BAST: only berhasil is paid)",
+                  f"  {'provider':<11}{'asked':>9}{'berhasil':>10}{'GB':>12}{'gagal':>8}{'no_answer':>10}"
+                  f"{'waiting':>9}{'anomalies':>10}"]
+        for provider in sorted({r["provider"] for r in rows}):
+            mine = [r for r in rows if r["provider"] == provider]
+            t = {k: sum(r[k] for r in mine) for k in ("diminta", "berhasil", "gb_berhasil", "gagal", "tanpa_respons",
+                                                     "menunggu")}
+            lines.append(f"  {provider:<11}{t['diminta']:>9,}{t['berhasil']:>10,}{t['gb_berhasil']:>12,}{t['gagal']:>8,}"
+                         f"{t['tanpa_respons']:>10,}{t['menunggu']:>9,}{mine[0]['anomali']:>10,}")
+    if issued:
+        lines += ["", "  funnel (cutoff -> screened -> valid -> SPTJM approved -> injected)",
+                  f"  {'':<10}{'':<11}{'cutoff':>10}{'screened':>10}{'valid':>10}{'SPTJM':>10}{'injected':>10}{'GB':>12}"]
+        order = {"provinsi": 0, "provider": 1, "total": 2}
+        for level, key, *n in sorted(funnel, key=lambda r: (order[r[0]], r[1])):
+            lines.append(f"  {level:<10}{key:<11}" + "".join(f"{v:>10,}" for v in n[:-1]) + f"{n[-1]:>12,}")
+    return lines

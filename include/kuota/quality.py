@@ -143,3 +143,26 @@ def check_screening(dsn: str, periode: str) -> dict:
     }
     checked = _validate(dsn, {"kuota.periode": periode}, f"periode {periode}", suites)
     return {"periode": periode, "records": int(expected), "expectations": checked, "failed": 0}
+
+
+def check_reconciliation(dsn: str, periode: str) -> dict:
+    """Per provider, every injection request is answered berhasil or gagal, closed unanswered or
+    still pending; the ledger's outcomes agree with the recipients' states, in packages and GB;
+    no recipient is berhasil without a berhasil request, nor has two requests in the period."""
+    import great_expectations as gx
+
+    E = gx.expectations
+    suites = {
+        "rekonsiliasi": [
+            E.ExpectColumnValuesToBeInSet(column="selisih", value_set=[0]),
+            E.ExpectColumnPairValuesToBeEqual(column_A="berhasil", column_B="penerima_berhasil"),
+            E.ExpectColumnPairValuesToBeEqual(column_A="gb_berhasil", column_B="gb_penerima_berhasil"),
+            E.ExpectColumnPairValuesToBeEqual(column_A="gagal", column_B="penerima_gagal"),
+            E.ExpectColumnPairValuesToBeEqual(column_A="menunggu", column_B="penerima_menunggu"),
+            E.ExpectColumnValuesToBeUnique(column="provider"),
+        ],
+        "berhasil_tanpa_ledger": [E.ExpectTableRowCountToEqual(value=0)],
+        "injeksi": [E.ExpectCompoundColumnsToBeUnique(column_list=["jenis", "id"])],
+    }
+    checked = _validate(dsn, {"kuota.periode": periode}, f"periode {periode} reconciliation", suites)
+    return {"periode": periode, "expectations": checked, "failed": 0}

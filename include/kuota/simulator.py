@@ -208,11 +208,15 @@ class ProviderSimulator:
         return len(rows)
 
     def run(self, poll_seconds: float = 2.0, idle_exit_seconds: float | None = None) -> None:
-        """Poll until stopped (or until nothing happened for idle_exit_seconds)."""
-        idle_since = time.time()
-        while True:
-            if self.step():
-                idle_since = time.time()
-            elif idle_exit_seconds is not None and time.time() - idle_since > idle_exit_seconds:
-                return
-            time.sleep(poll_seconds)
+        poll(self.step, poll_seconds, idle_exit_seconds)
+
+
+def poll(step, poll_seconds: float = 2.0, idle_exit_seconds: float | None = None) -> None:
+    """Call ``step`` until stopped (or until it did nothing for idle_exit_seconds)."""
+    idle_since = time.time()
+    while True:
+        if step():
+            idle_since = time.time()
+        elif idle_exit_seconds is not None and time.time() - idle_since > idle_exit_seconds:
+            return
+        time.sleep(poll_seconds)

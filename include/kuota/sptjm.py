@@ -129,3 +129,14 @@ def _sha256(data: bytes) -> str:
 def ingest_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int) -> dict:
     """The principals' decisions waiting in the portal (persetujuan/)."""
     return portal.ingest(dsn, storage, exchange_uri, periode, "persetujuan", tahap)
+
+
+def undecided(dsn: str, periode: str) -> int:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM kuota.sptjm WHERE periode = %s AND keputusan IS NULL", (periode,))
+        return cur.fetchone()[0]
+
+
+def collect_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int) -> dict:
+    """The decisions in the portal now, and how many SPTJMs still wait for one."""
+    return {**ingest_decisions(dsn, storage, exchange_uri, periode, tahap), "undecided": undecided(dsn, periode)}

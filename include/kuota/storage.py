@@ -129,17 +129,20 @@ class Storage:
         files = path.iterdir() if path.is_dir() else []
         return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in files if p.is_file()}
 
-    def modified_by_name(self, prefix_uri: str) -> dict[str, float]:
-        """name -> last-modified time (epoch seconds) of each object directly under a prefix."""
+    def modified_by_name(self, prefix_uri: str, recursive: bool = False) -> dict[str, float]:
+        """name -> last-modified time (epoch seconds) of each object directly under a prefix
+        (or anywhere below it, named by its path under the prefix, when ``recursive``)."""
         if self.is_s3(prefix_uri):
             bucket, prefix = _split_s3(prefix_uri.rstrip("/") + "/")
             out = {}
-            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+            pages = self.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix, **({} if recursive else {"Delimiter": "/"}))
+            for page in pages:
                 out.update({obj["Key"][len(prefix):]: obj["LastModified"].timestamp() for obj in page.get("Contents", [])})
             return out
         path = Path(prefix_uri)
-        files = path.iterdir() if path.is_dir() else []
-        return {p.name: p.stat().st_mtime for p in files if p.is_file()}
+        files = (path.rglob("*") if recursive else path.iterdir()) if path.is_dir() else []
+        return {p.relative_to(path).as_posix(): p.stat().st_mtime for p in files if p.is_file()}
 
     def list_names(self, prefix_uri: str) -> list[str]:
         """Names of the objects directly under a prefix (a 'directory'), sorted."""

@@ -82,3 +82,40 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
          AND (substr(v, 17, 1) <> ':' OR substr(v, 18, 2)::int < 60)
     ELSE false END
 $$;
+
+-- The reconciliation suite's views (one period: the session setting kuota.periode), read by
+-- GX as table assets. Per provider: every injection request asked is answered berhasil or
+-- gagal, closed unanswered, or still pending (selisih 0), and the ledger's outcomes agree
+-- with the recipients' states, in packages and GB.
+CREATE OR REPLACE VIEW quality.rekonsiliasi AS
+WITH r AS (
+  SELECT i.provider, count(*) AS diminta,
+         count(*) FILTER (WHERE r.hasil = 'berhasil') AS berhasil,
+         count(*) FILTER (WHERE r.hasil = 'gagal') AS gagal,
+         count(*) FILTER (WHERE r.hasil = 'tanpa_respons') AS tanpa_respons,
+         count(*) FILTER (WHERE r.hasil IS NULL) AS menunggu,
+         coalesce(sum(r.paket_gb) FILTER (WHERE r.hasil = 'berhasil'), 0) AS gb_berhasil,
+         count(*) FILTER (WHERE p.status = 'berhasil') AS penerima_berhasil,
+         coalesce(sum(p.paket_gb) FILTER (WHERE p.status = 'berhasil'), 0) AS gb_penerima_berhasil,
+         count(*) FILTER (WHERE p.alasan = 'injeksi_gagal') AS penerima_gagal,
+         count(*) FILTER (WHERE p.status = 'dikirim_injeksi') AS penerima_menunggu
+  FROM kuota.injeksi i
+  JOIN kuota.permintaan r USING (request_id)
+  JOIN kuota.penerima p ON p.periode = i.periode AND p.jenis = i.jenis AND p.id = i.id
+  WHERE i.periode = current_setting('kuota.periode')
+  GROUP BY i.provider
+)
+SELECT *, diminta - (berhasil + gagal + tanpa_respons + menunggu) AS selisih FROM r;
+
+-- Recipients berhasil without a berhasil request in the ledger: must be none.
+CREATE OR REPLACE VIEW quality.berhasil_tanpa_ledger AS
+SELECT p.jenis, p.id, p.provider
+FROM kuota.penerima p
+WHERE p.periode = current_setting('kuota.periode') AND p.status = 'berhasil'
+  AND NOT EXISTS (SELECT 1 FROM kuota.injeksi i JOIN kuota.permintaan r USING (request_id)
+                  WHERE i.periode = p.periode AND i.jenis = p.jenis AND i.id = p.id AND r.hasil = 'berhasil');
+
+-- The ledger of the period: one row per injection request.
+CREATE OR REPLACE VIEW quality.injeksi AS
+SELECT i.*, r.hasil FROM kuota.injeksi i JOIN kuota.permintaan r USING (request_id)
+WHERE i.periode = current_setting('kuota.periode');
