@@ -12,7 +12,7 @@ still outstanding then simply waits for the next stage run.
 2. `corrections`: `ingest_corrections` takes the schools' files in `portal/<periode>/koreksi/`
    (manifest-checked, quarantined whole when broken): a corrected number is screened again by
    the number rules and re-enters validation in this stage; a correction of a record already
-   on an SPTJM is refused and reported, never applied.
+   on an SPTJM is refused and reported, never applied. After the deadline, files wait unconsumed.
 3. `validation` (exchange.md §2, validasi): `plan_batches` per provider (map index = provider)
    for every number waiting, then the mapped group `batch` (map index = batch id) over every
    validation batch with requests still open: `send_batch` (only if not in place, or re-asked
@@ -133,8 +133,9 @@ def kuota_tahap():
     def corrections():
         @task
         def ingest_corrections(params=None) -> dict:
-            return portal.ingest(dsn(), storage(), params["exchange_uri"], params["periode"], "koreksi",
-                                 params["tahap"])
+            deadline = final(exchange.parse_deadline, params["batas_jawaban"], params["periode"])
+            return portal.ingest_corrections(dsn(), storage(), params["exchange_uri"], params["periode"],
+                                             params["tahap"], deadline)
 
         ingest_corrections()
 

@@ -42,7 +42,7 @@ echo "   schools: correct residu numbers, decide SPTJMs 3 s after they appear (p
 run_dag() {
   local dag_id=$1 conf=$2 log=$3
   if ! "$bin/airflow" dags test "$dag_id" -c "$conf" >"$log" 2>&1; then
-    grep -E "Task failed|Error|error:|quarantined" "$log" | tail -20
+    grep -E "^\S+ \[error|[A-Za-z]+Error: |quarantined to" "$log" | cut -c1-400 | tail -20
     echo "demo: the $dag_id run failed (full log: $log)"; exit 1
   fi
   "$bin/python" - "$dag_id" <<'PY'
@@ -56,7 +56,7 @@ with db.connect(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) as conn, conn
                    GROUP BY task_id ORDER BY min(start_date) NULLS LAST""", {"d": sys.argv[1]})
     for task_id, n, state, tries, seconds in cur.fetchall():
         mapped = f" x{n}" if n > 1 else ""
-        print(f"   {task_id + mapped:<48} {state:<10} try {tries}  {seconds}s")
+        print(f"   {task_id + mapped:<48} {state:<10} try {tries}  " + (f"{seconds}s" if seconds is not None else "-"))
 PY
 }
 

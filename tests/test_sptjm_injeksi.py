@@ -387,3 +387,18 @@ def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, st
         text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(
             storage.read_bytes(f"{out}/{PERIODE}/bast/{provider}.pdf"))).pages)
         assert "BERITA ACARA SERAH TERIMA" in text and f"{paid['gb']:,} GB" in text
+
+
+def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated):
+    ex = validated
+    (jenis, rid), = query(dsn, "SELECT jenis, id::text FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif' "
+                               "ORDER BY id LIMIT 1")
+    _portal_file(storage, ex, "koreksi", "sekolah-late", ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"),
+                 [(jenis, rid, "0812-7777-1234", "sendiri", "2020-09-30T23:00:00+07:00")])
+    past, future = dt.datetime.now(UTC) - dt.timedelta(seconds=1), dt.datetime.now(UTC) + dt.timedelta(hours=1)
+    late = portal.ingest_corrections(dsn, storage, ex, PERIODE, 3, past)
+    assert (late["loaded"], late["after_deadline"]) == (0, 1)
+    assert query(dsn, "SELECT count(*) FROM kuota.koreksi") == [(0,)]
+    assert storage.exists(f"{ex}/portal/{PERIODE}/koreksi/sekolah-late.manifest.json")
+    assert portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, future)["loaded"] == 1
+    assert query(dsn, "SELECT status, tahap FROM kuota.penerima WHERE id = %s", (rid,)) == [("siap_validasi", 2)]

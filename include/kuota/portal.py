@@ -10,6 +10,7 @@ changed is quarantined and the first stands.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import shutil
@@ -113,3 +114,22 @@ def ingest(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: st
     for key in {k for o in outcomes if o["outcome"] == "loaded" for k in o} - {"file", "outcome"}:
         summary[key] = sum(o.get(key, 0) for o in outcomes if o["outcome"] == "loaded")
     return summary
+
+
+def ingest_corrections(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int,
+                       deadline: dt.datetime) -> dict:
+    """The schools' corrections, while the period can still validate them: after its deadline
+    nothing new is asked of a provider, so a correction would only leave its record waiting.
+    Late files stay in the portal, unconsumed; the school corrects in Dapodik for the next cutoff."""
+    if dt.datetime.now(dt.timezone.utc) >= deadline:
+        folder = join(portal_root(exchange_uri, periode), "koreksi")
+        with db.connect(dsn) as conn:
+            loaded = _loaded(conn, periode, "koreksi")
+        late = [m for m in storage.list_names(folder)
+                if m.endswith(".manifest.json") and m.removesuffix(".manifest.json") not in loaded]
+        if late:
+            log.warning("periode %s: the deadline %s has passed: %d corrections files left unconsumed (%s)", periode,
+                        deadline.isoformat(), len(late), ", ".join(late[:5]))
+        return {"periode": periode, "kind": "koreksi", "files": 0, "loaded": 0, "quarantined": [],
+                "after_deadline": len(late)}
+    return ingest(dsn, storage, exchange_uri, periode, "koreksi", tahap)

@@ -13,6 +13,7 @@ import hashlib
 import io
 import itertools
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from . import db, portal
 from .contract import SPTJM_COLUMNS, sptjm_uri
@@ -84,11 +85,13 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
     return doc.to_bytes()
 
 
-def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> dict:
-    """The CSV, the PDF and then the manifest of every SPTJM not written yet; the sha256 is
-    recorded last. One SPTJM in memory at a time (a server-side cursor)."""
+def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str, workers: int = 8) -> dict:
+    """The CSV, the PDF and then the manifest of every SPTJM not written yet, several at once
+    (S3 latency, not bandwidth, bounds it); each sha256 is recorded once its files are in
+    place. One SPTJM per worker in memory at a time (a server-side cursor, a bounded queue)."""
     written = 0
-    with db.connect(dsn) as conn:
+    with db.connect(dsn) as conn, ThreadPoolExecutor(workers) as pool:
+        pending: list[tuple[str, Future]] = []
         with conn.cursor(name="sptjm_isi") as cur:
             cur.itersize = 20_000
             cur.execute(db.sql("sptjm_isi"), {"periode": periode})
@@ -97,14 +100,24 @@ def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> 
                 group = list(group)
                 keys = keys or [c.name for c in cur.description]
                 head = dict(zip(keys, group[0])) | {"periode": periode}
-                rows = [r[9:15] for r in group]
-                sha = _write_one(storage, exchange_uri, head, rows)
-                with conn.cursor() as upd:
-                    upd.execute("UPDATE kuota.sptjm SET sha256 = %s WHERE sptjm_no = %s AND sha256 IS NULL",
-                                (sha, sptjm_no))
-                written += 1
+                pending.append((sptjm_no, pool.submit(_write_one, storage, exchange_uri, head,
+                                                      [r[9:15] for r in group])))
+                if len(pending) >= 4 * workers:
+                    written += _record(conn, pending)
+        written += _record(conn, pending)
     log.info("periode %s: %d SPTJM written to the portal", periode, written)
     return {"periode": periode, "written": written}
+
+
+def _record(conn, pending: list) -> int:
+    """The sha256 of each SPTJM whose files are written (a failed write re-raises here)."""
+    with conn.cursor() as upd:
+        for sptjm_no, future in pending:
+            upd.execute("UPDATE kuota.sptjm SET sha256 = %s WHERE sptjm_no = %s AND sha256 IS NULL",
+                        (future.result(), sptjm_no))
+    done = len(pending)
+    pending.clear()
+    return done
 
 
 def _write_one(storage: Storage, exchange_uri: str, head: dict, rows: list[tuple]) -> str:
