@@ -12,7 +12,7 @@ import pytest
 from conftest import query
 from helpers import read_csv, validated_period
 
-from kuota import ekspor, exchange, portal, sptjm
+from kuota import ekspor, exchange, portal, quality, sptjm
 from kuota.contract import SPTJM_COLUMNS, sptjm_uri
 from kuota.manifest import ContractError, file_manifest, now_iso
 from kuota.simulator import Fault, ProviderSimulator
@@ -402,3 +402,18 @@ def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated)
     assert storage.exists(f"{ex}/portal/{PERIODE}/koreksi/sekolah-late.manifest.json")
     assert portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, future)["loaded"] == 1
     assert query(dsn, "SELECT status, tahap FROM kuota.penerima WHERE id = %s", (rid,)) == [("siap_validasi", 2)]
+
+
+def test_the_reconciliation_suite_catches_a_recipient_that_disagrees_with_the_ledger(dsn, storage, approved):
+    ex = approved["exchange"]
+    _inject(dsn, storage, ex)
+    ProviderSimulator(storage, ex, PERIODE).step()
+    _ingest(dsn, storage, ex)
+    assert quality.check_reconciliation(dsn, PERIODE)["failed"] == 0
+    # A recipient marked berhasil that the provider failed: the suite names what disagrees.
+    (rid,), = query(dsn, "SELECT i.id FROM kuota.injeksi i JOIN kuota.permintaan r USING (request_id) "
+                         "WHERE r.hasil = 'gagal' ORDER BY i.id LIMIT 1")
+    query(dsn, "UPDATE kuota.penerima SET status = 'berhasil', alasan = NULL WHERE id = %s", (rid,))
+    with pytest.raises(quality.QualityError, match=r"berhasil_tanpa_ledger.*|rekonsiliasi.*penerima_berhasil") as err:
+        quality.check_reconciliation(dsn, PERIODE)
+    assert "berhasil_tanpa_ledger" in str(err.value) and "penerima_berhasil" in str(err.value)
