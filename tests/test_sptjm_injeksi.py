@@ -301,7 +301,8 @@ def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn,
     assert [(a["batch_id"], a["outcome"]) for a in _inject(dsn, storage, ex)] == [(s["batch_id"], "in_place") for s in sent]
 
 
-def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_refused(dsn, storage, approved):
+def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_refused(dsn, storage, approved,
+                                                                                       caplog):
     ex, rejected = approved["exchange"], approved["rejected"]
     fixable = query(dsn, "SELECT jenis, id::text FROM kuota.penerima WHERE alasan IN ('nomor_tidak_aktif', "
                          "'nomor_kosong') ORDER BY id LIMIT 3")
@@ -323,6 +324,8 @@ def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_r
     assert [a[1] for a in applied] == ["diterapkan"] * 3 + ["ditolak", "ditolak", "diterapkan", "ditolak"]
     assert "not fixed by a number" in applied[3][2] and "is locked for the period" in applied[4][2]
     assert "later correction of the same record" in applied[6][2]
+    # Each refusal is reported in the task log with its line and why (ids only, no names).
+    assert re.search(rf"sekolah-a.csv line 6 \(pd {locked}\): correction refused: the record is on SPTJM-", caplog.text)
     ready = query(dsn, "SELECT id::text, status, msisdn, tahap FROM kuota.penerima WHERE id::text = ANY(%s) ORDER BY id",
                   ([i for _, i in fixable] + [released],))
     assert {(s, t) for _, s, _, t in ready} == {("siap_validasi", 2)}

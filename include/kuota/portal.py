@@ -95,6 +95,10 @@ def _ingest_file(dsn: str, storage: Storage, exchange_uri: str, periode: str, ki
                     "error": _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha, str(err))}
     result = {"file": data_name, "outcome": "loaded", "rows": rows, **{k: n for k, n in counts}}
     log.info("%s file %s loaded: %s", kind, data_name, result)
+    if result.get("koreksi_ditolak"):
+        with db.connect(dsn) as conn:
+            for line, jenis, record, why in db.run(conn, "koreksi_ditolak", {"periode": periode, "berkas": data_name}):
+                log.warning("%s line %d (%s %s): correction refused: %s", data_name, line, jenis, record, why)
     return result
 
 
