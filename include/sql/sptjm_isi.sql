@@ -1,28 +1,39 @@
 -- Step: the SPTJMs of a period not yet written to the portal (no sha256 recorded), each row
 -- one recipient it lists, ordered by SPTJM then record: what the CSV and the printable PDF
 -- hold (exchange.md §3), with the school and its principal for the PDF's heading. Names go
--- to the record's own school only. Params: periode.
-WITH k AS MATERIALIZED (
+-- to the record's own school only. Set-based: the schools and their principals are looked up
+-- once, by hash (a lookup per SPTJM scanned the cutoff's PTK each time: hours at 10 million).
+-- Params: periode.
+WITH pr AS MATERIALIZED (
+  SELECT cutoff_id FROM kuota.periode WHERE periode = %(periode)s
+), k AS MATERIALIZED (
   SELECT k.sptjm_no, k.npsn, k.urutan, k.tahap, k.baris, k.paket_gb,
-         to_char(k.dibuat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') AS dibuat_at,
-         coalesce(sk.nama, '') AS nama_sekolah,
-         coalesce((SELECT t.nama FROM snapshot.ptk t
-                   WHERE t.cutoff_id = pr.cutoff_id AND t.sekolah_id = sk.sekolah_id
-                     AND t.jenis_ptk = 'kepala_sekolah' AND t.status = 'aktif' AND t.ptk_induk
-                   ORDER BY t.nama, t.ptk_id LIMIT 1), '') AS kepala_sekolah,
-         pr.cutoff_id
+         to_char(k.dibuat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') AS dibuat_at
   FROM kuota.sptjm k
-  JOIN kuota.periode pr ON pr.periode = k.periode
-  LEFT JOIN LATERAL (SELECT s.sekolah_id, s.nama FROM snapshot.sekolah s
-                     WHERE s.cutoff_id = pr.cutoff_id AND s.npsn = k.npsn
-                     ORDER BY s.sekolah_id LIMIT 1) sk ON true
   WHERE k.periode = %(periode)s AND k.sha256 IS NULL
+), sekolah AS MATERIALIZED (
+  SELECT DISTINCT ON (s.npsn) s.npsn, s.sekolah_id, s.nama
+  FROM snapshot.sekolah s
+  WHERE s.cutoff_id = (SELECT cutoff_id FROM pr) AND s.npsn IN (SELECT npsn FROM k)
+  ORDER BY s.npsn, s.sekolah_id
+), kepala AS MATERIALIZED (
+  SELECT DISTINCT ON (t.sekolah_id) t.sekolah_id, t.nama
+  FROM snapshot.ptk t
+  WHERE t.cutoff_id = (SELECT cutoff_id FROM pr) AND t.jenis_ptk = 'kepala_sekolah' AND t.status = 'aktif'
+    AND t.ptk_induk
+  ORDER BY t.sekolah_id, t.nama, t.ptk_id
+), head AS MATERIALIZED (
+  SELECT k.*, coalesce(s.nama, '') AS nama_sekolah, coalesce(h.nama, '') AS kepala_sekolah
+  FROM k
+  LEFT JOIN sekolah s ON s.npsn = k.npsn
+  LEFT JOIN kepala h ON h.sekolah_id = s.sekolah_id
 )
 SELECT k.sptjm_no, k.npsn, k.urutan, k.tahap, k.baris, k.paket_gb, k.dibuat_at, k.nama_sekolah,
        k.kepala_sekolah, sp.jenis, sp.id, coalesce(d.nama, t.nama, '') AS nama, sp.msisdn, sp.provider,
        sp.paket_gb AS paket
-FROM k
+FROM head k
 JOIN kuota.sptjm_penerima sp ON sp.sptjm_no = k.sptjm_no
-LEFT JOIN snapshot.peserta_didik d ON sp.jenis = 'pd' AND d.cutoff_id = k.cutoff_id AND d.peserta_didik_id = sp.id
-LEFT JOIN snapshot.ptk t ON sp.jenis = 'ptk' AND t.cutoff_id = k.cutoff_id AND t.ptk_id = sp.id
+LEFT JOIN snapshot.peserta_didik d ON sp.jenis = 'pd' AND d.cutoff_id = (SELECT cutoff_id FROM pr)
+                                  AND d.peserta_didik_id = sp.id
+LEFT JOIN snapshot.ptk t ON sp.jenis = 'ptk' AND t.cutoff_id = (SELECT cutoff_id FROM pr) AND t.ptk_id = sp.id
 ORDER BY k.sptjm_no, sp.jenis, sp.id;
