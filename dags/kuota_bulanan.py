@@ -3,7 +3,7 @@
 
 Trigger it once per period (`periode`, `YYYY-MM`) with the Dapodik cutoff export to use.
 
-**Stage 1, cutoff snapshot** (`cutoff_snapshot`)
+**Step 1, cutoff snapshot** (`cutoff_snapshot`)
 1. `verify_manifest`: the export's `manifest.json` lists the three tables; every file is
    present and its sha256 matches. A mismatch fails here, naming the file.
 2. `load_snapshot`: each table is streamed into PostgreSQL with `COPY`, type-checked in SQL
@@ -14,7 +14,7 @@ Trigger it once per period (`periode`, `YYYY-MM`) with the Dapodik cutoff export
 3. `check_snapshot`: the Great Expectations suite of the loaded tables (keys present and
    unique, codes in their sets, row counts equal to the manifest).
 
-**Stage 2, screening** (`screening`): every cutoff record of the period ends in exactly one
+**Step 2, screening** (`screening`): every cutoff record of the period ends in exactly one
 state in `kuota.penerima`: `residu` with the first reason that applies (domain.md precedence),
 or `siap_validasi`.
 1. `record_policies`: the policy values in force on the period's first day (`kuota.kebijakan`),
@@ -30,7 +30,7 @@ or `siap_validasi`.
    residu, and `portal/<periode>/rekap_residu.csv` (per province, district and school, by
    reason). Only files whose content changed are rewritten.
 
-**Then the stages**: this run opens the period. Trigger `kuota_tahap` with the period and
+**Then the stages (tahap)**: this run opens the period. Trigger `kuota_tahap` with the period and
 `tahap` 1, 2, ... (in 2020 around the 15th and the 28th): each stage run advances whatever is
 ready (corrections, validation with providers, SPTJM, decisions, injection, reconciliation and
 the period export) and returns; see that DAG's docs.
