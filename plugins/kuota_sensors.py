@@ -29,9 +29,9 @@ from kuota.exchange import answer_manifest_uri, parse_deadline
 
 
 class _PollingTrigger(BaseTrigger):
-    """Polls S3 every ``poke_interval`` seconds until ``_found()`` (event ``found_status``) or
-    ``end`` (ISO 8601) passes (event ``end_status``); a passing S3 error is tried again, up to
-    ``max_errors`` in a row. boto3 calls run in a thread: the amazon provider's own async
+    """Polls S3 every ``poke_interval`` seconds until ``_found()`` (each subclass defines it;
+    event ``found_status``) or ``end`` (ISO 8601) passes (event ``end_status``); a passing S3
+    error is tried again, up to ``max_errors`` in a row. boto3 calls run in a thread: the amazon provider's own async
     trigger needs aiobotocore, which no release pairs with the botocore this project pins.
     Every event carries ``end``: a task resumed from the triggerer gets no other state."""
 
@@ -49,9 +49,6 @@ class _PollingTrigger(BaseTrigger):
         return f"{__name__}.{type(self).__name__}", {
             **self._kwargs(), "end": self.end, "aws_conn_id": self.aws_conn_id, "poke_interval": self.poke_interval,
             "max_errors": self.max_errors}
-
-    def _found(self) -> bool:
-        raise NotImplementedError
 
     async def run(self):
         end = dt.datetime.fromisoformat(self.end)
