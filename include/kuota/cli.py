@@ -123,19 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "redo-batch":
             result = exchange.redo_batch(_dsn(args), Storage(), args.exchange_uri, args.batch_id,
                                          args.wait_seconds, args.poll_seconds)
-        elif args.command == "simulate-schools":
-            sim = school_simulator.SchoolSimulator(Storage(), args.exchange_uri, args.periode, args.correct_share,
-                                                   args.reject_share, args.delay_seconds, args.seed, args.only)
-            if args.once:
-                result = sim.step()
-            else:
-                sim.run(args.poll_seconds, args.idle_exit_seconds)
-                result = {"stopped": "idle"}
         else:
-            sim = simulator.ProviderSimulator(
-                Storage(), args.exchange_uri, args.periode, args.provider or simulator.PROVIDERS,
-                simulator.parse_shares(args.shares), [simulator.Fault.parse(f) for f in args.fault],
-                args.delay_seconds, args.late_seconds, args.seed)
+            if args.command == "simulate-schools":
+                sim = school_simulator.SchoolSimulator(Storage(), args.exchange_uri, args.periode, args.correct_share,
+                                                       args.reject_share, args.delay_seconds, args.seed, args.only)
+            else:
+                sim = simulator.ProviderSimulator(
+                    Storage(), args.exchange_uri, args.periode, args.provider or simulator.PROVIDERS,
+                    simulator.parse_shares(args.shares), [simulator.Fault.parse(f) for f in args.fault],
+                    args.delay_seconds, args.late_seconds, args.seed)
             if args.once:
                 result = sim.step()
             else:

@@ -37,8 +37,13 @@ _PREFIXES = ("0812", "0813", "0821", "0852", "0857", "0815", "0818", "0878", "08
 _WIB = dt.timezone(dt.timedelta(hours=7))
 
 
+def _bits(*parts) -> int:
+    """64 bits that depend only on the parts (the seed among them)."""
+    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big")
+
+
 def _draw(*parts) -> float:
-    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big") / 2**64
+    return _bits(*parts) / 2**64
 
 
 def _csv(header, rows) -> bytes:
@@ -65,7 +70,7 @@ class SchoolSimulator:
         self.decided: set[str] | None = None
 
     def new_number(self, record_id: str, version: str) -> str:
-        draw = int.from_bytes(hashlib.sha256(f"{self.seed}:nomor:{record_id}:{version}".encode()).digest()[:8], "big")
+        draw = _bits(self.seed, "nomor", record_id, version)
         prefix, rest = _PREFIXES[draw % len(_PREFIXES)], f"{draw % 10**8:08d}"
         return (f"{prefix}-{rest[:4]}-{rest[4:]}", f"+62 {prefix[1:]} {rest[:4]} {rest[4:]}", prefix + rest)[draw % 3]
 

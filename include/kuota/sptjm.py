@@ -145,9 +145,10 @@ def ingest_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str
 
 
 def undecided(dsn: str, periode: str) -> int:
-    with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM kuota.sptjm WHERE periode = %s AND keputusan IS NULL", (periode,))
-        return cur.fetchone()[0]
+    """SPTJMs of the period awaiting a decision (the run summary's count)."""
+    with db.connect(dsn) as conn:
+        (_, _, _, waiting, _), = db.run(conn, "summary_sptjm", {"periode": periode})
+    return waiting
 
 
 def collect_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int) -> dict:
