@@ -13,7 +13,9 @@ still outstanding then simply waits for the next stage run.
    (manifest-checked, quarantined whole when broken): a corrected number is screened again by
    the number rules and re-enters validation in this stage; a correction of a record already
    on an SPTJM is refused and reported, never applied. After the deadline, files wait unconsumed.
-3. `validation` (exchange.md §2, validasi): `plan_batches` per provider (map index = provider)
+3. `validation` (exchange.md §2, validasi): `recheck_answers` lists the answers already loaded
+   and quarantines any a provider overwrote since (the first stands; a provider anomaly);
+   `plan_batches` per provider (map index = provider)
    for every number waiting, then the mapped group `batch` (map index = batch id) over every
    validation batch with requests still open: `send_batch` (only if not in place, or re-asked
    after a quarantine), `wait_for_answer` (deferred), `ingest_answer`.
@@ -79,6 +81,11 @@ def provider_exchange(kind: str):
     def list_batches(params=None) -> list[dict]:
         return exchange.open_batches(dsn(), params["periode"], kind)
 
+    @task
+    def recheck_answers(params=None) -> dict:
+        """Answers already loaded that the provider overwrote since: quarantined, the first stands."""
+        return exchange.recheck_answered(dsn(), storage(), params["exchange_uri"], params["periode"], kind)
+
     @task_group(group_id="batch")
     def per_batch(batch: dict):
         @task(map_index_template="{{ batch_id }}")
@@ -100,6 +107,7 @@ def provider_exchange(kind: str):
         send_batch(batch) >> wait >> ingest_answer(batch)
 
     batches = list_batches()
+    recheck_answers()
     plan_batches.expand(provider=providers()) >> batches
     return per_batch.expand(batch=batches)
 

@@ -70,6 +70,11 @@ def test_stage_dag_advances_every_step_in_order(dagbag):
         assert dag.get_task(task_id).trigger_rule == "all_done", task_id
     for kind in ("validation", "injection"):
         assert dag.get_task(f"{kind}.list_batches").trigger_rule == "none_failed"  # no provider: nothing mapped
+    # Every stage run looks again at the answers already loaded (an overwritten one is quarantined).
+    assert "corrections.ingest_corrections" in dag.get_task("validation.recheck_answers").upstream_task_ids
+    assert "validation.recheck_answers" in dag.get_task("sptjm.issue_sptjm").upstream_task_ids
+    assert "sptjm.collect_decisions" in dag.get_task("injection.recheck_answers").upstream_task_ids
+    assert "injection.recheck_answers" in dag.get_task("reconciliation.close_at_deadline").upstream_task_ids
 
 
 @pytest.mark.parametrize("group", ["validation", "injection"])

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import logging
+import time
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -36,6 +39,59 @@ def connect(dsn: str):
             yield conn
     finally:
         conn.close()
+
+
+class Busy(Exception):
+    """Another process still runs the same step of the period after the wait."""
+
+
+@contextlib.contextmanager
+def serialized(dsn: str, periode: str, step: str, shared: bool = False, wait_seconds: float = 3600,
+               poll_seconds: float = 1.0):
+    """One process at a time runs ``step`` of ``periode`` (a CLI beside a DAG run, two
+    triggers, a task cleared while it still runs): a session advisory lock, held on a
+    connection of its own for the whole step, across the step's transactions, and released
+    by PostgreSQL if the process dies. A second run waits (logging why), then finds the work
+    done; it never meets the first one's rows as a raw constraint error. ``shared`` steps
+    run beside each other but not beside the exclusive one of the same name."""
+    conn = psycopg2.connect(libpq_dsn(dsn), application_name=f"kuota {periode} {step}"[:63])
+    conn.autocommit = True
+    try:
+        take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        until, told = time.monotonic() + wait_seconds, 0.0
+        with conn.cursor() as cur:
+            while True:
+                cur.execute(f"SELECT {take}(hashtext(%s), hashtext(%s))", (periode, step))
+                if cur.fetchone()[0]:
+                    break
+                now = time.monotonic()
+                if now > until:
+                    raise Busy(f"periode {periode}: '{step}' is still running in another process after "
+                               f"{wait_seconds:.0f} s; let it finish (see pg_stat_activity, application_name "
+                               f"'kuota {periode} {step}'), then run this again")
+                if now - told >= 30:
+                    log.warning("periode %s: '%s' is running in another process: waiting for it to finish",
+                                periode, step)
+                    told = now
+                time.sleep(poll_seconds)
+        yield
+    finally:
+        conn.close()  # releases the lock
+
+
+def one_at_a_time(step: str):
+    """A step of a period (a function taking ``dsn`` and ``periode``) run under
+    ``serialized``: two runs of the period at once do it one after the other."""
+    def wrap(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def serialized_step(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs).arguments
+            with serialized(bound["dsn"], bound["periode"], step):
+                return fn(*args, **kwargs)
+        return serialized_step
+    return wrap
 
 
 def run(conn, name: str, params: dict | None = None):

@@ -43,6 +43,7 @@ def _put(storage: Storage, uri: str, data: bytes, rows: int, created_at: str, **
     storage.write_bytes(manifest_uri(uri), manifest)
 
 
+@db.one_at_a_time("export")
 def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, final: bool) -> dict:
     """status_penerima.csv.gz and rekap.csv of the period, each with its manifest."""
     created_at, settled = _stamp(dsn, periode)
@@ -109,7 +110,7 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
     doc.text(f"Dibayar: {total['berhasil']:,} paket, {total['gb_berhasil']:,} GB (hanya injeksi berhasil).", bold=True)
     doc.text(f"Tidak dibayar: {total['gagal']:,} gagal, {total['tanpa_respons']:,} tanpa respons, "
              f"{total['menunggu']:,} menunggu.")
-    doc.text(f"Anomali penyedia (berhasil dilaporkan ulang, tidak dihitung dua kali): {rows[0]['anomali'] if rows else 0:,}")
+    doc.text(f"Anomali penyedia (berhasil dilaporkan ulang, jawaban diubah; tidak dihitung dua kali): {rows[0]['anomali'] if rows else 0:,}")
     doc.text()
     doc.keep(10)
     doc.text(f"{'Pusdatin Kemendikbud,':<44}{'Penyedia (' + provider + '),'}")
@@ -120,6 +121,7 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
     return doc.to_bytes()
 
 
+@db.one_at_a_time("bast")
 def write_bast(dsn: str, storage: Storage, output_uri: str, periode: str) -> dict:
     """bast/<provider>.csv (+ manifest) and bast/<provider>.pdf for every provider injected."""
     created_at, _ = _stamp(dsn, periode)

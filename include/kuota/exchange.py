@@ -24,7 +24,8 @@ import tempfile
 import time
 
 from . import db
-from .contract import ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, answer_uri, batch_uri
+from .contract import (ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, answer_uri, batch_uri,
+                       provider_root)
 from .inbound import Rejected, check_manifest, load_csv, move_to_quarantine, offending
 from .manifest import ContractError, HashingReader, file_manifest, manifest_uri
 from .quality import QualityError
@@ -86,7 +87,7 @@ def plan(dsn: str, periode: str, provider: str, kind: str, batch_rows: int = DEF
         log.warning("%s %s %s: the deadline %s has passed, nothing new is planned (%d batches planned before)",
                     kind, periode, provider, deadline.isoformat(), len(batches))
         return batches
-    with db.connect(dsn) as conn:
+    with db.serialized(dsn, periode, f"plan {kind} {provider}"), db.connect(dsn) as conn:
         rows = db.run(conn, f"{kind}_batch", {"periode": periode, "provider": provider,
                                               "ukuran": batch_rows, "tahap": tahap})
     batches = [{"batch_id": b, "provider": provider, "rows": n} for b, n, _ in rows]
@@ -125,10 +126,12 @@ def _in_place(storage: Storage, uri: str, manifest: bytes, batch: dict) -> bool:
 
 def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, force: bool = False) -> dict:
     """Write the batch's data file, then its manifest. The same bytes every time: the first
-    send records the sha256, and a later send that would differ is refused. A batch already
-    in place is not sent again unless an answer to it was quarantined since, or ``force``
-    (a redo): for the provider, a re-send means "answer this again"."""
-    with db.connect(dsn) as conn:
+    send records the sha256, and a later send that would differ is refused. For the provider a
+    re-send means "answer this again", so a batch whose answer is loaded, or whose requests
+    were closed at the deadline, is never sent again (by any path: a stage run, a cleared
+    task, the CLI). A batch already in place is not sent again unless an answer to it was
+    quarantined since, or ``force`` (a redo of a batch never answered)."""
+    with db.serialized(dsn, batch_id, "batch"), db.connect(dsn) as conn:
         batch = _batch(conn, batch_id)
         data, rows = batch_bytes(conn, batch_id, batch["jenis"])
         manifest = file_manifest(f"{batch_id}.csv.gz", data, rows, batch["dibuat_at"], provider=batch["provider"],
@@ -142,16 +145,20 @@ def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, for
         elif batch["sha256"] != sha:
             raise ContractError(f"batch {batch_id}: its bytes would differ from those first sent "
                                f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable")
-    uri = batch_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
-    if not force and batch["sha256"] is not None and _in_place(storage, uri, manifest, batch):
-        log.info("batch %s is in place as sent (sha256 %s): not re-sent", batch_id, sha)
-        return {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri,
-                "outcome": "in_place"}
-    storage.write_bytes(uri, data)
-    storage.write_bytes(manifest_uri(uri), manifest)  # last
+        uri = batch_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
+        done = {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri}
+        if batch["dimuat_sha256"] or batch["ditutup"]:
+            why = (f"its answer is loaded (sha256 {batch['dimuat_sha256']})" if batch["dimuat_sha256"] else
+                   f"its {batch['ditutup']} requests were closed at the deadline (residu tanpa_respons_provider)")
+            log.info("batch %s is not re-sent: %s", batch_id, why)
+            return {**done, "outcome": "answered" if batch["dimuat_sha256"] else "closed", "why": why}
+        if not force and batch["sha256"] is not None and _in_place(storage, uri, manifest, batch):
+            log.info("batch %s is in place as sent (sha256 %s): not re-sent", batch_id, sha)
+            return {**done, "outcome": "in_place"}
+        storage.write_bytes(uri, data)
+        storage.write_bytes(manifest_uri(uri), manifest)  # last
     log.info("sent %s: %d rows, sha256 %s -> %s", batch_id, rows, sha, uri)
-    return {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri,
-            "outcome": "sent"}
+    return {**done, "outcome": "sent"}
 
 
 # -- inbound ------------------------------------------------------------------------------
@@ -192,11 +199,11 @@ def _check_rows(conn, batch: dict, rows: int, manifest_rows: int) -> None:
     found = db.run(conn, "jawaban_periksa", {"batch_id": batch["batch_id"], "jenis": batch["jenis"],
                                              "statuses": list(ANSWER_STATUS[batch["jenis"]])})
     if found:
-        raise Rejected(offending(found, ("request_id", "msisdn", "status")))
+        raise Rejected(offending(found, ("request_id", "status")))
     missing = db.run(conn, "jawaban_hilang", {"batch_id": batch["batch_id"]})
     if missing:
-        shown = ", ".join(f"{rid} ({msisdn})" for rid, msisdn, _ in missing)
-        raise Rejected(f"{missing[0][2]} of the batch's {batch['baris']} requests are not answered, first: {shown}")
+        shown = ", ".join(rid for rid, _ in missing)
+        raise Rejected(f"{missing[0][1]} of the batch's {batch['baris']} requests are not answered, first: {shown}")
 
 
 def quarantine_uri(exchange_uri: str, batch: dict, tag: str) -> str:
@@ -228,51 +235,91 @@ def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha:
 
 def ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> dict:
     """Consume the provider's answer to one batch, or quarantine it whole and raise
-    ContractError naming the batch and the first offending rows."""
+    ContractError naming the batch and the first offending rows. One process at a time per
+    batch, and never beside the deadline's close: each reads the batch's state once it holds
+    the batch."""
+    with db.connect(dsn) as conn:
+        periode = _batch(conn, batch_id)["periode"]
+    with db.serialized(dsn, batch_id, "batch"), db.serialized(dsn, periode, "close", shared=True):
+        return _ingest_answer(dsn, storage, exchange_uri, batch_id)
+
+
+def _ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> dict:
     with db.connect(dsn) as conn:
         batch = _batch(conn, batch_id)
     kind, provider, periode = batch["jenis"], batch["provider"], batch["periode"]
     data_uri = answer_uri(exchange_uri, provider, periode, kind, batch_id)
     manifest_uri = answer_manifest_uri(exchange_uri, provider, periode, kind, batch_id)
+    loaded = batch["dimuat_sha256"]
     if not storage.exists(manifest_uri):
-        if batch["dimuat_sha256"]:
+        if loaded:
             return {"batch_id": batch_id, "provider": provider, "outcome": "already_loaded"}
         raise ContractError(f"batch {batch_id}: no answer manifest at {manifest_uri} (the answer is not complete)")
     manifest_raw = storage.read_bytes(manifest_uri)
     with tempfile.TemporaryFile() as tmp:
         sha = hashlib.sha256(manifest_raw).hexdigest()  # until the data file is read
         try:
-            manifest = check_manifest(manifest_raw, {
-                "file": f"{batch_id}.hasil.csv.gz", "provider": provider, "periode": periode, "kind": kind,
-                "batch_id": batch_id}, "answer manifest")
             if not storage.exists(data_uri):
                 raise Rejected(f"the manifest has no data file {basename(data_uri)} beside it")
+            sidik = storage.fingerprint(data_uri)  # before reading: a rewrite meanwhile is seen next time
             reader = HashingReader(storage.open_read(data_uri))
             shutil.copyfileobj(reader, tmp, 1 << 20)
             sha = reader.hexdigest()
-            if sha == batch["dimuat_sha256"]:
+            if sha == loaded:
+                with db.connect(dsn) as conn:
+                    db.run(conn, "jawaban_sidik", {"batch_id": batch_id, "sidik": sidik})
                 log.info("answer to %s seen again with the sha256 already loaded (%s): ignored", batch_id, sha)
                 return {"batch_id": batch_id, "provider": provider, "outcome": "duplicate_ignored", "sha256": sha}
+            if loaded:
+                with db.connect(dsn) as conn:
+                    db.run(conn, "jawaban_berubah", {"batch_id": batch_id, "sha256": sha})
+                raise Rejected(f"a different answer (sha256 {sha}) to a batch already answered and loaded "
+                               f"(sha256 {loaded}): the first answer's outcome stands; recorded as a provider "
+                               f"anomaly (jawaban_berubah)" + _repeated_berhasil(dsn, tmp, batch, sha))
+            manifest = check_manifest(manifest_raw, {
+                "file": f"{batch_id}.hasil.csv.gz", "provider": provider, "periode": periode, "kind": kind,
+                "batch_id": batch_id}, "answer manifest")
             if sha != manifest["sha256"]:
                 raise Rejected(f"sha256 of the file is {sha}, the manifest says {manifest['sha256']} "
                                f"(corrupted or incomplete)")
-            if batch["dimuat_sha256"]:
-                raise Rejected(f"a different answer (sha256 {sha}) to a batch already answered "
-                               f"(sha256 {batch['dimuat_sha256']}): the first answer's outcome stands"
-                               + _repeated_berhasil(dsn, tmp, batch, sha))
             if batch["ditutup"]:
                 raise Rejected(f"it arrived after the period's deadline: the batch's {batch['ditutup']} "
                                f"requests are already residu tanpa_respons_provider")
             with db.connect(dsn) as conn, conn.cursor() as cur:
                 rows = _load_answer(cur, tmp, kind)
                 _check_rows(conn, batch, rows, manifest["rows"])
-                counts = db.run(conn, f"{kind}_muat", {"batch_id": batch_id, "sha256": sha, "baris": rows})
+                counts = db.run(conn, f"{kind}_muat", {"batch_id": batch_id, "sha256": sha, "baris": rows,
+                                                       "sidik": sidik})
         except Rejected as err:
             raise ContractError(_quarantine(dsn, storage, exchange_uri, batch, sha, str(err))) from None
     states = {f"{status}/{alasan}" if alasan else status: n for status, alasan, n in counts}
     log.info("answer to %s loaded (%d rows, sha256 %s): recipients %s", batch_id, rows, sha, states)
     return {"batch_id": batch_id, "provider": provider, "outcome": "loaded", "rows": rows, "sha256": sha,
             "recipients": states}
+
+
+def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: str) -> dict:
+    """Answers already loaded that a provider overwrote since (exchange.md §2: a different
+    answer is quarantined and the first stands). One listing per provider, compared by size
+    and ETag with what was read at loading; only a changed object is hashed again. A changed
+    answer is quarantined, named in the log with both sha256s and recorded as a provider
+    anomaly; the batch's outcome does not change, so the run goes on."""
+    with db.connect(dsn) as conn:
+        loaded = db.run(conn, "jawaban_dimuat", {"periode": periode, "jenis": kind})
+    changed = []
+    for provider in sorted({p for _, p, _, _ in loaded}):
+        listed = storage.fingerprints_by_name(f"{provider_root(exchange_uri, provider, periode)}/{kind}")
+        for batch_id, _, _, sidik in (row for row in loaded if row[1] == provider):
+            now = listed.get(basename(answer_uri(exchange_uri, provider, periode, kind, batch_id)))
+            if now is None or now == sidik:
+                continue
+            try:
+                ingest_answer(dsn, storage, exchange_uri, batch_id)
+            except ContractError as err:
+                changed.append(str(err))
+    log.info("periode %s %s: %d loaded answers looked at, %d overwritten since (quarantined)", periode, kind,
+             len(loaded), len(changed))
+    return {"periode": periode, "kind": kind, "loaded": len(loaded), "changed": changed}
 
 
 def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.datetime | None = None,
@@ -284,7 +331,7 @@ def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.date
     if now < deadline:
         log.info("deadline %s not reached: unanswered requests stay pending", deadline.isoformat())
         return {"periode": periode, "closed_requests": 0, "residu": 0, "deadline_passed": False}
-    with db.connect(dsn) as conn:
+    with db.serialized(dsn, periode, "close"), db.connect(dsn) as conn:
         closed = [db.run(conn, f"{kind}_tutup", {"periode": periode})[0] for kind in ("validasi", "injeksi")]
     requests, residu = sum(c[0] for c in closed), sum(c[1] for c in closed)
     batches = ", ".join(c[2] for c in closed if c[2])
@@ -347,6 +394,7 @@ def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadli
     """The validation exchange without Airflow (CLI): plan and send every provider's batches,
     then ingest answers as they come until none is pending or the deadline passes. A
     quarantined answer is reported and the others go on; the batch can be redone alone."""
+    recheck_answered(dsn, storage, exchange_uri, periode, "validasi")
     for provider in providers_to_validate(dsn, periode):
         for batch in plan_validation(dsn, periode, provider, batch_rows):
             send_batch(dsn, storage, exchange_uri, batch["batch_id"])
@@ -391,12 +439,19 @@ def redo_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, wai
                poll_seconds: float = 5.0) -> dict:
     """Redo one failed batch alone (CLI; in the UI: clear its send_batch with downstream):
     re-send the same bytes, wait for the provider's new answer, ingest it. Other batches and
-    providers are not touched; a batch already loaded is only re-sent and reported."""
-    sent = send_batch(dsn, storage, exchange_uri, batch_id, force=True)
-    if answer_loaded(dsn, batch_id):
-        return {**sent, "outcome": "already_loaded"}
+    providers are not touched. Only a batch never answered or whose answer was quarantined is
+    re-sent: a re-send asks the provider to answer (and, for injeksi, to deliver) again."""
     with db.connect(dsn) as conn:
         batch = _batch(conn, batch_id)
+    if batch["dimuat_sha256"]:
+        raise ContractError(f"batch {batch_id}: not re-sent: its answer is loaded already (sha256 "
+                            f"{batch['dimuat_sha256']}); a re-send would ask {batch['provider']} to answer"
+                            f"{' and inject' if batch['jenis'] == 'injeksi' else ''} again. Nothing to redo.")
+    if batch["ditutup"]:
+        raise ContractError(f"batch {batch_id}: not re-sent: the period's deadline closed its {batch['ditutup']} "
+                            f"requests (residu tanpa_respons_provider); the records can be corrected for the "
+                            f"next period.")
+    sent = send_batch(dsn, storage, exchange_uri, batch_id, force=True)
     manifest = answer_manifest_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
     until = time.monotonic() + wait_seconds
     while not storage.exists(manifest):

@@ -4,12 +4,11 @@ rule raises Rejected with the rule and the line; the caller quarantines it whole
 """
 from __future__ import annotations
 
+import csv
 import gzip
-import io
 import json
 import re
-
-import psycopg2
+import tempfile
 
 from .contract import SCHEMA_VERSION
 from .storage import Storage
@@ -41,32 +40,78 @@ def check_manifest(raw: bytes, expected: dict, what: str = "manifest") -> dict:
     return manifest
 
 
-def _copy_error(err: psycopg2.Error) -> str:
-    """PostgreSQL's COPY error, its line number made the file's (the header is line 1)."""
-    text = (err.pgerror or str(err)).strip().replace("\n", " ")
-    return re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + 1}", text)
+class _Lines:
+    """The file's physical lines, decoded one by one, so that a byte that is not UTF-8 or a
+    NUL is named by its line (not by a byte offset, nor left for COPY to trip on)."""
+
+    def __init__(self, binary):
+        self.binary, self.number = binary, 0
+
+    def __iter__(self):
+        for raw in self.binary:  # split on b"\n": a CRLF line keeps its \r for csv to strip
+            self.number += 1
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise Rejected(f"line {self.number}: byte 0x{raw[err.start]:02x} at column {err.start + 1} "
+                               f"is not UTF-8 (the contract's encoding)") from None
+            if "\x00" in line:
+                raise Rejected(f"line {self.number}: a NUL byte (0x00) at column {line.index(chr(0)) + 1}: "
+                               f"not text")
+            yield line
+
+
+def _quoted(field: str) -> str:
+    """One field for COPY: empty stays unquoted (NULL, as before), anything else is quoted, so
+    no partner value (a lone \\., a backslash) can ever act as COPY syntax."""
+    return '"' + field.replace('"', '""') + '"' if field else ""
+
+
+def _staged(tmp, gzipped: bool, columns: tuple[str, ...], out) -> int:
+    """Parse the partner's CSV in Python (RFC 4180) and write it re-quoted to ``out`` as
+    ``baris,<columns>`` rows, baris being the line where the row starts. Returns the rows:
+    counted here, independently of COPY."""
+    tmp.seek(0)
+    binary = gzip.GzipFile(fileobj=tmp, mode="rb") if gzipped else tmp
+    lines = _Lines(binary)
+    reader = csv.reader(iter(lines), strict=True)
+    try:
+        header = next(reader, None)
+        if header != list(columns):
+            raise Rejected(f"line 1: header is {','.join(header) if header else ''!r}, "
+                           f"expected {','.join(columns)!r}")
+        rows, start = 0, lines.number + 1
+        for row in reader:
+            if len(row) != len(columns):
+                raise Rejected(f"line {start}: {len(row)} fields, the contract has {len(columns)} "
+                               f"({','.join(columns)})")
+            out.write(f"{start}," + ",".join(map(_quoted, row)) + "\n")
+            rows, start = rows + 1, lines.number + 1
+    except csv.Error as err:
+        raise Rejected(f"line {lines.number}: not RFC 4180 CSV ({err})") from None
+    except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
+        raise Rejected(f"the file cannot be read as {'gzip’d ' if gzipped else ''}CSV ({err})") from None
+    return rows
 
 
 def load_csv(cur, tmp, table: str, columns: tuple[str, ...], gzipped: bool, extra: tuple[str, ...] = ()) -> int:
-    """COPY a CSV file (a local temp file) into a new temp table; baris is the line in the file.
-    ``extra`` columns exist in the table (NULL) so one check can read files of several layouts."""
-    cur.execute(f"""CREATE TEMP TABLE {table} (baris bigint GENERATED ALWAYS AS IDENTITY (START 2),
+    """Load a partner's CSV file (a local temp file) into a new temp table; baris is the line
+    in the file. The rows are parsed and counted here and reach COPY re-quoted, never as the
+    partner's bytes. ``extra`` columns exist in the table (NULL) so one check can read files of
+    several layouts."""
+    cur.execute(f"""CREATE TEMP TABLE {table} (baris bigint NOT NULL,
                     {", ".join(f"{c} text" for c in columns + extra)}) ON COMMIT DROP""")
-    tmp.seek(0)
-    try:
-        raw = gzip.GzipFile(fileobj=tmp, mode="rb") if gzipped else tmp
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        header = text.readline()
-        if header.rstrip("\n") != ",".join(columns):
-            raise Rejected(f"line 1: header is {header.rstrip()!r}, expected {','.join(columns)!r}")
-        cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", text, size=1 << 20)
-    except (OSError, EOFError, UnicodeDecodeError) as err:  # gzip.BadGzipFile is an OSError
-        raise Rejected(f"the file cannot be read as {'gzip’d ' if gzipped else ''}UTF-8 CSV ({err})") from None
-    except psycopg2.DataError as err:
-        raise Rejected(f"the file is not CSV of {len(columns)} columns: {_copy_error(err)}") from None
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as staged:
+        rows = _staged(tmp, gzipped, columns, staged)
+        staged.seek(0)
+        cur.copy_expert(f"COPY {table} (baris, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", staged,
+                        size=1 << 20)
     cur.execute(f"ANALYZE {table}")  # the checks join it with the warehouse: plan on real counts
     cur.execute(f"SELECT count(*) FROM {table}")
-    return cur.fetchone()[0]
+    (copied,), = cur.fetchall()
+    if copied != rows:  # cannot happen with the re-quoted stream; never load a file short
+        raise Rejected(f"{rows} rows read, {copied} reached the warehouse")
+    return rows
 
 
 def offending(found: list[tuple], names: tuple[str, ...]) -> str:

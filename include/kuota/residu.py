@@ -89,6 +89,7 @@ class _Publisher:
         return self.written
 
 
+@db.one_at_a_time("residu")
 def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> dict:
     """Every school with residu gets its file; returns counts (schools, rows, files written)."""
     portal = join(exchange_uri, "portal", periode)

@@ -24,6 +24,7 @@ from .storage import Storage
 log = logging.getLogger(__name__)
 
 
+@db.one_at_a_time("sptjm issue")
 def issue(dsn: str, periode: str, tahap: int) -> dict:
     """The next SPTJM of every school with valid records not yet on one (idempotent)."""
     with db.connect(dsn) as conn:
@@ -85,6 +86,7 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
     return doc.to_bytes()
 
 
+@db.one_at_a_time("sptjm write")
 def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str, workers: int = 8) -> dict:
     """The CSV, the PDF and then the manifest of every SPTJM not written yet, several at once
     (S3 latency, not bandwidth, bounds it); each sha256 is recorded once its files are in

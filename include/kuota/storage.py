@@ -30,6 +30,10 @@ def _split_s3(uri: str) -> tuple[str, str]:
     return parsed.netloc, parsed.path.lstrip("/")
 
 
+def _fingerprint(size: int, tag) -> str:
+    return f"{size}:{str(tag).strip(chr(34))}"
+
+
 class Storage:
     def __init__(self, s3_client=None):
         self._s3 = s3_client
@@ -115,6 +119,33 @@ class Storage:
                 return None
         path = Path(uri)
         return path.stat().st_mtime if path.is_file() else None
+
+    def fingerprint(self, uri: str) -> str | None:
+        """Size and ETag of an object (size and mtime on disk), or None if absent: what a
+        listing also gives, so a later listing tells whether the object was rewritten."""
+        if self.is_s3(uri):
+            bucket, key = _split_s3(uri)
+            try:
+                head = self.s3.head_object(Bucket=bucket, Key=key)
+            except self.s3.exceptions.ClientError:
+                return None
+            return _fingerprint(head["ContentLength"], head["ETag"])
+        path = Path(uri)
+        return _fingerprint(path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else None
+
+    def fingerprints_by_name(self, prefix_uri: str) -> dict[str, str]:
+        """name -> fingerprint (as ``fingerprint``) of each object directly under a prefix,
+        from one listing."""
+        if self.is_s3(prefix_uri):
+            bucket, prefix = _split_s3(prefix_uri.rstrip("/") + "/")
+            out = {}
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+                out.update({obj["Key"][len(prefix):]: _fingerprint(obj["Size"], obj["ETag"])
+                            for obj in page.get("Contents", [])})
+            return out
+        path = Path(prefix_uri)
+        files = path.iterdir() if path.is_dir() else []
+        return {p.name: _fingerprint(p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.is_file()}
 
     def md5_by_name(self, prefix_uri: str) -> dict[str, str]:
         """name -> MD5 hex of each object directly under a prefix, from one listing (an S3

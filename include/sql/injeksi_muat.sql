@@ -2,9 +2,9 @@
 -- requests get their answer, reason and time; the recipients (through the ledger) become
 -- berhasil or residu injeksi_gagal; the answer is recorded by its sha256 (the unique index
 -- jawaban_dimuat_sekali makes a second load of the batch fail). A request repeated berhasil in
--- the file is counted once and recorded as a provider anomaly. Params: batch_id, sha256, baris.
-INSERT INTO kuota.jawaban (batch_id, sha256, hasil, baris)
-VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s);
+-- the file is counted once and recorded as a provider anomaly. Params: batch_id, sha256, baris, sidik (the object's size:ETag).
+INSERT INTO kuota.jawaban (batch_id, sha256, hasil, baris, sidik)
+VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s, %(sidik)s);
 
 UPDATE kuota.permintaan r
 SET hasil = j.status, alasan = nullif(j.alasan, ''),

@@ -94,6 +94,10 @@ CREATE TABLE IF NOT EXISTS kuota.jawaban (
     CHECK ((hasil = 'dikarantina') = (pesan IS NOT NULL))
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jawaban_dimuat_sekali ON kuota.jawaban (batch_id) WHERE hasil = 'dimuat';
+-- The loaded answer's object as it was read (size:ETag on S3): a stage run lists the answers of
+-- loaded batches and hashes again only those whose object changed since (a provider that
+-- overwrote its answer): the new bytes are quarantined and the first answer stands.
+ALTER TABLE kuota.jawaban ADD COLUMN IF NOT EXISTS sidik text;
 
 -- Recipients waiting for a provider's answer, by number: an answer batch finds its recipients
 -- without scanning the period (small: only the records in flight are in it).

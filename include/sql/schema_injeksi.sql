@@ -72,6 +72,14 @@ CREATE TABLE IF NOT EXISTS kuota.anomali_provider (
     dicatat_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (batch_id, sha256, baris)
 );
+-- A provider that overwrote an answer already loaded (jawaban_berubah) is an anomaly of the
+-- whole file: its line is 0 and it names no request.
+ALTER TABLE kuota.anomali_provider ALTER COLUMN request_id DROP NOT NULL;
+ALTER TABLE kuota.anomali_provider DROP CONSTRAINT IF EXISTS anomali_provider_jenis_check;
+ALTER TABLE kuota.anomali_provider DROP CONSTRAINT IF EXISTS anomali_provider_jenis;
+ALTER TABLE kuota.anomali_provider ADD CONSTRAINT anomali_provider_jenis CHECK (
+    (jenis = 'berhasil_ganda' AND request_id IS NOT NULL AND baris > 0)
+ OR (jenis = 'jawaban_berubah' AND request_id IS NULL AND baris = 0));
 
 -- An ISO 8601 timestamp with an offset (exchange.md, Conventions), checked before any cast so a
 -- partner's bad value is reported with its line instead of failing the load.

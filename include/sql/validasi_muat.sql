@@ -1,9 +1,9 @@
 -- Step: load a checked validation answer (temp table jawaban_masuk) in one transaction: the
 -- requests get their answer, the recipients on each number become valid (aktif, pascabayar)
 -- or residu (domain.md, K4), and the answer is recorded by its sha256; the unique index
--- jawaban_dimuat_sekali makes a second load of the batch fail. Params: batch_id, sha256, baris.
-INSERT INTO kuota.jawaban (batch_id, sha256, hasil, baris)
-VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s);
+-- jawaban_dimuat_sekali makes a second load of the batch fail. Params: batch_id, sha256, baris, sidik (the object's size:ETag).
+INSERT INTO kuota.jawaban (batch_id, sha256, hasil, baris, sidik)
+VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s, %(sidik)s);
 
 UPDATE kuota.permintaan r SET hasil = j.status, dijawab_at = now()
 FROM jawaban_masuk j
