@@ -38,7 +38,7 @@ stack-down:
 
 # The Airflow UI on http://127.0.0.1:8080 against the running local stack (make stack-up first).
 airflow: venv
-	eval "$$(scripts/stack.sh env)" && PATH=$(CURDIR)/$(BIN):$$PATH \
+	stack_env=$$(scripts/stack.sh env) && eval "$$stack_env" && PATH=$(CURDIR)/$(BIN):$$PATH \
 	  AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=8080 $(BIN)/airflow standalone
 
 clean:

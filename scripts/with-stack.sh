@@ -10,5 +10,8 @@ if ! grep -q "postgres: up" <<<"$status" || ! grep -q "s3: up" <<<"$status"; the
   started=1
 fi
 trap '[ $started = 1 ] && "$here/stack.sh" down' EXIT
-eval "$("$here/stack.sh" env)"
+# Captured first, so that a failing `stack.sh env` (say, a cluster of another stack directory
+# on this port) stops here with its message.
+stack_env=$("$here/stack.sh" env)
+eval "$stack_env"
 "$@"
