@@ -4,15 +4,25 @@
 Trigger it once per period (`periode`, `YYYY-MM`) with the Dapodik cutoff export to use.
 
 **Step 1, cutoff snapshot** (`cutoff_snapshot`)
-1. `verify_manifest`: the export's `manifest.json` lists the three tables; every file is
-   present and its sha256 matches. A mismatch fails here, naming the file.
-2. `load_snapshot`: each table is streamed into PostgreSQL with `COPY`, type-checked in SQL
+1. `verify_manifest`: `periode` is a month (`YYYY-MM`); the export's `manifest.json` lists
+   the three tables and nothing else; every file is present and its sha256 matches. A
+   mismatch fails here, naming the file.
+2. `load_snapshot`: a period already bound to another cutoff is refused before anything is
+   loaded. Each table is streamed into PostgreSQL with `COPY`, type-checked in SQL
    and published, immutable, under its cutoff. Rows that break their type are reported as
    `format_tidak_valid` with their line (see the task log and
-   `snapshot.format_tidak_valid`), never dropped. Re-running is safe: tables already loaded
-   are skipped, so a failed run picks up where it stopped.
+   `snapshot.format_tidak_valid`), never dropped. A file that cannot be read (a byte that is
+   not UTF-8, a NUL byte, broken quoting or gzip) fails, naming the file, its line and the
+   rule, with nothing of it loaded. Re-running is safe: tables already loaded are skipped,
+   so a failed run picks up where it stopped.
 3. `check_snapshot`: the Great Expectations suite of the loaded tables (keys present and
-   unique, codes in their sets, row counts equal to the manifest).
+   unique, codes in their sets, row counts equal to the manifest), and the volume: rows per
+   table and province against the previous cutoff, within the policy `ambang_volume_cutoff`
+   (default ±20%) unless `pengecualian_volume_cutoff` waives it (README). The first cutoff
+   has nothing to compare with and passes, as its log says.
+
+Contract and quality failures of these steps fail at once (no retry): a broken file does not
+heal.
 
 **Step 2, screening** (`screening`): every cutoff record of the period ends in exactly one
 state in `kuota.penerima`: `residu` with the first reason that applies (domain.md precedence),
@@ -69,15 +79,15 @@ def kuota_bulanan():
     def cutoff_snapshot():
         @task
         def verify_manifest(params=None) -> dict:
-            return final(pipeline.verify_cutoff, storage(), params["cutoff_uri"])
+            return final(pipeline.verify_cutoff, storage(), params["cutoff_uri"], params["periode"])
 
         @task
         def load_snapshot(manifest: dict, params=None) -> dict:
             return final(pipeline.load_snapshot, dsn(), storage(), manifest, params["periode"])
 
         @task
-        def check_snapshot(loaded: dict) -> dict:
-            return final(quality.check_snapshot, dsn(), loaded["cutoff_id"])
+        def check_snapshot(loaded: dict, params=None) -> dict:
+            return final(quality.check_snapshot, dsn(), loaded["cutoff_id"], params["periode"])
 
         check_snapshot(load_snapshot(verify_manifest()))
 

@@ -1,15 +1,20 @@
-"""Stage 1 against the real stack: manifest checks, malformed rows, idempotent reloads."""
+"""Stage 1 against the real stack: manifest checks, malformed rows, unreadable files (each named
+by file, line and rule), the volume against the previous cutoff, idempotent reloads."""
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
+import io
+import json
+import logging
 
 import psycopg2
 import pytest
 from conftest import query
 from helpers import labels, read_csv, rewrite_manifest
 
-from kuota import generator, pipeline, quality, snapshot
+from kuota import db, generator, pipeline, quality, snapshot
 from kuota.manifest import ContractError
 from kuota.quality import QualityError
 from kuota.storage import join
@@ -20,6 +25,30 @@ def _cutoff(storage, bucket, seed=11, students=3_000, prefix="cutoff", cutoff_da
     generator.generate(uri, generator.Scale.for_students(students), seed=seed,
                        cutoff_date=cutoff_date, storage=storage)
     return uri
+
+
+def _replace_file(storage, uri, name, data: bytes, rows: int | None = None):
+    """Store ``data`` (uncompressed) as the export's file ``name``, with the manifest agreeing."""
+    raw = gzip.compress(data)
+    storage.write_bytes(join(uri, name), raw)
+
+    def edit(m):
+        m["files"][name]["sha256"] = hashlib.sha256(raw).hexdigest()
+        if rows is not None:
+            m["files"][name]["rows"] = rows
+    rewrite_manifest(storage, uri, edit)
+
+
+def _edit_line(storage, uri, name, line: int, edit) -> list[str]:
+    """Line ``line`` (header = 1) of the file, parsed, changed by ``edit`` and written back as
+    CSV; returns the row as it was."""
+    lines = gzip.decompress(storage.read_bytes(join(uri, name))).split(b"\n")
+    row = next(csv.reader([lines[line - 1].decode()]))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(edit(list(row)))
+    lines[line - 1] = out.getvalue().encode("utf-8", "surrogateescape")
+    _replace_file(storage, uri, name, b"\n".join(lines))
+    return row
 
 
 def _counts(dsn):
@@ -145,8 +174,10 @@ def test_a_cutoff_date_never_changes_content(dsn, storage, bucket):
         pipeline.run_snapshot(dsn, "2020-10", _cutoff(storage, bucket, seed=2, prefix="b"), storage)
     # A period never silently moves to another cutoff either.
     other = _cutoff(storage, bucket, seed=2, prefix="c", cutoff_date="2020-10-11")
-    with pytest.raises(ContractError, match=r"periode 2020-09 already runs on cutoff"):
+    with pytest.raises(ContractError, match=r"periode 2020-09 already runs on cutoff .*; nothing loaded"):
         pipeline.run_snapshot(dsn, "2020-09", other, storage)
+    # Refused before the export costs a load: it is not even registered.
+    assert query(dsn, "SELECT count(*) FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'") == [(0,)]
 
 
 @pytest.mark.parametrize("statement", [
@@ -171,6 +202,10 @@ def test_quality_suite_fails_when_rows_do_not_add_up(dsn, storage, bucket):
 
 
 def test_quality_suite_reads_only_its_cutoff(dsn, storage, bucket):
+    # Two unrelated exports: their volumes differ in every table, a known change here.
+    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
+                  RETURNING 1""", (json.dumps([{"periode": "2020-10", "tabel": t, "alasan": "test: unrelated exports"}
+                                              for t in ("sekolah", "peserta_didik", "ptk")]),))
     september = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, seed=1, prefix="a"), storage)
     october = pipeline.run_snapshot(dsn, "2020-10", _cutoff(storage, bucket, seed=2, prefix="b", students=4_000,
                                                               cutoff_date="2020-10-11"), storage)
@@ -203,3 +238,145 @@ def test_type_rules_agree_with_the_calendar_and_uuid_parsers(dsn):
     bad += ["{" + good[0] + "}", good[0].replace("-", ""), good[0] + "0", "-" * 36, ""]
     rows = query(dsn, "SELECT v, snapshot.is_uuid(v) FROM unnest(%s::text[]) v", (good + [g.upper() for g in good] + bad,))
     assert [v for v, ok in rows if ok != (v in good or v.lower() in good)] == []
+
+
+def test_a_nul_byte_names_the_file_its_line_and_the_rule_and_loads_nothing(dsn, storage, bucket):
+    uri = _cutoff(storage, bucket)
+    row = _edit_line(storage, uri, "peserta_didik.csv.gz", 5, lambda r: r[:3] + [r[3][:2] + "\x00" + r[3][2:]] + r[4:])
+    manifest = pipeline.verify_cutoff(storage, uri)
+    with pytest.raises(ContractError) as raised:
+        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+    message = str(raised.value)
+    assert f"{uri}/peserta_didik.csv.gz: line 5: field nama holds a NUL byte (0x00)" in message, message
+    assert row[3] not in message and row[0] not in message  # no personal data, not even the id
+    assert _counts(dsn)["pd"] == 0
+    assert query(dsn, "SELECT tabel FROM snapshot.cutoff_file ORDER BY 1") == [("sekolah",)]
+
+
+@pytest.mark.parametrize("line", [2, 150])
+def test_a_byte_that_is_not_utf8_names_its_line_not_an_offset(dsn, storage, bucket, line):
+    uri = _cutoff(storage, bucket)
+    lines = gzip.decompress(storage.read_bytes(join(uri, "ptk.csv.gz"))).split(b"\n")
+    lines[line - 1] = lines[line - 1].replace(b",", b",\xff", 1)  # in nuptk
+    _replace_file(storage, uri, "ptk.csv.gz", b"\n".join(lines))
+    manifest = pipeline.verify_cutoff(storage, uri)
+    with pytest.raises(ContractError) as raised:
+        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+    message = str(raised.value)
+    assert f"{uri}/ptk.csv.gz: line {line}: byte 0xFF is not UTF-8" in message, message
+    assert "position" not in message and "offset" not in message
+    assert _counts(dsn)["ptk"] == 0
+
+
+def test_broken_quoting_names_its_line(dsn, storage, bucket):
+    uri = _cutoff(storage, bucket)
+    lines = gzip.decompress(storage.read_bytes(join(uri, "sekolah.csv.gz"))).split(b"\n")
+    lines[3] = lines[3].replace(b",", b',"x"y,', 1)
+    _replace_file(storage, uri, "sekolah.csv.gz", b"\n".join(lines))
+    with pytest.raises(ContractError, match=r"sekolah\.csv\.gz: line 4: not CSV as RFC 4180 quotes it"):
+        pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    assert _counts(dsn)["sekolah"] == 0
+
+
+def test_a_cutoff_that_lost_its_rows_fails_check_snapshot_until_the_policy_waives_it(dsn, storage, bucket, caplog):
+    caplog.set_level(logging.INFO, logger="kuota")
+    september = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, prefix="sep"), storage)
+
+    # October: the same schools and teachers, but peserta_didik.csv.gz holds only its header.
+    uri = _cutoff(storage, bucket, prefix="oct", cutoff_date="2020-10-11")
+    header = gzip.decompress(storage.read_bytes(join(uri, "peserta_didik.csv.gz"))).split(b"\n")[0]
+    _replace_file(storage, uri, "peserta_didik.csv.gz", header + b"\n", rows=0)
+    with pytest.raises(QualityError) as raised:
+        pipeline.run_snapshot(dsn, "2020-10", uri, storage)
+    message = str(raised.value)
+    provinces = [p for p, in query(dsn, """SELECT DISTINCT s.kode_provinsi FROM snapshot.peserta_didik p
+                                          JOIN snapshot.sekolah s USING (cutoff_id, sekolah_id) ORDER BY 1""")]
+    assert provinces
+    for provinsi in provinces:
+        assert f"snapshot volume: peserta_didik in province {provinsi}: 0 rows, the previous cutoff 2020-09-11" in message
+    assert "-100.0%" in message and "ambang_volume_cutoff allows ±20%" in message
+    assert "snapshot volume: sekolah" not in message and "snapshot volume: ptk" not in message
+    assert "pengecualian_volume_cutoff" in message
+    (october,), = query(dsn, "SELECT cutoff_id FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'")
+
+    # A waiver for one province leaves the others failing.
+    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
+                  RETURNING 1""", (json.dumps([{"periode": "2020-10", "tabel": "peserta_didik",
+                                                "kode_provinsi": provinces[0], "alasan": "test"}]),))
+    with pytest.raises(QualityError) as raised:
+        quality.check_snapshot(dsn, october, "2020-10")
+    assert f"peserta_didik in province {provinces[0]}:" not in str(raised.value)
+    assert all(f"peserta_didik in province {p}:" in str(raised.value) for p in provinces[1:])
+
+    # A waiver for the whole table, in force from the period's first day, lets it pass.
+    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-02', 'test')
+                  RETURNING 1""", (json.dumps([{"periode": "2020-10", "tabel": "peserta_didik", "alasan": "test"}]),))
+    with pytest.raises(QualityError):  # not in force on the period's first day
+        quality.check_snapshot(dsn, october, "2020-10")
+    query(dsn, "DELETE FROM kuota.kebijakan WHERE nama = 'pengecualian_volume_cutoff' AND berlaku_mulai >= '2020-10-01'"
+               " RETURNING 1")
+    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
+                  RETURNING 1""", (json.dumps([{"periode": "2020-10", "tabel": "peserta_didik", "alasan": "test"}]),))
+    result = quality.check_snapshot(dsn, october, "2020-10")
+    assert result["volume"] == {"periode": "2020-10", "previous_cutoff_id": september["cutoff_id"], "outside": 0,
+                                "waived": len(provinces)}
+    # The first cutoff had nothing to compare with: it passed, and its log says so.
+    assert september["quality"]["volume"]["previous_cutoff_id"] is None
+    assert "the first cutoff loaded (none with an earlier cutoff_date): no volume to compare with" in caplog.text
+    # The waiver is for 2020-10 only: the same cutoff judged for another period fails.
+    with pytest.raises(QualityError, match="peserta_didik in province"):
+        quality.check_snapshot(dsn, october, "2020-11")
+
+
+def test_the_threshold_is_a_policy(dsn, storage, bucket):
+    pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, prefix="sep"), storage)
+    uri = _cutoff(storage, bucket, prefix="oct", cutoff_date="2020-10-11")
+    header, *rows = gzip.decompress(storage.read_bytes(join(uri, "ptk.csv.gz"))).rstrip(b"\n").split(b"\n")
+    kept = [r for i, r in enumerate(rows) if i % 3]  # a third of the teachers gone, in every school
+    _replace_file(storage, uri, "ptk.csv.gz", b"\n".join([header, *kept]) + b"\n", rows=len(kept))
+    with pytest.raises(QualityError, match=r"snapshot volume: ptk in province \d\d: .*allows ±20%"):
+        pipeline.run_snapshot(dsn, "2020-10", uri, storage)
+    (october,), = query(dsn, "SELECT cutoff_id FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'")
+    # A looser threshold from the period's first day: only a province emptied would fail.
+    query(dsn, "INSERT INTO kuota.kebijakan VALUES ('ambang_volume_cutoff', '1', '2020-10-01', 'test') RETURNING 1")
+    assert quality.check_snapshot(dsn, october, "2020-10")["volume"]["outside"] == 0
+
+
+def test_a_bad_periode_is_refused_before_anything_is_loaded(dsn, storage, bucket):
+    uri = _cutoff(storage, bucket)
+    manifest = pipeline.verify_cutoff(storage, uri)
+    for bad in ("2020-13", "2020-9", "202009", "", None):
+        with pytest.raises(ContractError, match=r"periode .* is not YYYY-MM"):
+            pipeline.load_snapshot(dsn, storage, manifest, bad)
+        with pytest.raises(ContractError, match=r"periode .* is not YYYY-MM"):
+            pipeline.run_snapshot(dsn, bad, uri, storage)
+    assert query(dsn, "SELECT count(*) FROM snapshot.cutoff") == [(0,)]
+    assert _counts(dsn) == {"pd": 0, "ptk": 0, "sekolah": 0, "invalid": 0}
+
+
+@pytest.mark.parametrize("extra", ["labels.csv.gz", "peserta_didik.csv"])
+def test_a_manifest_entry_that_is_not_a_cutoff_file_is_refused_by_name(dsn, storage, bucket, extra):
+    uri = _cutoff(storage, bucket)
+    storage.write_bytes(join(uri, extra), b"")
+    rewrite_manifest(storage, uri, lambda m: m["files"].update({extra: {"rows": 0, "sha256": "0" * 64}}))
+    with pytest.raises(ContractError, match=rf"manifest\.json lists '{extra}', not a file of the cutoff export"):
+        pipeline.verify_cutoff(storage, uri)
+    with pytest.raises(ContractError, match=rf"'{extra}'"):
+        pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    assert query(dsn, "SELECT count(*) FROM snapshot.cutoff") == [(0,)]
+
+
+def test_volume_counts_match_the_snapshot_and_are_backfilled_for_older_cutoffs(dsn, storage, bucket):
+    pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
+    truth = """SELECT 'sekolah', kode_provinsi::text, count(*) FROM snapshot.sekolah GROUP BY 2 UNION ALL
+               SELECT 'peserta_didik', s.kode_provinsi::text, count(*) FROM snapshot.peserta_didik
+                 JOIN snapshot.sekolah s USING (cutoff_id, sekolah_id) GROUP BY 2 UNION ALL
+               SELECT 'ptk', s.kode_provinsi::text, count(*) FROM snapshot.ptk
+                 JOIN snapshot.sekolah s USING (cutoff_id, sekolah_id) GROUP BY 2 ORDER BY 1, 2"""
+    counted = "SELECT tabel, kode_provinsi, baris FROM snapshot.cutoff_volume ORDER BY 1, 2"
+    assert query(dsn, counted) == query(dsn, truth) != []
+    # A cutoff loaded before the counts existed: the migration counts it once.
+    query(dsn, "ALTER TABLE snapshot.cutoff_volume DISABLE TRIGGER USER; DELETE FROM snapshot.cutoff_volume; "
+               "ALTER TABLE snapshot.cutoff_volume ENABLE TRIGGER USER")
+    db.migrate(dsn)
+    assert query(dsn, counted) == query(dsn, truth)

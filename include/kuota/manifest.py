@@ -56,8 +56,9 @@ def sha256_file(path, chunk: int = 1 << 20) -> str:
 def parse_cutoff_manifest(raw: bytes, where: str, present: list[str]) -> dict:
     """Check the cutoff manifest (§1) and return {table: {file, rows, sha256}} plus its date.
 
-    ``present`` lists the file names stored beside it; a listed file that is absent, or a
-    table without a file, is an error that names the file.
+    ``present`` lists the file names stored beside it; a listed file that is absent, a table
+    without a file, or an entry that is not one of the three tables' files is an error that
+    names the file.
     """
     try:
         manifest = json.loads(raw)
@@ -84,6 +85,14 @@ def parse_cutoff_manifest(raw: bytes, where: str, present: list[str]) -> dict:
         if name not in present:
             raise ContractError(f"{where}/{name}: listed in manifest.json but not stored")
         tables[table] = {"file": name, "rows": rows, "sha256": sha}
+    # Anything else listed would never be loaded nor checked: a file the export was meant to
+    # carry, or a table listed twice (plain and gzip), must not pass unnoticed.
+    extra = sorted(set(files) - {entry["file"] for entry in tables.values()})
+    if extra:
+        raise ContractError(
+            f"{where}: manifest.json lists {', '.join(repr(name) for name in extra)}, not a file of the cutoff "
+            f"export (exchange.md §1: sekolah, peserta_didik and ptk, each once, .csv or .csv.gz); "
+            f"nothing loaded: the export must list only those three files")
     return {"cutoff_date": cutoff_date.isoformat(), "tables": tables}
 
 

@@ -96,13 +96,64 @@ def _validate(dsn: str, settings: dict, scope: str, suites: dict) -> int:
     return checked
 
 
-def check_snapshot(dsn: str, cutoff_id: int) -> dict:
-    """The snapshot suite of one cutoff."""
+def _check_volume(dsn: str, cutoff_id: int, periode: str | None) -> tuple[dict, list[str]]:
+    """Rows per table and province against the previous cutoff: a file that lost most of its
+    rows (a header-only export) still passes every row-level expectation, so the volume is
+    checked too. Returns what was compared and the failures, each naming table and province."""
+    with db.connect(dsn) as conn:
+        rows = db.run(conn, "snapshot_volume", {"cutoff_id": cutoff_id, "periode": periode})
+    if not rows:
+        return {"previous_cutoff_id": None, "outside": 0, "waived": 0}, []
+    periode, ambang, prev_id, prev_date = rows[0][:4]
+    scope = f"cutoff {cutoff_id}, periode {periode}"
+    if ambang is None:
+        raise QualityError(f"{scope}: no policy ambang_volume_cutoff in force on the period's first day "
+                           f"(kuota.kebijakan): add one (0.2 = ±20%) and run check_snapshot again")
+    if prev_id is None:
+        log.info("%s: the first cutoff loaded (none with an earlier cutoff_date): no volume to compare with, "
+                 "volume check passed", scope)
+        return {"periode": periode, "previous_cutoff_id": None, "outside": 0, "waived": 0}, []
+    failures, waived = [], 0
+    for *_, tabel, provinsi, before, now, outside, exempt in rows:
+        if not outside:
+            continue
+        change = f"{(now - before) / before:+.1%}" if before else "new"
+        what = (f"snapshot volume: {tabel} in province {provinsi}: {now:,} rows, the previous cutoff {prev_date} "
+                f"(id {prev_id}) had {before:,} ({change}; policy ambang_volume_cutoff allows ±{ambang:.0%})")
+        if exempt:
+            waived += 1
+            log.warning("%s: %s, waived by policy pengecualian_volume_cutoff", scope, what)
+        else:
+            failures.append(what)
+    outside = len(failures)
+    log.info("%s: volume against cutoff %s (%s): %d table/province counts compared, %d outside ±%s (%d waived)",
+             scope, prev_id, prev_date, len(rows), outside + waived, f"{ambang:.0%}", waived)
+    if failures:
+        failures.append(f"if the change is known, waive it for periode {periode} in kuota.kebijakan "
+                        f"'pengecualian_volume_cutoff' (README, 'Waiving the volume check') and run check_snapshot "
+                        f"again; otherwise ask Dapodik for the complete export")
+    return {"periode": periode, "previous_cutoff_id": prev_id, "outside": outside,
+            "waived": waived}, failures
+
+
+def check_snapshot(dsn: str, cutoff_id: int, periode: str | None = None) -> dict:
+    """The snapshot suite of one cutoff, and its volume against the previous cutoff under the
+    period's policies (``periode`` None: the latest period bound to the cutoff)."""
     import great_expectations as gx
 
-    suites = {f"snapshot_{table}": exps for table, exps in _snapshot_suites(gx, _expected_rows(dsn, int(cutoff_id))).items()}
-    checked = _validate(dsn, {"kuota.cutoff_id": int(cutoff_id)}, f"cutoff {cutoff_id}", suites)
-    return {"cutoff_id": int(cutoff_id), "expectations": checked, "failed": 0}
+    cutoff_id = int(cutoff_id)
+    volume, volume_failures = _check_volume(dsn, cutoff_id, periode)
+    suites = {f"snapshot_{table}": exps for table, exps in _snapshot_suites(gx, _expected_rows(dsn, cutoff_id)).items()}
+    try:
+        checked = _validate(dsn, {"kuota.cutoff_id": cutoff_id}, f"cutoff {cutoff_id}", suites)
+    except QualityError as err:
+        if volume_failures:
+            raise QualityError("\n".join([str(err), *volume_failures])) from None
+        raise
+    if volume_failures:
+        raise QualityError(f"cutoff {cutoff_id}: {len(volume_failures) - 1} table/province volumes changed beyond "
+                           f"the policy:\n" + "\n".join(volume_failures))
+    return {"cutoff_id": cutoff_id, "expectations": checked, "failed": 0, "volume": volume}
 
 
 def check_screening(dsn: str, periode: str) -> dict:

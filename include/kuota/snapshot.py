@@ -8,15 +8,20 @@ skips the tables already loaded: loading the same cutoff twice is a no-op.
 """
 from __future__ import annotations
 
+import codecs
+import collections
 import csv
 import gzip
 import hashlib
 import io
 import json
 import logging
+import re
 import time
+import zlib
 
 import psycopg2
+import psycopg2.errors
 
 from . import db
 from .contract import CUTOFF_COLUMNS, CUTOFF_TABLES
@@ -77,16 +82,22 @@ class StagingStream:
     """A file-like view of a CSV table as COPY input: line number and field count first.
 
     Rows with the wrong number of fields are kept (padded or cut) so that SQL reports them;
-    every field is quoted so that an empty field stays '' rather than NULL.
+    every field is quoted so that an empty field stays '' rather than NULL. A NUL byte, which
+    PostgreSQL's text cannot hold, is looked for once per chunk (not per row) and refused
+    here, naming its line and field, rather than by COPY, which would name its own line.
     """
 
-    def __init__(self, reader, ncols: int, name: str):
-        self.reader, self.ncols, self.name = reader, ncols, name
+    def __init__(self, reader, columns: tuple[str, ...], name: str, uri: str | None = None):
+        self.reader, self.columns, self.ncols, self.name = reader, columns, len(columns), name
+        self.uri = uri or name
         self.rows = 0
         self.error: Exception | None = None
         self._buf = ""
         self._done = False
         self._started = time.monotonic()
+        # (first staged row, rows, first line, last line) of the latest chunks: COPY names
+        # the staged row of an error, the file's line is found from these.
+        self._spans: collections.deque = collections.deque(maxlen=16)
 
     def _chunk(self) -> str:
         out = io.StringIO()
@@ -106,12 +117,37 @@ class StagingStream:
             self._done = True
             return ""
         writer.writerows(batch)
+        text = out.getvalue()
+        if "\x00" in text:
+            self._refuse_nul(batch)
+        self._spans.append((self.rows + 1, len(batch), batch[0][0], batch[-1][0]))
         before = self.rows
         self.rows += len(batch)
         if self.rows // PROGRESS_EVERY > before // PROGRESS_EVERY:
             rate = self.rows / max(time.monotonic() - self._started, 1e-9)
             log.info("%s: %d rows staged (%.0f rows/s)", self.name, self.rows, rate)
-        return out.getvalue()
+        return text
+
+    def _refuse_nul(self, batch: list) -> None:
+        for record in batch:
+            line = record[0]
+            for column, value in zip(self.columns, record[2:]):
+                at = value.find("\x00")
+                if at >= 0:
+                    raise ContractError(
+                        f"{self.uri}: line {line + value.count(chr(10), 0, at)}: field {column} holds a NUL byte "
+                        f"(0x00): a text field cannot hold it (the warehouse's text refuses it); nothing loaded: "
+                        f"Dapodik must export the file again without it")
+                line += value.count("\n")  # a quoted field may span lines
+
+    def file_line(self, staged_row: int) -> str:
+        """The file's line of the n-th staged row (COPY's "line"), when still known."""
+        for first, count, start, end in self._spans:
+            if first <= staged_row < first + count:
+                if end - start == count - 1:  # one line per row in this chunk
+                    return f"line {start + staged_row - first}"
+                return f"a line from {start} to {end}"
+        return f"staged row {staged_row} (its line no longer known)"
 
     def read(self, size: int = -1) -> str:
         try:
@@ -126,11 +162,62 @@ class StagingStream:
         return out
 
 
+def _open_binary(storage: Storage, uri: str, file_name: str):
+    raw = HashingReader(storage.open_read(uri))
+    return raw, gzip.GzipFile(fileobj=raw, mode="rb") if file_name.endswith(".gz") else raw
+
 
 def _open_text(storage: Storage, uri: str, file_name: str):
-    raw = HashingReader(storage.open_read(uri))
-    binary = gzip.GzipFile(fileobj=raw, mode="rb") if file_name.endswith(".gz") else raw
+    raw, binary = _open_binary(storage, uri, file_name)
     return raw, io.TextIOWrapper(binary, encoding="utf-8", newline="")
+
+
+def _first_bad_utf8(storage: Storage, uri: str, file_name: str) -> tuple[int, int] | None:
+    """The line (header = 1) and value of the file's first byte that is not UTF-8.
+
+    Only run after decoding failed: the decoder reads ahead in blocks, so where it stopped
+    says nothing about the line; reading the file again, counting newlines per block, does.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = 0
+    raw, binary = _open_binary(storage, uri, file_name)
+    try:
+        while True:
+            block = binary.read(1 << 20)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as err:
+                data = err.object  # bytes held from the block before (no newline among them) + this block
+                return newlines + data.count(b"\n", 0, err.start) + 1, data[err.start]
+            if not block:
+                return None
+            newlines += block.count(b"\n")
+    except (EOFError, OSError, zlib.error):
+        return None
+    finally:
+        for stream in (binary, raw.raw):
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+
+
+def _unreadable(err: Exception, storage: Storage, uri: str, entry: dict, line: int) -> Exception:
+    """What a file that cannot be read as the contract's CSV says; ``line`` is the last line
+    read. Errors that may heal (the network) are returned as they are, for a retry."""
+    if isinstance(err, ContractError):
+        return err
+    if isinstance(err, UnicodeDecodeError):
+        found = _first_bad_utf8(storage, uri, entry["file"])
+        where = f"line {found[0]}: byte 0x{found[1]:02X}" if found else f"after line {line}: a byte"
+        return ContractError(f"{uri}: {where} is not UTF-8 (exchange.md, Conventions: CSV in UTF-8); nothing "
+                             f"loaded: Dapodik must export the file again in UTF-8")
+    if isinstance(err, csv.Error):
+        return ContractError(f"{uri}: line {line}: not CSV as RFC 4180 quotes it ({err}; exchange.md, "
+                             f"Conventions); nothing loaded: Dapodik must export the file again")
+    if isinstance(err, (EOFError, zlib.error, gzip.BadGzipFile)):
+        return ContractError(f"{uri}: line {line + 1}: the gzip stream is cut off or damaged there "
+                             f"({type(err).__name__}: {err}); nothing loaded: upload the whole file again")
+    return err
 
 
 def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tuple[StagingStream, HashingReader]:
@@ -140,23 +227,36 @@ def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tup
         reader = csv.reader(text, strict=True)
         try:
             header = next(reader, None)
-        except (UnicodeDecodeError, EOFError, OSError, csv.Error) as err:
-            raise ContractError(f"{uri}: unreadable ({err})") from None
+        except (UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile, csv.Error) as err:
+            raise _unreadable(err, storage, uri, entry, reader.line_num) from None
         if header is None or tuple(header) != columns:
             raise ContractError(f"{uri}: line 1: header {header} does not match the contract {list(columns)}")
-        stream = StagingStream(reader, len(columns), entry["file"])
+        stream = StagingStream(reader, columns, entry["file"], uri)
         try:
             cur.copy_expert(f"COPY raw_{table} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 20)
-        except psycopg2.Error:
-            if stream.error is None:
-                raise
-            err = stream.error
-            where = f"line {reader.line_num + 1}"
-            raise ContractError(f"{uri}: {where}: unreadable ({type(err).__name__}: {err})") from None
+        except psycopg2.Error as err:
+            if stream.error is not None:
+                raise _unreadable(stream.error, storage, uri, entry, reader.line_num) from None
+            if isinstance(err, psycopg2.DataError):
+                # COPY refused a value the stream let through: its context names the staged row
+                # (and the value, which stays out of the message: it may be personal data).
+                context = (err.diag.context or "").splitlines()
+                staged = re.search(r"line (\d+)(?:, column (\w+))?", context[0] if context else "")
+                where = stream.file_line(int(staged.group(1))) if staged else "a line COPY did not name"
+                field = f": field {staged.group(2)}" if staged and staged.group(2) else ""
+                raise ContractError(f"{uri}: {where}{field}: the warehouse refused the text "
+                                    f"({err.diag.message_primary}); nothing loaded: Dapodik must export the file "
+                                    f"again without it") from None
+            raise
         raw.drain()
     finally:
         text.close()
     return stream, raw
+
+
+# Errors of the type-check SQL that come from a value, not from the warehouse's state: a value
+# the type rules let through but a column refuses. Retrying cannot change them.
+_VALUE_ERRORS = (psycopg2.DataError, psycopg2.errors.CheckViolation, psycopg2.errors.NotNullViolation)
 
 
 def load_table(dsn: str, storage: Storage, cutoff_id: int, manifest: dict, table: str) -> dict:
@@ -177,10 +277,20 @@ def load_table(dsn: str, storage: Storage, cutoff_id: int, manifest: dict, table
         if stream.rows != entry["rows"]:
             raise ContractError(f"{uri}: {stream.rows} data rows, the manifest says {entry['rows']}; nothing loaded")
         log.info("%s: %d rows staged, checking types", entry["file"], stream.rows)
-        db.run(conn, f"snapshot_load_{table}", {
-            "cutoff_id": cutoff_id, "file_name": entry["file"], "sha256": entry["sha256"],
-            "manifest_rows": entry["rows"],
-        })
+        try:
+            db.run(conn, f"snapshot_load_{table}", {
+                "cutoff_id": cutoff_id, "file_name": entry["file"], "sha256": entry["sha256"],
+                "manifest_rows": entry["rows"],
+            })
+        except _VALUE_ERRORS as err:
+            # A CHECK names the failing row, whose second value is its line; the rest of the
+            # row (personal data) stays out of the message.
+            found = re.search(r"Failing row contains \(\d+, (\d+),", err.diag.message_detail or "")
+            where = f"line {found.group(1)}" if found else "a line the warehouse did not name"
+            rule = err.diag.constraint_name or err.diag.message_primary
+            raise ContractError(f"{uri}: {where}: a value passed snapshot_load_{table}.sql's type rules but the "
+                                f"warehouse refused it ({type(err).__name__}: {rule}); nothing loaded: add the "
+                                f"rule to snapshot_load_{table}.sql so the row is reported, then load again") from None
         done = _loaded(cur, cutoff_id, table)
     log.info("%s: %d rows loaded, %d format_tidak_valid, %.1fs (%.0f rows/s)", entry["file"],
              done["loaded_rows"], done["invalid_rows"], done["seconds"],
@@ -203,6 +313,19 @@ def load_cutoff(dsn: str, storage: Storage, manifest: dict) -> dict:
     cutoff_id = register_cutoff(dsn, manifest)
     tables = {table: load_table(dsn, storage, cutoff_id, manifest, table) for table in CUTOFF_TABLES}
     return {"cutoff_id": cutoff_id, "cutoff_date": manifest["cutoff_date"], "tables": tables}
+
+
+def refuse_other_cutoff(dsn: str, periode: str, manifest: dict) -> None:
+    """Before anything is loaded: a period already bound to another cutoff keeps it, so an
+    export meant for another period is refused before it costs a load."""
+    with db.connect(dsn) as conn:
+        bound = db.run(conn, "snapshot_periode_cutoff", {"periode": periode})
+    for cutoff_id, cutoff_date, content in bound:
+        if content != manifest["content_sha256"]:
+            raise ContractError(
+                f"periode {periode} already runs on cutoff {cutoff_id} ({cutoff_date}), not on "
+                f"{manifest['source_uri']} (cutoff_date {manifest['cutoff_date']}); nothing loaded: a period never "
+                f"changes cutoff, so load this export for its own periode")
 
 
 def open_periode(dsn: str, periode: str, cutoff_id: int) -> None:

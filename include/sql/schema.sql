@@ -69,6 +69,18 @@ CREATE TABLE IF NOT EXISTS snapshot.format_tidak_valid (
 );
 ALTER TABLE snapshot.format_tidak_valid ADD COLUMN IF NOT EXISTS sekolah_id uuid;
 
+-- Rows loaded per table and province of a cutoff, counted by the load in the same
+-- transaction as the rows (a student or teacher counts in the province of the school it
+-- names). check_snapshot compares them with the previous cutoff's (snapshot_volume.sql):
+-- a few hundred rows, whatever the cutoff's size.
+CREATE TABLE IF NOT EXISTS snapshot.cutoff_volume (
+    cutoff_id      bigint NOT NULL REFERENCES snapshot.cutoff,
+    tabel          text NOT NULL CHECK (tabel IN ('sekolah', 'peserta_didik', 'ptk')),
+    kode_provinsi  text NOT NULL,
+    baris          bigint NOT NULL CHECK (baris > 0),
+    PRIMARY KEY (cutoff_id, tabel, kode_provinsi)
+);
+
 -- Raw staging layouts: every column as text, plus the line and the field count seen.
 -- Loads copy into session-private temporary tables LIKE these.
 CREATE TABLE IF NOT EXISTS snapshot.raw_sekolah (
@@ -103,6 +115,8 @@ CREATE TABLE IF NOT EXISTS snapshot.sekolah (
     kode_kabupaten     char(4) NOT NULL CHECK (kode_kabupaten ~ '^[0-9]{4}$'),
     PRIMARY KEY (cutoff_id, sekolah_id)
 );
+-- A school by its NPSN (a corrections file names its school so; exchange.md §3).
+CREATE INDEX IF NOT EXISTS sekolah_npsn ON snapshot.sekolah (cutoff_id, npsn);
 
 CREATE TABLE IF NOT EXISTS snapshot.peserta_didik (
     cutoff_id              bigint NOT NULL,  -- no per-row FK check (it costs half the insert); the rows
@@ -160,7 +174,7 @@ END $$;
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['cutoff','cutoff_file','format_tidak_valid','sekolah','peserta_didik','ptk'] LOOP
+  FOREACH t IN ARRAY ARRAY['cutoff','cutoff_file','cutoff_volume','format_tidak_valid','sekolah','peserta_didik','ptk'] LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'immutable_' || t) THEN
       EXECUTE format('CREATE TRIGGER immutable_%1$s BEFORE UPDATE OR DELETE ON snapshot.%1$I
                       FOR EACH ROW EXECUTE FUNCTION snapshot.refuse_change()', t);
@@ -169,6 +183,27 @@ BEGIN
     END IF;
   END LOOP;
 END $$;
+
+-- Cutoffs loaded before the counts existed get them once, from their rows (a table with
+-- rows and no counts); afterwards nothing matches and the per-table scans never run.
+INSERT INTO snapshot.cutoff_volume (cutoff_id, tabel, kode_provinsi, baris)
+SELECT f.cutoff_id, f.tabel, v.kode_provinsi, v.baris
+FROM snapshot.cutoff_file f
+CROSS JOIN LATERAL (
+    SELECT s.kode_provinsi::text AS kode_provinsi, count(*) AS baris
+    FROM snapshot.sekolah s WHERE f.tabel = 'sekolah' AND s.cutoff_id = f.cutoff_id GROUP BY 1
+    UNION ALL
+    SELECT s.kode_provinsi::text, count(*)
+    FROM snapshot.peserta_didik p JOIN snapshot.sekolah s ON s.cutoff_id = p.cutoff_id AND s.sekolah_id = p.sekolah_id
+    WHERE f.tabel = 'peserta_didik' AND p.cutoff_id = f.cutoff_id GROUP BY 1
+    UNION ALL
+    SELECT s.kode_provinsi::text, count(*)
+    FROM snapshot.ptk p JOIN snapshot.sekolah s ON s.cutoff_id = p.cutoff_id AND s.sekolah_id = p.sekolah_id
+    WHERE f.tabel = 'ptk' AND p.cutoff_id = f.cutoff_id GROUP BY 1
+) v
+WHERE f.loaded_rows > 0
+  AND NOT EXISTS (SELECT 1 FROM snapshot.cutoff_volume x WHERE x.cutoff_id = f.cutoff_id AND x.tabel = f.tabel)
+ON CONFLICT DO NOTHING;
 
 -- A period (one month) runs on exactly one cutoff.
 CREATE TABLE IF NOT EXISTS kuota.periode (

@@ -1,5 +1,6 @@
 -- Step: type-check the staged peserta_didik.csv (temp table raw_peserta_didik) and publish
--- it into the immutable snapshot.  Rows that break a rule go to format_tidak_valid.
+-- it into the immutable snapshot.  Rows that break a rule go to format_tidak_valid; the rows
+-- loaded are counted per province of their school (snapshot.cutoff_volume).
 -- Needs the cutoff's sekolah loaded first.  Params: cutoff_id, file_name, sha256,
 -- manifest_rows.
 -- Fresh statistics for the staged rows (a temp table has none) so the planner hashes the
@@ -8,7 +9,7 @@ ANALYZE raw_peserta_didik;
 SET LOCAL jit = off;
 
 CREATE TEMP TABLE checked ON COMMIT DROP AS
-SELECT r.*,
+SELECT r.*, s.kode_provinsi AS provinsi_sekolah,
   CASE WHEN r.ncol <> 17 THEN 'row has ' || r.ncol || ' fields, the contract has 17'
   ELSE concat_ws('; ',
     CASE WHEN NOT snapshot.is_uuid(r.peserta_didik_id) THEN 'peserta_didik_id: not a uuid'
@@ -25,7 +26,8 @@ SELECT r.*,
     CASE WHEN r.tanggal_masuk_sekolah <> '' AND NOT snapshot.is_date(r.tanggal_masuk_sekolah) THEN 'tanggal_masuk_sekolah: not a date YYYY-MM-DD' END)
   END AS pelanggaran
 FROM raw_peserta_didik r
-LEFT JOIN (SELECT sekolah_id::text AS sekolah_id FROM snapshot.sekolah WHERE cutoff_id = %(cutoff_id)s) s
+LEFT JOIN (SELECT sekolah_id::text AS sekolah_id, kode_provinsi::text AS kode_provinsi
+           FROM snapshot.sekolah WHERE cutoff_id = %(cutoff_id)s) s
        ON s.sekolah_id = lower(r.sekolah_id)
 WINDOW w_id AS (PARTITION BY lower(r.peserta_didik_id) ORDER BY r.baris);
 
@@ -46,9 +48,20 @@ SELECT %(cutoff_id)s, baris, peserta_didik_id::uuid, nisn, nik, nama,
        NULLIF(tanggal_masuk_sekolah, '')::date
 FROM checked WHERE pelanggaran = '';
 
+-- The file's row, and the rows loaded per province (the volume check's counts), from one
+-- pass over the checked rows.
+WITH per_provinsi AS (
+    SELECT provinsi_sekolah AS kode_provinsi,
+           count(*) FILTER (WHERE pelanggaran = '') AS dimuat,
+           count(*) FILTER (WHERE pelanggaran <> '') AS tidak_valid
+    FROM checked GROUP BY 1
+), volume AS (
+    INSERT INTO snapshot.cutoff_volume (cutoff_id, tabel, kode_provinsi, baris)
+    SELECT %(cutoff_id)s, 'peserta_didik', kode_provinsi, dimuat FROM per_provinsi WHERE dimuat > 0
+)
 INSERT INTO snapshot.cutoff_file (cutoff_id, tabel, file_name, sha256, manifest_rows,
                                   loaded_rows, invalid_rows, seconds)
 SELECT %(cutoff_id)s, 'peserta_didik', %(file_name)s, %(sha256)s, %(manifest_rows)s,
-       count(*) FILTER (WHERE pelanggaran = ''), count(*) FILTER (WHERE pelanggaran <> ''),
+       coalesce(sum(dimuat), 0), coalesce(sum(tidak_valid), 0),
        round(extract(epoch FROM clock_timestamp() - now()), 3)  -- the whole load transaction
-FROM checked;
+FROM per_provinsi;

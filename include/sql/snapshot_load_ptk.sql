@@ -1,5 +1,6 @@
 -- Step: type-check the staged ptk.csv (temp table raw_ptk) and publish it into the
--- immutable snapshot.  Rows that break a rule go to format_tidak_valid.
+-- immutable snapshot.  Rows that break a rule go to format_tidak_valid; the rows loaded are
+-- counted per province of their school (snapshot.cutoff_volume).
 -- Needs the cutoff's sekolah loaded first.  Params: cutoff_id, file_name, sha256,
 -- manifest_rows.
 -- Fresh statistics for the staged rows (a temp table has none) so the planner hashes the
@@ -8,7 +9,7 @@ ANALYZE raw_ptk;
 SET LOCAL jit = off;
 
 CREATE TEMP TABLE checked ON COMMIT DROP AS
-SELECT r.*,
+SELECT r.*, s.kode_provinsi AS provinsi_sekolah,
   CASE WHEN r.ncol <> 14 THEN 'row has ' || r.ncol || ' fields, the contract has 14'
   ELSE concat_ws('; ',
     CASE WHEN NOT snapshot.is_uuid(r.ptk_id) THEN 'ptk_id: not a uuid'
@@ -24,7 +25,8 @@ SELECT r.*,
     CASE WHEN r.kepemilikan_hp NOT IN ('','sendiri','orang_tua','wali','saudara','lainnya') THEN 'kepemilikan_hp: not in sendiri,orang_tua,wali,saudara,lainnya' END)
   END AS pelanggaran
 FROM raw_ptk r
-LEFT JOIN (SELECT sekolah_id::text AS sekolah_id FROM snapshot.sekolah WHERE cutoff_id = %(cutoff_id)s) s
+LEFT JOIN (SELECT sekolah_id::text AS sekolah_id, kode_provinsi::text AS kode_provinsi
+           FROM snapshot.sekolah WHERE cutoff_id = %(cutoff_id)s) s
        ON s.sekolah_id = lower(r.sekolah_id)
 WINDOW w_id AS (PARTITION BY lower(r.ptk_id) ORDER BY r.baris);
 
@@ -42,9 +44,20 @@ SELECT %(cutoff_id)s, baris, ptk_id::uuid, nuptk, nik, nama, jenis_kelamin,
        status, NULLIF(jenis_keluar, ''), nomor_hp, NULLIF(kepemilikan_hp, '')
 FROM checked WHERE pelanggaran = '';
 
+-- The file's row, and the rows loaded per province (the volume check's counts), from one
+-- pass over the checked rows.
+WITH per_provinsi AS (
+    SELECT provinsi_sekolah AS kode_provinsi,
+           count(*) FILTER (WHERE pelanggaran = '') AS dimuat,
+           count(*) FILTER (WHERE pelanggaran <> '') AS tidak_valid
+    FROM checked GROUP BY 1
+), volume AS (
+    INSERT INTO snapshot.cutoff_volume (cutoff_id, tabel, kode_provinsi, baris)
+    SELECT %(cutoff_id)s, 'ptk', kode_provinsi, dimuat FROM per_provinsi WHERE dimuat > 0
+)
 INSERT INTO snapshot.cutoff_file (cutoff_id, tabel, file_name, sha256, manifest_rows,
                                   loaded_rows, invalid_rows, seconds)
 SELECT %(cutoff_id)s, 'ptk', %(file_name)s, %(sha256)s, %(manifest_rows)s,
-       count(*) FILTER (WHERE pelanggaran = ''), count(*) FILTER (WHERE pelanggaran <> ''),
+       coalesce(sum(dimuat), 0), coalesce(sum(tidak_valid), 0),
        round(extract(epoch FROM clock_timestamp() - now()), 3)  -- the whole load transaction
-FROM checked;
+FROM per_provinsi;

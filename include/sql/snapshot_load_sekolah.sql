@@ -1,5 +1,6 @@
 -- Step: type-check the staged sekolah.csv (temp table raw_sekolah) and publish it into
--- the immutable snapshot.  Rows that break a rule go to format_tidak_valid, with their line.
+-- the immutable snapshot.  Rows that break a rule go to format_tidak_valid, with their line;
+-- the rows loaded are counted per province (snapshot.cutoff_volume, the volume check's).
 -- Params: cutoff_id, file_name, sha256, manifest_rows.
 -- Fresh statistics for the staged rows (a temp table has none) so the planner hashes the
 -- joins; no JIT: its compile time is pure loss on this one-pass scan.
@@ -36,9 +37,20 @@ SELECT %(cutoff_id)s, baris, sekolah_id::uuid, npsn, nama, bentuk_pendidikan,
        status, kode_provinsi, kode_kabupaten
 FROM checked WHERE pelanggaran = '';
 
+-- The file's row, and the rows loaded per province (the volume check's counts), from one
+-- pass over the checked rows.
+WITH per_provinsi AS (
+    SELECT kode_provinsi AS kode_provinsi,
+           count(*) FILTER (WHERE pelanggaran = '') AS dimuat,
+           count(*) FILTER (WHERE pelanggaran <> '') AS tidak_valid
+    FROM checked GROUP BY 1
+), volume AS (
+    INSERT INTO snapshot.cutoff_volume (cutoff_id, tabel, kode_provinsi, baris)
+    SELECT %(cutoff_id)s, 'sekolah', kode_provinsi, dimuat FROM per_provinsi WHERE dimuat > 0
+)
 INSERT INTO snapshot.cutoff_file (cutoff_id, tabel, file_name, sha256, manifest_rows,
                                   loaded_rows, invalid_rows, seconds)
 SELECT %(cutoff_id)s, 'sekolah', %(file_name)s, %(sha256)s, %(manifest_rows)s,
-       count(*) FILTER (WHERE pelanggaran = ''), count(*) FILTER (WHERE pelanggaran <> ''),
+       coalesce(sum(dimuat), 0), coalesce(sum(tidak_valid), 0),
        round(extract(epoch FROM clock_timestamp() - now()), 3)  -- the whole load transaction
-FROM checked;
+FROM per_provinsi;
