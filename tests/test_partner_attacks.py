@@ -127,6 +127,25 @@ def test_a_lone_backslash_dot_line_never_cuts_a_correction_file_short(dsn, stora
     assert query(dsn, "SELECT count(*) FROM kuota.koreksi") == [(0,)]
 
 
+def test_the_same_answer_quarantined_for_its_manifest_loads_with_a_good_one(dsn, storage, screened):
+    """Bytes quarantined only because their manifest was wrong come back with a right one: they
+    load (the quarantine's record does not stand in the way as a raw key violation)."""
+    ex = screened["exchange"]
+    sent, _ = _answered(dsn, storage, ex)
+    target = sent[0]
+    uri = answer_uri(ex, target["provider"], PERIODE, "validasi", target["batch_id"])
+    data, manifest = storage.read_bytes(uri), storage.read_bytes(manifest_uri(uri))
+    wrong = json.dumps({**json.loads(manifest), "rows": target["rows"] + 1}).encode()
+    storage.write_bytes(manifest_uri(uri), wrong)
+    with pytest.raises(ContractError, match=rf"the manifest says {target['rows'] + 1} rows, the file has {target['rows']}"):
+        exchange.ingest_answer(dsn, storage, ex, target["batch_id"])
+    storage.write_bytes(uri, data)
+    storage.write_bytes(manifest_uri(uri), manifest)
+    assert exchange.ingest_answer(dsn, storage, ex, target["batch_id"])["outcome"] == "loaded"
+    assert query(dsn, "SELECT hasil, pesan FROM kuota.jawaban WHERE batch_id = %s", (target["batch_id"],)) == \
+        [("dimuat", None)]
+
+
 # -- 2. an answer overwritten after it was loaded ------------------------------------------
 
 def test_an_answer_changed_after_it_was_loaded_is_noticed_by_the_next_stage_run(dsn, storage, screened):

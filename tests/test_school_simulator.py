@@ -1,6 +1,7 @@
 """The school simulator against the real pipeline: what it writes keeps the portal contract
-(the pipeline takes it without a quarantine), it acts once per residu version and SPTJM, and a
-restarted simulator makes the same choices and nothing twice."""
+(the pipeline takes it without a quarantine; each corrections file is its school's, by the npsn
+of its manifest), it acts once per residu version and SPTJM, and a restarted simulator makes the
+same choices and nothing twice."""
 from __future__ import annotations
 
 import json
@@ -40,6 +41,10 @@ def test_schools_correct_a_share_of_their_residu_once_per_version(dsn, storage, 
         assert rows[0] == ["jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"]
         manifest = json.loads(storage.read_bytes(f"{ex}/portal/{PERIODE}/koreksi/{name[:-4]}.manifest.json"))
         assert manifest["rows"] == len(rows) - 1 and manifest["file"] == name
+        # One file per school, bound to it: its manifest names the school of every record in it.
+        assert manifest["npsn"] == name.split("-")[0]
+        assert query(dsn, "SELECT DISTINCT npsn FROM kuota.penerima WHERE id::text = ANY(%s)",
+                     ([r[1] for r in rows[1:]],)) == [(manifest["npsn"],)]
     assert sim.step() == [] and SchoolSimulator(storage, ex, PERIODE, only="koreksi").step() == []
     # The pipeline takes every file; every corrected number is a valid partner number.
     result = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)

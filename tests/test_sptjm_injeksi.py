@@ -27,7 +27,7 @@ def validated(dsn, storage, bucket):
     return validated_period(dsn, storage, bucket, PERIODE, 3_000, seed=5)
 
 
-def _portal_file(storage, ex, kind, name, header, rows, manifest_rows=None) -> None:
+def _portal_file(storage, ex, kind, name, header, rows, manifest_rows=None, **manifest_fields) -> None:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -37,7 +37,23 @@ def _portal_file(storage, ex, kind, name, header, rows, manifest_rows=None) -> N
     storage.write_bytes(f"{folder}/{name}.csv", data)
     storage.write_bytes(f"{folder}/{name}.manifest.json",
                         file_manifest(f"{name}.csv", data, len(rows) if manifest_rows is None else manifest_rows,
-                                      now_iso()))
+                                      now_iso(), **manifest_fields))
+
+
+KOREKSI = ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi")
+
+
+def _koreksi_per_school(dsn, storage, ex, prefix, rows) -> dict[str, str]:
+    """The rows as the portal sends them: one file per school, its manifest naming the school
+    (exchange.md §3). Returns id -> the file that carries it."""
+    school = dict(query(dsn, "SELECT id::text, npsn FROM kuota.penerima WHERE periode = %s AND id::text = ANY(%s)",
+                        (PERIODE, [r[1] for r in rows])))
+    files = {}
+    for npsn in sorted(set(school.values())):
+        mine = [r for r in rows if school[r[1]] == npsn]
+        _portal_file(storage, ex, "koreksi", f"{prefix}-{npsn}", KOREKSI, mine, npsn=npsn)
+        files.update({r[1]: f"{prefix}-{npsn}.csv" for r in mine})
+    return files
 
 
 def _decide(storage, ex, name, decisions: dict[str, str]) -> None:
@@ -320,15 +336,19 @@ def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_r
     rows += [("pd", k2, "081277779999", "sendiri", at), ("pd", locked, "081277778888", "sendiri", at),
              ("pd", released, "+62 857 7777 6666", "wali", at), (fixable[0][0], fixable[0][1], "0812", "sendiri",
                                                                   "2020-09-21T08:00:00+07:00")]
-    _portal_file(storage, ex, "koreksi", "sekolah-a", ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"), rows)
+    files = _koreksi_per_school(dsn, storage, ex, "sekolah-a", rows)
     result = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)
-    assert result["loaded"] == 1 and not result["quarantined"], result
-    applied = query(dsn, "SELECT id::text, hasil, coalesce(pesan, '') FROM kuota.koreksi ORDER BY baris")
-    assert [a[1] for a in applied] == ["diterapkan"] * 3 + ["ditolak", "ditolak", "diterapkan", "ditolak"]
-    assert "not fixed by a number" in applied[3][2] and "is locked for the period" in applied[4][2]
-    assert "later correction of the same record" in applied[6][2]
-    # Each refusal is reported in the task log with its line and why (ids only, no names).
-    assert re.search(rf"sekolah-a.csv line 6 \(pd {locked}\): correction refused: the record is on SPTJM-", caplog.text)
+    assert result["loaded"] == len(set(files.values())) and not result["quarantined"], result
+    applied = {(i, w): (h, p) for i, w, h, p in query(
+        dsn, "SELECT id::text, waktu_koreksi, hasil, coalesce(pesan, '') FROM kuota.koreksi")}
+    assert [applied[i, dt.datetime.fromisoformat(w)][0] for _, i, _, _, w in rows] == \
+        ["diterapkan"] * 3 + ["ditolak", "ditolak", "diterapkan", "ditolak"]
+    assert "not fixed by a number" in applied[k2, dt.datetime.fromisoformat(at)][1]
+    assert "is locked for the period" in applied[locked, dt.datetime.fromisoformat(at)][1]
+    assert "later correction of the same record" in applied[fixable[0][1], dt.datetime.fromisoformat(rows[-1][4])][1]
+    # Each refusal is reported in the task log with its file, line and why (ids only, no names).
+    assert re.search(rf"{re.escape(files[locked])} line \d+ \(pd {locked}\): correction refused: the record is on "
+                     rf"SPTJM-", caplog.text)
     ready = query(dsn, "SELECT id::text, status, msisdn, tahap FROM kuota.penerima WHERE id::text = ANY(%s) ORDER BY id",
                   ([i for _, i in fixable] + [released],))
     assert {(s, t) for _, s, _, t in ready} == {("siap_validasi", 2)}
@@ -340,9 +360,10 @@ def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_r
     (stage2,), = query(dsn, "SELECT count(*) FROM kuota.batch WHERE jenis = 'validasi' AND tahap = 2")
     assert stage2 >= 1 and sum(b["rows"] for b in new) > 0
     # A broken corrections file is quarantined whole, naming the line and the rule.
-    _portal_file(storage, ex, "koreksi", "sekolah-b", ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"),
+    (npsn,), = query(dsn, "SELECT npsn FROM kuota.penerima WHERE id = %s", (fixable[0][1],))
+    _portal_file(storage, ex, "koreksi", "sekolah-b", KOREKSI,
                  [("guru", fixable[0][1], "0812", "sendiri", at), ("pd", "abc", "0812", "sendiri", at),
-                  ("pd", fixable[0][1], "0812", "tetangga", at)])
+                  ("pd", fixable[0][1], "0812", "tetangga", at)], npsn=npsn)
     (error,) = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)["quarantined"]
     for rule in ("line 2 .*jenis is not pd or ptk", "line 3 .*id is not a uuid", "line 4 .*kepemilikan_hp is not"):
         assert re.search(rule, error), (rule, error)
@@ -397,10 +418,10 @@ def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, st
 
 def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated):
     ex = validated
-    (jenis, rid), = query(dsn, "SELECT jenis, id::text FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif' "
-                               "ORDER BY id LIMIT 1")
-    _portal_file(storage, ex, "koreksi", "sekolah-late", ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"),
-                 [(jenis, rid, "0812-7777-1234", "sendiri", "2020-09-30T23:00:00+07:00")])
+    (jenis, rid, npsn), = query(dsn, "SELECT jenis, id::text, npsn FROM kuota.penerima "
+                                     "WHERE alasan = 'nomor_tidak_aktif' ORDER BY id LIMIT 1")
+    _portal_file(storage, ex, "koreksi", "sekolah-late", KOREKSI,
+                 [(jenis, rid, "0812-7777-1234", "sendiri", "2020-09-30T23:00:00+07:00")], npsn=npsn)
     past, future = dt.datetime.now(UTC) - dt.timedelta(seconds=1), dt.datetime.now(UTC) + dt.timedelta(hours=1)
     late = portal.ingest_corrections(dsn, storage, ex, PERIODE, 3, past)
     assert (late["loaded"], late["after_deadline"]) == (0, 1)

@@ -7,12 +7,18 @@ naming the file, the line and the rule, and nothing from it is loaded. One schoo
 does not hold up the others: the stage goes on and the run summary lists it. The sha256 of
 every file looked at is recorded: the same file again is ignored; a loaded file whose bytes
 changed is quarantined and the first stands.
+
+A corrections file is bound to the school whose operator submitted it (its manifest's
+``npsn``; the portal authenticates operators): a row for a record of another school is refused
+and reported, the file's other rows applied, so one school's operator can never change another
+school's pupil. A file that names no school of the period's cutoff is quarantined whole.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import logging
+import re
 import shutil
 import tempfile
 
@@ -26,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # The values each check names for an offending row, after its line.
 _SHOWN = {"koreksi": ("jenis", "id"), "persetujuan": ("sptjm_no", "npsn")}
+_NPSN = re.compile(r"[0-9]{8}")
+_NPSN_RULE = "a koreksi manifest carries npsn, the school whose operator submitted the file (exchange.md §3)"
 
 
 def _loaded(conn, periode: str, kind: str) -> dict[str, str]:
@@ -34,6 +42,28 @@ def _loaded(conn, periode: str, kind: str) -> dict[str, str]:
         cur.execute("SELECT nama, sha256 FROM kuota.berkas_portal WHERE periode = %s AND jenis = %s "
                     "AND hasil = 'dimuat'", (periode, kind))
         return dict(cur.fetchall())
+
+
+def _submitting_school(conn, periode: str, manifest: dict) -> str:
+    """The npsn that binds a corrections file to the one school whose records it may correct.
+    Without one the rows cannot be told apart from another school's, so the file is refused
+    whole rather than trusted."""
+    npsn = manifest.get("npsn")
+    if npsn is None:
+        raise Rejected(f"the manifest has no npsn (rule: {_NPSN_RULE}): send the file again under a new name, "
+                       f"its manifest naming the submitting school's npsn")
+    if not isinstance(npsn, str) or not _NPSN.fullmatch(npsn):
+        raise Rejected(f"the manifest's npsn is {npsn!r}, not 8 digits in a JSON string (rule: {_NPSN_RULE}): "
+                       f"send the file again under a new name, with the submitting school's npsn")
+    found = db.run(conn, "koreksi_sekolah", {"periode": periode, "npsn": npsn})
+    if not found:  # not the file's fault: leave it in the portal and fail the task
+        raise RuntimeError(f"periode {periode} is not opened: run kuota_bulanan for it before taking corrections")
+    (cutoff_date, ada), = found
+    if not ada:
+        raise Rejected(f"the manifest's npsn {npsn} is not a school of the cutoff of periode {periode} "
+                       f"({cutoff_date}) (rule: {_NPSN_RULE}): send the file again under a new name, with the "
+                       f"submitting school's npsn; a school new since the cutoff corrects in Dapodik for the next one")
+    return npsn
 
 
 def _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha, why) -> str:
@@ -81,6 +111,7 @@ def _ingest_file(dsn: str, storage: Storage, exchange_uri: str, periode: str, ki
                 raise Rejected(f"a file of this name was loaded already with other bytes (sha256 {loaded[name]}): "
                                f"the first stands; send changes under a new name")
             with db.connect(dsn) as conn, conn.cursor() as cur:
+                npsn = _submitting_school(conn, periode, manifest) if kind == "koreksi" else None
                 rows = load_csv(cur, tmp, "berkas_masuk", PORTAL_IN_COLUMNS[kind], data_name.endswith(".gz"))
                 if rows != manifest["rows"]:
                     raise Rejected(f"the manifest says {manifest['rows']} rows, the file has {rows}")
@@ -89,29 +120,36 @@ def _ingest_file(dsn: str, storage: Storage, exchange_uri: str, periode: str, ki
                     raise Rejected(offending(found, _SHOWN[kind]))
                 counts = db.run(conn, f"{kind}_muat", {"periode": periode, "berkas": data_name, "nama": name,
                                                        "sha256": sha, "baris": rows, "tahap": tahap,
-                                                       "correctable": list(CORRECTABLE_REASONS)})
+                                                       "correctable": list(CORRECTABLE_REASONS),
+                                                       "npsn": npsn})
         except Rejected as err:
             return {"file": data_name, "outcome": "quarantined",
                     "error": _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha, str(err))}
     result = {"file": data_name, "outcome": "loaded", "rows": rows, **{k: n for k, n in counts}}
     log.info("%s file %s loaded: %s", kind, data_name, result)
-    if result.get("koreksi_ditolak"):
+    if result.get("koreksi_ditolak"):  # ids only: the log never shows a name, NISN, NIK or number
         with db.connect(dsn) as conn:
-            for line, jenis, record, why in db.run(conn, "koreksi_ditolak", {"periode": periode, "berkas": data_name}):
-                log.warning("%s line %d (%s %s): correction refused: %s", data_name, line, jenis, record, why)
+            refused = db.run(conn, "koreksi_ditolak", {"periode": periode, "berkas": data_name})
+        for line, jenis, record, why, _ in refused:
+            log.warning("%s line %d (%s %s): correction refused: %s", data_name, line, jenis, record, why)
+        if refused and refused[0][-1] > len(refused):
+            log.warning("%s: %d more corrections refused, each with its line and why in kuota.koreksi "
+                        "(hasil = 'ditolak')", data_name, refused[0][-1] - len(refused))
     return result
 
 
 def ingest(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: str, tahap: int) -> dict:
     """Every complete file (its manifest present) of a kind waiting in the portal, in name
-    order; returns the counts and the errors of quarantined files."""
+    order; returns the counts and the errors of quarantined files. One process at a time per
+    kind: a second run waits, then finds the files loaded."""
     folder = join(portal_root(exchange_uri, periode), kind)
-    present = set(storage.list_names(folder))
-    with db.connect(dsn) as conn:
-        loaded = _loaded(conn, periode, kind)
-    outcomes = [_ingest_file(dsn, storage, exchange_uri, periode, kind, m.removesuffix(".manifest.json"),
-                             present, loaded, tahap)
-                for m in sorted(present) if m.endswith(".manifest.json")]
+    with db.serialized(dsn, periode, f"portal {kind}"):
+        present = set(storage.list_names(folder))
+        with db.connect(dsn) as conn:
+            loaded = _loaded(conn, periode, kind)
+        outcomes = [_ingest_file(dsn, storage, exchange_uri, periode, kind, m.removesuffix(".manifest.json"),
+                                 present, loaded, tahap)
+                    for m in sorted(present) if m.endswith(".manifest.json")]
     summary = {"periode": periode, "kind": kind, "files": len(outcomes),
                "loaded": sum(o["outcome"] == "loaded" for o in outcomes),
                "quarantined": [o["error"] for o in outcomes if o["outcome"] == "quarantined"]}

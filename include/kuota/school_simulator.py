@@ -4,7 +4,8 @@
 A separate process (``kuota simulate-schools``), never imported by the pipeline. It polls the
 portal and, like the schools do:
 - corrects a share of the numbers its residu file lists (reasons a number can fix): for each
-  version of ``residu/<npsn>.csv`` once, as ``koreksi/<npsn>-<sha of that version>.csv``;
+  version of ``residu/<npsn>.csv`` once, as ``koreksi/<npsn>-<sha of that version>.csv``, its
+  manifest naming that school's ``npsn`` (the operator who submits it is that school's);
 - decides every SPTJM issued (``sptjm/<npsn>/<sptjm_no>.csv`` with its manifest) a delay after
   it appeared: approved, or rejected for a share of them, in one ``persetujuan/`` file per pass.
 ``only`` plays one of the two parts.
@@ -86,12 +87,12 @@ class SchoolSimulator:
             log.info("school simulator: %s", event)
         return events
 
-    def _write(self, kind: str, name: str, rows: list[tuple]) -> None:
+    def _write(self, kind: str, name: str, rows: list[tuple], **fields) -> None:
         data = _csv(PORTAL_IN_COLUMNS[kind], rows)
         folder = join(self.root, kind)
         self.storage.write_bytes(join(folder, f"{name}.csv"), data)
         self.storage.write_bytes(join(folder, manifest_name(f"{name}.csv")),  # last
-                                 file_manifest(f"{name}.csv", data, len(rows), now_iso()))
+                                 file_manifest(f"{name}.csv", data, len(rows), now_iso(), **fields))
 
     def _correct(self, now: float) -> list[dict]:
         folder = join(self.root, "residu")
@@ -116,7 +117,7 @@ class SchoolSimulator:
                     if r["alasan"] in CORRECTABLE_REASONS and _draw(self.seed, "koreksi", r["id"], version)
                     < self.correct_share]
             if rows:
-                self._write("koreksi", key, rows)
+                self._write("koreksi", key, rows, npsn=npsn)
                 events.append({"action": "corrected", "npsn": npsn, "records": len(rows), "file": f"{key}.csv"})
         return events
 

@@ -4,7 +4,12 @@
 -- jawaban_dimuat_sekali makes a second load of the batch fail). A request repeated berhasil in
 -- the file is counted once and recorded as a provider anomaly. Params: batch_id, sha256, baris, sidik (the object's size:ETag).
 INSERT INTO kuota.jawaban (batch_id, sha256, hasil, baris, sidik)
-VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s, %(sidik)s);
+VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s, %(sidik)s)
+-- The same bytes quarantined before for their manifest alone, answered again with a good one:
+-- loaded now; the error file stays under karantina/.
+ON CONFLICT (batch_id, sha256) DO UPDATE
+  SET hasil = 'dimuat', baris = EXCLUDED.baris, sidik = EXCLUDED.sidik, pesan = NULL, karantina = NULL,
+      diterima_at = now();
 
 UPDATE kuota.permintaan r
 SET hasil = j.status, alasan = nullif(j.alasan, ''),

@@ -2,18 +2,26 @@
 -- (domain.md flow 6): each record's number is normalized and screened again by the number
 -- lines (empty, not a mobile number, no partner provider, shared by too many, ownership) and
 -- the record re-enters validation in this stage (tahap), or goes back to residu with the new
--- reason. Refused, recorded and reported, never applied: a record on an SPTJM that stands
--- (its number is locked), a residu that no number fixes (format, K1, K2), a correction older
--- than one applied already, and all but the latest correction of a record in the file.
--- Params: periode, berkas, nama, sha256, baris, tahap, correctable. Returns counts by key.
+-- reason. Refused, recorded and reported, never applied: a record of another school than the
+-- one that submitted the file (its manifest's npsn: a school corrects only its own records,
+-- exchange.md §3), a record on an SPTJM that stands (its number is locked), a residu that no
+-- number fixes (format, K1, K2), a correction older than one applied already, and all but the
+-- latest correction of a record in the file.
+-- Params: periode, berkas, nama, sha256, baris, tahap, correctable, npsn. Returns counts by key
+-- (koreksi_sekolah_lain: the refused rows of another school's records, among koreksi_ditolak).
 INSERT INTO kuota.berkas_portal (periode, jenis, nama, sha256, hasil, tahap, baris)
-VALUES (%(periode)s, 'koreksi', %(nama)s, %(sha256)s, 'dimuat', %(tahap)s, %(baris)s);
+VALUES (%(periode)s, 'koreksi', %(nama)s, %(sha256)s, 'dimuat', %(tahap)s, %(baris)s)
+-- The same bytes quarantined before for their manifest alone (a wrong row count, a missing
+-- field), sent again with a good one: loaded now; the error file stays under karantina/.
+ON CONFLICT (periode, jenis, nama, sha256) DO UPDATE
+  SET hasil = 'dimuat', tahap = EXCLUDED.tahap, baris = EXCLUDED.baris, pesan = NULL, karantina = NULL,
+      diterima_at = now();
 
 CREATE TEMP TABLE koreksi_baru ON COMMIT DROP AS
 SELECT m.baris, m.jenis, m.id::uuid AS id, coalesce(m.nomor_hp, '') AS nomor_hp,
        nullif(m.kepemilikan_hp, '') AS kepemilikan_hp, m.waktu_koreksi::timestamptz AS waktu_koreksi,
        kuota.msisdn(coalesce(m.nomor_hp, '')) AS msisdn, coalesce(m.nomor_hp, '') ~ '^\s*$' AS kosong,
-       p.status, p.alasan,
+       p.status, p.alasan, p.npsn IS DISTINCT FROM %(npsn)s AS sekolah_lain,
        (SELECT sp.sptjm_no FROM kuota.sptjm_penerima sp
         WHERE sp.periode = p.periode AND sp.jenis = p.jenis AND sp.id = p.id AND NOT sp.ditolak) AS sptjm_no,
        (SELECT max(k.waktu_koreksi) FROM kuota.koreksi k
@@ -24,7 +32,10 @@ JOIN kuota.penerima p ON p.periode = %(periode)s AND p.jenis = m.jenis AND p.id 
 
 CREATE TEMP TABLE koreksi_putus ON COMMIT DROP AS
 SELECT k.*,
-       CASE WHEN k.sptjm_no IS NOT NULL THEN format('the record is on %%s: its number is locked for the period', k.sptjm_no)
+       CASE WHEN k.sekolah_lain  -- first: nothing about another school's record is told back
+              THEN format('the record is not of school %%s, which submitted the file (its manifest''s npsn): '
+                          'a school corrects only its own records', %(npsn)s)
+            WHEN k.sptjm_no IS NOT NULL THEN format('the record is on %%s: its number is locked for the period', k.sptjm_no)
             WHEN k.status = 'residu' AND NOT (k.alasan = ANY (%(correctable)s))
               THEN format('residu %%s is not fixed by a number: correct the record in Dapodik', k.alasan)
             WHEN k.ke > 1 THEN 'a later correction of the same record in this file applies'
@@ -71,6 +82,8 @@ WITH diubah AS (
   RETURNING p.status
 )
 SELECT 'koreksi_' || CASE WHEN pesan IS NULL THEN 'diterapkan' ELSE 'ditolak' END, count(*) FROM koreksi_putus GROUP BY 1
+UNION ALL
+SELECT 'koreksi_sekolah_lain', count(*) FROM koreksi_putus WHERE sekolah_lain HAVING count(*) > 0
 UNION ALL
 SELECT 'penerima_' || status, count(*) FROM diubah GROUP BY 1
 ORDER BY 1

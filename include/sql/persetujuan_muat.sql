@@ -4,7 +4,12 @@
 -- and a rejection releases their lock (the school may correct them). The file is recorded by
 -- its sha256. Params: periode, berkas, nama, sha256, baris, tahap. Returns counts by key.
 INSERT INTO kuota.berkas_portal (periode, jenis, nama, sha256, hasil, tahap, baris)
-VALUES (%(periode)s, 'persetujuan', %(nama)s, %(sha256)s, 'dimuat', %(tahap)s, %(baris)s);
+VALUES (%(periode)s, 'persetujuan', %(nama)s, %(sha256)s, 'dimuat', %(tahap)s, %(baris)s)
+-- The same bytes quarantined before for their manifest alone (a wrong row count, a missing
+-- field), sent again with a good one: loaded now; the error file stays under karantina/.
+ON CONFLICT (periode, jenis, nama, sha256) DO UPDATE
+  SET hasil = 'dimuat', tahap = EXCLUDED.tahap, baris = EXCLUDED.baris, pesan = NULL, karantina = NULL,
+      diterima_at = now();
 
 CREATE TEMP TABLE diputus (sptjm_no text, keputusan text) ON COMMIT DROP;
 WITH d AS (

@@ -3,7 +3,12 @@
 -- or residu (domain.md, K4), and the answer is recorded by its sha256; the unique index
 -- jawaban_dimuat_sekali makes a second load of the batch fail. Params: batch_id, sha256, baris, sidik (the object's size:ETag).
 INSERT INTO kuota.jawaban (batch_id, sha256, hasil, baris, sidik)
-VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s, %(sidik)s);
+VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s, %(sidik)s)
+-- The same bytes quarantined before for their manifest alone, answered again with a good one:
+-- loaded now; the error file stays under karantina/.
+ON CONFLICT (batch_id, sha256) DO UPDATE
+  SET hasil = 'dimuat', baris = EXCLUDED.baris, sidik = EXCLUDED.sidik, pesan = NULL, karantina = NULL,
+      diterima_at = now();
 
 UPDATE kuota.permintaan r SET hasil = j.status, dijawab_at = now()
 FROM jawaban_masuk j
