@@ -10,7 +10,8 @@ still outstanding then simply waits for the next stage run.
 
 1. `open_stage`: records the stage (once).
 2. `corrections`: `ingest_corrections` takes the schools' files in `portal/<periode>/koreksi/`
-   (manifest-checked, quarantined whole when broken): a corrected number is screened again by
+   (manifest-checked, quarantined whole when broken; the manifest's `npsn` binds the file to
+   its school, and a row for another school's record is refused and reported): a corrected number is screened again by
    the number rules and re-enters validation in this stage; a correction of a record already
    on an SPTJM is refused and reported, never applied. After the deadline, files wait unconsumed.
 3. `validation` (exchange.md §2, validasi): `recheck_answers` lists the answers already loaded

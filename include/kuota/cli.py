@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 
-from . import exchange, generator, pipeline, school_simulator, simulator
+from . import db, exchange, generator, pipeline, school_simulator, simulator
 from .manifest import ContractError
 from .quality import QualityError
 from .storage import Storage
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 sim.run(args.poll_seconds, args.idle_exit_seconds)
                 result = {"stopped": "idle"}
-    except (ContractError, QualityError) as err:
+    except (ContractError, QualityError, db.Busy) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2, default=str))
