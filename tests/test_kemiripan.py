@@ -3,14 +3,20 @@ its partner, twins and siblings are not, the threshold is a policy, and the edit
 in SQL agree with a plain Python reading of "one slip apart"."""
 from __future__ import annotations
 
+import csv
+import gzip
+import hashlib
+import io
+import json
 import random
+import uuid
 
 import pytest
 from conftest import query
 from test_screening import _load
 
-from kuota import accuracy, db, quality, screening, splink_reference
-from kuota.contract import SCREENING_REASONS
+from kuota import accuracy, db, pipeline, quality, screening, splink_reference
+from kuota.contract import CUTOFF_COLUMNS, SCHEMA_VERSION, SCREENING_REASONS
 from kuota.storage import join
 
 K2 = SCREENING_REASONS[SCREENING_REASONS.index("nisn_tidak_valid"):SCREENING_REASONS.index("kemungkinan_orang_sama") + 1]
@@ -129,20 +135,155 @@ def test_screening_suite_fails_when_a_pair_is_broken(dsn, storage, bucket):
         quality.check_screening(dsn, "2020-09")
 
 
-def test_a_placeholder_name_does_not_flood_the_index(dsn):
-    """Sixty pupils born one day in one province (each in its own district) whose mother's name
-    is a placeholder form one block of the index: skipped and reported, not 1,770 pairs. A real
-    pair beside them is found."""
-    rows = [(f"00000000-0000-0000-0000-{k:012d}", f"anak nomor {k}", "XXX" if k < 60 else "siti aminah")
-            for k in range(62)]
-    rows[61] = (rows[61][0], "anak nomor 60", "siti aminah")  # pupil 60 typed twice
+def _syllable_names(rng: random.Random, count: int) -> list[str]:
+    """Given names far apart: each starts and ends with three letters no other one has, and any
+    two are at least three slips apart, so a one-slip copy of one is never one slip from another."""
+    syllables = [c + v for c in "bcdfghjklmnprstwy" for v in "aiueo"]
+    names, starts, ends = [], set(), set()
+    while len(names) < count:
+        first = "".join(rng.choice(syllables) for _ in range(3))
+        last = "".join(rng.choice(syllables) for _ in range(2)) + rng.choice("nrstkm")
+        name = f"{first.title()} {last.title()}"
+        letters = (first + last)
+        if letters[:3] in starts or letters[-3:] in ends or any(_osa(letters, n.lower().replace(" ", "")) < 3 for n in names):
+            continue
+        starts.add(letters[:3])
+        ends.add(letters[-3:])
+        names.append(name)
+    return names
+
+
+def _one_slip(rng: random.Random, name: str) -> str:
+    """The name with one typing slip (changed, added, dropped or swapped letters), anywhere:
+    in the first or the last letters too, where a name-prefix key would not survive it."""
+    while True:
+        letters = [k for k, c in enumerate(name) if c.isalpha()]
+        pos = rng.choice(letters)
+        kind = rng.randrange(4)
+        if kind == 0:
+            typed = name[:pos] + name[pos + 1:]
+        elif kind == 1:
+            typed = name[:pos] + rng.choice("aeiknrs") + name[pos:]
+        elif kind == 2:
+            typed = name[:pos] + rng.choice("aeiknrs") + name[pos + 1:]
+        elif pos + 1 < len(name) and name[pos + 1].isalpha():
+            typed = name[:pos] + name[pos + 1] + name[pos] + name[pos + 2:]
+        else:
+            continue
+        plain, slipped = name.lower().replace(" ", ""), typed.lower().replace(" ", "")
+        if _osa(plain, slipped) == 1:
+            return typed
+
+
+def _write_cutoff(storage, uri: str, tables: dict[str, list[dict]], cutoff_date: str = "2020-09-11") -> None:
+    """A Dapodik cutoff as exchange.md section 1 has it: three gzip CSV files, then the manifest."""
+    files = {}
+    for table in ("sekolah", "peserta_didik", "ptk"):
+        text = io.StringIO(newline="")
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(CUTOFF_COLUMNS[table])
+        writer.writerows([row[c] for c in CUTOFF_COLUMNS[table]] for row in tables[table])
+        data = gzip.compress(text.getvalue().encode(), mtime=0)
+        storage.write_bytes(join(uri, f"{table}.csv.gz"), data)
+        files[f"{table}.csv.gz"] = {"rows": len(tables[table]), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest = {"schema_version": SCHEMA_VERSION, "cutoff_date": cutoff_date,
+                "created_at": "2020-09-11T00:00:00+07:00", "files": files}
+    storage.write_bytes(join(uri, "manifest.json"), json.dumps(manifest).encode())
+
+
+def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, storage, bucket):
+    """100 pupils, each 50 times under 50 valid NISNs (40 copies as typed, 10 with one slip in
+    the name, anywhere), all born one day to one mother's name in one school: one block of
+    5,000 and more. It used to be skipped; now it is split by finer keys and every copy is
+    residu kemungkinan_orang_sama with a partner. Twins in the same block (same mother and birth
+    date, given names far apart) still reach siap_validasi, and the run summary shows the block."""
+    rng = random.Random(2026)
+    school = str(uuid.UUID(int=rng.getrandbits(128)))
+    names = _syllable_names(rng, 120)
+    pupils, twin_names = names[:100], names[100:]
+    serial = iter(range(1, 10 ** 6))
+
+    def student(nama: str) -> dict:
+        k = next(serial)
+        return {"peserta_didik_id": str(uuid.UUID(int=rng.getrandbits(128))), "nisn": f"{3_000_000_000 + k * 7:010d}",
+                "nik": f"32730150031{k:05d}", "nama": nama, "jenis_kelamin": "L",
+                "tanggal_lahir": "2012-03-10", "nama_ibu_kandung": "Siti Aminah", "sekolah_id": school,
+                "tingkat_pendidikan": "3", "status": "aktif", "nomor_hp": f"0812{20_000_000 + k:08d}",
+                "kepemilikan_hp": "orang_tua", "penerima_pip": "false", "penerima_pkh": "false",
+                "nomor_kip": "", "nomor_kps": "", "tanggal_masuk_sekolah": "2018-07-13"}
+
+    copies: dict[str, list[str]] = {}
+    rows = []
+    for name in pupils:
+        typed = [name] * 40
+        while len(set(typed)) < 11:  # ten distinct one-slip copies
+            typed.append(_one_slip(rng, name))
+        typed = typed[:40] + list(dict.fromkeys(typed[40:]))[:10]
+        mine = [student(t) for t in typed]
+        copies[name] = [r["peserta_didik_id"] for r in mine]
+        rows += mine
+    # Twins: ten pairs whose given names differ entirely, ten that share a first word (they
+    # meet in the name-prefix block too, and are scored there as twins).
+    twins = []
+    for k in range(0, 20, 2):
+        a, b = twin_names[k], twin_names[k + 1]
+        if k >= 10:
+            b = a.split()[0] + " " + b.split()[1]
+        twins.append((student(a), student(b)))
+        rows += twins[-1]
+    rng.shuffle(rows)
+    assert len(rows) == 5_020 and len({r["nisn"] for r in rows}) == 5_020
+    uri = f"s3://{bucket}/padded"
+    _write_cutoff(storage, uri, {
+        "sekolah": [{"sekolah_id": school, "npsn": "20212345", "nama": "SD NEGERI 1 PADANG", "bentuk_pendidikan": "SD",
+                     "status": "aktif", "kode_provinsi": "32", "kode_kabupaten": "3273"}],
+        "peserta_didik": rows,
+        "ptk": [{"ptk_id": str(uuid.UUID(int=rng.getrandbits(128))), "nuptk": "1234567890123456",
+                 "nik": "3273014101800001", "nama": "Ibu Guru", "jenis_kelamin": "P", "tanggal_lahir": "1980-01-01",
+                 "nama_ibu_kandung": "Nenek", "jenis_ptk": "guru", "sekolah_id": school, "ptk_induk": "true",
+                 "status": "aktif", "jenis_keluar": "", "nomor_hp": "081399990000", "kepemilikan_hp": "sendiri"}],
+    })
+    pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    result = pipeline.run_screening(dsn, "2020-09", f"s3://{bucket}/exchange", storage)
+
+    state = {rid: (status, alasan, partner) for rid, status, alasan, partner in query(
+        dsn, "SELECT id::text, status, alasan, partner_id::text FROM kuota.penerima WHERE periode = '2020-09' AND jenis = 'pd'")}
+    owner = {rid: name for name, ids in copies.items() for rid in ids}
+    for name, ids in copies.items():
+        for rid in ids:
+            status, alasan, partner = state[rid]
+            # flagged, with a partner that is another copy of the same pupil
+            assert (status, alasan) == ("residu", "kemungkinan_orang_sama"), (rid, state[rid])
+            assert partner != rid and owner.get(partner) == name
+    twin_ids = {r["peserta_didik_id"] for pair in twins for r in pair}
+    assert all(state[rid][:2] == ("siap_validasi", None) for rid in twin_ids)
+    # Twins sharing a first word meet in a small name-prefix block: scored and ruled out as twins.
+    kembar = {(a, b): k for a, b, k in query(dsn, "SELECT id_a::text, id_b::text, kembar FROM kuota.kemiripan")}
+    for a, b in twins[5:]:
+        pair = tuple(sorted((a["peserta_didik_id"], b["peserta_didik_id"])))
+        assert kembar.get(pair) is True, pair
+    # Bounded: thousands of pairs, not the 12.6 million of comparing the block in full.
+    assert len(kembar) < 20_000
+    blocks = result["similarity_blocks"]
+    assert blocks["murid"] == 5_020 and blocks["blok_terbesar"] == 5_020
+    assert blocks["blok_dipecah"] >= 1 and blocks["subblok_melebihi"] == 0 and blocks["perbandingan_maks"] <= 50 * 49 // 2
+    assert blocks["terbesar"][0] == {"kunci": "province+mother", "murid": 5_020, "profil": blocks["profil_terbesar"]}
+    text = pipeline.summary(dsn, "2020-09")
+    assert "similarity blocks: largest 5,020 pupils" in text and "blocks over 50 profiles split" in text
+    assert "WARNING" not in text
+
+
+def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, int, dict]:
+    """screen_kemiripan.sql alone on hand-made pupils (id, name, mother, district): the notices,
+    the flagged (id, partner) rows, the pairs scored and the block sizes; nothing is kept."""
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("""CREATE TEMP TABLE rekaman ON COMMIT DROP AS
                        SELECT 'pd'::text AS jenis, id::uuid, NULL::text AS alasan_k1, date '2010-05-05' AS tanggal_lahir,
-                              '32' AS kode_provinsi, '32' || CASE WHEN n > 60 THEN '99' ELSE lpad(n::text, 2, '0') END AS kode_kabupaten,
-                              lower(replace(nama, ' ', '')) AS nama_huruf, lower(replace(ibu, ' ', '')) AS ibu_huruf
-                       FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS t(id, nama, ibu, n)""",
-                    ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]))
+                              left(kab, 2) AS kode_provinsi, kab AS kode_kabupaten,
+                              lower(regexp_replace(nama, '[^[:alpha:]]+', '', 'g')) AS nama_huruf,
+                              lower(regexp_replace(ibu, '[^[:alpha:]]+', '', 'g')) AS ibu_huruf
+                       FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS t(id, nama, ibu, kab)""",
+                    tuple(list(col) for col in zip(*rows)))
         cur.execute("CREATE TEMP TABLE k2 (jenis text, id uuid, alasan text, partner_id uuid) ON COMMIT DROP")
         db.run(conn, "screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})
         notices = list(conn.notices)
@@ -150,7 +291,34 @@ def test_a_placeholder_name_does_not_flood_the_index(dsn):
         flagged = cur.fetchall()
         cur.execute("SELECT count(*) FROM kuota.kemiripan")
         (scored,), = cur.fetchall()
+        cur.execute("SELECT * FROM kuota.kemiripan_blok")
+        blocks = dict(zip([c.name for c in cur.description], cur.fetchone()))
         conn.rollback()
-    assert any("1 blocks of more than 50 pupils skipped (60 pupils" in n for n in notices), notices
+    return notices, flagged, scored, blocks
+
+
+def test_a_placeholder_mother_block_is_split_not_skipped(dsn):
+    """Sixty pupils born one day in one province (each in its own district) whose mother's name
+    is a placeholder form one block of 60: split by the name, not compared in full (1,770 pairs)
+    and not skipped. A real pair beside them is found."""
+    names = _syllable_names(random.Random(4), 61)
+    rows = [(f"00000000-0000-0000-0000-{k:012d}", names[k], "XXX", f"32{k:02d}") for k in range(60)]
+    rows += [("00000000-0000-0000-0000-000000000060", names[60], "Siti Aminah", "3299"),
+             ("00000000-0000-0000-0000-000000000061", _one_slip(random.Random(1), names[60]), "Siti Aminah", "3299")]
+    notices, flagged, scored, blocks = _index_only(dsn, rows)
     assert sorted(flagged) == sorted([(rows[60][0], rows[61][0]), (rows[61][0], rows[60][0])])
-    assert scored < 100
+    assert scored < 100 and not notices
+    assert blocks["blok_dipecah"] == 1 and blocks["blok_terbesar"] == 60 and blocks["subblok_melebihi"] == 0
+
+
+def test_a_block_still_too_large_after_splitting_is_bounded_and_reported(dsn):
+    """Eighty pupils of one name, born one day in one province with the same placeholder mother,
+    each in another district: every split of their block still holds all 80. They are compared
+    by sorted neighbourhood only (at most 20 neighbours each, not 3,160 pairs), every one of
+    them is flagged (one name, one mother: the score says so), and the run says it loudly."""
+    rows = [(f"00000000-0000-0000-0000-{k:012d}", "Muhammad Rizky", "XXX", f"32{k:02d}") for k in range(80)]
+    notices, flagged, scored, blocks = _index_only(dsn, rows)
+    assert blocks["subblok_melebihi"] >= 1 and blocks["murid_melebihi"] == 80
+    assert any("still over 50 profiles after splitting (80 pupils)" in n for n in notices), notices
+    assert {rid for rid, _ in flagged} == {r[0] for r in rows}
+    assert scored <= 80 * 20 + 80

@@ -18,8 +18,10 @@ _PERIODE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 def check_periode(periode: str) -> str:
-    if not _PERIODE.match(periode or ""):
-        raise ContractError(f"periode {periode!r} is not YYYY-MM")
+    """A period is a month, YYYY-MM: checked before anything is read or loaded for it."""
+    if not isinstance(periode, str) or not _PERIODE.match(periode):
+        raise ContractError(f"periode {periode!r} is not YYYY-MM (a month, 01-12): run again with the period "
+                            f"as YYYY-MM")
     return periode
 
 
@@ -27,14 +29,21 @@ def prepare_warehouse(dsn: str) -> None:
     db.migrate(dsn)
 
 
-def verify_cutoff(storage: Storage, cutoff_uri: str) -> dict:
-    """Manifest shape, presence and sha256 of every file; returns the manifest (small)."""
+def verify_cutoff(storage: Storage, cutoff_uri: str, periode: str | None = None) -> dict:
+    """Manifest shape, presence and sha256 of every file; returns the manifest (small). The
+    period, when given, is checked first: a bad one should not cost reading the export."""
+    if periode is not None:
+        check_periode(periode)
     return snapshot.verify_checksums(storage, snapshot.read_manifest(storage, cutoff_uri))
 
 
 def load_snapshot(dsn: str, storage: Storage, manifest: dict, periode: str) -> dict:
+    """Load the cutoff and bind the period to it; the period is checked (its form, and that it
+    is not bound to another cutoff) before anything is loaded."""
+    check_periode(periode)
+    snapshot.refuse_other_cutoff(dsn, periode, manifest)
     result = snapshot.load_cutoff(dsn, storage, manifest)
-    snapshot.open_periode(dsn, check_periode(periode), result["cutoff_id"])
+    snapshot.open_periode(dsn, periode, result["cutoff_id"])
     for tabel, baris, pelanggaran in snapshot.invalid_rows(dsn, result["cutoff_id"]):
         log.warning("format_tidak_valid: %s line %s: %s", tabel, baris, pelanggaran)
     return result
@@ -43,10 +52,11 @@ def load_snapshot(dsn: str, storage: Storage, manifest: dict, periode: str) -> d
 def run_snapshot(dsn: str, periode: str, cutoff_uri: str, storage: Storage | None = None) -> dict:
     """Stage 1 end to end, as the DAG's task group runs it (CLI and demo)."""
     storage = storage or Storage()
+    check_periode(periode)
     prepare_warehouse(dsn)
-    manifest = verify_cutoff(storage, cutoff_uri)
+    manifest = verify_cutoff(storage, cutoff_uri, periode)
     result = load_snapshot(dsn, storage, manifest, periode)
-    result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"])
+    result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"], periode)
     return result
 
 
@@ -58,6 +68,7 @@ def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | 
     return result
 
 
+@db.one_at_a_time("open_stage")
 def open_stage(dsn: str, periode: str, tahap: int) -> dict:
     """Record a stage of an opened period (once); a corrections file joins the stage that
     takes it."""
@@ -87,10 +98,18 @@ def summary(dsn: str, periode: str) -> str:
             lines.append(f"  {status:<15}{alasan:<26}{pd:>12,}{ptk:>10,}")
         lines.append(f"  {'total':<41}{sum(r[2] for r in funnel):>12,}{sum(r[3] for r in funnel):>10,}")
         with db.connect(dsn) as conn:
-            (scored, flagged, twins, threshold), = db.run(conn, "summary_kemiripan", {"periode": periode})
+            (scored, flagged, twins, threshold, largest, profiles, split_blocks, over_cap, over_cap_pupils,
+             max_comparisons, cap), = db.run(conn, "summary_kemiripan", {"periode": periode})
         if scored:
             lines.append(f"  similarity index: {scored:,} candidate pairs scored, {flagged:,} flagged "
                          f"(score >= {threshold}), {twins:,} twin pairs ruled out")
+        if largest is not None:
+            lines.append(f"  similarity blocks: largest {largest:,} pupils, most profiles in one {profiles:,}; "
+                         f"{split_blocks:,} blocks over {cap} profiles split; at most {max_comparisons:,} "
+                         f"comparisons in one block")
+            if over_cap:
+                lines.append(f"  WARNING similarity index: {over_cap:,} sub-blocks still over {cap} profiles after "
+                             f"splitting ({over_cap_pupils:,} pupils), compared by sorted neighbourhood only: review them")
     split = exchange.validation_split(dsn, periode)
     if split:
         lines += ["", "  validation exchange per provider (batches; recipients after the providers' answers)",

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 SCREENING_PARTS = ("screen_rekaman", "screen_kemiripan", "screen_penerima")
 
 
+@db.one_at_a_time("policies")
 def policies(dsn: str, periode: str) -> dict:
     """The policy values the period runs with (recorded at first use, then fixed)."""
     with db.connect(dsn) as conn:
@@ -33,6 +34,7 @@ def _cutoff_of(cur, periode: str) -> int:
     return row[0]
 
 
+@db.one_at_a_time("screening numbers")
 def normalize_numbers(dsn: str, periode: str) -> dict:
     """The period's cutoff numbers as MSISDN (once per cutoff)."""
     with db.connect(dsn) as conn, conn.cursor() as cur:
@@ -40,6 +42,7 @@ def normalize_numbers(dsn: str, periode: str) -> dict:
     return nomor.normalize_cutoff(dsn, cutoff_id)
 
 
+@db.one_at_a_time("screening")
 def screen(dsn: str, periode: str) -> dict:
     """Screen the period's cutoff once; a re-run finds it screened and changes nothing."""
     values = policies(dsn, periode)
@@ -65,14 +68,24 @@ def screen(dsn: str, periode: str) -> dict:
             part_started = time.monotonic()
             db.run(conn, part, params)
             seconds[part] = round(time.monotonic() - part_started, 2)
-            for notice in conn.notices:  # what the SQL reports (e.g. skipped blocks)
+            for notice in conn.notices:  # what the SQL reports (e.g. blocks over the cap)
                 log.warning("periode %s: %s", periode, notice.removeprefix("NOTICE:").strip())
             conn.notices.clear()
             log.info("periode %s: %s done in %.1fs", periode, part, seconds[part])
         cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
         (records,), = cur.fetchall()
     log.info("periode %s: %d records screened in %.1fs", periode, records, time.monotonic() - started)
-    return {"periode": periode, "records": records, "skipped": False, "seconds": seconds}
+    return {"periode": periode, "records": records, "skipped": False, "seconds": seconds,
+            "similarity_blocks": similarity_blocks(dsn, periode)}
+
+
+def similarity_blocks(dsn: str, periode: str) -> dict | None:
+    """The similarity index's block sizes (kuota.kemiripan_blok), so that a caller sees in the
+    result, not only in the log, when blocks stayed over the cap and were compared partially."""
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT * FROM kuota.kemiripan_blok WHERE periode = %s", (periode,))
+        row = cur.fetchone()
+        return dict(zip([c.name for c in cur.description], row)) if row else None
 
 
 def funnel(dsn: str, periode: str) -> list[tuple]:

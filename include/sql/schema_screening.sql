@@ -128,6 +128,19 @@ INSERT INTO kuota.kebijakan (nama, nilai, berlaku_mulai, keterangan) VALUES
    'similarity index score (0..1) from which two pupils under two NISNs are residu kemungkinan_orang_sama')
 ON CONFLICT DO NOTHING;
 
+-- The cutoff's volume check (check_snapshot, snapshot_volume.sql). ambang_volume_cutoff: the
+-- largest change of a table's rows in one province against the previous cutoff, as a share
+-- (0.2: a drop or a rise of more than a fifth fails). pengecualian_volume_cutoff: the known
+-- changes that may pass, a list of {"periode", "tabel", "kode_provinsi" (left out: every
+-- province), "alasan"}; to waive one, add a row with the whole list in force from that
+-- period's first day (README, "Waiving the volume check").
+INSERT INTO kuota.kebijakan (nama, nilai, berlaku_mulai, keterangan) VALUES
+  ('ambang_volume_cutoff', '0.2', '2020-01-01',
+   'largest change (share) of a table''s rows per province against the previous cutoff before check_snapshot fails'),
+  ('pengecualian_volume_cutoff', '[]', '2020-01-01',
+   'known volume changes that pass check_snapshot: [{"periode", "tabel", "kode_provinsi" (omit: all), "alasan"}]')
+ON CONFLICT DO NOTHING;
+
 -- The values a period ran with: written once, at its first screening; re-runs reuse them.
 CREATE TABLE IF NOT EXISTS kuota.periode_kebijakan (
     periode     text PRIMARY KEY REFERENCES kuota.periode,
@@ -227,6 +240,27 @@ CREATE TABLE IF NOT EXISTS kuota.kemiripan (
     skor            real NOT NULL CHECK (skor BETWEEN 0 AND 1),
     kembar          boolean NOT NULL,  -- same mother, given names more than one slip apart
     PRIMARY KEY (periode, id_a, id_b)
+);
+
+-- The similarity index's blocks in a period, one row (written by screen_kemiripan.sql): how
+-- big the blocks were, how many were split by a finer key, and how many stayed over the cap
+-- after splitting (compared by sorted neighbourhood only: reported, never skipped). Counts
+-- only; no names, birth dates or regions (docs/kemiripan.md, "Large blocks").
+CREATE TABLE IF NOT EXISTS kuota.kemiripan_blok (
+    periode            text PRIMARY KEY,
+    murid              bigint NOT NULL,  -- pupils that reached the index
+    profil             bigint NOT NULL,  -- distinct (birth date, district, name, mother) among them
+    blok               bigint NOT NULL,  -- blocks of more than one pupil
+    blok_terbesar      bigint NOT NULL,  -- pupils in the largest block
+    profil_terbesar    bigint NOT NULL,  -- most distinct profiles in one block
+    blok_dipecah       bigint NOT NULL,  -- blocks of more than batas_blok profiles, split
+    subblok            bigint NOT NULL,  -- sub-blocks of more than one profile they gave
+    subblok_melebihi   bigint NOT NULL,  -- sub-blocks still over batas_blok: sorted neighbourhood
+    murid_melebihi     bigint NOT NULL,  -- pupils in those (loudly reported)
+    perbandingan       bigint NOT NULL,  -- distinct profile pairs scored
+    perbandingan_maks  bigint NOT NULL,  -- most comparisons one block or sub-block asked for
+    batas_blok         int NOT NULL,     -- the cap in force
+    terbesar           jsonb NOT NULL    -- the five largest blocks: key kind, pupils, profiles
 );
 
 -- The screening suite's view of the pairs flagged in a period (kuota.periode setting): each

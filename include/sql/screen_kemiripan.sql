@@ -1,67 +1,167 @@
 -- Step 2 of screening (after screen_rekaman.sql, same transaction): the similarity index,
--- the last K2 reason. Writes every candidate pair with its score to kuota.kemiripan and adds
--- kemungkinan_orang_sama to the temp table k2. Params: periode, ambang_kemiripan.
+-- the last K2 reason. Writes every candidate pair with its score to kuota.kemiripan, the
+-- block sizes to kuota.kemiripan_blok, and adds kemungkinan_orang_sama to the temp table k2.
+-- Params: periode, ambang_kemiripan.
 
 -- Line 3, last K2 reason: one person under two NISNs (the similarity index). Pupils who passed
 -- everything above are blocked on birth date and region, so the pairs stay near-linear:
 -- same district and the same first or last three letters of the name (one slip leaves one of
 -- them intact), or same province and the same mother's name. Each pair is scored on name,
 -- mother's name and district; twins (same mother, names more than one slip apart) never match.
-CREATE TEMP TABLE murid ON COMMIT DROP AS
-SELECT r.id, r.tanggal_lahir, r.kode_provinsi, r.kode_kabupaten,
-       r.nama_huruf AS nama, coalesce(r.ibu_huruf, '') AS ibu
-FROM rekaman r
-WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM k2 WHERE k2.jenis = 'pd' AND k2.id = r.id);
-ANALYZE murid;
+-- No block is ever skipped: a block of more than 50 profiles is split by a finer key, and a
+-- sub-block still over 50 is compared by sorted neighbourhood and reported (docs/kemiripan.md).
 
--- The index: pupils sharing a block (birth date and one key). A block is a 64-bit hash (a
+-- Profiles: the score reads only birth date, district, name and mother's name, so pupils equal
+-- in all four score alike against anyone. The index compares profiles (one representative, the
+-- smallest id), and each copy is paired with its representative: 5,000 copies of 100 pupils
+-- are 100 profiles to compare, not 12.5 million pairs, and every copy is still flagged.
+-- One sort finds both the representative and the number of copies; it sorts on a hash of the
+-- profile first (cheap to compare), the fields themselves only break its rare ties.
+CREATE TEMP TABLE murid ON COMMIT DROP AS
+SELECT id, tanggal_lahir, kode_provinsi, kode_kabupaten, nama, ibu,
+       first_value(id) OVER profil AS wakil, count(*) OVER profil AS salinan
+FROM (
+    SELECT r.id, r.tanggal_lahir, r.kode_provinsi, r.kode_kabupaten,
+           r.nama_huruf AS nama, coalesce(r.ibu_huruf, '') AS ibu,
+           hashtextextended(r.tanggal_lahir || '|' || r.kode_kabupaten || '|' || r.nama_huruf || '|'
+                            || coalesce(r.ibu_huruf, ''), 0) AS h
+    FROM rekaman r
+    WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM k2 WHERE k2.jenis = 'pd' AND k2.id = r.id)
+) m
+WINDOW profil AS (PARTITION BY h, tanggal_lahir, kode_provinsi, kode_kabupaten, nama, ibu ORDER BY id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
+CREATE TEMP TABLE profil ON COMMIT DROP AS SELECT * FROM murid WHERE id = wakil;
+ANALYZE profil;
+
+-- The index: profiles sharing a block (birth date and one key). A block is a 64-bit hash (a
 -- collision only adds a pair to score); most blocks hold one pupil, and one sort finds the rest.
 CREATE TEMP TABLE blok ON COMMIT DROP AS
-SELECT kunci, id, anggota
+SELECT *
 FROM (
-    SELECT kunci, id, count(*) OVER (PARTITION BY kunci) AS anggota
+    SELECT kunci, jenis, id,
+           count(*) OVER (PARTITION BY kunci) AS profil_n, sum(salinan) OVER (PARTITION BY kunci) AS murid_n
     FROM (
-        SELECT id, hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|a|' || left(nama, 3), 0) AS kunci
-        FROM murid
+        SELECT id, salinan, 'a' AS jenis,
+               hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|a|' || left(nama, 3), 0) AS kunci
+        FROM profil
         UNION ALL
-        SELECT id, hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|z|' || right(nama, 3), 0)
-        FROM murid
+        SELECT id, salinan, 'z', hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|z|' || right(nama, 3), 0)
+        FROM profil
         UNION ALL
-        SELECT id, hashtextextended(tanggal_lahir || '|' || kode_provinsi || '|i|' || ibu, 0)
-        FROM murid WHERE ibu <> ''
+        SELECT id, salinan, 'i', hashtextextended(tanggal_lahir || '|' || kode_provinsi || '|i|' || ibu, 0)
+        FROM profil WHERE ibu <> ''
     ) kunci
 ) blok
-WHERE anggota > 1;
+WHERE murid_n > 1;
 
--- More than 50 pupils born the same day with one key is no evidence of anything but a
--- placeholder ("ibu", "xxx" as the mother's name): such blocks are skipped, and said so.
-CREATE TEMP TABLE pasangan ON COMMIT DROP AS
-SELECT DISTINCT x.id AS id_a, y.id AS id_b
+-- Pass 1: a block of at most 50 profiles, every pair.
+CREATE TEMP TABLE calon (id_a uuid, id_b uuid) ON COMMIT DROP;
+INSERT INTO calon
+SELECT x.id, y.id
 FROM blok x JOIN blok y ON y.kunci = x.kunci AND x.id < y.id
-WHERE x.anggota <= 50;
-ANALYZE pasangan;
-DO $$
-DECLARE besar bigint; murid_besar bigint;
-BEGIN
-    SELECT count(DISTINCT kunci), count(DISTINCT id) INTO besar, murid_besar FROM blok WHERE anggota > 50;
-    IF besar > 0 THEN
-        RAISE NOTICE 'similarity index: %% blocks of more than 50 pupils skipped (%% pupils; a placeholder name?)',
-                     besar, murid_besar;
-    END IF;
-END $$;
+WHERE x.profil_n BETWEEN 2 AND 50;
 
+-- Pass 2: a larger block is split, never skipped. Every split is a block of its own, and a pair
+-- is compared when it shares any one of them:
+-- - the name's deletion neighbourhood: the whole name, and the name with each one letter left
+--   out. Two names at most one slip apart (a letter changed, added, dropped, or two neighbours
+--   swapped) always share one of these, so no such pair is lost. Pupils with one mother's name
+--   that are not one slip apart in the name are twins by the rule above, so in a mother's-name
+--   block this split loses no pair that could be flagged.
+-- - for the name-key blocks, also the first and the last three letters of the mother's name:
+--   pairs whose mothers are more than one slip apart yet score high (docs/kemiripan.md).
+-- Sub-blocks of at most 50 profiles: every pair.
+CREATE TEMP TABLE subblok ON COMMIT DROP AS
+SELECT kunci2, id, nama, ibu, count(*) OVER (PARTITION BY kunci2) AS n
+FROM (
+    SELECT DISTINCT hashtextextended(b.kunci || '|-' || CASE WHEN d.i = 0 THEN p.nama
+                                                        ELSE left(p.nama, d.i - 1) || substr(p.nama, d.i + 1) END, 0) AS kunci2,
+           b.id, p.nama, p.ibu
+    FROM blok b JOIN profil p USING (id)
+    CROSS JOIN LATERAL generate_series(0, length(p.nama)) d(i)  -- 0: the whole name
+    WHERE b.profil_n > 50
+    UNION ALL
+    SELECT hashtextextended(b.kunci || '|' || k.ujung || CASE k.ujung WHEN '<' THEN left(p.ibu, 3) ELSE right(p.ibu, 3) END, 0),
+           b.id, p.nama, p.ibu
+    FROM blok b JOIN profil p USING (id) CROSS JOIN (VALUES ('<'), ('>')) k(ujung)
+    WHERE b.profil_n > 50 AND b.jenis <> 'i'
+) s;
+INSERT INTO calon
+SELECT x.id, y.id
+FROM subblok x JOIN subblok y ON y.kunci2 = x.kunci2 AND x.id < y.id
+WHERE x.n BETWEEN 2 AND 50;
+
+-- Pass 3: a sub-block still over 50 profiles (a placeholder for a mother's name and a common
+-- first name, or a padded block) is never quadratic: each profile meets the 10 next to it in
+-- name order and the 10 next to it in reversed-name order (a slip at either end of a name moves
+-- it little in one of the two). Bounded, and reported below: pairs further apart are not met.
+CREATE TEMP TABLE urutan ON COMMIT DROP AS
+SELECT kunci2, id,
+       row_number() OVER (PARTITION BY kunci2 ORDER BY nama, ibu, id) AS maju,
+       row_number() OVER (PARTITION BY kunci2 ORDER BY reverse(nama), reverse(ibu), id) AS mundur
+FROM subblok WHERE n > 50;
+INSERT INTO calon
+SELECT least(x.id, y.id), greatest(x.id, y.id)
+FROM urutan x CROSS JOIN generate_series(1, 10) k JOIN urutan y ON y.kunci2 = x.kunci2 AND y.maju = x.maju + k
+UNION ALL
+SELECT least(x.id, y.id), greatest(x.id, y.id)
+FROM urutan x CROSS JOIN generate_series(1, 10) k JOIN urutan y ON y.kunci2 = x.kunci2 AND y.mundur = x.mundur + k;
+
+CREATE TEMP TABLE pasangan ON COMMIT DROP AS SELECT DISTINCT id_a, id_b FROM calon;
+ANALYZE pasangan;
+
+-- Every pair scored once: profile pairs between their representatives, and each copy with its
+-- representative (a pair of equal profiles; the best score any pair of that profile can reach).
 INSERT INTO kuota.kemiripan (periode, id_a, id_b, skor_nama, skor_ibu, sama_kabupaten, skor, kembar)
-SELECT %(periode)s, a.id, b.id, s.nama, s.ibu, a.kode_kabupaten = b.kode_kabupaten,
+SELECT %(periode)s, r.id_a, r.id_b, s.nama, s.ibu, a.kode_kabupaten = b.kode_kabupaten,
        -- the mother's name squared: only a near-equal one is evidence of one child
        least(1, 0.5 * s.nama + 0.4 * s.ibu ^ 2 + 0.1 * (a.kode_kabupaten = b.kode_kabupaten)::int),
        a.ibu <> '' AND kuota.beda_satu_ketikan(a.ibu, b.ibu) AND NOT kuota.beda_satu_ketikan(a.nama, b.nama)
-FROM pasangan p
-JOIN murid a ON a.id = p.id_a
-JOIN murid b ON b.id = p.id_b
+FROM (
+    SELECT id_a, id_b, id_a AS profil_a, id_b AS profil_b FROM pasangan
+    UNION ALL
+    SELECT wakil, id, wakil, wakil FROM murid WHERE id <> wakil
+) r
+JOIN profil a ON a.id = r.profil_a
+JOIN profil b ON b.id = r.profil_b
 CROSS JOIN LATERAL (SELECT kuota.kemiripan_teks(a.nama, b.nama) AS nama,
                            kuota.kemiripan_teks(a.ibu, b.ibu) AS ibu) s
 ON CONFLICT DO NOTHING;
+
+-- The blocks in the run summary: sizes, splits, and what stayed over the cap.
+DELETE FROM kuota.kemiripan_blok WHERE periode = %(periode)s;
+INSERT INTO kuota.kemiripan_blok
+SELECT %(periode)s,
+       (SELECT count(*) FROM murid),
+       (SELECT count(*) FROM profil),
+       (SELECT count(DISTINCT kunci) FROM blok),
+       greatest((SELECT max(murid_n) FROM blok), (SELECT least(count(*), 1) FROM murid)),
+       greatest((SELECT max(profil_n) FROM blok), (SELECT least(count(*), 1) FROM profil)),
+       (SELECT count(DISTINCT kunci) FROM blok WHERE profil_n > 50),
+       (SELECT count(DISTINCT kunci2) FROM subblok WHERE n > 1),
+       (SELECT count(DISTINCT kunci2) FROM subblok WHERE n > 50),
+       (SELECT coalesce(sum(p.salinan), 0) FROM (SELECT DISTINCT id FROM urutan) u JOIN profil p USING (id)),
+       (SELECT count(*) FROM pasangan),
+       greatest((SELECT coalesce(max(profil_n * (profil_n - 1) / 2), 0) FROM blok WHERE profil_n <= 50),
+                (SELECT coalesce(max(n * (n - 1) / 2), 0) FROM subblok WHERE n <= 50),
+                (SELECT coalesce(max(2 * (10 * n - 55)), 0) FROM subblok WHERE n > 50)),
+       50,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('kunci', t.kunci, 'murid', t.murid_n, 'profil', t.profil_n)
+                                  ORDER BY t.murid_n DESC, t.profil_n DESC), '[]')
+        FROM (SELECT CASE jenis WHEN 'a' THEN 'district+name start' WHEN 'z' THEN 'district+name end'
+                                ELSE 'province+mother' END AS kunci, murid_n, profil_n
+              FROM (SELECT DISTINCT ON (kunci) kunci, jenis, murid_n, profil_n FROM blok ORDER BY kunci) b
+              ORDER BY murid_n DESC, profil_n DESC LIMIT 5) t);
+DO $$
+DECLARE r record;
+BEGIN
+    SELECT * INTO r FROM kuota.kemiripan_blok WHERE periode = %(periode)s;
+    IF r.subblok_melebihi > 0 THEN
+        RAISE NOTICE 'similarity index: %% sub-blocks still over %% profiles after splitting (%% pupils), compared by sorted neighbourhood only: review them (a placeholder name, or padding)',
+                     r.subblok_melebihi, r.batas_blok, r.murid_melebihi;
+    END IF;
+END $$;
 
 -- Both pupils of a pair at or above the threshold, each with its best-scoring partner.
 INSERT INTO k2 (jenis, id, alasan, partner_id)
