@@ -8,10 +8,16 @@
 #   KUOTA_PG_PORT     PostgreSQL port           (default: 54329)
 #   KUOTA_S3_PORT     S3 endpoint port          (default: 54330)
 #   KUOTA_BUCKET      exchange bucket           (default: kuota)
+#
+# Secrets: the PostgreSQL password and the S3 keys are generated on first use (up or env) into
+# $KUOTA_STACK_DIR/secrets (mode 600, 24 random bytes in hex each) and reused afterwards, until
+# that file is removed.  The cluster records which stack directory created it
+# ($pg_data/kuota-stack-dir); `down` removes the cluster and its data, not the secrets.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 stack_dir=${KUOTA_STACK_DIR:-$repo/.stack}
+stack_dir=$(realpath -m "$stack_dir")
 pg_port=${KUOTA_PG_PORT:-54329}
 s3_port=${KUOTA_S3_PORT:-54330}
 bucket=${KUOTA_BUCKET:-kuota}
@@ -20,9 +26,48 @@ bucket=${KUOTA_BUCKET:-kuota}
 pg_data=${KUOTA_PG_DATA:-/tmp/kuota-pg-$pg_port}
 venv_python=${KUOTA_PYTHON:-$repo/.venv/bin/python}
 pg_user=kuota
-pg_password=kuota
+secrets_file=$stack_dir/secrets
+owner_file=$pg_data/kuota-stack-dir
+# Set by load_secrets.
+pg_password="" s3_access_key="" s3_secret_key=""
 
 die() { echo "stack: $*" >&2; exit 1; }
+
+# 24 random bytes in hex: 48 characters, never a word that appears in a path or a log (Airflow
+# masks every occurrence of a connection's password in task logs).
+new_secret() { od -An -vtx1 -N24 /dev/urandom | tr -d ' \n'; }
+
+# The stack directory whose secrets the cluster at $pg_data was created with ("" if none
+# recorded: check_password then tells whether it takes this stack's secrets).
+pg_owner() {
+  if [ -e "$owner_file" ]; then cat "$owner_file"; fi
+}
+
+load_secrets() {
+  if [ ! -s "$secrets_file" ]; then
+    mkdir -p "$stack_dir"
+    local tmp; tmp=$(umask 077 && mktemp "$stack_dir/.secrets.XXXXXX")
+    printf 'pg_password=%s\ns3_access_key=%s\ns3_secret_key=%s\n' "$(new_secret)" "$(new_secret)" "$(new_secret)" >"$tmp"
+    ln "$tmp" "$secrets_file" 2>/dev/null || true   # atomic: a concurrent first call wins, both read it
+    rm -f "$tmp"
+  fi
+  pg_password=$(sed -n 's/^pg_password=//p' "$secrets_file")
+  s3_access_key=$(sed -n 's/^s3_access_key=//p' "$secrets_file")
+  s3_secret_key=$(sed -n 's/^s3_secret_key=//p' "$secrets_file")
+  local v
+  for v in "$pg_password" "$s3_access_key" "$s3_secret_key"; do
+    [[ $v =~ ^[0-9a-f]{48,}$ ]] || die "$secrets_file is malformed (each value: 48+ hex digits): remove it, then" \
+      "scripts/stack.sh down && scripts/stack.sh up (new secrets, new cluster)"
+  done
+}
+
+# The cluster on this port must have been created by this stack directory, with its secrets.
+check_owner() {
+  local owner; owner=$(pg_owner)
+  [ -z "$owner" ] || [ "$owner" = "$stack_dir" ] \
+    || die "the PostgreSQL cluster for port $pg_port ($pg_data) belongs to the stack in $owner, with its secrets:" \
+      "use KUOTA_STACK_DIR=$owner, or another KUOTA_PG_PORT and KUOTA_S3_PORT for $stack_dir"
+}
 
 find_pg_bin() {
   local d
@@ -50,17 +95,34 @@ psql_admin() {
   PGPASSWORD=$pg_password psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres "$@"
 }
 
+# A cluster that refuses this stack's password was created with other secrets (say, the
+# secrets file was removed since): it is throwaway, so recreate it.
+check_password() {
+  local out
+  out=$(PGCONNECT_TIMEOUT=10 psql_admin -tAc "select 1" 2>&1) && return 0
+  # Another failure (not ready yet, ...): the next step reports it.
+  grep -q "password authentication failed" <<<"$out" || return 0
+  die "PostgreSQL on 127.0.0.1:$pg_port ($pg_data) refuses the password in $secrets_file: it was created" \
+    "with other secrets. It is throwaway: KUOTA_STACK_DIR=$stack_dir KUOTA_PG_PORT=$pg_port scripts/stack.sh down" \
+    "removes it and its data, then scripts/stack.sh up creates it again with these secrets."
+}
+
 pg_up() {
   [ -n "$pg_bin" ] || die "PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian package 'postgresql' (or set KUOTA_PG_BIN)"
   command -v psql >/dev/null || die "psql not found: install the Debian package 'postgresql-client'"
-  if pg_running; then echo "stack: PostgreSQL already running on 127.0.0.1:$pg_port"; return 0; fi
+  if pg_running; then
+    check_password
+    echo "stack: PostgreSQL already running on 127.0.0.1:$pg_port"; return 0
+  fi
   if [ ! -s "$pg_data/PG_VERSION" ]; then
     rm -rf "$pg_data"; mkdir -p "$pg_data"
     [ "$(id -u)" = 0 ] && chown postgres: "$pg_data"
-    local pwfile; pwfile=$(mktemp); echo "$pg_password" > "$pwfile"; chmod 644 "$pwfile"
+    local pwfile; pwfile=$(umask 077 && mktemp); echo "$pg_password" > "$pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
     as_pg "$pg_bin/initdb" -D "$pg_data" -U "$pg_user" --pwfile="$pwfile" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$stack_dir/initdb.log" 2>&1 \
       || { rm -f "$pwfile"; cat "$stack_dir/initdb.log" >&2; die "initdb failed (log: $stack_dir/initdb.log)"; }
     rm -f "$pwfile"
+    echo "$stack_dir" >"$owner_file"
     cat >>"$pg_data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $pg_port
@@ -77,6 +139,7 @@ CONF
   fi
   as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 start >/dev/null \
     || { tail -20 "$pg_data/server.log" >&2; die "PostgreSQL did not start (log: $pg_data/server.log)"; }
+  check_password
   local db
   for db in airflow warehouse; do
     [ "$(psql_admin -tAc "select 1 from pg_database where datname='$db'")" = 1 ] || psql_admin -c "create database $db"
@@ -116,22 +179,25 @@ export KUOTA_WAREHOUSE_DSN='$wh'
 export AIRFLOW_CONN_KUOTA_WAREHOUSE='$wh'
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN='postgresql+psycopg2://$pg_user:$pg_password@127.0.0.1:$pg_port/airflow'
 export AWS_ENDPOINT_URL='http://127.0.0.1:$s3_port'
-export AWS_ACCESS_KEY_ID='kuota-local'
-export AWS_SECRET_ACCESS_KEY='kuota-local-secret'
+export AWS_ACCESS_KEY_ID='$s3_access_key'
+export AWS_SECRET_ACCESS_KEY='$s3_secret_key'
 export AWS_DEFAULT_REGION='us-east-1'
-export AIRFLOW_CONN_KUOTA_S3='{"conn_type": "aws", "login": "kuota-local", "password": "kuota-local-secret", "extra": {"endpoint_url": "http://127.0.0.1:$s3_port", "region_name": "us-east-1"}}'
+export AIRFLOW_CONN_KUOTA_S3='{"conn_type": "aws", "login": "$s3_access_key", "password": "$s3_secret_key", "extra": {"endpoint_url": "http://127.0.0.1:$s3_port", "region_name": "us-east-1"}}'
 ENV
 }
 
 up() {
+  check_owner
   mkdir -p "$stack_dir"
+  load_secrets
   pg_up
   s3_up
-  env_vars >"$stack_dir/env"
+  (umask 077 && env_vars >"$stack_dir/env") && chmod 600 "$stack_dir/env"
   echo "stack: environment in $stack_dir/env (source it)"
 }
 
 down() {
+  check_owner
   if s3_running; then kill "$(cat "$stack_dir/s3.pid")" 2>/dev/null || true; fi
   rm -f "$stack_dir/s3.pid"
   if pg_running; then as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null; fi
@@ -148,6 +214,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  env) env_vars ;;
+  env) check_owner; load_secrets; env_vars ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
 esac
