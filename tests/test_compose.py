@@ -140,8 +140,6 @@ def test_compose_takes_every_secret_from_the_environment(config, values):
 
 
 def test_gitignore_keeps_secrets_out():
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
     for path in (".env", ".stack/secrets", ".stack/env"):
         assert subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0, path
     assert subprocess.run(["git", "check-ignore", "-q", ".env.example"], cwd=ROOT).returncode == 1
