@@ -19,8 +19,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
+# Two workers, a test file each at a time: the whole periods run through Airflow
+# (tests/test_dag_run.py) beside the rest. PYTEST_ARGS="-n 0" runs them one after the other.
 test: venv
-	scripts/with-stack.sh $(BIN)/pytest $(PYTEST_ARGS)
+	scripts/with-stack.sh $(BIN)/pytest -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 demo: venv
 	scripts/with-stack.sh scripts/demo.sh
