@@ -83,7 +83,7 @@ def similarity_blocks(dsn: str, periode: str) -> dict | None:
     """The similarity index's block sizes (kuota.kemiripan_blok), so that a caller sees in the
     result, not only in the log, when blocks stayed over the cap and were compared partially."""
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT * FROM kuota.kemiripan_blok WHERE periode = %s", (periode,))
+        cur.execute(db.sql("kemiripan_blok"), {"periode": periode})
         row = cur.fetchone()
         return dict(zip([c.name for c in cur.description], row)) if row else None
 
