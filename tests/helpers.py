@@ -21,7 +21,7 @@ def read_csv(storage: Storage, uri: str) -> list[list[str]]:
 def labels(storage: Storage, cutoff_uri: str) -> dict[str, set[str]]:
     """label -> ids planted with it."""
     out: dict[str, set[str]] = {}
-    for jenis, rid, label, _partner in read_csv(storage, join(cutoff_uri, "labels.csv.gz"))[1:]:
+    for jenis, rid, label, _partner, _varian in read_csv(storage, join(cutoff_uri, "labels.csv.gz"))[1:]:
         out.setdefault(label, set()).add(rid)
     return out
 

@@ -8,6 +8,7 @@ from helpers import read_csv
 
 from kuota import generator
 from kuota.contract import CUTOFF_COLUMNS
+from kuota.nama_varian import VARIAN_IBU, VARIAN_NAMA
 from kuota.manifest import sha256_file
 
 
@@ -37,17 +38,19 @@ def test_export_follows_the_contract(tmp_path, storage):
 
 
 def test_labels_point_at_real_rows_and_pairs(tmp_path, storage):
-    out = _generate(tmp_path, "x", 13, students=8_000)
+    out = _generate(tmp_path, "x", 13, students=40_000)
     pd = {r[0]: r for r in read_csv(storage, str(out / "peserta_didik.csv.gz"))[1:]}
     ptk = {r[0]: r for r in read_csv(storage, str(out / "ptk.csv.gz"))[1:]}
     rows = read_csv(storage, str(out / "labels.csv.gz"))[1:]
-    seen = Counter(label for _, _, label, _ in rows)
-    for label in ("nisn_ganda", "nisn_konflik", "rekaman_duplikat", "kemungkinan_orang_sama", "kembar",
+    seen = Counter(label for _, _, label, _, _ in rows)
+    for label in ("nisn_ganda", "nisn_konflik", "rekaman_duplikat", "kemungkinan_orang_sama", "kembar", "nama_umum",
                   "nomor_dipakai_bersama", "nomor_kosong", "nomor_tidak_valid", "format_tidak_valid",
                   "bukan_sekolah_induk", "jenis_ptk_tidak_berhak"):
         assert seen[label] > 0, label
     col = {name: i for i, name in enumerate(CUTOFF_COLUMNS["peserta_didik"])}
-    for jenis, rid, label, partner in rows:
+    kinds = Counter()
+    for jenis, rid, label, partner, varian in rows:
+        assert bool(varian) == (label == "kemungkinan_orang_sama"), (label, varian)
         table = pd if jenis == "pd" else ptk
         assert rid in table, (label, rid)
         if jenis != "pd" or not partner:
@@ -61,12 +64,22 @@ def test_labels_point_at_real_rows_and_pairs(tmp_path, storage):
         elif label == "rekaman_duplikat":  # same school, older enrolment
             assert me[col["sekolah_id"]] == other[col["sekolah_id"]]
             assert me[col["tanggal_masuk_sekolah"]] < other[col["tanggal_masuk_sekolah"]]
-        elif label == "kemungkinan_orang_sama":  # another NISN, a typo in the name
+        elif label == "kemungkinan_orang_sama":  # another NISN, the name written another way
             assert me[col["nisn"]] != other[col["nisn"]] and me[col["tanggal_lahir"]] == other[col["tanggal_lahir"]]
+            nama, ibu = varian.split("|")
+            kinds[nama.split(":")[0]] += 1
+            kinds["ibu " + ibu.split(":")[0]] += 1
+            assert me[col["nama"]] != other[col["nama"]]
+            assert (me[col["nama_ibu_kandung"]] == other[col["nama_ibu_kandung"]]) == (ibu == "sama")
+        elif label == "nama_umum":  # one name, one birth date, two mothers: two children
+            assert me[col["nama"]] == other[col["nama"]] and me[col["tanggal_lahir"]] == other[col["tanggal_lahir"]]
+            assert not set(me[col["nama_ibu_kandung"]].split()) & set(other[col["nama_ibu_kandung"]].split())
         elif label == "kembar":  # same birth date and mother, another given name
             assert me[col["tanggal_lahir"]] == other[col["tanggal_lahir"]]
             assert me[col["nama_ibu_kandung"]] == other[col["nama_ibu_kandung"]] and me[col["nama"]] != other[col["nama"]]
-    shared = Counter(pd[rid][col["nomor_hp"]] for _, rid, label, _ in rows if label == "nomor_dipakai_bersama")
+    # Every kind of the name and of the mother's name is planted (both records carry it).
+    assert set(kinds) == set(VARIAN_NAMA) | {"ibu " + k for k in VARIAN_IBU}, kinds
+    shared = Counter(pd[rid][col["nomor_hp"]] for _, rid, label, _, _ in rows if label == "nomor_dipakai_bersama")
     assert all(n > 10 for n in shared.values())
 
 

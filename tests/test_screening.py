@@ -27,7 +27,7 @@ def _load(dsn, storage, bucket, seed, students=6_000, periode="2020-09"):
 
 def _truth(storage, uri) -> dict[tuple[str, str], set[str]]:
     planted = defaultdict(set)
-    for jenis, rid, label, _partner in read_csv(storage, join(uri, "labels.csv.gz"))[1:]:
+    for jenis, rid, label, _partner, _varian in read_csv(storage, join(uri, "labels.csv.gz"))[1:]:
         planted[(jenis, rid)].add(label)
     return planted
 

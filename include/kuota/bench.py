@@ -233,6 +233,14 @@ def _accuracy_tables(by_step: dict) -> str:
             lines.append(f"| {n:,} | {method} | {r['threshold']}{default} | {r['flagged']:,} | {r['correct']:,} | "
                          f"{r['twins_flagged']:,} | {_share(r['precision'])} | {_share(r['recall'])} | "
                          f"{seconds:.1f} | {peak} |")
+    lines += ["", f"| students | part | kind | pairs | kuota flagged | kuota recall | Splink flagged "
+              f"(p >= {splink['detail']['kinds_threshold']}) | Splink recall |",
+              "|---:|---|---|---:|---:|---:|---:|---:|"]
+    theirs = {(r["part"], r["kind"]): r for r in splink["detail"]["kinds"]}
+    for r in detail["kinds"]:
+        t = theirs[(r["part"], r["kind"])]
+        lines.append(f"| {n:,} | {r['part']} | {r['kind']} | {r['pairs']:,} | {r['flagged']:,} | "
+                     f"{_share(r['recall'])} | {t['flagged']:,} | {_share(t['recall'])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -5,9 +5,12 @@ Deterministic for a seed: every chunk of rows draws from its own generator seede
 built column-wise with NumPy and streamed to gzip chunk by chunk, so national scale
 (45 million students) runs in bounded memory.
 
-Besides the three tables it writes ``labels.csv.gz`` (``jenis, id, label, partner_id``):
-the ground truth of every anomaly it planted, and of the look-alikes that are *not*
-anomalies (twins, siblings sharing a phone), for measuring precision and recall.
+Besides the three tables it writes ``labels.csv.gz`` (``jenis, id, label, partner_id,
+varian``): the ground truth of every anomaly it planted, and of the look-alikes that are *not*
+anomalies (twins, siblings sharing a phone, pupils of one common name born one day in one
+district), for measuring precision and recall. ``varian`` says how a pupil planted twice was
+written the second time (``<name kind>|<mother's name kind>``, nama_varian.py), so that the
+similarity index is measured per kind.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .contract import CUTOFF_COLUMNS, KODE_PROVINSI, SCHEMA_VERSION
+from . import nama_varian
 from .manifest import now_iso, sha256_file
 from .storage import Storage, join
 
@@ -82,7 +86,7 @@ CATEGORIES = {
 # Pair anomalies and look-alikes, per base row (planted on clean rows only).
 PAIRS = {
     "nisn_ganda": 0.003, "rekaman_duplikat": 0.002, "nisn_konflik": 0.001,
-    "kemungkinan_orang_sama": 0.002, "kembar": 0.004, "saudara": 0.03,
+    "kemungkinan_orang_sama": 0.002, "kembar": 0.004, "saudara": 0.03, "nama_umum": 0.002,
 }
 SHARED_GROUP_EVERY = 20_000  # one number typed for 11-14 recipients per this many rows
 
@@ -158,23 +162,6 @@ def _names(rng, male: np.ndarray) -> np.ndarray:
     words = rng.integers(1, 4, n)
     return np.where(words == 1, given + " " + family,
                     np.where(words == 2, given + " " + second, given + " " + second + " " + family))
-
-
-def _typo(rng, names: np.ndarray) -> np.ndarray:
-    """One operator's slip per name: a letter dropped, doubled, swapped or replaced."""
-    out = names.copy()
-    for k, name in enumerate(names):
-        pos = int(rng.integers(1, max(len(name) - 1, 2)))
-        kind = int(rng.integers(0, 4))
-        if kind == 0:
-            out[k] = name[:pos] + name[pos + 1:]
-        elif kind == 1:
-            out[k] = name[:pos] + name[pos] + name[pos:]
-        elif kind == 2 and pos + 1 < len(name):
-            out[k] = name[:pos] + name[pos + 1] + name[pos] + name[pos + 2:]
-        else:
-            out[k] = name[:pos] + "aeiouy"[int(rng.integers(0, 6))] + name[pos + 1:]
-    return out
 
 
 def _one_slip_apart(a: str, b: str) -> bool:
@@ -381,12 +368,13 @@ class _Labels(_GzipCsv):
     """Ground truth, streamed to its own gzip file as rows are planted."""
 
     def __init__(self, path: Path, level: int):
-        super().__init__(path, ("jenis", "id", "label", "partner_id"), level)
+        super().__init__(path, ("jenis", "id", "label", "partner_id", "varian"), level)
         self.count = 0
 
-    def add(self, jenis: str, ids, label: str, partners=None) -> None:
+    def add(self, jenis: str, ids, label: str, partners=None, varian=None) -> None:
         partners = [""] * len(ids) if partners is None else partners
-        self._csv.writerows((jenis, i, label, p) for i, p in zip(ids, partners))
+        varian = [""] * len(ids) if varian is None else varian
+        self._csv.writerows((jenis, i, label, p, v) for i, p, v in zip(ids, partners, varian))
         self.count += len(ids)
 
 
@@ -512,18 +500,28 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
     src = pick["kemungkinan_orang_sama"]
     if len(src):
         fresh_idx = fresh(len(src))
+        # Each pair is written the second time in one of the kinds of nama_varian, the mother's
+        # name too; the source's own name may change first so that the kind applies.
+        kinds = rng.choice(list(nama_varian.VARIAN_NAMA), len(src), p=list(nama_varian.VARIAN_NAMA.values()))
+        kinds_ibu = rng.choice(list(nama_varian.VARIAN_IBU), len(src), p=list(nama_varian.VARIAN_IBU.values()))
+        second, second_ibu, varian = [], [], []
+        for j, s in enumerate(src):
+            base["nama"][s], nama, kind = nama_varian.varian(rng, kinds[j], base["nama"][s], MARGA)
+            base["nama_ibu_kandung"][s], ibu, kind_ibu = nama_varian.varian_ibu(rng, kinds_ibu[j], base["nama_ibu_kandung"][s])
+            second.append(nama)
+            second_ibu.append(ibu)
+            varian.append(f"{kind}|{kind_ibu}")
         dup = copy_rows(src)
-        dup["nama"] = _typo(rng, dup["nama"])
-        mother_typo = rng.random(len(src)) < 0.3
-        dup["nama_ibu_kandung"][mother_typo] = _typo(rng, dup["nama_ibu_kandung"][mother_typo])
+        dup["nama"] = np.array(second, dtype=object)
+        dup["nama_ibu_kandung"] = np.array(second_ibu, dtype=object)
         dup["nisn"] = _digits(_uniq(fresh_idx, 10 ** 10, 6_364_136_223, 1_442_695_041), 10)
         # A child re-registered in another school of the district (domain.md: "school region").
         dup["_school"] = nearby_school(src, other=True, same_kabupaten=True)
         dup["sekolah_id"] = sc["sekolah_id"][dup["_school"]]
         dup["_national"] = NUMBERS.national(rng, fresh_idx)
         dup["nomor_hp"] = NUMBERS.typed(rng, dup["_national"])
-        labels.add("pd", ids[src], "kemungkinan_orang_sama", dup["peserta_didik_id"])
-        labels.add("pd", dup["peserta_didik_id"], "kemungkinan_orang_sama", ids[src])
+        labels.add("pd", ids[src], "kemungkinan_orang_sama", dup["peserta_didik_id"], varian)
+        labels.add("pd", dup["peserta_didik_id"], "kemungkinan_orang_sama", ids[src], varian)
         extra_parts.append(dup)
 
     src = pick["kembar"]
@@ -532,14 +530,16 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         for col in ("tanggal_lahir", "nama_ibu_kandung", "tingkat_pendidikan", "tanggal_masuk_sekolah", "nomor_hp", "kepemilikan_hp"):
             twin[col] = base[col][src].copy()
         family = np.array([s.rsplit(" ", 1)[-1] for s in base["nama"][src]], dtype=object)
-        first = np.array([s.split(" ", 1)[0] for s in base["nama"][src]], dtype=object)
         pos = rng.integers(0, min(len(NAMA_L), len(NAMA_P)), len(src))
         male = twin["jenis_kelamin"] == "L"
-        # Twins never share a given name, nor have two one slip apart ("Ni"/"Nia"): data alone
-        # cannot tell those from one child typed twice (docs/kemiripan.md, limits).
+        # Twins never share a name word, nor have two one slip apart ("Ni"/"Nia"), nor one word
+        # spelled two ways ("Joko"/"Yoga" fold to one slip): data alone cannot tell those from
+        # one child typed twice (docs/kemiripan.md, limits).
         given = np.where(male, NAMA_L[pos], NAMA_P[pos])
-        for step in range(1, 5):
-            close = np.array([_one_slip_apart(g.lower(), f.lower()) for g, f in zip(given, first)], dtype=bool)
+        words = [[nama_varian.lipat(w) for w in s.split(" ")] for s in base["nama"][src]]
+        for step in range(1, 9):
+            close = np.array([any(_one_slip_apart(nama_varian.lipat(g), w) for w in ws)
+                              for g, ws in zip(given, words)], dtype=bool)
             if not close.any():
                 break
             nxt = np.where(male, NAMA_L[(pos + step) % len(NAMA_L)], NAMA_P[(pos + step) % len(NAMA_P)])
@@ -561,6 +561,25 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         labels.add("pd", ids[src], "saudara", sib["peserta_didik_id"])
         labels.add("pd", sib["peserta_didik_id"], "saudara", ids[src])
         extra_parts.append(sib)
+
+    # Common-name controls: another pupil of the same name, born the same day in the same
+    # district, whose mother is someone else (no word of her name one slip from a word of the
+    # other's, folded): two children, never one.
+    src = pick["nama_umum"]
+    if len(src):
+        other = _student_block(rng, fresh(len(src)), nearby_school(src, other=True, same_kabupaten=True),
+                               schools, cutoff_day)
+        for col in ("nama", "tanggal_lahir", "jenis_kelamin"):
+            other[col] = base[col][src].copy()
+        for j, s in enumerate(src):
+            theirs = [nama_varian.lipat(w) for w in base["nama_ibu_kandung"][s].split(" ")]
+            mother = other["nama_ibu_kandung"][j]
+            while any(_one_slip_apart(nama_varian.lipat(w), t) for w in mother.split(" ") for t in theirs):
+                mother = f"{NAMA_P[rng.integers(0, len(NAMA_P))]} {MARGA[rng.integers(0, len(MARGA))]}"
+            other["nama_ibu_kandung"][j] = mother
+        labels.add("pd", ids[src], "nama_umum", other["peserta_didik_id"])
+        labels.add("pd", other["peserta_didik_id"], "nama_umum", ids[src])
+        extra_parts.append(other)
 
     # One number typed for a dozen recipients (a shop's or an operator's own number).
     groups = max(n // SHARED_GROUP_EVERY, 1 if n >= 1_000 else 0)

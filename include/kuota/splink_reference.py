@@ -4,7 +4,8 @@ same planted pairs. Benchmark only; splink and duckdb are development dependenci
 
 The pupils are the ones that reached our index (similarity_input.sql), streamed out of
 PostgreSQL with COPY into a file DuckDB reads. Splink is given the fields our index compares
-(name, mother's name, district; birth date as a blocking key, as ours) and standard settings.
+(name, mother's name, district; birth date as a blocking key, as ours), the names folded as
+ours folds them (old spellings, the Muhammad forms, doubled letters), and standard settings.
 The export holds names in a local temporary directory (removed afterwards): run it on
 synthetic cutoffs only, never on a real one.
 """
@@ -17,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import db
+from . import accuracy, db
 from .contract import SCREENING_REASONS
 from .storage import Storage
 
@@ -85,12 +86,17 @@ def run(dsn: str, storage: Storage, labels_uri: str, periode: str) -> dict:
         pairs, records = _predict(path, workdir)
         seconds = time.monotonic() - started
     log.info("splink: %d pupils, %d pairs at p >= %s in %.1fs", records, len(pairs), min(PROBABILITIES), seconds)
-    rows = []
+    rows, found_at = [], {}
     for p in PROBABILITIES:
-        found = {tuple(sorted((a, b))) for a, b, prob in pairs if prob >= p}
+        found = found_at[p] = {tuple(sorted((a, b))) for a, b, prob in pairs if prob >= p}
         correct = len(found & planted)
         rows.append({"threshold": p, "labelled": len(planted), "flagged": len(found), "correct": correct,
                      "twins_flagged": len(found & twins),
                      "precision": correct / len(found) if found else None,
                      "recall": correct / len(planted) if planted else None})
-    return {"records": records, "seconds": seconds, "export_seconds": export_seconds, "similarity": rows}
+    # Per kind at Splink's best match probability (the highest F1), to set beside ours.
+    best = max(rows, key=lambda r: 0 if not r["precision"] or not r["recall"] else
+               2 * r["precision"] * r["recall"] / (r["precision"] + r["recall"]))
+    kinds = accuracy.per_kind(accuracy.planted_kinds(storage, labels_uri), found_at[best["threshold"]])
+    return {"records": records, "seconds": seconds, "export_seconds": export_seconds, "similarity": rows,
+            "kinds": kinds, "kinds_threshold": best["threshold"]}

@@ -227,6 +227,146 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
          END
 $$;
 
+-- Indonesian names as the similarity index compares them (docs/kemiripan.md, "Names"): lower
+-- case without diacritics or apostrophes; the old spellings folded to today's (EYD and before:
+-- tj→c, dj→j, j→y, so nj→ny and sj→sy too; ch→kh, oe→u; and dh→d); every Muhammad form and
+-- abbreviation (Muhamad, Mohammad, Mochammad, Moh., Mhd, ...) read as one word; words kept
+-- apart by one blank, an abbreviation keeping its dot ("m. rizki"). kuota.lipat_nama also reads
+-- a doubled letter once. Folding is a comparison key, not a spelling: "Djoko" and "Joko" both
+-- read "yoko". Each step is a plain replace or one cheap regular expression (no repeated
+-- back-reference), since it runs on every distinct name of the cutoff; a tripled letter reads
+-- doubled (a slip, scored as one).
+CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA kuota;
+CREATE OR REPLACE FUNCTION kuota.lipat_ejaan(nama text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT btrim(regexp_replace(
+           regexp_replace(
+             replace(replace(replace(translate(replace(replace(
+               replace(translate(lower(kuota.unaccent('kuota.unaccent'::regdictionary, coalesce(nama, ''))),
+                                 '''`’‘', ''), '.', '. '),
+               'tj', 'c'), 'dj', 'j'), 'j', 'y'), 'ch', 'kh'), 'oe', 'u'), 'dh', 'd'),
+             '\m(m[uo]k?h*am+[ae]d|moh|mokh|muh|mukh|mhd|mohd|md|mhmd)\M\.?', 'muhamad', 'g'),
+           '[^[:alpha:].]+', ' ', 'g'))
+$$;
+CREATE OR REPLACE FUNCTION kuota.tanpa_ganda(lipat text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_replace(lipat, '(.)\1', '\1', 'g') $$;
+CREATE OR REPLACE FUNCTION kuota.lipat_nama(nama text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT kuota.tanpa_ganda(kuota.lipat_ejaan(nama)) $$;
+
+-- A folded name's letters only (the typing distance reads these: a slip at a word boundary,
+-- "bud isantoso", costs nothing) and its words (an abbreviation keeps its dot; a lone dot is
+-- no word).
+CREATE OR REPLACE FUNCTION kuota.nama_rapat(lipat text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT translate(lipat, ' .', '') $$;
+CREATE OR REPLACE FUNCTION kuota.nama_kata(lipat text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT array_remove(array_remove(string_to_array(lipat, ' '), '.'), '')
+$$;
+
+-- Two names compared as Indonesian names: skor in [0, 1] and sama, "these can be one person's
+-- name". Each name comes folded (kuota.lipat_nama, words apart), its letters folded with their
+-- doubles (kuota.lipat_ejaan) and its letters as typed (lower case). Either way counts,
+-- whichever says more:
+-- - typed: 1 - typing distance / longer length on the letters (folded, folded with doubles,
+--   or as typed); sama when at most one slip in any of them.
+-- - as sets of words: every word of the name with fewer words is found in the other, each
+--   equal, an abbreviation of it ("m." in "muhamad", "abd." in "abdul"), or one slip from it
+--   (both of four letters or more); a missing or extra word costs 0.05. Sama when so, and the
+--   words found say something: two whole words, or one that is not a common first word
+--   (Muhammad, Siti, Nur, Sri, the Balinese birth-order names). "Irfan Budi" is in "Irfan Budi
+--   Wicaksono"; "Siti" alone is not evidence of "Siti Aminah".
+-- Empty against anything is skor 0, never sama.
+-- Words too common to be evidence of one person on their own, and too common to key a block:
+-- Muhammad (folded), the first words most girls' and mothers' names start with, the Balinese
+-- birth-order names and particles.
+CREATE OR REPLACE FUNCTION kuota.kata_umum(kata text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT kata = ANY ('{muhamad,siti,nur,sri,ni,luh,i,putu,made,kadek,komang,nyoman,ketut,wayan,gede,abdul,bin,binti}'::text[])
+$$;
+
+CREATE OR REPLACE FUNCTION kuota.banding_nama(a text, a_ganda text, a_huruf text, b text, b_ganda text, b_huruf text,
+                                              OUT skor float8, OUT sama boolean)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  ra text := kuota.nama_rapat(a);
+  rb text := kuota.nama_rapat(b);
+  d int; d_lipat int; aturan text[];
+  s text[]; l text[];
+  x text; y text; xs text; ys text;
+  m float8; best float8; utuh boolean; best_utuh boolean; best_j int; dipakai int[] := '{}';
+  total float8 := 0; kata_utuh int := 0; berarti boolean := false;
+BEGIN
+  IF ra = '' OR rb = '' THEN skor := 0; sama := false; RETURN; END IF;
+  d_lipat := kuota.jarak_ketik(ra, rb);
+  skor := 1 - d_lipat::float8 / greatest(length(ra), length(rb));
+  sama := d_lipat <= 1;
+  -- Folding must never cost a slip: a slip that makes a doubled letter ("Susanti" typed
+  -- "Ssanti", "Bere" typed "Bee") or breaks an old spelling ("Djoko" typed "Dojko") is one
+  -- slip in the letters folded with their doubles, or as typed.
+  IF NOT sama AND coalesce(a_ganda, '') <> '' AND coalesce(b_ganda, '') <> '' THEN
+    d := kuota.jarak_ketik(a_ganda, b_ganda);
+    skor := greatest(skor, 1 - d::float8 / greatest(length(a_ganda), length(b_ganda)));
+    sama := d <= 1;
+  END IF;
+  IF NOT sama AND coalesce(a_huruf, '') <> '' AND coalesce(b_huruf, '') <> '' THEN
+    d := kuota.jarak_ketik(a_huruf, b_huruf);
+    skor := greatest(skor, 1 - d::float8 / greatest(length(a_huruf), length(b_huruf)));
+    sama := d <= 1;
+    -- A slip inside the letters an old spelling changed ("Soemarni" typed "Somearni") is two
+    -- slips apart folded, and one slip from the other name written the old way, rule by rule.
+    IF NOT sama AND d_lipat = 2 THEN
+      FOREACH aturan SLICE 1 IN ARRAY '{{u,oe},{c,tj},{y,j},{j,dj},{kh,ch}}'::text[] LOOP
+        IF (strpos(b_huruf, aturan[1]) > 0 AND kuota.jarak_ketik(a_huruf, replace(b_huruf, aturan[1], aturan[2])) <= 1)
+           OR (strpos(a_huruf, aturan[1]) > 0 AND kuota.jarak_ketik(replace(a_huruf, aturan[1], aturan[2]), b_huruf) <= 1) THEN
+          sama := true;
+          skor := greatest(skor, 1 - 1::float8 / greatest(length(a_huruf), length(b_huruf)));
+          EXIT;
+        END IF;
+      END LOOP;
+    END IF;
+  END IF;
+  IF sama THEN RETURN; END IF;
+  s := kuota.nama_kata(a); l := kuota.nama_kata(b);
+  IF cardinality(s) > cardinality(l) THEN s := kuota.nama_kata(b); l := kuota.nama_kata(a); END IF;
+  FOREACH x IN ARRAY s LOOP
+    xs := rtrim(x, '.');
+    best := 0; best_utuh := false; best_j := 0;
+    FOR j IN 1 .. cardinality(l) LOOP
+      CONTINUE WHEN j = ANY (dipakai);  -- each word of the longer name is found once
+      y := l[j];
+      ys := rtrim(y, '.');
+      utuh := false;
+      IF xs = ys THEN
+        m := 1; utuh := x = xs AND y = ys AND length(xs) > 1;
+      ELSIF xs <> '' AND (x <> xs OR length(xs) = 1) AND starts_with(ys, xs) THEN
+        m := 1;  -- x abbreviates y
+      ELSIF ys <> '' AND (y <> ys OR length(ys) = 1) AND starts_with(xs, ys) THEN
+        m := 1;  -- y abbreviates x
+      ELSIF length(xs) >= 4 AND length(ys) >= 4 AND abs(length(xs) - length(ys)) <= 1
+            AND kuota.jarak_ketik(xs, ys) <= 1 THEN
+        m := 1 - 1::float8 / greatest(length(xs), length(ys)); utuh := x = xs AND y = ys;
+      ELSE
+        m := 0;
+      END IF;
+      IF m > best OR (m = best AND m > 0 AND utuh AND NOT best_utuh) THEN
+        best := m; best_utuh := utuh; best_j := j;
+      END IF;
+    END LOOP;
+    IF best = 0 THEN RETURN; END IF;  -- a word of the shorter name is not in the longer
+    dipakai := dipakai || best_j;
+    total := total + best;
+    IF best_utuh THEN
+      kata_utuh := kata_utuh + 1;
+      berarti := berarti OR (length(xs) >= 3 AND NOT kuota.kata_umum(xs));
+    END IF;
+  END LOOP;
+  IF berarti OR kata_utuh >= 2 THEN
+    sama := true;
+    skor := greatest(skor, total / cardinality(s) - 0.05 * (cardinality(l) - cardinality(s)));
+  END IF;
+END
+$$;
+
 -- Every candidate pair the index looked at in a period, with its score: the audit trail of
 -- kemungkinan_orang_sama (why this pupil, which partner) and the data of the precision/recall
 -- sweep (docs/kemiripan.md). id_a < id_b; pairs of one NISN are settled earlier (K2) and absent.
@@ -238,7 +378,7 @@ CREATE TABLE IF NOT EXISTS kuota.kemiripan (
     skor_ibu        real NOT NULL,
     sama_kabupaten  boolean NOT NULL,
     skor            real NOT NULL CHECK (skor BETWEEN 0 AND 1),
-    kembar          boolean NOT NULL,  -- same mother, given names more than one slip apart
+    kembar          boolean NOT NULL,  -- one mother, names that cannot be one person's (twins)
     PRIMARY KEY (periode, id_a, id_b)
 );
 

@@ -4,35 +4,66 @@
 -- Params: periode, ambang_kemiripan.
 
 -- Line 3, last K2 reason: one person under two NISNs (the similarity index). Pupils who passed
--- everything above are blocked on birth date and region, so the pairs stay near-linear:
--- same district and the same first or last three letters of the name (one slip leaves one of
--- them intact), or same province and the same mother's name. Each pair is scored on name,
--- mother's name and district; twins (same mother, names more than one slip apart) never match.
--- No block is ever skipped: a block of more than 50 profiles is split by a finer key, and a
--- sub-block still over 50 is compared by sorted neighbourhood and reported (docs/kemiripan.md).
+-- everything above are compared as Indonesian names are written (kuota.lipat_nama: old
+-- spellings, the Muhammad forms, doubled letters folded; kuota.banding_nama: typed slips, and
+-- names as sets of words). They are blocked on birth date and region, so the pairs stay
+-- near-linear: same district and the same first or last three letters of the folded name (one
+-- slip leaves one of them intact), or the same folded word of the name (a dropped, added or
+-- abbreviated word leaves the others), or same province and the same folded mother's name.
+-- Each pair is scored on name, mother's name and district; twins (same mother, names that
+-- cannot be one person's) never match. No block is ever skipped: a block of more than 50
+-- profiles is split by a finer key, and a sub-block still over 50 is compared by sorted
+-- neighbourhood and reported (docs/kemiripan.md).
 
--- Profiles: the score reads only birth date, district, name and mother's name, so pupils equal
--- in all four score alike against anyone. The index compares profiles (one representative, the
--- smallest id), and each copy is paired with its representative: 5,000 copies of 100 pupils
--- are 100 profiles to compare, not 12.5 million pairs, and every copy is still flagged.
--- One sort finds both the representative and the number of copies; it sorts on a hash of the
--- profile first (cheap to compare), the fields themselves only break its rare ties.
+-- Folded names: each distinct spelling folded once. Names repeat (far fewer spellings than
+-- pupils), and folding is the dearest per-row work of the index.
+CREATE TEMP TABLE ejaan ON COMMIT DROP AS
+SELECT asli, kuota.tanpa_ganda(e) AS lipat, kuota.nama_rapat(e) AS ganda
+FROM (SELECT asli, kuota.lipat_ejaan(asli) AS e FROM (
+    SELECT r.nama AS asli FROM rekaman r
+    WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL
+    UNION
+    SELECT r.nama_ibu FROM rekaman r
+    WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL AND r.nama_ibu IS NOT NULL
+) u) e;
+ANALYZE ejaan;
+
+-- Profiles: the score reads only birth date, district, name and mother's name (as typed and
+-- folded), so pupils equal in all four score alike against anyone. The index compares profiles (one
+-- representative, the smallest id), and each copy is paired with its representative: 5,000
+-- copies of 100 pupils are 100 profiles to compare, not 12.5 million pairs, and every copy is
+-- still flagged. One sort finds both the representative and the number of copies; it sorts on
+-- a hash of the profile first (cheap to compare), the fields themselves only break its ties.
 CREATE TEMP TABLE murid ON COMMIT DROP AS
-SELECT id, tanggal_lahir, kode_provinsi, kode_kabupaten, nama, ibu,
+SELECT id, tanggal_lahir, kode_provinsi, kode_kabupaten, nama, ganda, huruf, ibu, ibu_ganda, ibu_huruf,
        first_value(id) OVER profil AS wakil, count(*) OVER profil AS salinan
 FROM (
     SELECT r.id, r.tanggal_lahir, r.kode_provinsi, r.kode_kabupaten,
-           r.nama_huruf AS nama, coalesce(r.ibu_huruf, '') AS ibu,
-           hashtextextended(r.tanggal_lahir || '|' || r.kode_kabupaten || '|' || r.nama_huruf || '|'
+           coalesce(n.lipat, '') AS nama, coalesce(n.ganda, '') AS ganda, coalesce(r.nama_huruf, '') AS huruf,
+           coalesce(i.lipat, '') AS ibu, coalesce(i.ganda, '') AS ibu_ganda, coalesce(r.ibu_huruf, '') AS ibu_huruf,
+           hashtextextended(r.tanggal_lahir || '|' || r.kode_kabupaten || '|' || coalesce(r.nama_huruf, '') || '|'
                             || coalesce(r.ibu_huruf, ''), 0) AS h
     FROM rekaman r
+    LEFT JOIN ejaan n ON n.asli = r.nama
+    LEFT JOIN ejaan i ON i.asli = r.nama_ibu
     WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM k2 WHERE k2.jenis = 'pd' AND k2.id = r.id)
 ) m
-WINDOW profil AS (PARTITION BY h, tanggal_lahir, kode_provinsi, kode_kabupaten, nama, ibu ORDER BY id
+WINDOW profil AS (PARTITION BY h, tanggal_lahir, kode_provinsi, kode_kabupaten, huruf, ibu_huruf, nama, ibu,
+                               ganda, ibu_ganda ORDER BY id
                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
-CREATE TEMP TABLE profil ON COMMIT DROP AS SELECT * FROM murid WHERE id = wakil;
+CREATE TEMP TABLE profil ON COMMIT DROP AS
+SELECT *, kuota.nama_rapat(nama) AS rapat, kuota.nama_rapat(ibu) AS ibu_rapat
+FROM murid WHERE id = wakil;
 ANALYZE profil;
+
+-- The words of a name that can key a block: whole words (no initial or abbreviation) of three
+-- letters or more that are not common first words (kuota.kata_umum), of names of two words or
+-- more (a one-word name is keyed by its ends already).
+CREATE TEMP TABLE kata ON COMMIT DROP AS
+SELECT DISTINCT p.id, k AS kata
+FROM profil p CROSS JOIN LATERAL unnest(kuota.nama_kata(p.nama)) k
+WHERE p.nama LIKE '%% %%' AND length(k) >= 3 AND right(k, 1) <> '.' AND NOT kuota.kata_umum(k);
 
 -- The index: profiles sharing a block (birth date and one key). A block is a 64-bit hash (a
 -- collision only adds a pair to score); most blocks hold one pupil, and one sort finds the rest.
@@ -43,14 +74,17 @@ FROM (
            count(*) OVER (PARTITION BY kunci) AS profil_n, sum(salinan) OVER (PARTITION BY kunci) AS murid_n
     FROM (
         SELECT id, salinan, 'a' AS jenis,
-               hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|a|' || left(nama, 3), 0) AS kunci
-        FROM profil
+               hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|a|' || left(rapat, 3), 0) AS kunci
+        FROM profil WHERE rapat <> ''
         UNION ALL
-        SELECT id, salinan, 'z', hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|z|' || right(nama, 3), 0)
-        FROM profil
+        SELECT id, salinan, 'z', hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|z|' || right(rapat, 3), 0)
+        FROM profil WHERE rapat <> ''
         UNION ALL
-        SELECT id, salinan, 'i', hashtextextended(tanggal_lahir || '|' || kode_provinsi || '|i|' || ibu, 0)
-        FROM profil WHERE ibu <> ''
+        SELECT p.id, p.salinan, 'w', hashtextextended(p.tanggal_lahir || '|' || p.kode_kabupaten || '|w|' || k.kata, 0)
+        FROM kata k JOIN profil p USING (id)
+        UNION ALL
+        SELECT id, salinan, 'i', hashtextextended(tanggal_lahir || '|' || kode_provinsi || '|i|' || ibu_rapat, 0)
+        FROM profil WHERE ibu_rapat <> ''
     ) kunci
 ) blok
 WHERE murid_n > 1;
@@ -64,25 +98,31 @@ WHERE x.profil_n BETWEEN 2 AND 50;
 
 -- Pass 2: a larger block is split, never skipped. Every split is a block of its own, and a pair
 -- is compared when it shares any one of them:
--- - the name's deletion neighbourhood: the whole name, and the name with each one letter left
+-- - the folded name's deletion neighbourhood: its letters, and its letters with each one left
 --   out. Two names at most one slip apart (a letter changed, added, dropped, or two neighbours
---   swapped) always share one of these, so no such pair is lost. Pupils with one mother's name
---   that are not one slip apart in the name are twins by the rule above, so in a mother's-name
---   block this split loses no pair that could be flagged.
--- - for the name-key blocks, also the first and the last three letters of the mother's name:
+--   swapped) always share one of these, so no such pair is lost.
+-- - each word of the name that keys a block (kata): names that are one by their words (a word
+--   dropped, added or abbreviated) share one unless every whole word of one is typed another
+--   way. Pupils with one mother whose names can be neither are twins by the rule below, so in a
+--   mother's-name block this split loses no pair that could be flagged.
+-- - for the name-key blocks, also the first and the last three letters of the folded mother's name:
 --   pairs whose mothers are more than one slip apart yet score high (docs/kemiripan.md).
 -- Sub-blocks of at most 50 profiles: every pair.
 CREATE TEMP TABLE subblok ON COMMIT DROP AS
 SELECT kunci2, id, nama, ibu, count(*) OVER (PARTITION BY kunci2) AS n
 FROM (
-    SELECT DISTINCT hashtextextended(b.kunci || '|-' || CASE WHEN d.i = 0 THEN p.nama
-                                                        ELSE left(p.nama, d.i - 1) || substr(p.nama, d.i + 1) END, 0) AS kunci2,
+    SELECT DISTINCT hashtextextended(b.kunci || '|-' || CASE WHEN d.i = 0 THEN p.rapat
+                                                        ELSE left(p.rapat, d.i - 1) || substr(p.rapat, d.i + 1) END, 0) AS kunci2,
            b.id, p.nama, p.ibu
     FROM blok b JOIN profil p USING (id)
-    CROSS JOIN LATERAL generate_series(0, length(p.nama)) d(i)  -- 0: the whole name
+    CROSS JOIN LATERAL generate_series(0, length(p.rapat)) d(i)  -- 0: the whole name
     WHERE b.profil_n > 50
     UNION ALL
-    SELECT hashtextextended(b.kunci || '|' || k.ujung || CASE k.ujung WHEN '<' THEN left(p.ibu, 3) ELSE right(p.ibu, 3) END, 0),
+    SELECT hashtextextended(b.kunci || '|w' || k.kata, 0), b.id, p.nama, p.ibu
+    FROM blok b JOIN kata k USING (id) JOIN profil p USING (id)
+    WHERE b.profil_n > 50
+    UNION ALL
+    SELECT hashtextextended(b.kunci || '|' || k.ujung || CASE k.ujung WHEN '<' THEN left(p.ibu_rapat, 3) ELSE right(p.ibu_rapat, 3) END, 0),
            b.id, p.nama, p.ibu
     FROM blok b JOIN profil p USING (id) CROSS JOIN (VALUES ('<'), ('>')) k(ujung)
     WHERE b.profil_n > 50 AND b.jenis <> 'i'
@@ -98,8 +138,8 @@ WHERE x.n BETWEEN 2 AND 50;
 -- it little in one of the two). Bounded, and reported below: pairs further apart are not met.
 CREATE TEMP TABLE urutan ON COMMIT DROP AS
 SELECT kunci2, id,
-       row_number() OVER (PARTITION BY kunci2 ORDER BY nama, ibu, id) AS maju,
-       row_number() OVER (PARTITION BY kunci2 ORDER BY reverse(nama), reverse(ibu), id) AS mundur
+       row_number() OVER (PARTITION BY kunci2 ORDER BY kuota.nama_rapat(nama), kuota.nama_rapat(ibu), id) AS maju,
+       row_number() OVER (PARTITION BY kunci2 ORDER BY reverse(kuota.nama_rapat(nama)), reverse(kuota.nama_rapat(ibu)), id) AS mundur
 FROM subblok WHERE n > 50;
 INSERT INTO calon
 SELECT least(x.id, y.id), greatest(x.id, y.id)
@@ -114,10 +154,11 @@ ANALYZE pasangan;
 -- Every pair scored once: profile pairs between their representatives, and each copy with its
 -- representative (a pair of equal profiles; the best score any pair of that profile can reach).
 INSERT INTO kuota.kemiripan (periode, id_a, id_b, skor_nama, skor_ibu, sama_kabupaten, skor, kembar)
-SELECT %(periode)s, r.id_a, r.id_b, s.nama, s.ibu, a.kode_kabupaten = b.kode_kabupaten,
+SELECT %(periode)s, r.id_a, r.id_b, n.skor, i.skor, a.kode_kabupaten = b.kode_kabupaten,
        -- the mother's name squared: only a near-equal one is evidence of one child
-       least(1, 0.5 * s.nama + 0.4 * s.ibu ^ 2 + 0.1 * (a.kode_kabupaten = b.kode_kabupaten)::int),
-       a.ibu <> '' AND kuota.beda_satu_ketikan(a.ibu, b.ibu) AND NOT kuota.beda_satu_ketikan(a.nama, b.nama)
+       least(1, 0.5 * n.skor + 0.4 * i.skor ^ 2 + 0.1 * (a.kode_kabupaten = b.kode_kabupaten)::int),
+       -- twins: one mother, names that cannot be one person's
+       i.sama AND NOT n.sama
 FROM (
     SELECT id_a, id_b, id_a AS profil_a, id_b AS profil_b FROM pasangan
     UNION ALL
@@ -125,8 +166,8 @@ FROM (
 ) r
 JOIN profil a ON a.id = r.profil_a
 JOIN profil b ON b.id = r.profil_b
-CROSS JOIN LATERAL (SELECT kuota.kemiripan_teks(a.nama, b.nama) AS nama,
-                           kuota.kemiripan_teks(a.ibu, b.ibu) AS ibu) s
+CROSS JOIN LATERAL kuota.banding_nama(a.nama, a.ganda, a.huruf, b.nama, b.ganda, b.huruf) n
+CROSS JOIN LATERAL kuota.banding_nama(a.ibu, a.ibu_ganda, a.ibu_huruf, b.ibu, b.ibu_ganda, b.ibu_huruf) i
 ON CONFLICT DO NOTHING;
 
 -- The blocks in the run summary: sizes, splits, and what stayed over the cap.
@@ -150,7 +191,7 @@ SELECT %(periode)s,
        (SELECT coalesce(jsonb_agg(jsonb_build_object('kunci', t.kunci, 'murid', t.murid_n, 'profil', t.profil_n)
                                   ORDER BY t.murid_n DESC, t.profil_n DESC), '[]')
         FROM (SELECT CASE jenis WHEN 'a' THEN 'district+name start' WHEN 'z' THEN 'district+name end'
-                                ELSE 'province+mother' END AS kunci, murid_n, profil_n
+                                WHEN 'w' THEN 'district+name word' ELSE 'province+mother' END AS kunci, murid_n, profil_n
               FROM (SELECT DISTINCT ON (kunci) kunci, jenis, murid_n, profil_n FROM blok ORDER BY kunci) b
               ORDER BY murid_n DESC, profil_n DESC LIMIT 5) t);
 DO $$

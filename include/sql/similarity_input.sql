@@ -1,8 +1,8 @@
 -- Benchmark only: the pupils that reached the similarity index in a period (they passed K1 and
--- the earlier K2 reasons), with the fields it compares, for the Splink reference run.
+-- the earlier K2 reasons), with the fields it compares, for the Splink reference run. Names
+-- are folded as the index folds them (kuota.lipat_nama), so that both read the same names.
 -- Params: periode, reasons (the precedence, as an array).
-SELECT p.id, lower(regexp_replace(btrim(d.nama), '\s+', ' ', 'g')) AS nama,
-       lower(regexp_replace(btrim(d.nama_ibu_kandung), '\s+', ' ', 'g')) AS nama_ibu,
+SELECT p.id, kuota.lipat_nama(d.nama) AS nama, kuota.lipat_nama(d.nama_ibu_kandung) AS nama_ibu,
        d.tanggal_lahir, p.kode_provinsi, p.kode_kabupaten
 FROM kuota.penerima p
 JOIN kuota.periode o ON o.periode = p.periode
