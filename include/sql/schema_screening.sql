@@ -284,6 +284,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT kata = ANY ('{muhamad,siti,nur,sri,ni,luh,i,putu,made,kadek,komang,nyoman,ketut,wayan,gede,abdul,bin,binti}'::text[])
 $$;
 
+-- The words of a folded name that key a block of the similarity index, each once: whole words
+-- (no initial or abbreviation) of three letters or more that are not common first words.
+CREATE OR REPLACE FUNCTION kuota.kata_kunci(lipat text) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT DISTINCT k FROM unnest(kuota.nama_kata(lipat)) k
+  WHERE length(k) >= 3 AND right(k, 1) <> '.' AND NOT kuota.kata_umum(k)
+$$;
+
 CREATE OR REPLACE FUNCTION kuota.banding_nama(a text, a_ganda text, a_huruf text, b text, b_ganda text, b_huruf text,
                                               OUT skor float8, OUT sama boolean)
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -312,9 +320,11 @@ BEGIN
     d := kuota.jarak_ketik(a_huruf, b_huruf);
     skor := greatest(skor, 1 - d::float8 / greatest(length(a_huruf), length(b_huruf)));
     sama := d <= 1;
-    -- A slip inside the letters an old spelling changed ("Soemarni" typed "Somearni") is two
-    -- slips apart folded, and one slip from the other name written the old way, rule by rule.
-    IF NOT sama AND d_lipat = 2 THEN
+    -- A slip inside or beside the letters an old spelling changed ("Soemarni" typed "Somearni",
+    -- "Choirul" typed "Cohirul"), or an old spelling the fold reads another way ("Aditja" for
+    -- "Aditya" reads "adica"), is a few slips apart folded, and one slip from the other name
+    -- written the old way, rule by rule.
+    IF NOT sama AND (d_lipat <= 4 OR d <= 4) THEN  -- levenshtein: a swap counts two here
       FOREACH aturan SLICE 1 IN ARRAY '{{u,oe},{c,tj},{y,j},{j,dj},{kh,ch}}'::text[] LOOP
         IF (strpos(b_huruf, aturan[1]) > 0 AND kuota.jarak_ketik(a_huruf, replace(b_huruf, aturan[1], aturan[2])) <= 1)
            OR (strpos(a_huruf, aturan[1]) > 0 AND kuota.jarak_ketik(replace(a_huruf, aturan[1], aturan[2]), b_huruf) <= 1) THEN

@@ -25,7 +25,7 @@ FROM (SELECT asli, kuota.lipat_ejaan(asli) AS e FROM (
     UNION
     SELECT r.nama_ibu FROM rekaman r
     WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL AND r.nama_ibu IS NOT NULL
-) u) e;
+) u OFFSET 0) e;  -- OFFSET 0: each name folded once, not once per use of e
 ANALYZE ejaan;
 
 -- Profiles: the score reads only birth date, district, name and mother's name (as typed and
@@ -36,13 +36,13 @@ ANALYZE ejaan;
 -- a hash of the profile first (cheap to compare), the fields themselves only break its ties.
 CREATE TEMP TABLE murid ON COMMIT DROP AS
 SELECT id, tanggal_lahir, kode_provinsi, kode_kabupaten, nama, ganda, huruf, ibu, ibu_ganda, ibu_huruf,
-       first_value(id) OVER profil AS wakil, count(*) OVER profil AS salinan
+       first_value(id) OVER profil AS wakil, (count(*) OVER profil)::int AS salinan  -- int: sums stay bigint, not numeric
 FROM (
     SELECT r.id, r.tanggal_lahir, r.kode_provinsi, r.kode_kabupaten,
            coalesce(n.lipat, '') AS nama, coalesce(n.ganda, '') AS ganda, coalesce(r.nama_huruf, '') AS huruf,
            coalesce(i.lipat, '') AS ibu, coalesce(i.ganda, '') AS ibu_ganda, coalesce(r.ibu_huruf, '') AS ibu_huruf,
-           hashtextextended(r.tanggal_lahir || '|' || r.kode_kabupaten || '|' || coalesce(r.nama_huruf, '') || '|'
-                            || coalesce(r.ibu_huruf, ''), 0) AS h
+           hashtextextended(r.kode_kabupaten || '|' || coalesce(r.nama_huruf, '') || '|' || coalesce(r.ibu_huruf, ''),
+                            r.tanggal_lahir - date '2000-01-01') AS h  -- the day as the seed: no date to text
     FROM rekaman r
     LEFT JOIN ejaan n ON n.asli = r.nama
     LEFT JOIN ejaan i ON i.asli = r.nama_ibu
@@ -52,38 +52,36 @@ FROM (
 WINDOW profil AS (PARTITION BY h, tanggal_lahir, kode_provinsi, kode_kabupaten, huruf, ibu_huruf, nama, ibu,
                                ganda, ibu_ganda ORDER BY id
                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
+-- Each profile with its letters and the seeds of its block keys (a hash of birth date and
+-- district, and of birth date and province: hashed once here, not once per key).
 CREATE TEMP TABLE profil ON COMMIT DROP AS
-SELECT *, kuota.nama_rapat(nama) AS rapat, kuota.nama_rapat(ibu) AS ibu_rapat
+SELECT *, kuota.nama_rapat(nama) AS rapat, kuota.nama_rapat(ibu) AS ibu_rapat,
+       hashtextextended(kode_kabupaten, tanggal_lahir - date '2000-01-01') AS di_kabupaten,
+       hashtextextended(kode_provinsi, tanggal_lahir - date '2000-01-01') AS di_provinsi
 FROM murid WHERE id = wakil;
 ANALYZE profil;
 
--- The words of a name that can key a block: whole words (no initial or abbreviation) of three
--- letters or more that are not common first words (kuota.kata_umum), of names of two words or
--- more (a one-word name is keyed by its ends already).
-CREATE TEMP TABLE kata ON COMMIT DROP AS
-SELECT DISTINCT p.id, k AS kata
-FROM profil p CROSS JOIN LATERAL unnest(kuota.nama_kata(p.nama)) k
-WHERE p.nama LIKE '%% %%' AND length(k) >= 3 AND right(k, 1) <> '.' AND NOT kuota.kata_umum(k);
-
 -- The index: profiles sharing a block (birth date and one key). A block is a 64-bit hash (a
 -- collision only adds a pair to score); most blocks hold one pupil, and one sort finds the rest.
+-- A name's words key blocks (kuota.kata_kunci) when it has two words or more (a one-word name
+-- is keyed by its ends already).
 CREATE TEMP TABLE blok ON COMMIT DROP AS
 SELECT *
 FROM (
     SELECT kunci, jenis, id,
            count(*) OVER (PARTITION BY kunci) AS profil_n, sum(salinan) OVER (PARTITION BY kunci) AS murid_n
     FROM (
-        SELECT id, salinan, 'a' AS jenis,
-               hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|a|' || left(rapat, 3), 0) AS kunci
+        SELECT id, salinan, 'a' AS jenis, hashtextextended('a' || left(rapat, 3), di_kabupaten) AS kunci
         FROM profil WHERE rapat <> ''
         UNION ALL
-        SELECT id, salinan, 'z', hashtextextended(tanggal_lahir || '|' || kode_kabupaten || '|z|' || right(rapat, 3), 0)
+        SELECT id, salinan, 'z', hashtextextended('z' || right(rapat, 3), di_kabupaten)
         FROM profil WHERE rapat <> ''
         UNION ALL
-        SELECT p.id, p.salinan, 'w', hashtextextended(p.tanggal_lahir || '|' || p.kode_kabupaten || '|w|' || k.kata, 0)
-        FROM kata k JOIN profil p USING (id)
+        SELECT p.id, p.salinan, 'w', hashtextextended('w' || k, p.di_kabupaten)
+        FROM profil p CROSS JOIN LATERAL kuota.kata_kunci(p.nama) k
+        WHERE p.nama LIKE '%% %%'
         UNION ALL
-        SELECT id, salinan, 'i', hashtextextended(tanggal_lahir || '|' || kode_provinsi || '|i|' || ibu_rapat, 0)
+        SELECT id, salinan, 'i', hashtextextended('i' || ibu_rapat, di_provinsi)
         FROM profil WHERE ibu_rapat <> ''
     ) kunci
 ) blok
@@ -101,7 +99,7 @@ WHERE x.profil_n BETWEEN 2 AND 50;
 -- - the folded name's deletion neighbourhood: its letters, and its letters with each one left
 --   out. Two names at most one slip apart (a letter changed, added, dropped, or two neighbours
 --   swapped) always share one of these, so no such pair is lost.
--- - each word of the name that keys a block (kata): names that are one by their words (a word
+-- - each word of the name that keys a block (kuota.kata_kunci): names that are one by their words (a word
 --   dropped, added or abbreviated) share one unless every whole word of one is typed another
 --   way. Pupils with one mother whose names can be neither are twins by the rule below, so in a
 --   mother's-name block this split loses no pair that could be flagged.
@@ -118,8 +116,8 @@ FROM (
     CROSS JOIN LATERAL generate_series(0, length(p.rapat)) d(i)  -- 0: the whole name
     WHERE b.profil_n > 50
     UNION ALL
-    SELECT hashtextextended(b.kunci || '|w' || k.kata, 0), b.id, p.nama, p.ibu
-    FROM blok b JOIN kata k USING (id) JOIN profil p USING (id)
+    SELECT hashtextextended(b.kunci || '|w' || k, 0), b.id, p.nama, p.ibu
+    FROM blok b JOIN profil p USING (id) CROSS JOIN LATERAL kuota.kata_kunci(p.nama) k
     WHERE b.profil_n > 50
     UNION ALL
     SELECT hashtextextended(b.kunci || '|' || k.ujung || CASE k.ujung WHEN '<' THEN left(p.ibu_rapat, 3) ELSE right(p.ibu_rapat, 3) END, 0),
