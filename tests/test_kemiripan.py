@@ -57,7 +57,8 @@ def test_one_slip_apart_agrees_with_the_edit_distance(dsn):
         for _ in range(rng.choice([1, 1, 1, 2, 3])):
             b = _slip(rng, b) if b else "a"
         pairs.append((a, b))
-    rows = query(dsn, """SELECT a, b, kuota.beda_satu_ketikan(a, b), kuota.kemiripan_teks(a, b)
+    # A word's letters are its folded name, its folded letters and its letters as typed alike.
+    rows = query(dsn, """SELECT a, b, kuota.beda_satu_ketikan(a, b), (kuota.banding_nama(a, a, a, b, b, b)).skor
                          FROM unnest(%s::text[], %s::text[]) AS t(a, b)""", ([a for a, _ in pairs], [b for _, b in pairs]))
     for a, b, one_slip, similarity in rows:
         distance = _osa(a, b)

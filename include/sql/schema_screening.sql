@@ -217,15 +217,6 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT kuota.jarak_ketik(a, b) <= 1
 $$;
 
--- Similarity of two typed names in [0, 1]: 1 - typing distance / longer length. Callers pass
--- names lower-cased, letters only, so a slip at a word boundary ("bud isantoso") costs
--- nothing. An empty name is like nothing.
-CREATE OR REPLACE FUNCTION kuota.kemiripan_teks(a text, b text) RETURNS float8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN a = '' OR b = '' THEN 0
-              ELSE 1 - kuota.jarak_ketik(a, b)::float8 / greatest(length(a), length(b))
-         END
-$$;
 
 -- Indonesian names as the similarity index compares them (docs/kemiripan.md, "Names"): lower
 -- case without diacritics or apostrophes; the old spellings folded to today's (EYD and before:
@@ -263,19 +254,6 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT array_remove(array_remove(string_to_array(lipat, ' '), '.'), '')
 $$;
 
--- Two names compared as Indonesian names: skor in [0, 1] and sama, "these can be one person's
--- name". Each name comes folded (kuota.lipat_nama, words apart), its letters folded with their
--- doubles (kuota.lipat_ejaan) and its letters as typed (lower case). Either way counts,
--- whichever says more:
--- - typed: 1 - typing distance / longer length on the letters (folded, folded with doubles,
---   or as typed); sama when at most one slip in any of them.
--- - as sets of words: every word of the name with fewer words is found in the other, each
---   equal, an abbreviation of it ("m." in "muhamad", "abd." in "abdul"), or one slip from it
---   (both of four letters or more); a missing or extra word costs 0.05. Sama when so, and the
---   words found say something: two whole words, or one that is not a common first word
---   (Muhammad, Siti, Nur, Sri, the Balinese birth-order names). "Irfan Budi" is in "Irfan Budi
---   Wicaksono"; "Siti" alone is not evidence of "Siti Aminah".
--- Empty against anything is skor 0, never sama.
 -- Words too common to be evidence of one person on their own, and too common to key a block:
 -- Muhammad (folded), the first words most girls' and mothers' names start with, the Balinese
 -- birth-order names and particles.
@@ -292,6 +270,23 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   WHERE length(k) >= 3 AND right(k, 1) <> '.' AND NOT kuota.kata_umum(k)
 $$;
 
+-- kuota.banding_nama below took the place of the letters-only similarity.
+DROP FUNCTION IF EXISTS kuota.kemiripan_teks(text, text);
+
+-- Two names compared as Indonesian names: skor in [0, 1] and sama, "these can be one person's
+-- name". Each name comes folded (kuota.lipat_nama, words apart), its letters folded with their
+-- doubles (kuota.lipat_ejaan) and its letters as typed (lower case). Either way counts,
+-- whichever says more:
+-- - typed: 1 - typing distance / longer length on the letters (folded, folded with doubles,
+--   or as typed); sama when at most one slip in any of them, or, a few edits apart, one slip
+--   from the other written the old way by one rule (below).
+-- - as sets of words: every word of the name with fewer words is found in the other, each
+--   equal, an abbreviation of it ("m." in "muhamad", "abd." in "abdul"), or one slip from it
+--   (both of four letters or more); a missing or extra word costs 0.05. Sama when so, and the
+--   words found say something: two whole words, or one that is not a common first word
+--   (Muhammad, Siti, Nur, Sri, the Balinese birth-order names). "Irfan Budi" is in "Irfan Budi
+--   Wicaksono"; "Siti" alone is not evidence of "Siti Aminah".
+-- Empty against anything is skor 0, never sama.
 CREATE OR REPLACE FUNCTION kuota.banding_nama(a text, a_ganda text, a_huruf text, b text, b_ganda text, b_huruf text,
                                               OUT skor float8, OUT sama boolean)
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -322,9 +317,10 @@ BEGIN
     sama := d <= 1;
     -- A slip inside or beside the letters an old spelling changed ("Soemarni" typed "Somearni",
     -- "Choirul" typed "Cohirul"), or an old spelling the fold reads another way ("Aditja" for
-    -- "Aditya" reads "adica"), is a few slips apart folded, and one slip from the other name
-    -- written the old way, rule by rule.
-    IF NOT sama AND (d_lipat <= 4 OR d <= 4) THEN  -- levenshtein: a swap counts two here
+    -- "Aditya" reads "adica"), is a few edits apart folded and as typed (up to four: beyond
+    -- one, jarak_ketik counts a swap as two), and one slip from the other name written the old
+    -- way, rule by rule. Only such near pairs pay for the rules.
+    IF NOT sama AND (d_lipat <= 4 OR d <= 4) THEN
       FOREACH aturan SLICE 1 IN ARRAY '{{u,oe},{c,tj},{y,j},{j,dj},{kh,ch}}'::text[] LOOP
         IF (strpos(b_huruf, aturan[1]) > 0 AND kuota.jarak_ketik(a_huruf, replace(b_huruf, aturan[1], aturan[2])) <= 1)
            OR (strpos(a_huruf, aturan[1]) > 0 AND kuota.jarak_ketik(replace(a_huruf, aturan[1], aturan[2]), b_huruf) <= 1) THEN

@@ -29,10 +29,10 @@ FROM (SELECT asli, kuota.lipat_ejaan(asli) AS e FROM (
 ANALYZE ejaan;
 
 -- Profiles: the score reads only birth date, district, name and mother's name (as typed and
--- folded), so pupils equal in all four score alike against anyone. The index compares profiles (one
--- representative, the smallest id), and each copy is paired with its representative: 5,000
--- copies of 100 pupils are 100 profiles to compare, not 12.5 million pairs, and every copy is
--- still flagged. One sort finds both the representative and the number of copies; it sorts on
+-- folded), so pupils equal in all four score alike against anyone. The index compares
+-- profiles (one representative, the smallest id), and each copy is paired with its
+-- representative: 5,000 copies of 100 pupils are 100 profiles to compare, not 12.5 million
+-- pairs, and every copy is still flagged. One sort finds both the representative and the number of copies; it sorts on
 -- a hash of the profile first (cheap to compare), the fields themselves only break its ties.
 CREATE TEMP TABLE murid ON COMMIT DROP AS
 SELECT id, tanggal_lahir, kode_provinsi, kode_kabupaten, nama, ganda, huruf, ibu, ibu_ganda, ibu_huruf,
@@ -99,12 +99,13 @@ WHERE x.profil_n BETWEEN 2 AND 50;
 -- - the folded name's deletion neighbourhood: its letters, and its letters with each one left
 --   out. Two names at most one slip apart (a letter changed, added, dropped, or two neighbours
 --   swapped) always share one of these, so no such pair is lost.
--- - each word of the name that keys a block (kuota.kata_kunci): names that are one by their words (a word
---   dropped, added or abbreviated) share one unless every whole word of one is typed another
---   way. Pupils with one mother whose names can be neither are twins by the rule below, so in a
---   mother's-name block this split loses no pair that could be flagged.
--- - for the name-key blocks, also the first and the last three letters of the folded mother's name:
---   pairs whose mothers are more than one slip apart yet score high (docs/kemiripan.md).
+-- - each word of the name that keys a block (kuota.kata_kunci): names that are one by their
+--   words (a word dropped, added or abbreviated) share one unless every whole word of one is
+--   typed another way. Pupils with one mother whose names can be neither are twins by the
+--   rule below, so in a mother's-name block this split loses no pair that could be flagged
+--   (but see the residual risk in docs/kemiripan.md).
+-- - for the name-key blocks, also the first and the last three letters of the folded
+--   mother's name: pairs whose mothers are not one person's name yet score high.
 -- Sub-blocks of at most 50 profiles: every pair.
 CREATE TEMP TABLE subblok ON COMMIT DROP AS
 SELECT kunci2, id, nama, ibu, count(*) OVER (PARTITION BY kunci2) AS n
