@@ -275,17 +275,19 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
 
 
 def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
-    """screen_kemiripan.sql alone on hand-made pupils (id, name, mother, district), all born one
-    day: the notices, the flagged (id, partner) rows, the pairs scored ({(id_a, id_b): twins})
-    and the block sizes; nothing is kept."""
+    """screen_kemiripan.sql alone on hand-made pupils (id, name, mother, district[, sex]; a boy
+    unless said), all born one day: the notices, the flagged (id, partner) rows, the pairs
+    scored ({(id_a, id_b): twins}) and the block sizes; nothing is kept."""
+    rows = [(*row, "L")[:5] for row in rows]
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("""CREATE TEMP TABLE rekaman ON COMMIT DROP AS
                        SELECT 'pd'::text AS jenis, id::uuid, NULL::text AS alasan_k1, date '2010-05-05' AS tanggal_lahir,
                               left(kab, 2) AS kode_provinsi, kab AS kode_kabupaten,
                               lower(regexp_replace(nama, '[^[:alpha:]]+', '', 'g')) AS nama_huruf,
                               lower(regexp_replace(ibu, '[^[:alpha:]]+', '', 'g')) AS ibu_huruf,
-                              nama, ibu AS nama_ibu
-                       FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS t(id, nama, ibu, kab)""",
+                              nama, ibu AS nama_ibu, jenis_kelamin
+                       FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+                            AS t(id, nama, ibu, kab, jenis_kelamin)""",
                     tuple(list(col) for col in zip(*rows)))
         cur.execute("CREATE TEMP TABLE k2 (jenis text, id uuid, alasan text, partner_id uuid) ON COMMIT DROP")
         db.run(conn, "screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})

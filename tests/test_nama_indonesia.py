@@ -57,24 +57,31 @@ ONE_PUPIL = [
     ("both vary", "Moh. Akbar Daeng", "Muhammad Akbar", "Sri Wahjuni", "Wahyuni"),
 ]
 
-# Pairs of two children (kind, name, other name, mother, other mother): never flagged.
+# Pairs of two children (kind, name, other name, mother, other mother[, sex, other sex]):
+# never flagged.
 TWO_CHILDREN = [
     ("twins", "Andi Saputra", "Budi Saputra", "Siti Rahmawati", "Siti Rahmawati"),
+    ("twins, a boy and a girl a letter apart", "Rizki Ananda", "Rizka Ananda", "Wartini", "Wartini", "L", "P"),
+    ("twins, Putra and Putri", "Putra Wijaya", "Putri Wijaya", "Lusiana", "Lusiana", "L", "P"),
     ("twins, Hasan and Husein", "Muhammad Hasan", "Muhammad Husein", "Wahyuni Sitompul", "Wahjuni Sitompul"),
     ("twins, Balinese birth order", "Putu Agus Mahendra", "Kadek Agus Mahendra", "Ni Made Sari", "Ni Made Sari"),
     ("twins, Joko and Yoga", "Joko Lumban", "Yoga Lumban", "Komang Bere", "Komang Bere"),
     ("one common name, two mothers", "Muhammad Rizki", "Muhammad Rizki", "Siti Aminah", "Dewi Lestari"),
     ("one common name spelled two ways, two mothers", "Moh. Rizky", "Muhammad Rizky", "Sri Wahyuni", "Ratna Kurnia"),
     ("one common name, mothers sharing a first word", "Agus Kurniawan", "Agus Kurniawan", "Siti Fatimah", "Siti Zubaidah"),
+    ("one common name, mothers two letters apart", "Nur Aisyah", "Nur Aisyah", "Kartini", "Kasmini", "P", "P"),
+    ("one common name, mothers a letter apart in each word", "Andi Saputra", "Andi Saputra", "Rina Marlina",
+     "Nina Karlina"),
 ]
 
 
 def _rows(cases):
     rows, pairs = [], {}
-    for k, (kind, nama, nama_lagi, ibu, ibu_lagi) in enumerate(cases):
+    for k, (kind, nama, nama_lagi, ibu, ibu_lagi, *sex) in enumerate(cases):
         a, b = f"00000000-0000-0000-0000-{2 * k:012d}", f"00000000-0000-0000-0000-{2 * k + 1:012d}"
         district = f"{11 + k:02d}01"  # each pair in its own province: no pair meets another
-        rows += [(a, nama, ibu, district), (b, nama_lagi, ibu_lagi, district)]
+        sex_a, sex_b = sex or ("L", "L")
+        rows += [(a, nama, ibu, district, sex_a), (b, nama_lagi, ibu_lagi, district, sex_b)]
         pairs[kind] = (a, b)
     return rows, pairs
 

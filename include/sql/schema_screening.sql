@@ -281,8 +281,8 @@ DROP FUNCTION IF EXISTS kuota.kemiripan_teks(text, text);
 --   or as typed); sama when at most one slip in any of them, or, a few edits apart, one slip
 --   from the other written the old way by one rule (below).
 -- - as sets of words: every word of the name with fewer words is found in the other, each
---   equal, an abbreviation of it ("m." in "muhamad", "abd." in "abdul"), or one slip from it
---   (both of four letters or more); a missing or extra word costs 0.05. Sama when so, and the
+--   equal, an abbreviation of it ("m." in "muhamad", "abd." in "abdul"), or, for one word at
+--   most, one slip from it (both of four letters or more); a missing or extra word costs 0.05. Sama when so, and the
 --   words found say something: two whole words, or one that is not a common first word
 --   (Muhammad, Siti, Nur, Sri, the Balinese birth-order names). "Irfan Budi" is in "Irfan Budi
 --   Wicaksono"; "Siti" alone is not evidence of "Siti Aminah".
@@ -297,7 +297,7 @@ DECLARE
   s text[]; l text[];
   x text; y text; xs text; ys text;
   m float8; best float8; utuh boolean; best_utuh boolean; best_j int; dipakai int[] := '{}';
-  total float8 := 0; kata_utuh int := 0; berarti boolean := false;
+  total float8 := 0; kata_utuh int := 0; kata_salah int := 0; berarti boolean := false;
 BEGIN
   IF ra = '' OR rb = '' THEN skor := 0; sama := false; RETURN; END IF;
   d_lipat := kuota.jarak_ketik(ra, rb);
@@ -359,6 +359,10 @@ BEGIN
       END IF;
     END LOOP;
     IF best = 0 THEN RETURN; END IF;  -- a word of the shorter name is not in the longer
+    IF best < 1 THEN
+      kata_salah := kata_salah + 1;
+      IF kata_salah > 1 THEN RETURN; END IF;  -- one slip in all, as typed: two is two names
+    END IF;
     dipakai := dipakai || best_j;
     total := total + best;
     IF best_utuh THEN

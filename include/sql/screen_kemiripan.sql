@@ -28,17 +28,17 @@ FROM (SELECT asli, kuota.lipat_ejaan(asli) AS e FROM (
 ) u OFFSET 0) e;  -- OFFSET 0: each name folded once, not once per use of e
 ANALYZE ejaan;
 
--- Profiles: the score reads only birth date, district, name and mother's name (as typed and
--- folded), so pupils equal in all four score alike against anyone. The index compares
+-- Profiles: the score reads only birth date, district, sex, name and mother's name (as typed
+-- and folded), so pupils equal in all five score alike against anyone. The index compares
 -- profiles (one representative, the smallest id), and each copy is paired with its
 -- representative: 5,000 copies of 100 pupils are 100 profiles to compare, not 12.5 million
 -- pairs, and every copy is still flagged. One sort finds both the representative and the number of copies; it sorts on
 -- a hash of the profile first (cheap to compare), the fields themselves only break its ties.
 CREATE TEMP TABLE murid ON COMMIT DROP AS
-SELECT id, tanggal_lahir, kode_provinsi, kode_kabupaten, nama, ganda, huruf, ibu, ibu_ganda, ibu_huruf,
+SELECT id, tanggal_lahir, kode_provinsi, kode_kabupaten, jenis_kelamin, nama, ganda, huruf, ibu, ibu_ganda, ibu_huruf,
        first_value(id) OVER profil AS wakil, (count(*) OVER profil)::int AS salinan  -- int: sums stay bigint, not numeric
 FROM (
-    SELECT r.id, r.tanggal_lahir, r.kode_provinsi, r.kode_kabupaten,
+    SELECT r.id, r.tanggal_lahir, r.kode_provinsi, r.kode_kabupaten, r.jenis_kelamin,
            coalesce(n.lipat, '') AS nama, coalesce(n.ganda, '') AS ganda, coalesce(r.nama_huruf, '') AS huruf,
            coalesce(i.lipat, '') AS ibu, coalesce(i.ganda, '') AS ibu_ganda, coalesce(r.ibu_huruf, '') AS ibu_huruf,
            hashtextextended(r.kode_kabupaten || '|' || coalesce(r.nama_huruf, '') || '|' || coalesce(r.ibu_huruf, ''),
@@ -49,8 +49,8 @@ FROM (
     WHERE r.jenis = 'pd' AND r.alasan_k1 IS NULL AND r.tanggal_lahir IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM k2 WHERE k2.jenis = 'pd' AND k2.id = r.id)
 ) m
-WINDOW profil AS (PARTITION BY h, tanggal_lahir, kode_provinsi, kode_kabupaten, huruf, ibu_huruf, nama, ibu,
-                               ganda, ibu_ganda ORDER BY id
+WINDOW profil AS (PARTITION BY h, tanggal_lahir, kode_provinsi, kode_kabupaten, jenis_kelamin, huruf, ibu_huruf,
+                               nama, ibu, ganda, ibu_ganda ORDER BY id
                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
 -- Each profile with its letters and the seeds of its block keys (a hash of birth date and
 -- district, and of birth date and province: hashed once here, not once per key).
@@ -154,10 +154,14 @@ ANALYZE pasangan;
 -- representative (a pair of equal profiles; the best score any pair of that profile can reach).
 INSERT INTO kuota.kemiripan (periode, id_a, id_b, skor_nama, skor_ibu, sama_kabupaten, skor, kembar)
 SELECT %(periode)s, r.id_a, r.id_b, n.skor, i.skor, a.kode_kabupaten = b.kode_kabupaten,
-       -- the mother's name squared: only a near-equal one is evidence of one child
-       least(1, 0.5 * n.skor + 0.4 * i.skor ^ 2 + 0.1 * (a.kode_kabupaten = b.kode_kabupaten)::int),
-       -- twins: one mother, names that cannot be one person's
-       i.sama AND NOT n.sama
+       -- The mother's name squared: only a near-equal one is evidence of one child. A name or a
+       -- mother's name that cannot be one person's counts squared once more: "Kartini" and
+       -- "Kasmini", "Rina Marlina" and "Nina Karlina" are two mothers, not one typed twice.
+       least(1, 0.5 * CASE WHEN n.sama THEN n.skor ELSE n.skor ^ 2 END
+                + 0.4 * (CASE WHEN i.sama THEN i.skor ELSE i.skor ^ 2 END) ^ 2
+                + 0.1 * (a.kode_kabupaten = b.kode_kabupaten)::int),
+       -- twins: one mother, and names that cannot be one person's, or a boy and a girl
+       i.sama AND (NOT n.sama OR a.jenis_kelamin <> b.jenis_kelamin)
 FROM (
     SELECT id_a, id_b, id_a AS profil_a, id_b AS profil_b FROM pasangan
     UNION ALL

@@ -23,14 +23,14 @@ FROM (
            -- dots, apostrophes and slips at a word boundary make no difference
            lower(regexp_replace(nama, '[^[:alpha:]]+', '', 'g')) AS nama_huruf,
            lower(regexp_replace(nama_ibu_kandung, '[^[:alpha:]]+', '', 'g')) AS ibu_huruf,
-           nama, nama_ibu_kandung AS nama_ibu,  -- as typed: the similarity index folds them
+           nama, nama_ibu_kandung AS nama_ibu, jenis_kelamin,  -- for the similarity index
            tanggal_lahir,
            tanggal_masuk_sekolah, kepemilikan_hp, penerima_pip, penerima_pkh,
            NULL::boolean AS ptk_induk, NULL::text AS jenis_ptk,
            CASE WHEN tingkat_pendidikan = 0 THEN 'paud' ELSE 'pd' END AS kategori
     FROM snapshot.peserta_didik WHERE cutoff_id = %(cutoff_id)s
     UNION ALL
-    SELECT 'ptk', ptk_id, sekolah_id, status, NULL, nik, NULL, NULL, NULL, NULL, tanggal_lahir,
+    SELECT 'ptk', ptk_id, sekolah_id, status, NULL, nik, NULL, NULL, NULL, NULL, NULL, tanggal_lahir,
            NULL, kepemilikan_hp, false, false, ptk_induk, jenis_ptk, 'ptk'
     FROM snapshot.ptk WHERE cutoff_id = %(cutoff_id)s
 ) r
