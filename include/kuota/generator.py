@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .contract import CUTOFF_COLUMNS, KODE_PROVINSI, SCHEMA_VERSION
 from . import nama_varian
+from .contract import CUTOFF_COLUMNS, KODE_PROVINSI, SCHEMA_VERSION
 from .manifest import now_iso, sha256_file
 from .storage import Storage, join
 
