@@ -380,3 +380,98 @@ def test_volume_counts_match_the_snapshot_and_are_backfilled_for_older_cutoffs(d
                "ALTER TABLE snapshot.cutoff_volume ENABLE TRIGGER USER")
     db.migrate(dsn)
     assert query(dsn, counted) == query(dsn, truth)
+
+
+def _plain_copy(storage, uri, out_uri, cutoff_date=None):
+    """The export at ``uri`` stored again at ``out_uri`` as plain ``.csv`` files (the contract
+    allows both), with a manifest keyed by the plain names."""
+    manifest = json.loads(storage.read_bytes(join(uri, "manifest.json")))
+    files = {}
+    for name, entry in manifest["files"].items():
+        data = gzip.decompress(storage.read_bytes(join(uri, name)))
+        plain = name.removesuffix(".gz")
+        storage.write_bytes(join(out_uri, plain), data)
+        files[plain] = {"rows": entry["rows"], "sha256": hashlib.sha256(data).hexdigest()}
+    manifest["files"] = files
+    if cutoff_date:
+        manifest["cutoff_date"] = cutoff_date
+    storage.write_bytes(join(out_uri, "manifest.json"), json.dumps(manifest).encode())
+    return out_uri
+
+
+def test_a_cutoff_of_plain_csv_files_loads_like_its_gzip(dsn, storage, bucket, tmp_path):
+    uri = _cutoff(storage, bucket)
+    gz = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    # The same rows as plain .csv, on disk and in S3; another cutoff_date each (one date, one content).
+    local = _plain_copy(storage, uri, str(tmp_path / "plain"), cutoff_date="2020-10-11")
+    s3 = _plain_copy(storage, uri, f"s3://{bucket}/plain", cutoff_date="2020-11-11")
+    assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == [
+        "manifest.json", "peserta_didik.csv", "ptk.csv", "sekolah.csv"]
+    for periode, plain_uri in (("2020-10", local), ("2020-11", s3)):
+        plain = pipeline.run_snapshot(dsn, periode, plain_uri, storage)
+        assert plain["cutoff_id"] != gz["cutoff_id"]
+        assert {t: (c["manifest_rows"], c["loaded_rows"], c["invalid_rows"]) for t, c in plain["tables"].items()} == \
+               {t: (c["manifest_rows"], c["loaded_rows"], c["invalid_rows"]) for t, c in gz["tables"].items()}
+        assert plain["quality"]["failed"] == 0
+    per_cutoff = """SELECT c.cutoff_date::text, f.tabel, f.file_name, f.loaded_rows, f.invalid_rows
+                    FROM snapshot.cutoff_file f JOIN snapshot.cutoff c USING (cutoff_id) ORDER BY 2, 1"""
+    rows = query(dsn, per_cutoff)
+    assert len(rows) == 9
+    for tabel in ("sekolah", "peserta_didik", "ptk"):
+        mine = [r for r in rows if r[1] == tabel]
+        assert [r[2] for r in mine] == [f"{tabel}.csv.gz", f"{tabel}.csv", f"{tabel}.csv"]
+        assert len({r[3:] for r in mine}) == 1
+    for table in ("peserta_didik", "ptk", "sekolah"):
+        assert len(set(query(dsn, f"SELECT cutoff_id, count(*) FROM snapshot.{table} GROUP BY 1"))) == 3
+
+
+def _break_sekolah_sha256(storage, uri):
+    rewrite_manifest(storage, uri, lambda m: m["files"]["sekolah.csv.gz"].update(sha256="0" * 64))
+
+
+def _break_sekolah_quoting(storage, uri):
+    lines = gzip.decompress(storage.read_bytes(join(uri, "sekolah.csv.gz"))).split(b"\n")
+    lines[3] = lines[3].replace(b",", b',"x"y,', 1)
+    _replace_file(storage, uri, "sekolah.csv.gz", b"\n".join(lines))
+
+
+@pytest.mark.parametrize("damage", [_break_sekolah_sha256, _break_sekolah_quoting])
+def test_a_load_that_failed_before_any_table_was_loaded_leaves_nothing_and_takes_corrected_files(
+        dsn, storage, bucket, damage):
+    uri = _cutoff(storage, bucket)
+    good = {name: storage.read_bytes(join(uri, name)) for name in ("sekolah.csv.gz", "manifest.json")}
+    damage(storage, uri)
+    with pytest.raises(ContractError, match=r"sekolah\.csv\.gz: .*nothing loaded"):
+        pipeline.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-09")
+    # Nothing was loaded, so nothing of the cutoff is left: not even its row.
+    assert query(dsn, "SELECT count(*) FROM snapshot.cutoff") == [(0,)]
+    assert query(dsn, "SELECT count(*) FROM snapshot.cutoff_file") == [(0,)]
+    assert _counts(dsn) == {"pd": 0, "ptk": 0, "sekolah": 0, "invalid": 0}
+
+    for name, data in good.items():  # Dapodik sends the export again, corrected: another manifest
+        storage.write_bytes(join(uri, name), data)
+    result = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    assert not any(t["skipped"] for t in result["tables"].values())
+    assert result["quality"]["failed"] == 0
+    assert _counts(dsn)["pd"] == result["tables"]["peserta_didik"]["loaded_rows"] > 0
+    assert query(dsn, "SELECT count(*) FROM snapshot.cutoff") == [(1,)]
+    # Once loaded, the cutoff is immutable: other files for its date are refused (for any period).
+    _break_sekolah_sha256(storage, uri)
+    with pytest.raises(ContractError, match=r"cutoff 2020-09-11 is already loaded with other files"):
+        pipeline.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-10")
+
+
+
+def test_a_partly_loaded_cutoff_keeps_the_manifest_its_tables_were_loaded_by(dsn, storage, bucket):
+    uri = _cutoff(storage, bucket)
+    good = storage.read_bytes(join(uri, "manifest.json"))
+    rewrite_manifest(storage, uri, lambda m: m["files"]["ptk.csv.gz"].update(sha256="0" * 64))
+    with pytest.raises(ContractError, match=r"ptk\.csv\.gz: sha256 .*nothing loaded"):
+        pipeline.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-09")
+    # sekolah and peserta_didik are in, by the manifest that listed them (the cutoff's row,
+    # immutable, holds it): another manifest is refused, and the refusal says what is in.
+    storage.write_bytes(join(uri, "manifest.json"), good)
+    with pytest.raises(ContractError, match=r"cutoff 2020-09-11 is partly loaded \(sekolah, peserta_didik\) from an "
+                                            r"export with other files"):
+        pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    assert query(dsn, "SELECT tabel FROM snapshot.cutoff_file ORDER BY 1") == [("peserta_didik",), ("sekolah",)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 
@@ -19,22 +20,42 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-class HashingReader:
-    """Wraps a binary stream; hashes and counts the bytes as they are consumed."""
+class HashingReader(io.RawIOBase):
+    """Wraps a binary stream; hashes and counts the bytes as they are consumed.
+
+    A raw stream of the io hierarchy (``readinto``, ``readable``, ``closed``...), so that
+    ``io.BufferedReader`` and, through it, ``io.TextIOWrapper`` read a plain ``.csv`` through
+    it as they read a gzip stream. Closing it closes the stream it wraps, as io's wrappers do.
+    """
 
     def __init__(self, raw):
+        super().__init__()
         self.raw = raw
         self.sha = hashlib.sha256()
         self.size = 0
 
-    def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n)
+    def read(self, n: int | None = -1) -> bytes:
+        data = self.raw.read() if n is None or n < 0 else self.raw.read(n)
         self.sha.update(data)
         self.size += len(data)
         return data
 
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
     def readable(self) -> bool:
         return True
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                close = getattr(self.raw, "close", None)
+                if close:
+                    close()
+            finally:
+                super().close()
 
     def hexdigest(self) -> str:
         return self.sha.hexdigest()

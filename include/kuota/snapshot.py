@@ -2,9 +2,12 @@
 
 Each table is streamed once (S3 or disk -> gunzip -> csv -> PostgreSQL COPY) into a
 session-private staging table, type-checked by set-based SQL (include/sql/snapshot_load_*.sql)
-and published in the same transaction as its ``snapshot.cutoff_file`` row.  So a table is
-either loaded completely or not at all, a failed load leaves nothing behind, and a re-run
-skips the tables already loaded: loading the same cutoff twice is a no-op.
+and published in the same transaction as its ``snapshot.cutoff_file`` row; the cutoff's own
+row is written in the transaction of the first table loaded, never alone.  So a table is
+either loaded completely or not at all, a failed load leaves nothing behind (a load that
+failed before any table was in leaves no cutoff row either, so a corrected export for the
+same cutoff_date is taken), and a re-run skips the tables already loaded: loading the same
+cutoff twice is a no-op.
 """
 from __future__ import annotations
 
@@ -61,18 +64,28 @@ def verify_checksums(storage: Storage, manifest: dict) -> dict:
     return manifest
 
 
-def register_cutoff(dsn: str, manifest: dict) -> int:
-    """The cutoff's id; an existing cutoff date with other content is refused (immutable)."""
-    with db.connect(dsn) as conn:
-        rows = db.run(conn, "snapshot_register_cutoff", {
-            "cutoff_date": manifest["cutoff_date"],
-            "content_sha256": manifest["content_sha256"],
-            "source_uri": manifest["source_uri"],
-            "manifest": json.dumps(manifest["tables"]),
-        })
+def register_cutoff(conn, manifest: dict) -> int:
+    """The cutoff's id, registered in the caller's transaction (a table's load): the row is
+    committed with the first table loaded, or rolled back with it, never committed alone. An
+    existing cutoff date with other content is refused (immutable)."""
+    rows = db.run(conn, "snapshot_register_cutoff", {
+        "cutoff_date": manifest["cutoff_date"],
+        "content_sha256": manifest["content_sha256"],
+        "source_uri": manifest["source_uri"],
+        "manifest": json.dumps(manifest["tables"]),
+    })
     for cutoff_id, cutoff_date, content in rows:
         if content == manifest["content_sha256"]:
             return cutoff_id
+    with conn.cursor() as cur:
+        cur.execute("SELECT tabel FROM snapshot.cutoff_file WHERE cutoff_id = %s", (rows[0][0],))
+        found = {table for table, in cur.fetchall()}
+    loaded = [table for table in CUTOFF_TABLES if table in found]
+    if len(loaded) < len(CUTOFF_TABLES):  # a table is in: the manifest it was loaded by stands
+        raise ContractError(
+            f"{manifest['source_uri']}/manifest.json: cutoff {manifest['cutoff_date']} is partly loaded "
+            f"({', '.join(loaded)}) from an export with other files; a loaded table is immutable: finish it "
+            f"with the files its manifest lists, or a new export needs a new cutoff_date")
     raise ContractError(
         f"{manifest['source_uri']}/manifest.json: cutoff {manifest['cutoff_date']} is already loaded "
         f"with other files; a snapshot is immutable, a new export needs a new cutoff_date")
@@ -163,8 +176,12 @@ class StagingStream:
 
 
 def _open_binary(storage: Storage, uri: str, file_name: str):
+    """The file's bytes as stored (hashed as they are read) and its data: gunzipped, or the
+    plain bytes buffered (io.TextIOWrapper reads a buffered stream, not a raw one)."""
     raw = HashingReader(storage.open_read(uri))
-    return raw, gzip.GzipFile(fileobj=raw, mode="rb") if file_name.endswith(".gz") else raw
+    if file_name.endswith(".gz"):
+        return raw, gzip.GzipFile(fileobj=raw, mode="rb")
+    return raw, io.BufferedReader(raw, 1 << 20)
 
 
 def _open_text(storage: Storage, uri: str, file_name: str):
@@ -195,7 +212,7 @@ def _first_bad_utf8(storage: Storage, uri: str, file_name: str) -> tuple[int, in
     except (EOFError, OSError, zlib.error):
         return None
     finally:
-        for stream in (binary, raw.raw):
+        for stream in (binary, raw):  # closing raw closes the stored file's stream
             close = getattr(stream, "close", None)
             if close:
                 close()
@@ -251,6 +268,7 @@ def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tup
         raw.drain()
     finally:
         text.close()
+        raw.close()  # a GzipFile leaves the stream it was given open
     return stream, raw
 
 
@@ -259,17 +277,21 @@ def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tup
 _VALUE_ERRORS = (psycopg2.DataError, psycopg2.errors.CheckViolation, psycopg2.errors.NotNullViolation)
 
 
-def load_table(dsn: str, storage: Storage, cutoff_id: int, manifest: dict, table: str) -> dict:
-    """Load one table of the cutoff, or find it loaded already.  Returns its counts."""
+def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[int, dict]:
+    """Load one table of the cutoff, or find it loaded already.  Returns the cutoff's id and
+    the table's counts."""
     entry = manifest["tables"][table]
     uri = join(manifest["source_uri"], entry["file"])
     with db.connect(dsn) as conn, conn.cursor() as cur:
+        # The cutoff's row joins this transaction: if this is the first table and it fails,
+        # no cutoff row is left to refuse the corrected export as "other content".
+        cutoff_id = register_cutoff(conn, manifest)
         # One loader per cutoff table at a time; a concurrent retry waits, then skips.
         cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (cutoff_id, CUTOFF_TABLES.index(table)))
         done = _loaded(cur, cutoff_id, table)
         if done:
             log.info("%s: already loaded for cutoff %s, skipped", entry["file"], cutoff_id)
-            return {**done, "skipped": True}
+            return cutoff_id, {**done, "skipped": True}
         cur.execute(f"CREATE TEMP TABLE raw_{table} (LIKE snapshot.raw_{table}) ON COMMIT DROP")
         stream, raw = _copy_table(cur, storage, uri, table, entry)
         if raw.hexdigest() != entry["sha256"]:
@@ -295,7 +317,7 @@ def load_table(dsn: str, storage: Storage, cutoff_id: int, manifest: dict, table
     log.info("%s: %d rows loaded, %d format_tidak_valid, %.1fs (%.0f rows/s)", entry["file"],
              done["loaded_rows"], done["invalid_rows"], done["seconds"],
              done["manifest_rows"] / max(done["seconds"], 1e-9))
-    return {**done, "skipped": False}
+    return cutoff_id, {**done, "skipped": False}
 
 
 def _loaded(cur, cutoff_id: int, table: str) -> dict | None:
@@ -310,8 +332,9 @@ def _loaded(cur, cutoff_id: int, table: str) -> dict | None:
 
 def load_cutoff(dsn: str, storage: Storage, manifest: dict) -> dict:
     """Register and load every table of the export (schools first); idempotent."""
-    cutoff_id = register_cutoff(dsn, manifest)
-    tables = {table: load_table(dsn, storage, cutoff_id, manifest, table) for table in CUTOFF_TABLES}
+    tables = {}
+    for table in CUTOFF_TABLES:  # each registers the cutoff in its own transaction (idempotent)
+        cutoff_id, tables[table] = load_table(dsn, storage, manifest, table)
     return {"cutoff_id": cutoff_id, "cutoff_date": manifest["cutoff_date"], "tables": tables}
 
 
