@@ -321,7 +321,7 @@ BEGIN
     -- one, jarak_ketik counts a swap as two), and one slip from the other name written the old
     -- way, rule by rule. Only such near pairs pay for the rules.
     IF NOT sama AND (d_lipat <= 4 OR d <= 4) THEN
-      FOREACH aturan SLICE 1 IN ARRAY '{{u,oe},{c,tj},{y,j},{j,dj},{kh,ch}}'::text[] LOOP
+      FOREACH aturan SLICE 1 IN ARRAY ARRAY[['u', 'oe'], ['c', 'tj'], ['y', 'j'], ['j', 'dj'], ['kh', 'ch']] LOOP
         IF (strpos(b_huruf, aturan[1]) > 0 AND kuota.jarak_ketik(a_huruf, replace(b_huruf, aturan[1], aturan[2])) <= 1)
            OR (strpos(a_huruf, aturan[1]) > 0 AND kuota.jarak_ketik(replace(a_huruf, aturan[1], aturan[2]), b_huruf) <= 1) THEN
           sama := true;
