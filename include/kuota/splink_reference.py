@@ -11,8 +11,6 @@ synthetic cutoffs only, never on a real one.
 """
 from __future__ import annotations
 
-import csv
-import gzip
 import logging
 import tempfile
 import time
@@ -27,8 +25,11 @@ PROBABILITIES = (0.5, 0.9, 0.99, 0.999, 0.9999)
 
 
 def planted_pairs(storage: Storage, labels_uri: str, label: str = "kemungkinan_orang_sama") -> set[tuple[str, str]]:
-    with storage.open_read(labels_uri) as raw, gzip.open(raw, "rt", newline="") as rows:
-        return {tuple(sorted((row[1], row[3]))) for row in csv.reader(rows) if row[2] == label}
+    return _with_label(accuracy.planted_kinds(storage, labels_uri), label)
+
+
+def _with_label(kinds: dict, label: str) -> set[tuple[str, str]]:
+    return {pair for pair, (planted, _) in kinds.items() if planted == label}
 
 
 def _export(dsn: str, periode: str, path: Path) -> None:
@@ -75,8 +76,9 @@ def _predict(path: Path, workdir: str) -> tuple[list[tuple[str, str, float]], in
 def run(dsn: str, storage: Storage, labels_uri: str, periode: str) -> dict:
     """Precision and recall of Splink's pairs at several match probabilities, and its time
     (training and prediction; the export from PostgreSQL is timed apart)."""
-    planted = planted_pairs(storage, labels_uri)
-    twins = planted_pairs(storage, labels_uri, "kembar")
+    kinds_planted = accuracy.planted_kinds(storage, labels_uri)  # the labels, read once
+    planted = _with_label(kinds_planted, "kemungkinan_orang_sama")
+    twins = _with_label(kinds_planted, "kembar")
     with tempfile.TemporaryDirectory(prefix="kuota-splink-") as workdir:
         path = Path(workdir) / "murid.csv"
         started = time.monotonic()
@@ -97,6 +99,6 @@ def run(dsn: str, storage: Storage, labels_uri: str, periode: str) -> dict:
     # Per kind at Splink's best match probability (the highest F1), to set beside ours.
     best = max(rows, key=lambda r: 0 if not r["precision"] or not r["recall"] else
                2 * r["precision"] * r["recall"] / (r["precision"] + r["recall"]))
-    kinds = accuracy.per_kind(accuracy.planted_kinds(storage, labels_uri), found_at[best["threshold"]])
+    kinds = accuracy.per_kind(kinds_planted, found_at[best["threshold"]])
     return {"records": records, "seconds": seconds, "export_seconds": export_seconds, "similarity": rows,
             "kinds": kinds, "kinds_threshold": best["threshold"]}

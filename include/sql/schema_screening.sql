@@ -333,7 +333,7 @@ BEGIN
   END IF;
   IF sama THEN RETURN; END IF;
   s := kuota.nama_kata(a); l := kuota.nama_kata(b);
-  IF cardinality(s) > cardinality(l) THEN s := kuota.nama_kata(b); l := kuota.nama_kata(a); END IF;
+  IF cardinality(s) > cardinality(l) THEN s := l; l := kuota.nama_kata(a); END IF;  -- s: fewer words
   FOREACH x IN ARRAY s LOOP
     xs := rtrim(x, '.');
     best := 0; best_utuh := false; best_j := 0;
