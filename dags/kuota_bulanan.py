@@ -1,12 +1,17 @@
 """
 ### kuota_bulanan: the monthly run of the internet-quota aid programme
 
-Trigger it once per period (`periode`, `YYYY-MM`) with the Dapodik cutoff export to use.
+It opens one period (`periode`, `YYYY-MM`) on its Dapodik cutoff export. Scheduled at 06:00
+WIB on the 12th (the day after the cutoff; backfill over a date range with `airflow backfill
+create`), a run is for the month of its logical date and reads the export at `cutoff_uri`
+(`{periode}` replaced). The period opens with its deadline for answers (`batas_jawaban`,
+default its last day 23:59 WIB) and its stage calendar (`hari_tahap`), stored once.
 
 **Step 1, cutoff snapshot** (`cutoff_snapshot`)
-1. `verify_manifest`: `periode` is a month (`YYYY-MM`); the export's `manifest.json` lists
-   the three tables and nothing else; every file is present and its sha256 matches. A
-   mismatch fails here, naming the file.
+1. `verify_manifest`: `periode` is a month (`YYYY-MM`); a closed period, or a new one whose
+   deadline has already passed, is refused before anything is read. The export's
+   `manifest.json` lists the three tables and nothing else; every file is present and its
+   sha256 matches. A mismatch fails here, naming the file.
 2. `load_snapshot`: a period already bound to another cutoff is refused before anything is
    loaded. Each table is streamed into PostgreSQL with `COPY`, type-checked in SQL
    and published, immutable, under its cutoff. Rows that break their type are reported as
@@ -54,20 +59,32 @@ from __future__ import annotations
 
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import Param, dag, task, task_group
-from kuota_airflow import DAG_DEFAULTS, WAREHOUSE, add_verdict, dsn, final, period_params, storage
+from kuota_airflow import (DAG_DEFAULTS, WAREHOUSE, add_verdict, dsn, final, period_params, run_name, run_periode,
+                           storage, strict, timetable)
 
-from kuota import SQL_DIR, pipeline, quality, residu, screening
+from kuota import SQL_DIR, periode, pipeline, quality, residu, screening
 from kuota.db import MIGRATIONS
 
 
 @dag(
     dag_id="kuota_bulanan",
     doc_md=__doc__,
+    # The day after Dapodik's cutoff (in 2020: the 11th), 06:00 WIB.
+    schedule=timetable("KUOTA_JADWAL_BULANAN", "0 6 12 * *"),
     template_searchpath=[str(SQL_DIR)],
     tags=["kuota", "bulanan"],
     params=period_params(
-        cutoff_uri=Param("s3://kuota/dapodik/cutoff-2020-09-11", type="string",
-                         description="The Dapodik cutoff export: s3://bucket/prefix or a local directory."),
+        cutoff_uri=Param("s3://kuota/dapodik/cutoff-{periode}", type="string",
+                         description="The Dapodik cutoff export: s3://bucket/prefix or a local directory; "
+                                     "{periode} is replaced by the period (YYYY-MM)."),
+        batas_jawaban=Param(None, type=["null", "string"],
+                            description="The period's deadline for answers, ISO 8601 with offset (e.g. "
+                                        "2020-09-30T23:59:00+07:00), stored once when the period opens. Empty: the "
+                                        "period's last day, 23:59 WIB. A deadline already passed is refused. "
+                                        "Requests unanswered then become residu tanpa_respons_provider."),
+        hari_tahap=Param("15,28", type="string", pattern=r"^\s*[0-9]{1,2}(\s*,\s*[0-9]{1,2})*\s*$",
+                         description="The stage calendar, days of the month (1-28) on which kuota_tahap runs a "
+                                     "stage; stored once when the period opens."),
     ),
     **DAG_DEFAULTS,
 )
@@ -79,15 +96,21 @@ def kuota_bulanan():
     def cutoff_snapshot():
         @task
         def verify_manifest(params=None) -> dict:
-            return final(pipeline.verify_cutoff, storage(), params["cutoff_uri"], params["periode"])
+            """The period's opening is checked first (a closed period, a deadline already
+            passed), then the export: neither should cost a load."""
+            p = run_periode(params)
+            opening = strict(periode.check_opening, dsn(), p, params["batas_jawaban"], params["hari_tahap"])
+            manifest = strict(pipeline.verify_cutoff, storage(), params["cutoff_uri"].replace("{periode}", p), p)
+            return {"manifest": manifest, "opening": opening}
 
         @task
-        def load_snapshot(manifest: dict, params=None) -> dict:
-            return final(pipeline.load_snapshot, dsn(), storage(), manifest, params["periode"])
+        def load_snapshot(verified: dict, params=None) -> dict:
+            return final(pipeline.load_snapshot, dsn(), storage(), verified["manifest"], run_periode(params),
+                         verified["opening"], oleh=run_name())
 
         @task
         def check_snapshot(loaded: dict, params=None) -> dict:
-            return final(quality.check_snapshot, dsn(), loaded["cutoff_id"], params["periode"])
+            return final(quality.check_snapshot, dsn(), loaded["cutoff_id"], run_periode(params))
 
         check_snapshot(load_snapshot(verify_manifest()))
 
@@ -95,29 +118,29 @@ def kuota_bulanan():
     def screening_stage():
         @task
         def record_policies(params=None) -> dict:
-            return screening.policies(dsn(), params["periode"])
+            return final(screening.policies, dsn(), run_periode(params))
 
         @task
         def normalize_numbers(params=None) -> dict:
-            return final(screening.normalize_numbers, dsn(), params["periode"])
+            return final(screening.normalize_numbers, dsn(), run_periode(params))
 
         @task
         def screen_records(params=None) -> dict:
-            return final(screening.screen, dsn(), params["periode"])
+            return final(screening.screen, dsn(), run_periode(params))
 
         @task
         def check_screening(params=None) -> dict:
-            return final(quality.check_screening, dsn(), params["periode"])
+            return final(quality.check_screening, dsn(), run_periode(params))
 
         @task
         def residu_to_schools(params=None) -> dict:
-            return residu.write_residu(dsn(), storage(), params["exchange_uri"], params["periode"])
+            return final(residu.write_residu, dsn(), storage(), params["exchange_uri"], run_periode(params))
 
         record_policies() >> normalize_numbers() >> screen_records() >> check_screening() >> residu_to_schools()
 
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:
-        text = pipeline.summary(dsn(), params["periode"])
+        text = pipeline.summary(dsn(), run_periode(params))
         print(text)
         return text
 

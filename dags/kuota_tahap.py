@@ -1,14 +1,19 @@
 """
 ### kuota_tahap: one stage (tahap) of an opened period
 
-A period is opened by `kuota_bulanan` (cutoff, screening, residu to schools). Then the month
-runs in stages (domain.md flow 10): trigger this DAG with `periode` and `tahap` (1, then 2, ...;
-in 2020 around the 15th and the 28th). Each run advances everything that is ready, and
-nothing else, so the same stage run twice changes nothing the second time. No run is held
-open for weeks: every wait is bounded by `tunggu_menit` and happens on the triggerer; what is
-still outstanding then simply waits for the next stage run.
+A period is opened by `kuota_bulanan` (cutoff, screening, residu to schools) with its deadline
+for answers and its stage calendar. Then the month runs in stages (domain.md flow 10): this DAG
+runs at 06:00 WIB on the 15th and the 28th (2020's stage days) and on the 1st, the previous
+period's closing run. A scheduled or backfilled run takes the latest period opened by its month
+and the stage of that period's calendar; a manual one may name `periode` and `tahap`. Each run
+advances everything that is ready, and nothing else, so the same stage run twice changes
+nothing the second time. No run is held open for weeks: every wait is bounded by
+`tunggu_menit` and happens on the triggerer; what is still outstanding then simply waits for
+the next stage run.
 
-1. `open_stage`: records the stage (once).
+1. `open_stage`: settles the period and stage and records the stage (once). A closed period
+   fails the run here, with when and why it closed and how to reopen it: nothing is planned,
+   sent, ingested or rewritten for a closed period (the database refuses it too).
 2. `corrections`: `ingest_corrections` takes the schools' files in `portal/<periode>/koreksi/`
    (manifest-checked, quarantined whole when broken; the manifest's `npsn` binds the file to
    its school, and a row for another school's record is refused and reported): a corrected number is screened again by
@@ -31,15 +36,24 @@ still outstanding then simply waits for the next stage run.
    approved SPTJM listing that record with that number and package, and a second one for a
    recipient in the period. Failures become residu `injeksi_gagal` with the provider's reason;
    a repeated `berhasil` is recorded as a provider anomaly and never counted twice.
-6. `close_at_deadline`: once `batas_jawaban` has passed, open requests of either kind become
-   residu `tanpa_respons_provider` (before it: nothing). `refresh_residu` rewrites the schools'
-   residu files.
+6. `close_at_deadline`: once the period's deadline has passed, open requests of either kind
+   become residu `tanpa_respons_provider` (before it: nothing). `refresh_residu` rewrites the
+   schools' residu files.
 7. `reconciliation`: `check_exchange` fails while a quarantined answer is not redone (naming
    the batch); `check_reconciliation` (Great Expectations) proves per provider requested =
    succeeded + failed + unanswered + waiting, and that the ledger agrees with the recipients;
    `export_period` writes `<output_uri>/<periode>/status_penerima.csv.gz` + `rekap.csv` (§4)
-   and the BAST per provider (`bast/<provider>.csv` + `.pdf`: packages and GB paid).
-8. `run_summary`, then `any_task_failed`, the run's verdict.
+   and the BAST per provider (`bast/<provider>.csv` + `.pdf`: packages and GB paid);
+   `close_period`, after the deadline, closes the period for good. Records still waiting short
+   of a request (never sent, SPTJM undecided, approved and not injected) keep it open and fail
+   the task, naming them, unless `alasan_tutup` gives the reason to close all the same; the
+   export is final only in the run that closes.
+8. `run_summary` (with the period's deadline and state), then `any_task_failed`, the verdict.
+
+**The period's deadline** is not a parameter here: it was stored when the period opened.
+Move it (audited, with a reason): `kuota periode-batas --periode 2020-09 --batas-jawaban
+2020-10-07T23:59:00+07:00 --alasan '...'`; reopen a closed period: `kuota
+periode-buka-kembali --periode 2020-09 --alasan '...'`.
 
 **Redo a failed provider batch**: a quarantined answer is asked again by the next stage run
 (its batch is re-sent, byte-identical). At once: in this run's grid, clear
@@ -50,42 +64,51 @@ once, and a recipient is injected at most once per period, whatever is cleared o
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, task, task_group
-from kuota_airflow import DAG_DEFAULTS, S3, add_verdict, dsn, final, label, period_params, storage
+from kuota_airflow import (DAG_DEFAULTS, S3, add_verdict, dsn, final, label, opened_stage, period_params, run_moment,
+                           run_name, stage_periode, storage, strict, timetable)
 from kuota_sensors import DecisionCollector, ProviderAnswerSensor
 
-from kuota import ekspor, exchange, pipeline, portal, quality, residu, sptjm
+from kuota import ekspor, exchange, periode, pipeline, portal, quality, residu, sptjm
+
+# What the sensors read of the stage open_stage settled (templated at run time).
+STAGE = "ti.xcom_pull(task_ids='open_stage')"
 
 
 def _answer_loaded(batch_id: str) -> bool:
     return exchange.answer_loaded(dsn(), batch_id)
 
 
-def _collect(periode: str, exchange_uri: str, tahap: int) -> dict:
-    return sptjm.collect_decisions(dsn(), storage(), exchange_uri, periode, tahap)
+def _collect(periode_: str, exchange_uri: str, tahap: int) -> dict:
+    return final(sptjm.collect_decisions, dsn(), storage(), exchange_uri, periode_, tahap)
+
+
+def _deadline(stage: dict):
+    return exchange.parse_deadline(stage["batas_jawaban"], stage["periode"])
 
 
 def provider_exchange(kind: str):
     """Plan per provider, then send, wait for and ingest every batch of ``kind`` still open."""
 
     @task
-    def providers(params=None) -> list[str]:
-        return exchange.providers_to(dsn(), params["periode"], kind)
+    def providers() -> list[str]:
+        return exchange.providers_to(dsn(), opened_stage()["periode"], kind)
 
     @task(map_index_template="{{ provider }}")
     def plan_batches(provider: str, params=None) -> int:
         label(provider=provider)
-        deadline = final(exchange.parse_deadline, params["batas_jawaban"], params["periode"])
-        return len(final(exchange.plan, dsn(), params["periode"], provider, kind, params["ukuran_batch"],
-                         params["tahap"], deadline))
+        stage = opened_stage()
+        return len(final(exchange.plan, dsn(), stage["periode"], provider, kind, params["ukuran_batch"],
+                         stage["tahap"], _deadline(stage)))
 
     @task(trigger_rule="none_failed")
-    def list_batches(params=None) -> list[dict]:
-        return exchange.open_batches(dsn(), params["periode"], kind)
+    def list_batches() -> list[dict]:
+        return exchange.open_batches(dsn(), opened_stage()["periode"], kind)
 
     @task
     def recheck_answers(params=None) -> dict:
         """Answers already loaded that the provider overwrote since: quarantined, the first stands."""
-        return exchange.recheck_answered(dsn(), storage(), params["exchange_uri"], params["periode"], kind)
+        return final(exchange.recheck_answered, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"],
+                     kind)
 
     @task_group(group_id="batch")
     def per_batch(batch: dict):
@@ -96,7 +119,7 @@ def provider_exchange(kind: str):
 
         wait = ProviderAnswerSensor(
             task_id="wait_for_answer", batch=batch, kind=kind, exchange_uri="{{ params.exchange_uri }}",
-            periode="{{ params.periode }}", deadline="{{ params.batas_jawaban }}",
+            periode=f"{{{{ {STAGE}['periode'] }}}}", deadline=f"{{{{ {STAGE}['batas_jawaban'] }}}}",
             poll_seconds="{{ params.poll_detik }}", wait_minutes="{{ params.tunggu_menit }}", aws_conn_id=S3,
             already_loaded=_answer_loaded, map_index_template="{{ task.batch['batch_id'] }}")
 
@@ -116,35 +139,41 @@ def provider_exchange(kind: str):
 @dag(
     dag_id="kuota_tahap",
     doc_md=__doc__,
+    # The 2020 stage days, 06:00 WIB, and the 1st: the previous period's closing run (its
+    # deadline, the month's last day, has passed). The period's own calendar says which stage.
+    schedule=timetable("KUOTA_JADWAL_TAHAP", "0 6 1,15,28 * *"),
     tags=["kuota", "tahap"],
     params=period_params(
-        tahap=Param(1, type="integer", minimum=1, description="The stage of the period: 1, 2, ..."),
+        tahap=Param(None, type=["null", "integer"], minimum=1,
+                    description="The stage of the period: 1, 2, ... Empty: the stage of the period's calendar "
+                                "(hari_tahap) whose day last came by the run's logical date."),
         ukuran_batch=Param(exchange.DEFAULT_BATCH_ROWS, type="integer", minimum=1,
                            description="Rows per batch sent to a provider."),
-        batas_jawaban=Param("", type="string",
-                            description="The period's deadline for answers, ISO 8601 with offset "
-                                        "(e.g. 2020-09-30T23:59:00+07:00). Empty: the period's last day, 23:59 "
-                                        "WIB. Requests unanswered then become residu tanpa_respons_provider."),
         tunggu_menit=Param(120, type="number", minimum=0,
                            description="How long this stage waits (on the triggerer) for providers' answers and "
                                        "SPTJM decisions; what is still outstanding waits for the next stage."),
         poll_detik=Param(60, type="integer", minimum=1,
                          description="How often the triggerer looks for partners' files, in seconds."),
+        alasan_tutup=Param(None, type=["null", "string"],
+                           description="Only after the period's deadline, when records still wait short of a "
+                                       "request (never sent, SPTJM undecided, approved and not injected): close "
+                                       "the period all the same, for this reason (kept in its history). Empty: "
+                                       "such a period stays open and the run fails, naming them."),
     ),
     **DAG_DEFAULTS,
 )
 def kuota_tahap():
     @task
     def open_stage(params=None) -> dict:
-        return final(pipeline.open_stage, dsn(), params["periode"], params["tahap"])
+        return strict(pipeline.open_stage, dsn(), params["periode"], params["tahap"], run_moment())
 
     @task_group(group_id="corrections")
     def corrections():
         @task
         def ingest_corrections(params=None) -> dict:
-            deadline = final(exchange.parse_deadline, params["batas_jawaban"], params["periode"])
-            return portal.ingest_corrections(dsn(), storage(), params["exchange_uri"], params["periode"],
-                                             params["tahap"], deadline)
+            stage = opened_stage()
+            return final(portal.ingest_corrections, dsn(), storage(), params["exchange_uri"], stage["periode"],
+                         stage["tahap"], _deadline(stage))
 
         ingest_corrections()
 
@@ -155,17 +184,19 @@ def kuota_tahap():
     @task_group(group_id="sptjm")
     def sptjm_stage():
         @task(trigger_rule="all_done")
-        def issue_sptjm(params=None) -> dict:
-            return sptjm.issue(dsn(), params["periode"], params["tahap"])
+        def issue_sptjm() -> dict:
+            stage = opened_stage()
+            return final(sptjm.issue, dsn(), stage["periode"], stage["tahap"])
 
         @task
         def write_sptjm(params=None) -> dict:
-            return sptjm.write_files(dsn(), storage(), params["exchange_uri"], params["periode"])
+            return final(sptjm.write_files, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"])
 
         collect = DecisionCollector(
-            task_id="collect_decisions", collect=_collect, periode="{{ params.periode }}",
-            exchange_uri="{{ params.exchange_uri }}", tahap="{{ params.tahap }}", deadline="{{ params.batas_jawaban }}",
-            wait_minutes="{{ params.tunggu_menit }}", poll_seconds="{{ params.poll_detik }}", aws_conn_id=S3)
+            task_id="collect_decisions", collect=_collect, periode=f"{{{{ {STAGE}['periode'] }}}}",
+            exchange_uri="{{ params.exchange_uri }}", tahap=f"{{{{ {STAGE}['tahap'] }}}}",
+            deadline=f"{{{{ {STAGE}['batas_jawaban'] }}}}", wait_minutes="{{ params.tunggu_menit }}",
+            poll_seconds="{{ params.poll_detik }}", aws_conn_id=S3)
 
         issue_sptjm() >> write_sptjm() >> collect
 
@@ -177,32 +208,43 @@ def kuota_tahap():
     def reconciliation():
         @task(trigger_rule="all_done")
         def close_at_deadline(params=None) -> dict:
-            return exchange.close_unanswered(dsn(), params["periode"],
-                                             exchange.parse_deadline(params["batas_jawaban"], params["periode"]),
-                                             storage=storage(), exchange_uri=params["exchange_uri"])
+            stage = opened_stage()
+            return final(exchange.close_unanswered, dsn(), stage["periode"], _deadline(stage), storage=storage(),
+                         exchange_uri=params["exchange_uri"])
 
         @task(trigger_rule="all_done")
         def refresh_residu(params=None) -> dict:
-            return residu.write_residu(dsn(), storage(), params["exchange_uri"], params["periode"])
+            return final(residu.write_residu, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"])
 
         @task(trigger_rule="all_done")
-        def check_exchange(params=None) -> dict:
-            return final(exchange.check_exchange, dsn(), params["periode"])
+        def check_exchange() -> dict:
+            return final(exchange.check_exchange, dsn(), opened_stage()["periode"])
 
         @task(trigger_rule="all_done")
-        def check_reconciliation(params=None) -> dict:
-            return final(quality.check_reconciliation, dsn(), params["periode"])
+        def check_reconciliation() -> dict:
+            return final(quality.check_reconciliation, dsn(), opened_stage()["periode"])
 
         @task
         def export_period(params=None) -> dict:
-            exported = ekspor.write_export(dsn(), storage(), params["output_uri"], params["periode"], final=True)
-            return {**exported, "bast": ekspor.write_bast(dsn(), storage(), params["output_uri"], params["periode"])}
+            """Final only when this run may close the period (see close_period)."""
+            p = opened_stage()["periode"]
+            closing = periode.may_close(periode.state(dsn(), p), params["alasan_tutup"])
+            exported = final(ekspor.write_export, dsn(), storage(), params["output_uri"], p, final=closing)
+            return {**exported, "bast": final(ekspor.write_bast, dsn(), storage(), params["output_uri"], p)}
 
-        close_at_deadline() >> refresh_residu() >> check_exchange() >> check_reconciliation() >> export_period()
+        @task
+        def close_period(params=None) -> dict:
+            """After the deadline: the period's one closing step. Records still waiting short
+            of a request keep it open (the run fails, naming them) unless alasan_tutup is given."""
+            return final(periode.close, dsn(), opened_stage()["periode"], run_name(), params["alasan_tutup"])
+
+        (close_at_deadline() >> refresh_residu() >> check_exchange() >> check_reconciliation() >> export_period()
+         >> close_period())
 
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:
-        text = pipeline.summary(dsn(), params["periode"])
+        p = stage_periode(params)
+        text = pipeline.summary(dsn(), p) if p else "no period: open_stage could not settle one (see its log)"
         print(text)
         return text
 

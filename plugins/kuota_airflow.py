@@ -5,35 +5,50 @@ Airflow.
 """
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
+
 import pendulum
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.postgres.hooks.postgres import PostgresHook
-from airflow.sdk import Param, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import CronTriggerTimetable, Param, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from kuota.manifest import ContractError
+from kuota.periode import PeriodeDitutup, of_moment
 from kuota.quality import QualityError
 from kuota.storage import Storage
 
+log = logging.getLogger(__name__)
+
 WAREHOUSE = "kuota_warehouse"
 S3 = "kuota_s3"
+TIMEZONE = "Asia/Jakarta"
 
-# What every kuota DAG shares: triggered (never scheduled), one run at a time, retries for
-# what may heal (contract and quality failures fail at once: see ``final``).
+# What every kuota DAG shares: one run at a time, no catch-up of missed dates (a backfill
+# says which), retries for what may heal (contract and quality failures fail at once: see
+# ``final``).
 DAG_DEFAULTS = {
-    "schedule": None,
-    "start_date": pendulum.datetime(2020, 9, 1, tz="Asia/Jakarta"),
+    "start_date": pendulum.datetime(2020, 9, 1, tz=TIMEZONE),
     "catchup": False,
     "max_active_runs": 1,
     "default_args": {"retries": 2, "retry_delay": pendulum.duration(minutes=1)},
 }
 
 
+def timetable(variable: str, default: str) -> CronTriggerTimetable:
+    """A cron in Jakarta time, overridable per environment (KUOTA_JADWAL_*): the run's logical
+    date is the moment it is due, which names its period."""
+    return CronTriggerTimetable(os.environ.get(variable) or default, timezone=TIMEZONE)
+
+
 def period_params(**more: Param) -> dict[str, Param]:
     """The period and the roots every run needs, then the DAG's own parameters."""
     return {
-        "periode": Param("2020-09", type="string", pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
-                         description="The period (month), YYYY-MM."),
+        "periode": Param(None, type=["null", "string"], pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+                         description="The period (month), YYYY-MM. Empty: the month of the run's logical date "
+                                     "(a scheduled or backfilled run)."),
         **more,
         "exchange_uri": Param("s3://kuota/exchange", type="string",
                               description="Root of the provider and portal exchange (exchange.md §2-3)."),
@@ -51,11 +66,55 @@ def storage() -> Storage:
 
 
 def final(fn, *args, **kwargs):
-    """A broken file or a failed suite will not heal by retrying: fail at once, say why."""
+    """A broken file or a failed suite will not heal by retrying: fail at once, say why. A
+    step of a closed period does nothing: skipped, with the reason in its log."""
+    try:
+        return fn(*args, **kwargs)
+    except PeriodeDitutup as err:
+        log.warning("%s", err)
+        raise AirflowSkipException(str(err)) from err
+    except (ContractError, QualityError) as err:
+        raise AirflowFailException(str(err)) from err
+
+
+def strict(fn, *args, **kwargs):
+    """``final`` for a run's first step: a closed period fails the run there, with the reason,
+    instead of skipping it (a run that can do nothing must not look green)."""
     try:
         return fn(*args, **kwargs)
     except (ContractError, QualityError) as err:
         raise AirflowFailException(str(err)) from err
+
+
+def run_moment() -> dt.datetime:
+    """When the run is for: its logical date (scheduled, backfilled), else when it was triggered."""
+    context = get_current_context()
+    return context.get("logical_date") or context["dag_run"].run_after
+
+
+def run_periode(params: dict) -> str:
+    """The run's period: as given, else the month of its logical date, in Jakarta time."""
+    return params.get("periode") or of_moment(run_moment())
+
+
+def run_name() -> str:
+    """Who changed a period's lifecycle, for its history: the DAG and the run."""
+    context = get_current_context()
+    return f"{context['dag'].dag_id} {context['run_id']}"
+
+
+def stage_periode(params: dict) -> str | None:
+    """The period of a kuota_tahap run for its summary, even when open_stage refused it."""
+    stage = get_current_context()["ti"].xcom_pull(task_ids="open_stage")
+    return stage["periode"] if stage else params.get("periode")
+
+
+def opened_stage() -> dict:
+    """The period and stage this kuota_tahap run works on, as ``open_stage`` settled them."""
+    stage = get_current_context()["ti"].xcom_pull(task_ids="open_stage")
+    if not stage:
+        raise AirflowSkipException("open_stage did not settle the period and stage (see its log): nothing to do")
+    return stage
 
 
 def label(**names) -> None:

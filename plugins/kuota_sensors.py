@@ -150,8 +150,8 @@ class ProviderAnswerSensor(S3KeySensor):
             return
         deadline = self._deadline()
         if dt.datetime.now(dt.timezone.utc) >= deadline:
-            raise AirflowSkipException(f"batch {batch_id}: the deadline {deadline.isoformat()} has passed "
-                                       f"without an answer")
+            self._skip(f"batch {batch_id}: the period's deadline {deadline.isoformat()} has passed without an "
+                       f"answer; the close turns its requests into residu tanpa_respons_provider")
         until = self._until()
         self.log.info("waiting on the triggerer for %s until %s (the period's deadline: %s)", self.bucket_key,
                       until.isoformat(), deadline.isoformat())
@@ -165,12 +165,17 @@ class ProviderAnswerSensor(S3KeySensor):
             self.log.info("answer to %s is in", batch_id)
             return
         if event["status"] == "deadline" and dt.datetime.now(dt.timezone.utc) >= self._deadline():
-            raise AirflowSkipException(f"batch {batch_id}: no answer by the deadline {self._deadline().isoformat()}; "
-                                       f"its requests become residu tanpa_respons_provider")
+            self._skip(f"batch {batch_id}: no answer by the period's deadline {self._deadline().isoformat()}; its "
+                       f"requests become residu tanpa_respons_provider")
         if event["status"] == "deadline":
-            raise AirflowSkipException(f"batch {batch_id}: no answer within this stage's wait ({self.wait_minutes} "
-                                       f"min); it stays pending and the next stage run waits for it again")
+            self._skip(f"batch {batch_id}: no answer within this stage's wait ({self.wait_minutes} min); it stays "
+                       f"pending and the next stage run waits for it again")
         raise AirflowFailException(f"batch {batch_id}: waiting for the answer failed: {event.get('message')}")
+
+    def _skip(self, reason: str) -> None:
+        """Airflow logs a skip as "Skipping task." only: the reason goes into the log first."""
+        self.log.warning("%s", reason)
+        raise AirflowSkipException(reason)
 
 
 class DecisionCollector(BaseOperator):

@@ -60,27 +60,40 @@ with db.connect(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) as conn, conn
 PY
 }
 
-echo "== 4. kuota_bulanan for periode $periode: cutoff, screening, residu to schools"
-conf=$(printf '{"periode": "%s", "cutoff_uri": "%s", "exchange_uri": "s3://%s/exchange", "output_uri": "s3://%s/output"}' \
-  "$periode" "$cutoff_uri" "$bucket" "$bucket")
+# The period's deadline for answers, stored when it opens (its real one, the month's last day,
+# passed long ago: a period is never opened past its deadline). The stages run within it.
+deadline=$(date -u -d "+30 minutes" +%Y-%m-%dT%H:%M:%S+00:00)
+echo "== 4. kuota_bulanan opens periode $periode (deadline $deadline): cutoff, screening, residu to schools"
+conf=$(printf '{"periode": "%s", "cutoff_uri": "%s", "exchange_uri": "s3://%s/exchange", "output_uri": "s3://%s/output", "batas_jawaban": "%s"}' \
+  "$periode" "$cutoff_uri" "$bucket" "$bucket" "$deadline")
 run_dag kuota_bulanan "$conf" "$KUOTA_STACK_DIR/demo-dag.log"
 
-# The period's deadline for answers: the demo's stages run within it; the closing stage after it.
-deadline=$(date -u -d "+30 minutes" +%Y-%m-%dT%H:%M:%S+00:00)
 stage_conf() {
-  printf '{"periode": "%s", "tahap": %s, "exchange_uri": "s3://%s/exchange", "output_uri": "s3://%s/output", "ukuran_batch": %s, "batas_jawaban": "%s", "poll_detik": 2, "tunggu_menit": %s}' \
-    "$periode" "$1" "$bucket" "$bucket" "${DEMO_BATCH_ROWS:-5000}" "$2" "$3"
+  printf '{"periode": "%s", "tahap": %s, "exchange_uri": "s3://%s/exchange", "output_uri": "s3://%s/output", "ukuran_batch": %s, "poll_detik": 2, "tunggu_menit": %s%s}' \
+    "$periode" "$1" "$bucket" "$bucket" "${DEMO_BATCH_ROWS:-5000}" "$2" "${3:-}"
 }
 for tahap in 1 2; do
   echo "== $((4 + tahap)). kuota_tahap, stage $tahap: corrections, validation, SPTJM, decisions, injection, export"
   [ "$tahap" = 2 ] && sleep 5  # the schools send corrections of the residu stage 1 sent back
-  run_dag kuota_tahap "$(stage_conf "$tahap" "$deadline" 1)" "$KUOTA_STACK_DIR/demo-tahap$tahap.log"
+  run_dag kuota_tahap "$(stage_conf "$tahap" 1)" "$KUOTA_STACK_DIR/demo-tahap$tahap.log"
 done
-echo "== 7. kuota_tahap, stage 3 closes the period: its deadline has passed, unanswered requests end as residu"
-run_dag kuota_tahap "$(stage_conf 3 "$(date -u +%Y-%m-%dT%H:%M:%S+00:00)" 0)" "$KUOTA_STACK_DIR/demo-tahap3.log"
+echo "== 7. The month ends now: the deadline moved (audited), then stage 3 closes the period"
+"$bin/kuota" periode-batas --periode "$periode" --batas-jawaban "$(date -u +%Y-%m-%dT%H:%M:%S+00:00)" \
+  --alasan "demo: the month ends after two stages" >/dev/null
+# Records still short of a request (an SPTJM not decided in time, ...) would keep the period
+# open and fail the run; the demo closes with them, saying why (kept in the period's history).
+run_dag kuota_tahap "$(stage_conf 3 0 ', "alasan_tutup": "demo: what still waits stays as it is"')" \
+  "$KUOTA_STACK_DIR/demo-tahap3.log"
 
 echo "== 8. Run summary"
 "$bin/python" -c "import os; from kuota import pipeline; print(pipeline.summary(os.environ['KUOTA_WAREHOUSE_DSN'], '$periode'))"
+echo "   the period's history (kuota periode-status --periode $periode):"
+"$bin/python" - "$periode" <<'PY'
+import os, sys
+from kuota import periode
+for at, aksi, batas, alasan, oleh in periode.history(os.environ["KUOTA_WAREHOUSE_DSN"], sys.argv[1]):
+    print(f"     {at}  {aksi:<15} deadline {batas}  {alasan or '-'}  ({oleh})")
+PY
 echo "   first format_tidak_valid rows (table, line, rule):"
 "$bin/python" - "$periode" <<'PY'
 import os, sys

@@ -56,13 +56,15 @@ STAGE_CHAIN = [
     "injection.providers", "injection.plan_batches", "injection.list_batches", "injection.batch.send_batch",
     "injection.batch.wait_for_answer", "injection.batch.ingest_answer",
     "reconciliation.close_at_deadline", "reconciliation.refresh_residu", "reconciliation.check_exchange",
-    "reconciliation.check_reconciliation", "reconciliation.export_period", "run_summary"]
+    "reconciliation.check_reconciliation", "reconciliation.export_period", "reconciliation.close_period",
+    "run_summary"]
 
 
 def test_stage_dag_advances_every_step_in_order(dagbag):
     dag = dagbag.dags["kuota_tahap"]
-    assert set(dag.params) >= {"periode", "tahap", "exchange_uri", "output_uri", "ukuran_batch", "batas_jawaban",
-                               "tunggu_menit", "poll_detik"}
+    assert set(dag.params) >= {"periode", "tahap", "exchange_uri", "output_uri", "ukuran_batch", "tunggu_menit",
+                               "poll_detik", "alasan_tutup"}
+    assert "batas_jawaban" not in dag.params  # the deadline is the period's, stored when it opened
     assert dag.max_active_runs == 1
     for before, after in zip(STAGE_CHAIN, STAGE_CHAIN[1:]):
         assert before in dag.get_task(after).upstream_task_ids, (before, after)
@@ -77,6 +79,25 @@ def test_stage_dag_advances_every_step_in_order(dagbag):
     assert "validation.recheck_answers" in dag.get_task("sptjm.issue_sptjm").upstream_task_ids
     assert "sptjm.collect_decisions" in dag.get_task("injection.recheck_answers").upstream_task_ids
     assert "injection.recheck_answers" in dag.get_task("reconciliation.close_at_deadline").upstream_task_ids
+
+
+@pytest.mark.parametrize("dag_id", ["kuota_bulanan", "kuota_tahap"])
+def test_the_trigger_form_works_with_its_defaults_and_the_dag_can_be_backfilled(dagbag, dag_id):
+    """The UI's Trigger button needs every parameter valid as the form shows it; `airflow
+    backfill create` needs a periodic timetable."""
+    dag = dagbag.dags[dag_id]
+    resolved = dag.params.validate()
+    assert resolved["periode"] is None  # from the run's logical date
+    from airflow.serialization.encoders import encode_timetable
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    encoded = encode_timetable(dag.timetable)
+    assert encoded["__type"] == "airflow.timetables.trigger.CronTriggerTimetable"
+    scheduled = CronTriggerTimetable(encoded["__var"]["expression"], timezone=encoded["__var"]["timezone"])
+    assert scheduled.periodic and scheduled.can_be_scheduled and encoded["__var"]["timezone"] == "Asia/Jakarta"
+    assert not dag.catchup and dag.max_active_runs == 1
+    for name, param in dag.params.items():
+        assert param.description, name
 
 
 @pytest.mark.parametrize("group", ["validation", "injection"])

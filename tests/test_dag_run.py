@@ -23,7 +23,7 @@ import pytest
 from conftest import query
 from helpers import read_csv, rewrite_manifest
 
-from kuota import db, generator
+from kuota import db, generator, periode
 from kuota.contract import PROVIDERS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,12 +47,10 @@ def airflow_env(tmp_path_factory):
 class Period:
     """One period of the test's bucket and warehouse, run DAG by DAG through Airflow."""
 
-    def __init__(self, env: dict, dsn: str, bucket: str, cutoff_uri: str, deadline_seconds: int = 900):
+    def __init__(self, env: dict, dsn: str, bucket: str, cutoff_uri: str):
         self.env = dict(env, AIRFLOW_CONN_KUOTA_WAREHOUSE=db.libpq_dsn(dsn))
         self.dsn, self.bucket, self.cutoff_uri = dsn, bucket, cutoff_uri
         self.exchange_uri, self.output_uri = f"s3://{bucket}/exchange", f"s3://{bucket}/output"
-        self.deadline = (dt.datetime.now(dt.timezone.utc)
-                         + dt.timedelta(seconds=deadline_seconds)).isoformat(timespec="seconds")
 
     @contextlib.contextmanager
     def simulators(self, faults: tuple[str, ...] = (), schools: bool = True):
@@ -85,14 +83,21 @@ class Period:
         return json.loads(done.stdout)
 
     def monthly(self) -> tuple[int, str, dict]:
+        """Opens the period (2020-09, so its deadline must be given: its last day has passed)."""
+        deadline = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=15)).isoformat(timespec="seconds")
         return self._dags_test("kuota_bulanan", {"periode": PERIODE, "cutoff_uri": self.cutoff_uri,
-                                                 "exchange_uri": self.exchange_uri, "output_uri": self.output_uri})
+                                                 "exchange_uri": self.exchange_uri, "output_uri": self.output_uri,
+                                                 "batas_jawaban": deadline})
 
-    def stage(self, tahap: int, wait_minutes: float = 0.5, deadline: str | None = None) -> tuple[int, str, dict]:
+    def deadline_in(self, seconds: float, why: str) -> None:
+        """The period's deadline moved, as an operator does (kuota periode-batas)."""
+        at = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)).isoformat(timespec="seconds")
+        periode.set_deadline(self.dsn, PERIODE, at, why, "test")
+
+    def stage(self, tahap: int, wait_minutes: float = 0.5, **more) -> tuple[int, str, dict]:
         return self._dags_test("kuota_tahap", {
             "periode": PERIODE, "tahap": tahap, "exchange_uri": self.exchange_uri, "output_uri": self.output_uri,
-            "ukuran_batch": 400, "batas_jawaban": deadline or self.deadline, "poll_detik": 1,
-            "tunggu_menit": wait_minutes})
+            "ukuran_batch": 400, "poll_detik": 1, "tunggu_menit": wait_minutes, **more})
 
     def _dags_test(self, dag_id: str, conf: dict) -> tuple[int, str, dict]:
         """Exit code, log, and the states of the run's tasks (a mapped task: the set of its
@@ -278,6 +283,23 @@ def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage
         _green(*period.stage(tahap, wait_minutes=0.1))
     assert _period_state(dsn) == after_two
     assert storage.read_bytes(f"{period.output_uri}/{PERIODE}/status_penerima.csv.gz") == exported
+    assert json.loads(storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.manifest.json"))["final"] is False
+
+    # The deadline passes: the next stage run is the closing one (nothing waits: it closes).
+    period.deadline_in(0, "the test closes the month now")
+    code, log, states = period.stage(3, wait_minutes=0.1)
+    _green(code, log, states)
+    assert states["reconciliation.close_period"] == "success" and "CLOSED at" in log
+    assert json.loads(storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.manifest.json"))["final"] is True
+    closed, exported = _period_state(dsn), storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.csv")
+    # A later stage is refused at once, the run is not green, and nothing of the period changes.
+    code, log, states = period.stage(4)
+    assert states["open_stage"] == "failed" and states["any_task_failed"] == "failed", states
+    assert f"periode {PERIODE} was closed at" in log and "kuota periode-buka-kembali" in log
+    assert {states[t] for t in ("reconciliation.close_at_deadline", "reconciliation.refresh_residu",
+                                "sptjm.issue_sptjm")} == {"skipped"}, states
+    assert _period_state(dsn) == closed
+    assert storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.csv") == exported
 
 
 def test_monthly_dag_stops_at_a_bad_manifest_and_names_the_file(airflow_env, dsn, storage, bucket):
@@ -341,11 +363,16 @@ def test_a_batch_never_answered_waits_on_the_trigger_until_the_deadline_then_end
                                                                                             bucket):
     uri = f"s3://{bucket}/dapodik/cutoff"
     generator.generate(uri, generator.Scale.for_students(1_000), seed=8, storage=storage)
-    period = Period(airflow_env, dsn, bucket, uri, deadline_seconds=60)
+    period = Period(airflow_env, dsn, bucket, uri)
     with period.simulators(("no_answer:tri:9:validasi",), schools=False):
         _green(*period.monthly())
+        period.deadline_in(60, "a short deadline for the test")
         code, log, states = period.stage(1, wait_minutes=5)
-    _green(code, log, states)
+    # The deadline passed during the wait with SPTJMs undecided: the run closes the requests,
+    # but it cannot close the period nor look green while those records wait.
+    assert states["reconciliation.close_period"] == "failed" and states["any_task_failed"] == "failed", states
+    assert "sptjm_dicetak" in log and "stays open" in log and "alasan_tutup" in log
+    assert "no answer by the period's deadline" in log  # the skipped wait says why
     assert states["validation.batch.wait_for_answer"] == {"success", "skipped"}, states
     assert states["validation.batch.ingest_answer"] == {"success", "skipped"}, states
     assert states["reconciliation.close_at_deadline"] == "success"

@@ -1,6 +1,7 @@
 """Command line of the package: ``kuota generate`` (synthetic cutoff), ``kuota snapshot`` (stage 1),
 ``kuota screen`` (stage 2), ``kuota validate`` (stage 3), ``kuota redo-batch`` (one provider batch
-again), the same functions the DAG's tasks call; and ``kuota simulate-providers`` and ``kuota
+again), ``kuota periode-status``, ``periode-batas`` and ``periode-buka-kembali`` (the period's
+lifecycle: its deadline, and reopening a closed period, each with a reason), the same functions the DAG's tasks call; and ``kuota simulate-providers`` and ``kuota
 simulate-schools``, the partners' stand-ins the demo and the tests run against (the pipeline
 never imports them).
 
@@ -9,12 +10,13 @@ Connections come from the environment (KUOTA_WAREHOUSE_DSN; boto3's AWS_* variab
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
 import sys
 
-from . import db, exchange, generator, pipeline, school_simulator, simulator
+from . import db, exchange, generator, periode, pipeline, school_simulator, simulator
 from .manifest import ContractError
 from .quality import QualityError
 from .storage import Storage
@@ -25,6 +27,11 @@ def _dsn(args) -> str:
     if not dsn:
         sys.exit("no warehouse: pass --dsn or set KUOTA_WAREHOUSE_DSN (scripts/stack.sh env)")
     return dsn
+
+
+def _who(args) -> str:
+    """Who changed a period's lifecycle, for its history: the command and the OS user."""
+    return f"kuota {args.command} ({getpass.getuser()})"
 
 
 def configure_logging() -> None:
@@ -52,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     snap = sub.add_parser("snapshot", help="verify and load a cutoff export for a period (stage 1)")
     snap.add_argument("--periode", required=True)
     snap.add_argument("--cutoff-uri", required=True)
+    snap.add_argument("--batas-jawaban", help="the period's deadline for answers, ISO 8601 with offset; default: "
+                                              "its last day 23:59 WIB (refused if already passed)")
+    snap.add_argument("--hari-tahap", help="the stage calendar, days of the month (default: 15,28)")
     snap.add_argument("--dsn")
 
     scr = sub.add_parser("screen", help="screen a loaded period and send residu to schools (stage 2)")
@@ -63,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     val.add_argument("--periode", required=True)
     val.add_argument("--exchange-uri", required=True)
     val.add_argument("--batch-rows", type=int, default=exchange.DEFAULT_BATCH_ROWS)
-    val.add_argument("--deadline", help="ISO 8601 with offset; default: the period's last day 23:59 WIB")
+    val.add_argument("--deadline", help="ISO 8601 with offset; default: the period's deadline")
     val.add_argument("--poll-seconds", type=float, default=5.0)
     val.add_argument("--dsn")
 
@@ -73,6 +83,22 @@ def main(argv: list[str] | None = None) -> int:
     redo.add_argument("--wait-seconds", type=float, default=600, help="how long to wait for the answer")
     redo.add_argument("--poll-seconds", type=float, default=5.0)
     redo.add_argument("--dsn")
+
+    st = sub.add_parser("periode-status", help="a period's deadline, calendar, state and history")
+    st.add_argument("--periode", required=True)
+    st.add_argument("--dsn")
+
+    dl = sub.add_parser("periode-batas", help="move an open period's deadline for answers (audited)")
+    dl.add_argument("--periode", required=True)
+    dl.add_argument("--batas-jawaban", required=True, help="ISO 8601 with offset, e.g. 2020-10-07T23:59:00+07:00")
+    dl.add_argument("--alasan", required=True, help="why (goes into the period's history)")
+    dl.add_argument("--dsn")
+
+    ro = sub.add_parser("periode-buka-kembali", help="reopen a closed period (audited)")
+    ro.add_argument("--periode", required=True)
+    ro.add_argument("--alasan", required=True, help="why (goes into the period's history)")
+    ro.add_argument("--batas-jawaban", help="a new deadline for answers (default: unchanged)")
+    ro.add_argument("--dsn")
 
     sim = sub.add_parser("simulate-providers", help="play the providers against the S3 contract (exchange.md §2)")
     sim.add_argument("--exchange-uri", required=True)
@@ -113,16 +139,25 @@ def main(argv: list[str] | None = None) -> int:
             result = generator.generate(args.out, scale, seed=args.seed, cutoff_date=args.cutoff_date,
                                         labels_uri=args.labels, compresslevel=args.compresslevel)
         elif args.command == "snapshot":
-            result = pipeline.run_snapshot(_dsn(args), args.periode, args.cutoff_uri)
+            result = pipeline.run_snapshot(_dsn(args), args.periode, args.cutoff_uri, None, args.batas_jawaban,
+                                           args.hari_tahap, strict=True)
         elif args.command == "screen":
             result = pipeline.run_screening(_dsn(args), args.periode, args.exchange_uri)
         elif args.command == "validate":
+            deadline = args.deadline or periode.require_open(_dsn(args), args.periode, "validate")["batas_jawaban"]
             result = exchange.validate(_dsn(args), Storage(), args.exchange_uri, args.periode,
-                                       exchange.parse_deadline(args.deadline, args.periode), args.batch_rows,
+                                       exchange.parse_deadline(deadline, args.periode), args.batch_rows,
                                        args.poll_seconds)
         elif args.command == "redo-batch":
             result = exchange.redo_batch(_dsn(args), Storage(), args.exchange_uri, args.batch_id,
                                          args.wait_seconds, args.poll_seconds)
+        elif args.command == "periode-status":
+            result = {"state": periode.state(_dsn(args), args.periode),
+                      "history": periode.history(_dsn(args), args.periode)}
+        elif args.command == "periode-batas":
+            result = periode.set_deadline(_dsn(args), args.periode, args.batas_jawaban, args.alasan, _who(args))
+        elif args.command == "periode-buka-kembali":
+            result = periode.reopen(_dsn(args), args.periode, args.alasan, _who(args), args.batas_jawaban)
         else:
             if args.command == "simulate-schools":
                 sim = school_simulator.SchoolSimulator(Storage(), args.exchange_uri, args.periode, args.correct_share,

@@ -111,7 +111,7 @@ def copy_out(conn, name: str, params: dict, out, header: bool = False) -> None:
 
 
 # The warehouse's migration files, in order (idempotent; prepare_warehouse runs the same list).
-MIGRATIONS = ("schema", "schema_screening", "schema_exchange", "schema_sptjm", "schema_injeksi")
+MIGRATIONS = ("schema", "schema_screening", "schema_exchange", "schema_sptjm", "schema_injeksi", "schema_periode")
 
 
 def migrate(dsn: str) -> None:

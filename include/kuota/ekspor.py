@@ -16,7 +16,7 @@ import io
 import logging
 import tempfile
 
-from . import db
+from . import db, periode as lifecycle
 from .manifest import file_manifest, manifest_for, manifest_uri, sha256_file
 from .pdf import Document
 from .storage import Storage, join
@@ -43,6 +43,7 @@ def _put(storage: Storage, uri: str, data: bytes, rows: int, created_at: str, **
     storage.write_bytes(manifest_uri(uri), manifest)
 
 
+@lifecycle.while_open("the period export")
 @db.one_at_a_time("export")
 def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, final: bool) -> dict:
     """status_penerima.csv.gz and rekap.csv of the period, each with its manifest."""
@@ -121,6 +122,7 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
     return doc.to_bytes()
 
 
+@lifecycle.while_open("the BAST")
 @db.one_at_a_time("bast")
 def write_bast(dsn: str, storage: Storage, output_uri: str, periode: str) -> dict:
     """bast/<provider>.csv (+ manifest) and bast/<provider>.pdf for every provider injected."""

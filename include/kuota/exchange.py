@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import time
 
-from . import db
+from . import db, periode as lifecycle
 from .contract import (ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, answer_uri, batch_uri,
                        provider_root)
 from .inbound import Rejected, check_manifest, load_csv, move_to_quarantine, offending
@@ -72,6 +72,7 @@ def providers_to_validate(dsn: str, periode: str) -> list[str]:
     return providers_to(dsn, periode, "validasi")
 
 
+@lifecycle.while_open("planning batches")
 def plan(dsn: str, periode: str, provider: str, kind: str, batch_rows: int = DEFAULT_BATCH_ROWS,
          tahap: int = 1, deadline: dt.datetime | None = None) -> list[dict]:
     """The provider's batches of a kind in the period, new ones planned first (idempotent):
@@ -133,6 +134,7 @@ def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, for
     quarantined since, or ``force`` (a redo of a batch never answered)."""
     with db.serialized(dsn, batch_id, "batch"), db.connect(dsn) as conn:
         batch = _batch(conn, batch_id)
+        lifecycle.require_open(dsn, batch["periode"], f"sending batch {batch_id}")
         data, rows = batch_bytes(conn, batch_id, batch["jenis"])
         manifest = file_manifest(f"{batch_id}.csv.gz", data, rows, batch["dibuat_at"], provider=batch["provider"],
                                  periode=batch["periode"], kind=batch["jenis"], batch_id=batch_id)
@@ -240,6 +242,7 @@ def ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) 
     the batch."""
     with db.connect(dsn) as conn:
         periode = _batch(conn, batch_id)["periode"]
+    lifecycle.require_open(dsn, periode, f"ingesting the answer to {batch_id}")
     with db.serialized(dsn, batch_id, "batch"), db.serialized(dsn, periode, "close", shared=True):
         return _ingest_answer(dsn, storage, exchange_uri, batch_id)
 
@@ -298,6 +301,7 @@ def _ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str)
             "recipients": states}
 
 
+@lifecycle.while_open("rechecking loaded answers")
 def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: str) -> dict:
     """Answers already loaded that a provider overwrote since (exchange.md §2: a different
     answer is quarantined and the first stands). One listing per provider, compared by size
@@ -322,6 +326,7 @@ def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str
     return {"periode": periode, "kind": kind, "loaded": len(loaded), "changed": changed}
 
 
+@lifecycle.while_open("the deadline's close")
 def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.datetime | None = None,
                      storage: Storage | None = None, exchange_uri: str | None = None) -> dict:
     """At the deadline, unanswered requests become residu tanpa_respons_provider; before it,
@@ -352,18 +357,7 @@ def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.date
             "quarantined_without_manifest": len(orphans)}
 
 
-def parse_deadline(value: str | None, periode: str) -> dt.datetime:
-    """The answer deadline: an ISO 8601 timestamp, or by default the period's last day,
-    23:59 WIB (UTC+7)."""
-    if value:
-        parsed = dt.datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ContractError(f"deadline {value!r} needs an offset (e.g. +07:00)")
-        return parsed
-    year, month = map(int, periode.split("-"))
-    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    wib = dt.timezone(dt.timedelta(hours=7))
-    return dt.datetime.combine(first_next - dt.timedelta(days=1), dt.time(23, 59), wib)
+parse_deadline = lifecycle.parse_deadline
 
 
 def validation_split(dsn: str, periode: str) -> list[tuple]:

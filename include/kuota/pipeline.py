@@ -4,25 +4,15 @@ Tasks exchange ids and counts only (XCom stays tiny); the data stays in the ware
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import re
 
-from . import db, ekspor, exchange, quality, residu, screening, snapshot
+from . import db, ekspor, exchange, periode as lifecycle, quality, residu, screening, snapshot
 from .contract import LATER_REASONS
-from .manifest import ContractError
+from .periode import check_periode
 from .storage import Storage
 
 log = logging.getLogger(__name__)
-
-_PERIODE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-
-
-def check_periode(periode: str) -> str:
-    """A period is a month, YYYY-MM: checked before anything is read or loaded for it."""
-    if not isinstance(periode, str) or not _PERIODE.match(periode):
-        raise ContractError(f"periode {periode!r} is not YYYY-MM (a month, 01-12): run again with the period "
-                            f"as YYYY-MM")
-    return periode
 
 
 def prepare_warehouse(dsn: str) -> None:
@@ -37,25 +27,33 @@ def verify_cutoff(storage: Storage, cutoff_uri: str, periode: str | None = None)
     return snapshot.verify_checksums(storage, snapshot.read_manifest(storage, cutoff_uri))
 
 
-def load_snapshot(dsn: str, storage: Storage, manifest: dict, periode: str) -> dict:
-    """Load the cutoff and bind the period to it; the period is checked (its form, and that it
-    is not bound to another cutoff) before anything is loaded."""
+def load_snapshot(dsn: str, storage: Storage, manifest: dict, periode: str, opening: dict | None = None,
+                  oleh: str = "kuota") -> dict:
+    """Load the cutoff and open the period on it; the period is checked (its form, that it is
+    not closed, nor bound to another cutoff) before anything is loaded. ``opening``: what
+    ``periode.check_opening`` said (its deadline and calendar); by default the period's last
+    day and the 2020 stage days, even if passed (the DAG and the CLI refuse that up front)."""
     check_periode(periode)
+    opening = opening or lifecycle.check_opening(dsn, periode, None, now=dt.datetime.min.replace(tzinfo=dt.UTC))
     snapshot.refuse_other_cutoff(dsn, periode, manifest)
     result = snapshot.load_cutoff(dsn, storage, manifest)
-    snapshot.open_periode(dsn, periode, result["cutoff_id"])
+    lifecycle.open_period(dsn, periode, result["cutoff_id"], opening, oleh)
     for tabel, baris, pelanggaran in snapshot.invalid_rows(dsn, result["cutoff_id"]):
         log.warning("format_tidak_valid: %s line %s: %s", tabel, baris, pelanggaran)
     return result
 
 
-def run_snapshot(dsn: str, periode: str, cutoff_uri: str, storage: Storage | None = None) -> dict:
-    """Stage 1 end to end, as the DAG's task group runs it (CLI and demo)."""
+def run_snapshot(dsn: str, periode: str, cutoff_uri: str, storage: Storage | None = None,
+                 batas_jawaban: str | None = None, hari_tahap=None, strict: bool = False) -> dict:
+    """Stage 1 end to end, as the DAG's task group runs it (CLI and demo). ``strict``: refuse
+    to open a period whose deadline has already passed, as the DAG does."""
     storage = storage or Storage()
     check_periode(periode)
     prepare_warehouse(dsn)
+    opening = lifecycle.check_opening(dsn, periode, batas_jawaban, hari_tahap,
+                                      now=None if strict else dt.datetime.min.replace(tzinfo=dt.UTC))
     manifest = verify_cutoff(storage, cutoff_uri, periode)
-    result = load_snapshot(dsn, storage, manifest, periode)
+    result = load_snapshot(dsn, storage, manifest, periode, opening, oleh="kuota snapshot")
     result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"], periode)
     return result
 
@@ -69,15 +67,23 @@ def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | 
 
 
 @db.one_at_a_time("open_stage")
-def open_stage(dsn: str, periode: str, tahap: int) -> dict:
+def open_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.datetime | None = None) -> dict:
     """Record a stage of an opened period (once); a corrections file joins the stage that
-    takes it."""
+    takes it. A scheduled run names neither: they come from the run's date and the period's
+    calendar. A closed period is refused; after the deadline the stage is the closing one."""
+    periode, tahap = lifecycle.resolve_stage(dsn, periode, tahap, when or dt.datetime.now(dt.UTC))
+    s = lifecycle.require_open(dsn, periode, f"stage {tahap}")
     with db.connect(dsn) as conn:
-        stages = db.run(conn, "tahap_buka", {"periode": check_periode(periode), "tahap": int(tahap)})
-    if not stages:
-        raise ContractError(f"periode {periode} is not opened: run kuota_bulanan for it first")
-    log.info("periode %s: stage %d (stages so far: %s)", periode, tahap, ", ".join(f"{t} at {at}" for t, at in stages))
-    return {"periode": periode, "tahap": int(tahap), "stages": len(stages)}
+        stages = db.run(conn, "tahap_buka", {"periode": periode, "tahap": tahap})
+    log.info("periode %s: stage %d (stages so far: %s); deadline for answers %s", periode, tahap,
+             ", ".join(f"{t} at {at}" for t, at in stages), s["batas_jawaban"])
+    if s["batas_lewat"]:
+        waiting = {k: v for k, v in s["menunggu"].items() if v}
+        log.warning("periode %s: the deadline %s has passed: this run plans and sends nothing, closes the requests "
+                    "still open, and closes the period if nothing waits%s", periode, s["batas_jawaban"],
+                    f" (waiting: {waiting})" if waiting else "")
+    return {"periode": periode, "tahap": tahap, "stages": len(stages), "batas_jawaban": s["batas_jawaban"],
+            "batas_lewat": s["batas_lewat"]}
 
 
 def summary(dsn: str, periode: str) -> str:
@@ -87,6 +93,7 @@ def summary(dsn: str, periode: str) -> str:
     if not rows:
         return f"periode {periode}: not opened yet"
     lines = [f"periode {periode}, cutoff {rows[0][0]} (id {rows[0][1]})",
+             *lifecycle.describe(lifecycle.state(dsn, periode), periode),
              f"  {'table':<15}{'manifest':>12}{'loaded':>12}{'format_tidak_valid':>20}"]
     for _, _, tabel, manifest_rows, loaded, invalid in rows:
         lines.append(f"  {tabel:<15}{manifest_rows:>12,}{loaded:>12,}{invalid:>20,}")

@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 
-from . import db
+from . import db, periode as lifecycle
 from .contract import CORRECTABLE_REASONS, PORTAL_IN_COLUMNS, portal_root
 from .inbound import Rejected, check_manifest, load_csv, move_to_quarantine, offending
 from .manifest import HashingReader
@@ -158,6 +158,7 @@ def ingest(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: st
     return summary
 
 
+@lifecycle.while_open("taking corrections")
 def ingest_corrections(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int,
                        deadline: dt.datetime) -> dict:
     """The schools' corrections, while the period can still validate them: after its deadline

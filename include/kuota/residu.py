@@ -17,7 +17,7 @@ import itertools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from . import db
+from . import db, periode as lifecycle
 from .manifest import file_manifest, manifest_name
 from .storage import Storage, join
 
@@ -89,6 +89,7 @@ class _Publisher:
         return self.written
 
 
+@lifecycle.while_open("writing residu files")
 @db.one_at_a_time("residu")
 def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> dict:
     """Every school with residu gets its file; returns counts (schools, rows, files written)."""

@@ -351,14 +351,6 @@ def refuse_other_cutoff(dsn: str, periode: str, manifest: dict) -> None:
                 f"changes cutoff, so load this export for its own periode")
 
 
-def open_periode(dsn: str, periode: str, cutoff_id: int) -> None:
-    """Bind the period to its cutoff; a period never silently changes cutoff."""
-    with db.connect(dsn) as conn:
-        (bound,), = db.run(conn, "periode_open", {"periode": periode, "cutoff_id": cutoff_id})
-    if bound != cutoff_id:
-        raise ContractError(f"periode {periode} already runs on cutoff {bound}, not {cutoff_id}")
-
-
 def invalid_rows(dsn: str, cutoff_id: int, limit: int = 20) -> list[tuple]:
     """The first format_tidak_valid rows (table, line, rule): no personal data."""
     with db.connect(dsn) as conn, conn.cursor() as cur:

@@ -15,7 +15,7 @@ import itertools
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from . import db, portal
+from . import db, periode as lifecycle, portal
 from .contract import SPTJM_COLUMNS, sptjm_uri
 from .manifest import file_manifest, manifest_uri
 from .pdf import Document
@@ -24,6 +24,7 @@ from .storage import Storage
 log = logging.getLogger(__name__)
 
 
+@lifecycle.while_open("issuing SPTJMs")
 @db.one_at_a_time("sptjm issue")
 def issue(dsn: str, periode: str, tahap: int) -> dict:
     """The next SPTJM of every school with valid records not yet on one (idempotent)."""
@@ -86,6 +87,7 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
     return doc.to_bytes()
 
 
+@lifecycle.while_open("writing SPTJMs")
 @db.one_at_a_time("sptjm write")
 def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str, workers: int = 8) -> dict:
     """The CSV, the PDF and then the manifest of every SPTJM not written yet, several at once
@@ -153,6 +155,7 @@ def undecided(dsn: str, periode: str) -> int:
     return waiting
 
 
+@lifecycle.while_open("taking SPTJM decisions")
 def collect_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int) -> dict:
     """The decisions in the portal now, and how many SPTJMs still wait for one."""
     return {**ingest_decisions(dsn, storage, exchange_uri, periode, tahap), "undecided": undecided(dsn, periode)}
