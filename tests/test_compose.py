@@ -1,19 +1,25 @@
 """docker-compose.yaml is a valid deployment, wired like the local stack, with no public secrets.
 
 Debian's docker-compose can only validate (`docker-compose config`), so that is what runs here;
-every run gets its variables from an explicit env file, never from a developer's `.env`.
+every run gets its variables from an explicit env file, never from a developer's `.env`.  The
+resolved config is checked for what the UI needs to show task logs (one secret key, one logs
+volume), healthchecks the pinned Airflow understands, loopback-only ports; the Dockerfile and
+.dockerignore for the kuota package and a small build context.
 The last tests check the local stack's generated secrets (scripts/stack.sh env, no cluster).
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import stat
 import subprocess
-from pathlib import Path
+import tomllib
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,6 +28,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+AIRFLOW_IMAGE = "kuota-airflow:3.3.2"
 
 # Every secret of the deployment; the compose file must require each of them (${VAR:?message}).
 SECRETS = {
@@ -75,7 +84,8 @@ def test_compose_uses_the_local_stacks_connection_names(config):
     stack = (ROOT / "scripts" / "stack.sh").read_text()
     for service in ("airflow-scheduler", "airflow-apiserver", "airflow-triggerer", "airflow-dag-processor"):
         env = config["services"][service]["environment"]
-        for name in ("AIRFLOW_CONN_KUOTA_WAREHOUSE", "AIRFLOW_CONN_KUOTA_S3", "KUOTA_BUCKET"):
+        for name in ("AIRFLOW_CONN_KUOTA_WAREHOUSE", "AIRFLOW_CONN_KUOTA_S3", "KUOTA_BUCKET",
+                     "KUOTA_WAREHOUSE_DSN", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             assert name in env and name in stack, (service, name)
 
 
@@ -137,6 +147,206 @@ def test_compose_takes_every_secret_from_the_environment(config, values):
                 assert part in values.values(), (name, key)
                 seen.add(part)
     assert seen == set(values.values()), "a secret is set but used nowhere"
+
+
+def airflow_services(config, long_running: bool = False) -> dict[str, dict]:
+    """The services of the pipeline's image; long_running leaves the one-shot init step out."""
+    return {name: service for name, service in config["services"].items()
+            if service.get("image") == AIRFLOW_IMAGE and not (long_running and service.get("restart") == "no")}
+
+
+def mounts(service: dict) -> list[tuple[str, str]]:
+    """(source, target) of every volume, in the short (compose v1) or long (v2) form."""
+    found = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target = volume.split(":")[:2]
+        else:
+            source, target = volume.get("source", ""), volume["target"]
+        found.append((source, target))
+    return found
+
+
+def ports(service: dict) -> list[tuple[str, str, str]]:
+    """(host address, published port, container port) of every published port."""
+    found = []
+    for port in service.get("ports", []):
+        if isinstance(port, str):
+            bits = port.split("/")[0].rsplit(":", 2)
+            host_ip, published, target = ["", ""][:3 - len(bits)] + bits
+        else:
+            host_ip, published, target = port.get("host_ip", ""), port.get("published"), port.get("target")
+        found.append((host_ip, str(published), str(target)))
+    return found
+
+
+def healthcheck_command(service: dict) -> list[str]:
+    test = service["healthcheck"]["test"]
+    if isinstance(test, str):
+        test = ["CMD-SHELL", test]
+    assert test[0] in ("CMD", "CMD-SHELL"), test
+    return test[1:] if test[0] == "CMD" else shlex.split(test[1])
+
+
+def test_every_airflow_service_shares_the_secret_key_jwt_secret_and_fernet_key(config, values):
+    services = airflow_services(config)
+    assert {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+            "airflow-init"} <= set(services)
+    for key, secret in (("AIRFLOW__API__SECRET_KEY", "AIRFLOW_API_SECRET_KEY"),
+                        ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW_JWT_SECRET"),
+                        ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_FERNET_KEY")):
+        for name, service in services.items():
+            assert service["environment"].get(key) == values[secret], (name, key)
+    assert values["AIRFLOW_API_SECRET_KEY"] != values["AIRFLOW_JWT_SECRET"]
+
+
+def test_every_airflow_service_mounts_one_logs_volume_at_the_base_log_folder(config):
+    services = airflow_services(config)
+    folders = {service["environment"].get("AIRFLOW__LOGGING__BASE_LOG_FOLDER") for service in services.values()}
+    assert len(folders) == 1 and None not in folders, folders
+    (folder,) = folders
+    assert folder.startswith("/")
+    sources = set()
+    for name, service in services.items():
+        at_folder = [source for source, target in mounts(service) if target == folder]
+        assert len(at_folder) == 1, (name, mounts(service))
+        sources.add(at_folder[0])
+    assert len(sources) == 1, sources
+    # A named volume (not a host path), declared at the top level: it outlives the containers.
+    (volume,) = sources
+    assert not volume.startswith(("/", ".")) and volume in config.get("volumes", {}), volume
+
+
+def test_log_servers_are_reachable_by_their_recorded_hostname_and_not_published(config):
+    # Task instances record the hostname of the container that ran them; the api-server fetches
+    # a running (deferred) task's log from that name on the compose network.
+    for name in ("airflow-scheduler", "airflow-triggerer"):
+        service = config["services"][name]
+        assert service.get("hostname") == name, name
+        assert not ports(service), (name, ports(service))
+    scheduler_env = config["services"]["airflow-scheduler"]["environment"]
+    if str(scheduler_env.get("AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK", "")).lower() == "true":
+        assert scheduler_env.get("AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST") == "127.0.0.1"
+
+
+def test_every_long_running_airflow_service_has_a_healthcheck_of_its_own_kind(config):
+    services = airflow_services(config, long_running=True)
+    assert set(services) == {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
+    commands = {}
+    for name, service in services.items():
+        assert "healthcheck" in service and not service["healthcheck"].get("disable"), name
+        commands[name] = " ".join(healthcheck_command(service))
+    assert "http://localhost:8080/api/v2/monitor/health" in commands["airflow-apiserver"]
+    assert ("127.0.0.1:8974/health" in commands["airflow-scheduler"]
+            or "--job-type SchedulerJob --local" in commands["airflow-scheduler"])
+    assert "airflow jobs check --job-type DagProcessorJob --local" in commands["airflow-dag-processor"]
+    assert "airflow jobs check --job-type TriggererJob --local" in commands["airflow-triggerer"]
+    # The LocalExecutor's tasks talk to the api-server's Execution API (the triggerer runs its own).
+    scheduler_waits_for = config["services"]["airflow-scheduler"]["depends_on"]
+    assert scheduler_waits_for["airflow-apiserver"]["condition"] == "service_healthy"
+    for name, service in airflow_services(config).items():
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy", name
+
+
+def test_healthchecks_and_settings_exist_in_the_pinned_airflow(config):
+    """What compose asks of Airflow is there in the version the image pins (the test venv's)."""
+    from airflow.api_fastapi.core_api.routes.public import public_router
+    from airflow.cli.cli_parser import get_parser
+    from airflow.configuration import conf
+    from airflow.version import version
+
+    assert f"apache-airflow=={version}\n" in (ROOT / "requirements.txt").read_text()
+    assert AIRFLOW_IMAGE.endswith(f":{version}") and f"apache/airflow:{version}-" in DOCKERFILE.read_text()
+    assert "/api/v2/monitor/health" in {route.path for route in public_router.routes}
+    parser = get_parser()
+    for name in ("airflow-dag-processor", "airflow-triggerer"):
+        command = healthcheck_command(config["services"][name])
+        assert command[:3] == ["airflow", "jobs", "check"], command
+        parsed = parser.parse_args(command[1:])
+        assert parsed.local and parsed.job_type in ("DagProcessorJob", "TriggererJob")
+    if "8974" in " ".join(healthcheck_command(config["services"]["airflow-scheduler"])):
+        assert conf.getint("scheduler", "scheduler_health_check_server_port") == 8974
+    described = conf.configuration_description
+    for name, service in airflow_services(config).items():
+        for key in service["environment"]:
+            if key.startswith("AIRFLOW__"):
+                section, option = key[len("AIRFLOW__"):].lower().split("__", 1)
+                assert option in described.get(section, {}).get("options", {}), (name, key)
+
+
+def test_ui_and_warehouse_are_published_on_loopback_only(config, tmp_path, values):
+    published = {name: ports(service) for name, service in config["services"].items() if ports(service)}
+    assert published == {
+        "airflow-apiserver": [("127.0.0.1", "8080", "8080")],
+        "postgres": [("127.0.0.1", "5432", "5432")],
+        "minio": [("127.0.0.1", "9000", "9000"), ("127.0.0.1", "9001", "9001")],
+    }, published
+    done = compose_config(tmp_path, {**values, "KUOTA_PG_PUBLISH_PORT": "15432"})
+    assert done.returncode == 0, done.stderr
+    assert ports(yaml.safe_load(done.stdout)["services"]["postgres"]) == [("127.0.0.1", "15432", "5432")]
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """Docker's rule, enough for these paths: the last matching pattern wins, a directory's
+    exclusion covers what is under it, `**/` also matches at the top."""
+    parts = PurePosixPath(path).parts
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    ignored = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        pattern = pattern.lstrip("!").strip("/")
+        variants = {pattern, pattern[3:]} if pattern.startswith("**/") else {pattern}
+        if any(fnmatch.fnmatchcase(prefix, variant) for prefix in prefixes for variant in variants):
+            ignored = not negated
+    return ignored
+
+
+def test_dockerignore_keeps_the_venv_state_and_secrets_out_of_the_build_context():
+    patterns = [line.strip() for line in DOCKERIGNORE.read_text().splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+    for path in (".venv", ".venv/lib/python3.11/site-packages/airflow/__init__.py", ".stack", ".stack/secrets",
+                 ".env", ".git", ".pytest_cache", "include/kuota/__pycache__/cli.cpython-311.pyc",
+                 "include/kuota.egg-info"):
+        assert dockerignored(path, patterns), path
+    copied = [source for line in DOCKERFILE.read_text().splitlines()
+              if line.startswith(("COPY ", "ADD "))
+              for source in [w for w in line.split()[1:-1] if not w.startswith("--")]]
+    assert {"requirements.txt", "constraints.txt", "pyproject.toml", "include"} <= set(copied), copied
+    for path in copied + ["include/kuota/cli.py", "include/sql/schema.sql"]:
+        assert (ROOT / path).exists(), path
+        assert not dockerignored(path, patterns), path
+
+
+def test_dockerfile_installs_the_kuota_package_where_compose_mounts_it(config):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "kuota"
+    assert project["project"]["scripts"]["kuota"] == "kuota.cli:main"
+    where = project["tool"]["setuptools"]["packages"]["find"]["where"]
+    assert where == ["include"], where
+    text = DOCKERFILE.read_text()
+    install = re.search(r"^RUN pip install [^\n]*?(?:-e|--editable) (\S+)\s*$", text, re.M)
+    assert install, "the Dockerfile does not install the kuota package (pip install -e <project>)"
+    project_dir = install[1].rstrip("/")
+    copies = re.findall(r"^COPY (?:--\S+ )*(.+) (\S+)$", text, re.M)
+    assert any("pyproject.toml" in sources.split() and dest.rstrip("/") == project_dir
+               for sources, dest in copies), copies
+    assert any(sources.split() == ["include"] and dest.rstrip("/") == f"{project_dir}/include"
+               for sources, dest in copies), copies
+    # Editable from the path compose mounts the working tree's include/ at: one copy of the code.
+    for name, service in airflow_services(config).items():
+        assert (str(ROOT / "include"), f"{project_dir}/include") in mounts(service), (name, mounts(service))
+
+
+def test_compose_header_and_readme_document_the_admin_login_and_the_warehouse():
+    header = "".join(line for line in COMPOSE.read_text().splitlines(True) if line.startswith("#"))
+    for word in ("AIRFLOW_ADMIN_USER", "AIRFLOW_ADMIN_PASSWORD", "KUOTA_PG_PUBLISH_PORT"):
+        assert word in header, word
+    readme = (ROOT / "README.md").read_text()
+    docker = readme[readme.index("## Deployment with Docker"):]
+    docker = docker[:docker.index("\n## ", 1)]
+    for word in ("AIRFLOW_ADMIN_USER", "AIRFLOW_ADMIN_PASSWORD", "postgresql://kuota:", "kuota redo-batch",
+                 "8793", "8794"):
+        assert word in docker, word
 
 
 def test_gitignore_keeps_secrets_out():
