@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -159,3 +163,23 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
     assert [h[1] for h in history] == ["dibuka", "ditutup", "dibuka_kembali"]
     assert history[1][3] == "the principals never answered; the month is paid"
     assert history[2][3:] == ("the BAST for xl was disputed: re-run stage 2", "kuota periode-buka-kembali (ops)")
+
+
+def test_the_cli_refuses_to_open_a_period_past_its_deadline_and_shows_the_lifecycle(dsn, storage, bucket):
+    kuota = str(Path(sys.executable).with_name("kuota"))
+    env = dict(os.environ, KUOTA_WAREHOUSE_DSN=dsn)
+    refused = subprocess.run([kuota, "snapshot", "--periode", PERIODE, "--cutoff-uri", f"s3://{bucket}/none"],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "has already passed" in refused.stderr and "nothing loaded" in refused.stderr
+    validated_period(dsn, storage, bucket, PERIODE, 600, seed=4)
+    moved = subprocess.run([kuota, "periode-batas", "--periode", PERIODE, "--batas-jawaban",
+                            "2020-10-07T23:59:00+07:00", "--alasan", "providers asked for one more week"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert moved.returncode == 0, moved.stderr
+    shown = subprocess.run([kuota, "periode-status", "--periode", PERIODE], env=env, capture_output=True, text=True,
+                           timeout=120)
+    status = json.loads(shown.stdout)
+    assert status["state"]["batas_jawaban"] == "2020-10-07T16:59:00+00:00" and not status["state"]["ditutup_at"]
+    assert [h[1] for h in status["history"]] == ["dibuka", "batas_diubah"]
+    assert status["history"][1][3] == "providers asked for one more week"
+    assert status["history"][1][4].startswith("kuota periode-batas (")

@@ -125,10 +125,11 @@ def while_open(step: str):
 
 
 def check_opening(dsn: str, periode: str, batas_jawaban: str | None, hari_tahap=None,
-                  now: dt.datetime | None = None) -> dict:
+                  now: dt.datetime | None = None, refuse_passed: bool = True) -> dict:
     """Before a cutoff is loaded for a period: what the period opens with. A period opened
     already keeps its deadline and calendar (stored once); a closed one is refused; a new one
-    whose deadline has already passed is refused, since it could never send anything."""
+    whose deadline has already passed is refused, since it could never send anything (unless
+    ``refuse_passed`` is off: the library's callers that replay a past period on purpose)."""
     check_periode(periode)
     s = state(dsn, periode)
     if s is not None:
@@ -142,7 +143,7 @@ def check_opening(dsn: str, periode: str, batas_jawaban: str | None, hari_tahap=
     deadline = parse_deadline(batas_jawaban, periode)
     days = parse_stage_days(hari_tahap)
     now = now or dt.datetime.now(dt.timezone.utc)
-    if deadline <= now:
+    if refuse_passed and deadline <= now:
         given = "given" if batas_jawaban else "by default, the period's last day"
         raise ContractError(
             f"periode {periode}: its deadline for answers {deadline.isoformat()} ({given}) has already passed, so "

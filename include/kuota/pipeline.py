@@ -34,7 +34,7 @@ def load_snapshot(dsn: str, storage: Storage, manifest: dict, periode: str, open
     ``periode.check_opening`` said (its deadline and calendar); by default the period's last
     day and the 2020 stage days, even if passed (the DAG and the CLI refuse that up front)."""
     check_periode(periode)
-    opening = opening or lifecycle.check_opening(dsn, periode, None, now=dt.datetime.min.replace(tzinfo=dt.UTC))
+    opening = opening or lifecycle.check_opening(dsn, periode, None, refuse_passed=False)
     snapshot.refuse_other_cutoff(dsn, periode, manifest)
     result = snapshot.load_cutoff(dsn, storage, manifest)
     lifecycle.open_period(dsn, periode, result["cutoff_id"], opening, oleh)
@@ -50,8 +50,7 @@ def run_snapshot(dsn: str, periode: str, cutoff_uri: str, storage: Storage | Non
     storage = storage or Storage()
     check_periode(periode)
     prepare_warehouse(dsn)
-    opening = lifecycle.check_opening(dsn, periode, batas_jawaban, hari_tahap,
-                                      now=None if strict else dt.datetime.min.replace(tzinfo=dt.UTC))
+    opening = lifecycle.check_opening(dsn, periode, batas_jawaban, hari_tahap, refuse_passed=strict)
     manifest = verify_cutoff(storage, cutoff_uri, periode)
     result = load_snapshot(dsn, storage, manifest, periode, opening, oleh="kuota snapshot")
     result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"], periode)
