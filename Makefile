@@ -3,12 +3,13 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-export AIRFLOW_HOME ?= $(CURDIR)/.stack/airflow-home
+# Airflow's home lives in the stack's directory (KUOTA_STACK_DIR, as scripts/stack.sh).
+export AIRFLOW_HOME ?= $(abspath $(or $(KUOTA_STACK_DIR),$(CURDIR)/.stack))/airflow-home
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: venv test demo bench stack-up stack-down airflow clean
+.PHONY: venv test test-slow demo bench stack-up stack-down airflow airflow-stop airflow-status clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -38,10 +39,26 @@ stack-up: venv
 stack-down:
 	scripts/stack.sh down
 
-# The Airflow UI on http://127.0.0.1:8080 against the running local stack (make stack-up first).
+# Airflow in the background on the local stack (started if needed): api-server (UI and REST
+# API on http://127.0.0.1:$(KUOTA_AIRFLOW_PORT), default 8080), scheduler, dag-processor,
+# triggerer; pid files and logs in $(AIRFLOW_HOME)/run. make airflow-stop ends every process.
 airflow: venv
-	stack_env=$$(scripts/stack.sh env) && eval "$$stack_env" && PATH=$(CURDIR)/$(BIN):$$PATH \
-	  AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=8080 $(BIN)/airflow standalone
+	scripts/stack.sh up
+	stack_env=$$(scripts/stack.sh env) && eval "$$stack_env" && scripts/airflow.sh start
+
+airflow-stop:
+	scripts/airflow.sh stop
+
+airflow-status:
+	scripts/airflow.sh status
+
+# The slow tier (not in make test): a real scheduler with the simulators, a clear through the
+# REST API, a backfill, the UI in Debian's chromium (installed here if missing, as root).
+test-slow: venv
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && { apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }; } \
+	  || { echo "chromium not found: install Debian's chromium (apt-get install chromium)"; exit 1; }
+	KUOTA_SLOW_TESTS=1 scripts/with-stack.sh $(BIN)/pytest -n 0 --durations=0 tests/slow $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .stack
