@@ -26,7 +26,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-bin=${KUOTA_VENV_BIN:-$repo/.venv/bin}
+bin=$repo/.venv/bin
 stack_dir=$(realpath -m "${KUOTA_STACK_DIR:-$repo/.stack}")
 port=${KUOTA_AIRFLOW_PORT:-8080}
 start_timeout=${KUOTA_AIRFLOW_START_TIMEOUT:-300}
@@ -69,7 +69,7 @@ running_pid() {
   pid=$(cat "$pidfile")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [ "$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q airflow || return 1
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *airflow* ]] || return 1
   echo "$pid"
 }
 

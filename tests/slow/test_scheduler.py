@@ -3,6 +3,7 @@ the REST API beside the simulators; one provider batch quarantined, redone the R
 runbook's way: clearTaskInstances of that batch's send_batch map index, with downstream."""
 from __future__ import annotations
 
+import json
 import re
 
 from kuota.contract import PROVIDERS
@@ -65,6 +66,15 @@ def test_a_quarantined_batch_cleared_through_the_rest_api_is_redone_once(airflow
                                                                                            "removed"}}
     assert run["state"] == "success" and not bad_states and states["any_task_failed"] == {"skipped"}, states
     assert storage_session.read_bytes(sent_uri) == sent
+    # What the run shows now is the redo alone (README runbook): a new start, the redo's state;
+    # the first attempt is in the tries and the audit log.
+    assert run["start_date"] > failed_stage["run"]["end_date"]
+    tries = airflow.api("GET", f"/api/v2/dags/{dag}/dagRuns/{run_id}/taskInstances/validation.batch.ingest_answer/"
+                               f"{index}/tries")["task_instances"]
+    assert [(t["try_number"], t["state"]) for t in tries] == [(1, "failed"), (2, "success")], tries
+    events = airflow.paged("/api/v2/eventLogs", "event_logs", dag_id=dag, event="post_clear_task_instances")
+    assert [(e["owner"], json.loads(e["extra"])["task_ids"], json.loads(e["extra"])["dry_run"]) for e in events] \
+        == [(airflow.user, [[SEND, index]], False)], events
     send = airflow.mapped(dag, run_id, SEND)[index]
     assert send["rendered_map_index"] == bad and send["try_number"] == 2 and send["state"] == "success"
 
@@ -84,7 +94,10 @@ def test_a_quarantined_batch_cleared_through_the_rest_api_is_redone_once(airflow
     # The redone batch's recipients went on: validated, on an SPTJM, injected in the same run.
     assert airflow.query("SELECT count(*) FROM kuota.permintaan WHERE batch_id = %s AND hasil IS NULL",
                          (bad,)) == [(0,)]
-    assert airflow.query("SELECT count(*) FROM kuota.penerima WHERE provider = 'xl' AND status = 'berhasil'")[0][0] > 0
+    (injected,), = airflow.query(
+        "SELECT count(*) FROM kuota.injeksi WHERE provider = 'xl' AND msisdn IN (SELECT msisdn FROM kuota.permintaan "
+        "WHERE batch_id = %s AND hasil IN ('aktif', 'pascabayar'))", (bad,))
+    assert injected > 0
     assert {p for (p,) in airflow.query("SELECT DISTINCT provider FROM kuota.injeksi")} <= set(PROVIDERS)
 
     # The logs as the user reads them (REST API): the S3 paths readable, nothing masked in them.
