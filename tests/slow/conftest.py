@@ -212,7 +212,11 @@ def airflow(tmp_path_factory, template_db, s3):
         assert f"http://127.0.0.1:{port}" in started.stdout and "log in as 'admin'" in started.stdout
         assert sorted(p.stem for p in run_dir.glob("*.pid")) == ["api-server", "dag-processor", "scheduler",
                                                                    "triggerer"]
-        yield Airflow(f"http://127.0.0.1:{port}", env, home, dsn, bucket)
+        airflow = Airflow(f"http://127.0.0.1:{port}", env, home, dsn, bucket)
+        # Active at once (make airflow unpauses them), so a triggered run or a backfill runs.
+        assert {d["dag_id"]: d["is_paused"] for d in airflow.api("GET", "/api/v2/dags")["dags"]} \
+            == {"kuota_bulanan": False, "kuota_tahap": False}
+        yield airflow
     finally:
         stopped = subprocess.run([SCRIPT, "stop"], env=env, capture_output=True, text=True, timeout=300)
         left = processes_of(home)
