@@ -4,8 +4,9 @@
 A period is opened by `kuota_bulanan` (cutoff, screening, residu to schools) with its deadline
 for answers and its stage calendar. Then the month runs in stages (domain.md flow 10): this DAG
 runs at 06:00 WIB on the 15th and the 28th (2020's stage days) and on the 1st, the previous
-period's closing run. A scheduled or backfilled run takes the latest period opened by its month
-and the stage of that period's calendar; a manual one may name `periode` and `tahap`. Each run
+period's closing run. A scheduled or backfilled run takes an earlier period still open past its
+deadline (its closing run is owed), else the latest period opened by its month, and the stage
+of that period's calendar; a manual one may name `periode` and `tahap`. Each run
 advances everything that is ready, and nothing else, so the same stage run twice changes
 nothing the second time. No run is held open for weeks: every wait is bounded by
 `tunggu_menit` and happens on the triggerer; what is still outstanding then simply waits for
@@ -115,7 +116,8 @@ def provider_exchange(kind: str):
         @task(map_index_template="{{ batch_id }}")
         def send_batch(batch: dict, params=None) -> dict:
             label(batch_id=batch["batch_id"])
-            return final(exchange.send_batch, dsn(), storage(), params["exchange_uri"], batch["batch_id"])
+            return final(exchange.send_batch, dsn(), storage(), params["exchange_uri"], batch["batch_id"],
+                         deadline=_deadline(opened_stage()))
 
         wait = ProviderAnswerSensor(
             task_id="wait_for_answer", batch=batch, kind=kind, exchange_uri="{{ params.exchange_uri }}",

@@ -125,16 +125,28 @@ def _in_place(storage: Storage, uri: str, manifest: bytes, batch: dict) -> bool:
     return batch["karantina_epoch"] is None or float(batch["karantina_epoch"]) <= sent_at
 
 
-def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, force: bool = False) -> dict:
+def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, force: bool = False,
+               deadline: dt.datetime | None = None) -> dict:
     """Write the batch's data file, then its manifest. The same bytes every time: the first
     send records the sha256, and a later send that would differ is refused. For the provider a
     re-send means "answer this again", so a batch whose answer is loaded, or whose requests
     were closed at the deadline, is never sent again (by any path: a stage run, a cleared
     task, the CLI). A batch already in place is not sent again unless an answer to it was
-    quarantined since, or ``force`` (a redo of a batch never answered)."""
-    with db.serialized(dsn, batch_id, "batch"), db.connect(dsn) as conn:
+    quarantined since, or ``force`` (a redo of a batch never answered). After ``deadline`` (a
+    stage run passes the period's) nothing is sent: an answer could only come too late to be
+    loaded, and for an injection the provider would deliver what it is never paid for.
+    Never beside the period's deadline close or its closing step (the close lock, shared):
+    a period cannot close between this step's check that it is open and its write."""
+    with db.connect(dsn) as conn:
+        periode = _batch(conn, batch_id)["periode"]
+    with (db.serialized(dsn, batch_id, "batch"), db.serialized(dsn, periode, "close", shared=True),
+          db.connect(dsn) as conn):
         batch = _batch(conn, batch_id)
         lifecycle.require_open(dsn, batch["periode"], f"sending batch {batch_id}")
+        if deadline is not None and dt.datetime.now(dt.timezone.utc) >= deadline:
+            why = f"the period's deadline {deadline.isoformat()} has passed: nothing is sent after it"
+            log.warning("batch %s is not sent: %s", batch_id, why)
+            return {"batch_id": batch_id, "provider": batch["provider"], "outcome": "after_deadline", "why": why}
         data, rows = batch_bytes(conn, batch_id, batch["jenis"])
         manifest = file_manifest(f"{batch_id}.csv.gz", data, rows, batch["dibuat_at"], provider=batch["provider"],
                                  periode=batch["periode"], kind=batch["jenis"], batch_id=batch_id)
@@ -239,11 +251,11 @@ def ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) 
     """Consume the provider's answer to one batch, or quarantine it whole and raise
     ContractError naming the batch and the first offending rows. One process at a time per
     batch, and never beside the deadline's close: each reads the batch's state once it holds
-    the batch."""
+    the batch, and never beside the period's closing step."""
     with db.connect(dsn) as conn:
         periode = _batch(conn, batch_id)["periode"]
-    lifecycle.require_open(dsn, periode, f"ingesting the answer to {batch_id}")
     with db.serialized(dsn, batch_id, "batch"), db.serialized(dsn, periode, "close", shared=True):
+        lifecycle.require_open(dsn, periode, f"ingesting the answer to {batch_id}")
         return _ingest_answer(dsn, storage, exchange_uri, batch_id)
 
 

@@ -23,7 +23,8 @@ WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 # 2020: data went to the providers around the 15th and the 28th (domain.md flow 10).
 DEFAULT_STAGE_DAYS = (15, 28)
 _PERIODE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-WAITING = ("siap_validasi", "valid", "sptjm_dicetak", "sptjm_disetujui")
+# Records short of a request; belum_disaring: the cutoff's records while it is not screened.
+WAITING = ("siap_validasi", "valid", "sptjm_dicetak", "sptjm_disetujui", "belum_disaring")
 
 
 class PeriodeDitutup(ContractError):
@@ -164,11 +165,13 @@ def open_period(dsn: str, periode: str, cutoff_id: int, opening: dict, oleh: str
 
 
 def resolve_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.datetime) -> tuple[str, int]:
-    """The period and stage a run is for. Not given (a scheduled run): the latest period opened
-    for the run's month or before, and the stage whose day in its calendar last came."""
+    """The period and stage a run is for. Not given (a scheduled run): an earlier period still
+    open past its deadline (its closing run is owed), else the latest period opened for the
+    run's month or before; and the stage whose day in its calendar last came (the first
+    before the period's month, the last after it)."""
     if not periode:
         with db.connect(dsn) as conn:
-            rows = db.run(conn, "periode_terbaru", {"bulan": of_moment(when)})
+            rows = db.run(conn, "periode_terbaru", {"bulan": of_moment(when), "saat": when})
         if not rows:
             raise ContractError(f"no period is opened for {of_moment(when)} or before: run kuota_bulanan first")
         periode = rows[0][0]
@@ -179,6 +182,8 @@ def resolve_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.dat
         local = when.astimezone(WIB)
         if of_moment(when) > periode:
             tahap = len(s["hari_tahap"])
+        elif of_moment(when) < periode:
+            tahap = 1
         else:
             tahap = max(1, sum(day <= local.day for day in s["hari_tahap"]))
     return check_periode(periode), int(tahap)
@@ -202,7 +207,14 @@ def _change(dsn: str, periode: str, aksi: str, alasan: str | None, oleh: str,
 def close(dsn: str, periode: str, oleh: str, alasan: str | None = None) -> dict:
     """The period's closing step, after its deadline: marks it closed, once. Before the
     deadline it does nothing; with records still waiting and no reason, it refuses, naming
-    them and the two ways on (more time, or close with a reason)."""
+    them and the two ways on (more time, or close with a reason). It holds the period's close
+    lock: a send or an ingest in flight (they hold it shared) finishes first, and one that
+    starts after it finds the period closed."""
+    with db.serialized(dsn, check_periode(periode), "close"):
+        return _close(dsn, periode, oleh, alasan)
+
+
+def _close(dsn: str, periode: str, oleh: str, alasan: str | None) -> dict:
     s = require_open(dsn, periode, "the closing step")
     if not s["batas_lewat"]:
         log.info("periode %s: its deadline %s has not passed: the period stays open", periode, s["batas_jawaban"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
-from . import db, nomor
+from . import db, nomor, periode as lifecycle
 from .contract import SCREENING_REASONS
 from .quality import QualityError
 
@@ -42,6 +42,7 @@ def normalize_numbers(dsn: str, periode: str) -> dict:
     return nomor.normalize_cutoff(dsn, cutoff_id)
 
 
+@lifecycle.while_open("screening")
 @db.one_at_a_time("screening")
 def screen(dsn: str, periode: str) -> dict:
     """Screen the period's cutoff once; a re-run finds it screened and changes nothing."""

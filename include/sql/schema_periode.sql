@@ -48,9 +48,52 @@ BEGIN
   END IF;
 END $$;
 
+-- The lifecycle is changed only with its history row (periode_ubah.sql writes both in one
+-- statement): at commit, a change of the deadline, the closing time or its reason needs a row
+-- of this transaction in kuota.periode_riwayat for that change and the deadline after it; a
+-- closed period's closing time, reason and deadline change only by reopening it; the cutoff
+-- and the stage calendar, stored once, never. A direct UPDATE cannot reopen a period, move
+-- its deadline or rewrite its closing.
+CREATE OR REPLACE FUNCTION kuota.periode_diaudit() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  perlu text;
+BEGIN
+  IF NEW.periode <> OLD.periode OR NEW.cutoff_id <> OLD.cutoff_id OR NEW.opened_at <> OLD.opened_at
+     OR NEW.hari_tahap IS DISTINCT FROM OLD.hari_tahap THEN
+    RAISE EXCEPTION 'periode %: its cutoff, opening and stage calendar are stored once and never change',
+      OLD.periode USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  perlu := CASE WHEN OLD.ditutup_at IS NULL AND NEW.ditutup_at IS NOT NULL THEN 'ditutup'
+                WHEN OLD.ditutup_at IS NOT NULL AND NEW.ditutup_at IS NULL THEN 'dibuka_kembali'
+                WHEN OLD.ditutup_at IS NULL AND NEW.ditutup_alasan IS NULL THEN 'batas_diubah'
+           END;  -- NULL: a closed period's closing or deadline rewritten, never allowed
+  IF perlu IS NULL OR NOT EXISTS (
+       SELECT 1 FROM kuota.periode_riwayat r
+       WHERE r.periode = NEW.periode AND r.aksi = perlu AND r.batas_jawaban = NEW.batas_jawaban
+         AND r.xmin = pg_current_xact_id()::xid) THEN
+    RAISE EXCEPTION 'periode %: its lifecycle changed without its history row (closing, reopening or the deadline '
+      'go through kuota periode-batas, periode-buka-kembali or the closing step, each with its reason)',
+      OLD.periode USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'periode_diaudit') THEN
+    CREATE CONSTRAINT TRIGGER periode_diaudit AFTER UPDATE ON kuota.periode DEFERRABLE INITIALLY DEFERRED
+      FOR EACH ROW
+      WHEN (OLD.* IS DISTINCT FROM NEW.*)
+      EXECUTE FUNCTION kuota.periode_diaudit();
+  END IF;
+END $$;
+
 -- A closed period takes nothing new. Row triggers on the small tables every step writes
 -- first (a stage, a batch, an answer, a portal file, an SPTJM and its decision), so a step
--- that slipped past the pipeline's own check still cannot plan, send, ingest or decide.
+-- that slipped past the pipeline's own check still cannot plan, send, ingest or decide; and
+-- on the injection ledger (what a provider is paid for, with kuota.permintaan: one row per
+-- injection request, beside the ledger's own foreign-key checks), so no injection is added
+-- to a closed period, whatever batch it names.
 CREATE OR REPLACE FUNCTION kuota.periode_terbuka() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -72,7 +115,7 @@ END $$;
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['tahap', 'batch', 'jawaban', 'berkas_portal', 'koreksi', 'sptjm'] LOOP
+  FOREACH t IN ARRAY ARRAY['tahap', 'batch', 'jawaban', 'berkas_portal', 'koreksi', 'sptjm', 'injeksi'] LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = t || '_periode_terbuka') THEN
       EXECUTE format('CREATE TRIGGER %1$s_periode_terbuka BEFORE INSERT OR UPDATE ON kuota.%1$I
                       FOR EACH ROW EXECUTE FUNCTION kuota.periode_terbuka()', t);
