@@ -18,7 +18,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from kuota.manifest import ContractError
 from kuota.periode import PeriodeDitutup, of_moment
 from kuota.quality import QualityError
-from kuota.storage import Storage
+from kuota.storage import Storage, client_config
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def dsn() -> str:
 
 
 def storage() -> Storage:
-    return Storage(S3Hook(aws_conn_id=S3).get_conn())
+    return Storage(S3Hook(aws_conn_id=S3, config=client_config()).get_conn())
 
 
 def final(fn, *args, **kwargs):

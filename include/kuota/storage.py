@@ -34,6 +34,17 @@ def _fingerprint(size: int, tag) -> str:
     return f"{size}:{str(tag).strip(chr(34))}"
 
 
+# Connections a client keeps: the writers run up to 16 uploads at once (residu, SPTJM), and
+# botocore's default of 10 makes every extra one a "Connection pool is full" warning.
+MAX_POOL_CONNECTIONS = 32
+
+
+def client_config():
+    from botocore.config import Config
+
+    return Config(max_pool_connections=MAX_POOL_CONNECTIONS)
+
+
 class Storage:
     def __init__(self, s3_client=None):
         self._s3 = s3_client
@@ -43,7 +54,7 @@ class Storage:
         if self._s3 is None:
             import boto3
 
-            self._s3 = boto3.client("s3")
+            self._s3 = boto3.client("s3", config=client_config())
         return self._s3
 
     @staticmethod
