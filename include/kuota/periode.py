@@ -269,12 +269,8 @@ def _need_reason(alasan: str | None) -> None:
 
 
 def history(dsn: str, periode: str) -> list[tuple]:
-    with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), aksi, "
-                    "to_char(batas_jawaban AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'), "
-                    "coalesce(alasan, ''), oleh FROM kuota.periode_riwayat WHERE periode = %s ORDER BY at",
-                    (periode,))
-        return cur.fetchall()
+    with db.connect(dsn) as conn:
+        return db.run(conn, "periode_riwayat", {"periode": periode})
 
 
 def describe(s: dict | None, periode: str) -> list[str]:
