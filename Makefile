@@ -9,7 +9,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: venv test test-slow demo bench stack-up stack-down airflow airflow-stop airflow-status clean
+.PHONY: venv lint format test test-slow demo bench stack-up stack-down airflow airflow-stop airflow-status clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -19,6 +19,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt -c constraints.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# ruff (pyproject.toml): lint and format checked; make format rewrites the files.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # Two workers, a test file each at a time: the whole periods run through Airflow
 # (tests/test_dag_run.py) beside the rest. PYTEST_ARGS="-n 0" runs them one after the other.

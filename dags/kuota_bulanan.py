@@ -55,15 +55,27 @@ the period export) and returns; see that DAG's docs.
 Connections: `kuota_warehouse` (PostgreSQL) and `kuota_s3` (AWS/S3, with `endpoint_url`
 in its extra for MinIO or the local stack).
 """
+
 from __future__ import annotations
 
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import Param, dag, task, task_group
-from kuota_airflow import (DAG_DEFAULTS, WAREHOUSE, add_verdict, dsn, final, period_params, run_name, run_periode,
-                           storage, strict, timetable)
 
 from kuota import SQL_DIR, periode, pipeline, quality, residu, screening
 from kuota.db import MIGRATIONS
+from kuota_airflow import (
+    DAG_DEFAULTS,
+    WAREHOUSE,
+    add_verdict,
+    dsn,
+    final,
+    period_params,
+    run_name,
+    run_periode,
+    storage,
+    strict,
+    timetable,
+)
 
 
 @dag(
@@ -74,23 +86,34 @@ from kuota.db import MIGRATIONS
     template_searchpath=[str(SQL_DIR)],
     tags=["kuota", "bulanan"],
     params=period_params(
-        cutoff_uri=Param("s3://kuota/dapodik/cutoff-{periode}", type="string",
-                         description="The Dapodik cutoff export: s3://bucket/prefix or a local directory; "
-                                     "{periode} is replaced by the period (YYYY-MM)."),
-        batas_jawaban=Param(None, type=["null", "string"],
-                            description="The period's deadline for answers, ISO 8601 with offset (e.g. "
-                                        "2020-09-30T23:59:00+07:00), stored once when the period opens. Empty: the "
-                                        "period's last day, 23:59 WIB. A deadline already passed is refused. "
-                                        "Requests unanswered then become residu tanpa_respons_provider."),
-        hari_tahap=Param("15,28", type="string", pattern=r"^\s*[0-9]{1,2}(\s*,\s*[0-9]{1,2})*\s*$",
-                         description="The stage calendar, days of the month (1-28) on which kuota_tahap runs a "
-                                     "stage; stored once when the period opens."),
+        cutoff_uri=Param(
+            "s3://kuota/dapodik/cutoff-{periode}",
+            type="string",
+            description="The Dapodik cutoff export: s3://bucket/prefix or a local directory; "
+            "{periode} is replaced by the period (YYYY-MM).",
+        ),
+        batas_jawaban=Param(
+            None,
+            type=["null", "string"],
+            description="The period's deadline for answers, ISO 8601 with offset (e.g. "
+            "2020-09-30T23:59:00+07:00), stored once when the period opens. Empty: the "
+            "period's last day, 23:59 WIB. A deadline already passed is refused. "
+            "Requests unanswered then become residu tanpa_respons_provider.",
+        ),
+        hari_tahap=Param(
+            "15,28",
+            type="string",
+            pattern=r"^\s*[0-9]{1,2}(\s*,\s*[0-9]{1,2})*\s*$",
+            description="The stage calendar, days of the month (1-28) on which kuota_tahap runs a "
+            "stage; stored once when the period opens.",
+        ),
     ),
     **DAG_DEFAULTS,
 )
 def kuota_bulanan():
-    prepare = SQLExecuteQueryOperator(task_id="prepare_warehouse", conn_id=WAREHOUSE,
-                                      sql=[f"{name}.sql" for name in MIGRATIONS])
+    prepare = SQLExecuteQueryOperator(
+        task_id="prepare_warehouse", conn_id=WAREHOUSE, sql=[f"{name}.sql" for name in MIGRATIONS]
+    )
 
     @task_group(group_id="cutoff_snapshot")
     def cutoff_snapshot():
@@ -105,8 +128,15 @@ def kuota_bulanan():
 
         @task
         def load_snapshot(verified: dict, params=None) -> dict:
-            return final(pipeline.load_snapshot, dsn(), storage(), verified["manifest"], run_periode(params),
-                         verified["opening"], oleh=run_name())
+            return final(
+                pipeline.load_snapshot,
+                dsn(),
+                storage(),
+                verified["manifest"],
+                run_periode(params),
+                verified["opening"],
+                oleh=run_name(),
+            )
 
         @task
         def check_snapshot(loaded: dict, params=None) -> dict:

@@ -62,14 +62,29 @@ periode-buka-kembali --periode 2020-09 --alasan '...'`.
 with *Downstream*; or `kuota redo-batch --batch-id <id>`. A batch's answer is loaded at most
 once, and a recipient is injected at most once per period, whatever is cleared or re-run.
 """
+
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, task, task_group
-from kuota_airflow import (DAG_DEFAULTS, S3, add_verdict, dsn, final, label, opened_stage, period_params, run_moment,
-                           run_name, stage_periode, storage, strict, timetable)
-from kuota_sensors import DecisionCollector, ProviderAnswerSensor
 
 from kuota import ekspor, exchange, periode, pipeline, portal, quality, residu, sptjm
+from kuota_airflow import (
+    DAG_DEFAULTS,
+    S3,
+    add_verdict,
+    dsn,
+    final,
+    label,
+    opened_stage,
+    period_params,
+    run_moment,
+    run_name,
+    stage_periode,
+    storage,
+    strict,
+    timetable,
+)
+from kuota_sensors import DecisionCollector, ProviderAnswerSensor
 
 # What the sensors read of the stage open_stage settled (templated at run time).
 STAGE = "ti.xcom_pull(task_ids='open_stage')"
@@ -98,8 +113,18 @@ def provider_exchange(kind: str):
     def plan_batches(provider: str, params=None) -> int:
         label(provider=provider)
         stage = opened_stage()
-        return len(final(exchange.plan, dsn(), stage["periode"], provider, kind, params["ukuran_batch"],
-                         stage["tahap"], _deadline(stage)))
+        return len(
+            final(
+                exchange.plan,
+                dsn(),
+                stage["periode"],
+                provider,
+                kind,
+                params["ukuran_batch"],
+                stage["tahap"],
+                _deadline(stage),
+            )
+        )
 
     @task(trigger_rule="none_failed")
     def list_batches() -> list[dict]:
@@ -108,22 +133,37 @@ def provider_exchange(kind: str):
     @task
     def recheck_answers(params=None) -> dict:
         """Answers already loaded that the provider overwrote since: quarantined, the first stands."""
-        return final(exchange.recheck_answered, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"],
-                     kind)
+        return final(
+            exchange.recheck_answered, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"], kind
+        )
 
     @task_group(group_id="batch")
     def per_batch(batch: dict):
         @task(map_index_template="{{ batch_id }}")
         def send_batch(batch: dict, params=None) -> dict:
             label(batch_id=batch["batch_id"])
-            return final(exchange.send_batch, dsn(), storage(), params["exchange_uri"], batch["batch_id"],
-                         deadline=_deadline(opened_stage()))
+            return final(
+                exchange.send_batch,
+                dsn(),
+                storage(),
+                params["exchange_uri"],
+                batch["batch_id"],
+                deadline=_deadline(opened_stage()),
+            )
 
         wait = ProviderAnswerSensor(
-            task_id="wait_for_answer", batch=batch, kind=kind, exchange_uri="{{ params.exchange_uri }}",
-            periode=f"{{{{ {STAGE}['periode'] }}}}", deadline=f"{{{{ {STAGE}['batas_jawaban'] }}}}",
-            poll_seconds="{{ params.poll_detik }}", wait_minutes="{{ params.tunggu_menit }}", aws_conn_id=S3,
-            already_loaded=_answer_loaded, map_index_template="{{ task.batch['batch_id'] }}")
+            task_id="wait_for_answer",
+            batch=batch,
+            kind=kind,
+            exchange_uri="{{ params.exchange_uri }}",
+            periode=f"{{{{ {STAGE}['periode'] }}}}",
+            deadline=f"{{{{ {STAGE}['batas_jawaban'] }}}}",
+            poll_seconds="{{ params.poll_detik }}",
+            wait_minutes="{{ params.tunggu_menit }}",
+            aws_conn_id=S3,
+            already_loaded=_answer_loaded,
+            map_index_template="{{ task.batch['batch_id'] }}",
+        )
 
         @task(map_index_template="{{ batch_id }}")
         def ingest_answer(batch: dict, params=None) -> dict:
@@ -146,21 +186,34 @@ def provider_exchange(kind: str):
     schedule=timetable("KUOTA_JADWAL_TAHAP", "0 6 1,15,28 * *"),
     tags=["kuota", "tahap"],
     params=period_params(
-        tahap=Param(None, type=["null", "integer"], minimum=1,
-                    description="The stage of the period: 1, 2, ... Empty: the stage of the period's calendar "
-                                "(hari_tahap) whose day last came by the run's logical date."),
-        ukuran_batch=Param(exchange.DEFAULT_BATCH_ROWS, type="integer", minimum=1,
-                           description="Rows per batch sent to a provider."),
-        tunggu_menit=Param(120, type="number", minimum=0,
-                           description="How long this stage waits (on the triggerer) for providers' answers and "
-                                       "SPTJM decisions; what is still outstanding waits for the next stage."),
-        poll_detik=Param(60, type="integer", minimum=1,
-                         description="How often the triggerer looks for partners' files, in seconds."),
-        alasan_tutup=Param(None, type=["null", "string"],
-                           description="Only after the period's deadline, when records still wait short of a "
-                                       "request (never sent, SPTJM undecided, approved and not injected): close "
-                                       "the period all the same, for this reason (kept in its history). Empty: "
-                                       "such a period stays open and the run fails, naming them."),
+        tahap=Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            description="The stage of the period: 1, 2, ... Empty: the stage of the period's calendar "
+            "(hari_tahap) whose day last came by the run's logical date.",
+        ),
+        ukuran_batch=Param(
+            exchange.DEFAULT_BATCH_ROWS, type="integer", minimum=1, description="Rows per batch sent to a provider."
+        ),
+        tunggu_menit=Param(
+            120,
+            type="number",
+            minimum=0,
+            description="How long this stage waits (on the triggerer) for providers' answers and "
+            "SPTJM decisions; what is still outstanding waits for the next stage.",
+        ),
+        poll_detik=Param(
+            60, type="integer", minimum=1, description="How often the triggerer looks for partners' files, in seconds."
+        ),
+        alasan_tutup=Param(
+            None,
+            type=["null", "string"],
+            description="Only after the period's deadline, when records still wait short of a "
+            "request (never sent, SPTJM undecided, approved and not injected): close "
+            "the period all the same, for this reason (kept in its history). Empty: "
+            "such a period stays open and the run fails, naming them.",
+        ),
     ),
     **DAG_DEFAULTS,
 )
@@ -174,8 +227,15 @@ def kuota_tahap():
         @task
         def ingest_corrections(params=None) -> dict:
             stage = opened_stage()
-            return final(portal.ingest_corrections, dsn(), storage(), params["exchange_uri"], stage["periode"],
-                         stage["tahap"], _deadline(stage))
+            return final(
+                portal.ingest_corrections,
+                dsn(),
+                storage(),
+                params["exchange_uri"],
+                stage["periode"],
+                stage["tahap"],
+                _deadline(stage),
+            )
 
         ingest_corrections()
 
@@ -195,10 +255,16 @@ def kuota_tahap():
             return final(sptjm.write_files, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"])
 
         collect = DecisionCollector(
-            task_id="collect_decisions", collect=_collect, periode=f"{{{{ {STAGE}['periode'] }}}}",
-            exchange_uri="{{ params.exchange_uri }}", tahap=f"{{{{ {STAGE}['tahap'] }}}}",
-            deadline=f"{{{{ {STAGE}['batas_jawaban'] }}}}", wait_minutes="{{ params.tunggu_menit }}",
-            poll_seconds="{{ params.poll_detik }}", aws_conn_id=S3)
+            task_id="collect_decisions",
+            collect=_collect,
+            periode=f"{{{{ {STAGE}['periode'] }}}}",
+            exchange_uri="{{ params.exchange_uri }}",
+            tahap=f"{{{{ {STAGE}['tahap'] }}}}",
+            deadline=f"{{{{ {STAGE}['batas_jawaban'] }}}}",
+            wait_minutes="{{ params.tunggu_menit }}",
+            poll_seconds="{{ params.poll_detik }}",
+            aws_conn_id=S3,
+        )
 
         issue_sptjm() >> write_sptjm() >> collect
 
@@ -211,8 +277,14 @@ def kuota_tahap():
         @task(trigger_rule="all_done")
         def close_at_deadline(params=None) -> dict:
             stage = opened_stage()
-            return final(exchange.close_unanswered, dsn(), stage["periode"], _deadline(stage), storage=storage(),
-                         exchange_uri=params["exchange_uri"])
+            return final(
+                exchange.close_unanswered,
+                dsn(),
+                stage["periode"],
+                _deadline(stage),
+                storage=storage(),
+                exchange_uri=params["exchange_uri"],
+            )
 
         @task(trigger_rule="all_done")
         def refresh_residu(params=None) -> dict:
@@ -240,8 +312,14 @@ def kuota_tahap():
             of a request keep it open (the run fails, naming them) unless alasan_tutup is given."""
             return final(periode.close, dsn(), opened_stage()["periode"], run_name(), params["alasan_tutup"])
 
-        (close_at_deadline() >> refresh_residu() >> check_exchange() >> check_reconciliation() >> export_period()
-         >> close_period())
+        (
+            close_at_deadline()
+            >> refresh_residu()
+            >> check_exchange()
+            >> check_reconciliation()
+            >> export_period()
+            >> close_period()
+        )
 
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:

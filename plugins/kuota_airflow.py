@@ -3,6 +3,7 @@
 Airflow-side only; the work itself is in the ``kuota`` package (include/), which never imports
 Airflow.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,14 +47,22 @@ def timetable(variable: str, default: str) -> CronTriggerTimetable:
 def period_params(**more: Param) -> dict[str, Param]:
     """The period and the roots every run needs, then the DAG's own parameters."""
     return {
-        "periode": Param(None, type=["null", "string"], pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
-                         description="The period (month), YYYY-MM. Empty: the month of the run's logical date "
-                                     "(a scheduled or backfilled run)."),
+        "periode": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+            description="The period (month), YYYY-MM. Empty: the month of the run's logical date "
+            "(a scheduled or backfilled run).",
+        ),
         **more,
-        "exchange_uri": Param("s3://kuota/exchange", type="string",
-                              description="Root of the provider and portal exchange (exchange.md §2-3)."),
-        "output_uri": Param("s3://kuota/output", type="string",
-                            description="Where the period export and the BAST go (exchange.md §4)."),
+        "exchange_uri": Param(
+            "s3://kuota/exchange",
+            type="string",
+            description="Root of the provider and portal exchange (exchange.md §2-3).",
+        ),
+        "output_uri": Param(
+            "s3://kuota/output", type="string", description="Where the period export and the BAST go (exchange.md §4)."
+        ),
     }
 
 

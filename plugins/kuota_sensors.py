@@ -12,6 +12,7 @@ DecisionCollector takes the decisions already in the portal, and while SPTJMs ar
 waits on the triggerer for new files, then takes those, until all are decided or the stage's
 wait is over.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,12 @@ class _PollingTrigger(BaseTrigger):
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return f"{__name__}.{type(self).__name__}", {
-            **self._kwargs(), "end": self.end, "aws_conn_id": self.aws_conn_id, "poke_interval": self.poke_interval,
-            "max_errors": self.max_errors}
+            **self._kwargs(),
+            "end": self.end,
+            "aws_conn_id": self.aws_conn_id,
+            "poke_interval": self.poke_interval,
+            "max_errors": self.max_errors,
+        }
 
     async def run(self):
         end = dt.datetime.fromisoformat(self.end)
@@ -65,7 +70,7 @@ class _PollingTrigger(BaseTrigger):
                 if errors >= self.max_errors:
                     yield TriggerEvent({"status": "error", "message": str(err), "end": self.end})
                     return
-            remaining = (end - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            remaining = (end - dt.datetime.now(dt.UTC)).total_seconds()
             if remaining <= 0:
                 yield TriggerEvent({"status": self.end_status, "end": self.end})
                 return
@@ -104,8 +109,12 @@ class NewFilesTrigger(_PollingTrigger):
 
     def _found(self) -> bool:
         bucket, prefix = S3Hook.parse_s3_url(self.prefix.rstrip("/") + "/")
-        pages = S3Hook(aws_conn_id=self.aws_conn_id).get_conn().get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=prefix)
+        pages = (
+            S3Hook(aws_conn_id=self.aws_conn_id)
+            .get_conn()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=bucket, Prefix=prefix)
+        )
         return any(obj["LastModified"].timestamp() > self.since for page in pages for obj in page.get("Contents", []))
 
 
@@ -117,12 +126,29 @@ class ProviderAnswerSensor(S3KeySensor):
     tanpa_respons_provider.
     """
 
-    template_fields = (*S3KeySensor.template_fields, "batch", "exchange_uri", "periode", "deadline", "poll_seconds",
-                       "wait_minutes")
+    template_fields = (
+        *S3KeySensor.template_fields,
+        "batch",
+        "exchange_uri",
+        "periode",
+        "deadline",
+        "poll_seconds",
+        "wait_minutes",
+    )
 
-    def __init__(self, *, batch: Any, exchange_uri: str, periode: str, deadline: str = "", poll_seconds: Any = 60,
-                 kind: str = "validasi", already_loaded: Callable[[str], bool] | None = None,
-                 wait_minutes: Any = None, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        batch: Any,
+        exchange_uri: str,
+        periode: str,
+        deadline: str = "",
+        poll_seconds: Any = 60,
+        kind: str = "validasi",
+        already_loaded: Callable[[str], bool] | None = None,
+        wait_minutes: Any = None,
+        **kwargs: Any,
+    ):
         super().__init__(bucket_key="", deferrable=True, **kwargs)
         self.batch, self.exchange_uri, self.periode, self.deadline = batch, exchange_uri, periode, deadline
         self.poll_seconds, self.kind, self.already_loaded = poll_seconds, kind, already_loaded
@@ -136,40 +162,57 @@ class ProviderAnswerSensor(S3KeySensor):
         deadline = self._deadline()
         if self.wait_minutes in (None, ""):
             return deadline
-        return min(deadline, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=float(self.wait_minutes)))
+        return min(deadline, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=float(self.wait_minutes)))
 
     def execute(self, context) -> None:
         batch_id = self.batch["batch_id"]
         if self.already_loaded is not None and self.already_loaded(batch_id):
             self.log.info("the answer to %s is already loaded: nothing to wait for", batch_id)
             return
-        self.bucket_key = answer_manifest_uri(self.exchange_uri, self.batch["provider"], self.periode, self.kind,
-                                              batch_id)
+        self.bucket_key = answer_manifest_uri(
+            self.exchange_uri, self.batch["provider"], self.periode, self.kind, batch_id
+        )
         self.poke_interval = float(self.poll_seconds)
         if self.poke(context):  # an answer already there counts, even if looked at after the deadline
             return
         deadline = self._deadline()
-        if dt.datetime.now(dt.timezone.utc) >= deadline:
-            self._skip(f"batch {batch_id}: the period's deadline {deadline.isoformat()} has passed without an "
-                       f"answer; the close turns its requests into residu tanpa_respons_provider")
+        if dt.datetime.now(dt.UTC) >= deadline:
+            self._skip(
+                f"batch {batch_id}: the period's deadline {deadline.isoformat()} has passed without an "
+                f"answer; the close turns its requests into residu tanpa_respons_provider"
+            )
         until = self._until()
-        self.log.info("waiting on the triggerer for %s until %s (the period's deadline: %s)", self.bucket_key,
-                      until.isoformat(), deadline.isoformat())
-        self.defer(trigger=AnswerDeadlineTrigger(bucket_key=self.bucket_key, end=until.isoformat(),
-                                                 aws_conn_id=self.aws_conn_id, poke_interval=self.poke_interval),
-                   method_name="execute_complete")
+        self.log.info(
+            "waiting on the triggerer for %s until %s (the period's deadline: %s)",
+            self.bucket_key,
+            until.isoformat(),
+            deadline.isoformat(),
+        )
+        self.defer(
+            trigger=AnswerDeadlineTrigger(
+                bucket_key=self.bucket_key,
+                end=until.isoformat(),
+                aws_conn_id=self.aws_conn_id,
+                poke_interval=self.poke_interval,
+            ),
+            method_name="execute_complete",
+        )
 
     def execute_complete(self, context, event: dict[str, Any]) -> None:
         batch_id = self.batch["batch_id"]
         if event["status"] == "success":
             self.log.info("answer to %s is in", batch_id)
             return
-        if event["status"] == "deadline" and dt.datetime.now(dt.timezone.utc) >= self._deadline():
-            self._skip(f"batch {batch_id}: no answer by the period's deadline {self._deadline().isoformat()}; its "
-                       f"requests become residu tanpa_respons_provider")
+        if event["status"] == "deadline" and dt.datetime.now(dt.UTC) >= self._deadline():
+            self._skip(
+                f"batch {batch_id}: no answer by the period's deadline {self._deadline().isoformat()}; its "
+                f"requests become residu tanpa_respons_provider"
+            )
         if event["status"] == "deadline":
-            self._skip(f"batch {batch_id}: no answer within this stage's wait ({self.wait_minutes} min); it stays "
-                       f"pending and the next stage run waits for it again")
+            self._skip(
+                f"batch {batch_id}: no answer within this stage's wait ({self.wait_minutes} min); it stays "
+                f"pending and the next stage run waits for it again"
+            )
         raise AirflowFailException(f"batch {batch_id}: waiting for the answer failed: {event.get('message')}")
 
     def _skip(self, reason: str) -> None:
@@ -187,35 +230,62 @@ class DecisionCollector(BaseOperator):
 
     template_fields = ("periode", "exchange_uri", "tahap", "deadline", "wait_minutes", "poll_seconds")
 
-    def __init__(self, *, collect: Callable[[str, str, int], dict], periode: str, exchange_uri: str, tahap: Any,
-                 deadline: str = "", wait_minutes: Any = 60, poll_seconds: Any = 60, aws_conn_id: str | None = None,
-                 **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        collect: Callable[[str, str, int], dict],
+        periode: str,
+        exchange_uri: str,
+        tahap: Any,
+        deadline: str = "",
+        wait_minutes: Any = 60,
+        poll_seconds: Any = 60,
+        aws_conn_id: str | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.collect, self.periode, self.exchange_uri, self.tahap = collect, periode, exchange_uri, tahap
-        self.deadline, self.wait_minutes, self.poll_seconds, self.aws_conn_id = deadline, wait_minutes, poll_seconds, \
-            aws_conn_id
+        self.deadline, self.wait_minutes, self.poll_seconds, self.aws_conn_id = (
+            deadline,
+            wait_minutes,
+            poll_seconds,
+            aws_conn_id,
+        )
 
     @property
     def prefix(self) -> str:
         return f"{self.exchange_uri.rstrip('/')}/portal/{self.periode}/persetujuan"
 
     def _round(self, until: str) -> dict:
-        started = dt.datetime.now(dt.timezone.utc).timestamp()
+        started = dt.datetime.now(dt.UTC).timestamp()
         result = self.collect(self.periode, self.exchange_uri, int(self.tahap))
         waiting = result["undecided"]
-        if waiting and dt.datetime.now(dt.timezone.utc) < dt.datetime.fromisoformat(until):
-            self.log.info("%d SPTJM await their decision: waiting on the triggerer for new files in %s until %s",
-                          waiting, self.prefix, until)
-            self.defer(trigger=NewFilesTrigger(prefix=self.prefix, since=started - 2, end=until,
-                                               aws_conn_id=self.aws_conn_id, poke_interval=float(self.poll_seconds)),
-                       method_name="execute_complete")
+        if waiting and dt.datetime.now(dt.UTC) < dt.datetime.fromisoformat(until):
+            self.log.info(
+                "%d SPTJM await their decision: waiting on the triggerer for new files in %s until %s",
+                waiting,
+                self.prefix,
+                until,
+            )
+            self.defer(
+                trigger=NewFilesTrigger(
+                    prefix=self.prefix,
+                    since=started - 2,
+                    end=until,
+                    aws_conn_id=self.aws_conn_id,
+                    poke_interval=float(self.poll_seconds),
+                ),
+                method_name="execute_complete",
+            )
         self.log.info("decisions taken: %s; %d SPTJM still undecided (they wait for the next stage)", result, waiting)
         return result
 
     def execute(self, context) -> dict:
         """Waits until the stage's wait is over or the period's deadline, whichever is first."""
-        until = min(dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=float(self.wait_minutes)),
-                    parse_deadline(self.deadline or None, self.periode))
+        until = min(
+            dt.datetime.now(dt.UTC) + dt.timedelta(minutes=float(self.wait_minutes)),
+            parse_deadline(self.deadline or None, self.periode),
+        )
         return self._round(until.isoformat())
 
     def execute_complete(self, context, event: dict[str, Any]) -> dict:

@@ -3,6 +3,7 @@
 Every test gets its own warehouse database (cloned from a migrated template) and its own
 bucket, so tests never see each other's cutoffs.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Helpers shared by tests: reading generated files and labels back."""
+
 from __future__ import annotations
 
 import csv
@@ -21,7 +22,7 @@ def read_csv(storage: Storage, uri: str) -> list[list[str]]:
 def labels(storage: Storage, cutoff_uri: str) -> dict[str, set[str]]:
     """label -> ids planted with it."""
     out: dict[str, set[str]] = {}
-    for jenis, rid, label, _partner, _varian in read_csv(storage, join(cutoff_uri, "labels.csv.gz"))[1:]:
+    for _jenis, rid, label, _partner, _varian in read_csv(storage, join(cutoff_uri, "labels.csv.gz"))[1:]:
         out.setdefault(label, set()).add(rid)
     return out
 
@@ -33,8 +34,9 @@ def rewrite_manifest(storage: Storage, cutoff_uri: str, edit) -> None:
     storage.write_bytes(uri, json.dumps(manifest).encode())
 
 
-def validated_period(dsn: str, storage: Storage, bucket: str, periode: str, students: int, seed: int,
-                     batch_rows: int = 500) -> str:
+def validated_period(
+    dsn: str, storage: Storage, bucket: str, periode: str, students: int, seed: int, batch_rows: int = 500
+) -> str:
     """A period screened and validated by the provider simulator; returns its exchange root."""
     cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
     generator.generate(cutoff, generator.Scale.for_students(students), seed=seed, storage=storage)

@@ -7,6 +7,7 @@ volume), healthchecks the pinned Airflow understands, loopback-only ports; the D
 .dockerignore for the kuota package and a small build context.
 The last tests check the local stack's generated secrets (scripts/stack.sh env, no cluster).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -34,9 +35,17 @@ AIRFLOW_IMAGE = "kuota-airflow:3.3.2"
 
 # Every secret of the deployment; the compose file must require each of them (${VAR:?message}).
 SECRETS = {
-    "POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "KUOTA_PG_PASSWORD",
-    "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "KUOTA_S3_ACCESS_KEY", "KUOTA_S3_SECRET_KEY",
-    "AIRFLOW_FERNET_KEY", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD",
+    "POSTGRES_PASSWORD",
+    "AIRFLOW_DB_PASSWORD",
+    "KUOTA_PG_PASSWORD",
+    "MINIO_ROOT_USER",
+    "MINIO_ROOT_PASSWORD",
+    "KUOTA_S3_ACCESS_KEY",
+    "KUOTA_S3_SECRET_KEY",
+    "AIRFLOW_FERNET_KEY",
+    "AIRFLOW_API_SECRET_KEY",
+    "AIRFLOW_JWT_SECRET",
+    "AIRFLOW_ADMIN_PASSWORD",
 }
 # The public defaults this file once had: none may come back.
 OLD_LITERALS = ("kuota-minio", "change-me", ":kuota@", "POSTGRES_PASSWORD:-", "kuota-local")
@@ -46,8 +55,15 @@ SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|_KEY\b|MINIO_ROOT_USER")
 def generated_secrets() -> dict[str, str]:
     """What the README's one-liner writes: hex, and a Fernet key for the Fernet key."""
     import base64
-    return {name: (base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() if name.endswith("FERNET_KEY")
-                   else secrets.token_hex(24)) for name in SECRETS}
+
+    return {
+        name: (
+            base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+            if name.endswith("FERNET_KEY")
+            else secrets.token_hex(24)
+        )
+        for name in SECRETS
+    }
 
 
 def compose_config(tmp_path: Path, values: dict[str, str] | None = None, env_file: Path | None = None):
@@ -58,8 +74,14 @@ def compose_config(tmp_path: Path, values: dict[str, str] | None = None, env_fil
         env_file = tmp_path / "compose.env"
         env_file.write_text("".join(f"{k}={v}\n" for k, v in (values or {}).items()))
     env = {k: v for k, v in os.environ.items() if k not in SECRETS}
-    return subprocess.run([tool, "-f", str(COMPOSE), "--env-file", str(env_file), "config"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [tool, "-f", str(COMPOSE), "--env-file", str(env_file), "config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +97,16 @@ def config(tmp_path_factory, values) -> dict:
 
 
 def test_compose_has_the_airflow_3_services(config):
-    assert {"postgres", "minio", "minio-init", "airflow-init", "airflow-apiserver", "airflow-scheduler",
-            "airflow-dag-processor", "airflow-triggerer"} <= set(config["services"])
+    assert {
+        "postgres",
+        "minio",
+        "minio-init",
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+    } <= set(config["services"])
     assert config["services"]["airflow-triggerer"]["command"] in ("triggerer", ["triggerer"])
 
 
@@ -84,8 +114,15 @@ def test_compose_uses_the_local_stacks_connection_names(config):
     stack = (ROOT / "scripts" / "stack.sh").read_text()
     for service in ("airflow-scheduler", "airflow-apiserver", "airflow-triggerer", "airflow-dag-processor"):
         env = config["services"][service]["environment"]
-        for name in ("AIRFLOW_CONN_KUOTA_WAREHOUSE", "AIRFLOW_CONN_KUOTA_S3", "KUOTA_BUCKET",
-                     "KUOTA_WAREHOUSE_DSN", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        for name in (
+            "AIRFLOW_CONN_KUOTA_WAREHOUSE",
+            "AIRFLOW_CONN_KUOTA_S3",
+            "KUOTA_BUCKET",
+            "KUOTA_WAREHOUSE_DSN",
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+        ):
             assert name in env and name in stack, (service, name)
 
 
@@ -121,8 +158,9 @@ def test_compose_without_the_secrets_refuses_naming_the_missing_one(tmp_path, va
 
 
 def test_env_example_lists_every_secret_as_an_empty_placeholder(tmp_path):
-    entries = dict(line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines()
-                   if line and not line.startswith("#"))
+    entries = dict(
+        line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines() if line and not line.startswith("#")
+    )
     assert SECRETS <= set(entries), SECRETS - set(entries)
     assert all(entries[name] == "" for name in SECRETS), {n: entries[n] for n in SECRETS if entries[n]}
     # Copied as it is, it is not a working configuration.
@@ -151,8 +189,11 @@ def test_compose_takes_every_secret_from_the_environment(config, values):
 
 def airflow_services(config, long_running: bool = False) -> dict[str, dict]:
     """The services of the pipeline's image; long_running leaves the one-shot init step out."""
-    return {name: service for name, service in config["services"].items()
-            if service.get("image") == AIRFLOW_IMAGE and not (long_running and service.get("restart") == "no")}
+    return {
+        name: service
+        for name, service in config["services"].items()
+        if service.get("image") == AIRFLOW_IMAGE and not (long_running and service.get("restart") == "no")
+    }
 
 
 def mounts(service: dict) -> list[tuple[str, str]]:
@@ -173,7 +214,7 @@ def ports(service: dict) -> list[tuple[str, str, str]]:
     for port in service.get("ports", []):
         if isinstance(port, str):
             bits = port.split("/")[0].rsplit(":", 2)
-            host_ip, published, target = ["", ""][:3 - len(bits)] + bits
+            host_ip, published, target = ["", ""][: 3 - len(bits)] + bits
         else:
             host_ip, published, target = port.get("host_ip", ""), port.get("published"), port.get("target")
         found.append((host_ip, str(published), str(target)))
@@ -190,11 +231,18 @@ def healthcheck_command(service: dict) -> list[str]:
 
 def test_every_airflow_service_shares_the_secret_key_jwt_secret_and_fernet_key(config, values):
     services = airflow_services(config)
-    assert {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
-            "airflow-init"} <= set(services)
-    for key, secret in (("AIRFLOW__API__SECRET_KEY", "AIRFLOW_API_SECRET_KEY"),
-                        ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW_JWT_SECRET"),
-                        ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_FERNET_KEY")):
+    assert {
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-init",
+    } <= set(services)
+    for key, secret in (
+        ("AIRFLOW__API__SECRET_KEY", "AIRFLOW_API_SECRET_KEY"),
+        ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW_JWT_SECRET"),
+        ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_FERNET_KEY"),
+    ):
         for name, service in services.items():
             assert service["environment"].get(key) == values[secret], (name, key)
     assert values["AIRFLOW_API_SECRET_KEY"] != values["AIRFLOW_JWT_SECRET"]
@@ -237,8 +285,10 @@ def test_every_long_running_airflow_service_has_a_healthcheck_of_its_own_kind(co
         assert "healthcheck" in service and not service["healthcheck"].get("disable"), name
         commands[name] = " ".join(healthcheck_command(service))
     assert "http://localhost:8080/api/v2/monitor/health" in commands["airflow-apiserver"]
-    assert ("127.0.0.1:8974/health" in commands["airflow-scheduler"]
-            or "--job-type SchedulerJob --local" in commands["airflow-scheduler"])
+    assert (
+        "127.0.0.1:8974/health" in commands["airflow-scheduler"]
+        or "--job-type SchedulerJob --local" in commands["airflow-scheduler"]
+    )
     assert "airflow jobs check --job-type DagProcessorJob --local" in commands["airflow-dag-processor"]
     assert "airflow jobs check --job-type TriggererJob --local" in commands["airflow-triggerer"]
     # The LocalExecutor's tasks talk to the api-server's Execution API (the triggerer runs its own).
@@ -270,7 +320,7 @@ def test_healthchecks_and_settings_exist_in_the_pinned_airflow(config):
     for name, service in airflow_services(config).items():
         for key in service["environment"]:
             if key.startswith("AIRFLOW__"):
-                section, option = key[len("AIRFLOW__"):].lower().split("__", 1)
+                section, option = key[len("AIRFLOW__") :].lower().split("__", 1)
                 assert option in described.get(section, {}).get("options", {}), (name, key)
 
 
@@ -302,15 +352,29 @@ def dockerignored(path: str, patterns: list[str]) -> bool:
 
 
 def test_dockerignore_keeps_the_venv_state_and_secrets_out_of_the_build_context():
-    patterns = [line.strip() for line in DOCKERIGNORE.read_text().splitlines()
-                if line.strip() and not line.lstrip().startswith("#")]
-    for path in (".venv", ".venv/lib/python3.11/site-packages/airflow/__init__.py", ".stack", ".stack/secrets",
-                 ".env", ".git", ".pytest_cache", "include/kuota/__pycache__/cli.cpython-311.pyc",
-                 "include/kuota.egg-info"):
+    patterns = [
+        line.strip()
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for path in (
+        ".venv",
+        ".venv/lib/python3.11/site-packages/airflow/__init__.py",
+        ".stack",
+        ".stack/secrets",
+        ".env",
+        ".git",
+        ".pytest_cache",
+        "include/kuota/__pycache__/cli.cpython-311.pyc",
+        "include/kuota.egg-info",
+    ):
         assert dockerignored(path, patterns), path
-    copied = [source for line in DOCKERFILE.read_text().splitlines()
-              if line.startswith(("COPY ", "ADD "))
-              for source in [w for w in line.split()[1:-1] if not w.startswith("--")]]
+    copied = [
+        source
+        for line in DOCKERFILE.read_text().splitlines()
+        if line.startswith(("COPY ", "ADD "))
+        for source in [w for w in line.split()[1:-1] if not w.startswith("--")]
+    ]
     assert {"requirements.txt", "constraints.txt", "pyproject.toml", "include"} <= set(copied), copied
     for path in copied + ["include/kuota/cli.py", "include/sql/schema.sql"]:
         assert (ROOT / path).exists(), path
@@ -328,10 +392,12 @@ def test_dockerfile_installs_the_kuota_package_where_compose_mounts_it(config):
     assert install, "the Dockerfile does not install the kuota package (pip install -e <project>)"
     project_dir = install[1].rstrip("/")
     copies = re.findall(r"^COPY (?:--\S+ )*(.+) (\S+)$", text, re.M)
-    assert any("pyproject.toml" in sources.split() and dest.rstrip("/") == project_dir
-               for sources, dest in copies), copies
-    assert any(sources.split() == ["include"] and dest.rstrip("/") == f"{project_dir}/include"
-               for sources, dest in copies), copies
+    assert any("pyproject.toml" in sources.split() and dest.rstrip("/") == project_dir for sources, dest in copies), (
+        copies
+    )
+    assert any(
+        sources.split() == ["include"] and dest.rstrip("/") == f"{project_dir}/include" for sources, dest in copies
+    ), copies
     # Editable from the path compose mounts the working tree's include/ at: one copy of the code.
     for name, service in airflow_services(config).items():
         assert (str(ROOT / "include"), f"{project_dir}/include") in mounts(service), (name, mounts(service))
@@ -342,10 +408,16 @@ def test_compose_header_and_readme_document_the_admin_login_and_the_warehouse():
     for word in ("AIRFLOW_ADMIN_USER", "AIRFLOW_ADMIN_PASSWORD", "KUOTA_PG_PUBLISH_PORT"):
         assert word in header, word
     readme = (ROOT / "README.md").read_text()
-    docker = readme[readme.index("## Deployment with Docker"):]
-    docker = docker[:docker.index("\n## ", 1)]
-    for word in ("AIRFLOW_ADMIN_USER", "AIRFLOW_ADMIN_PASSWORD", "postgresql://kuota:", "kuota redo-batch",
-                 "8793", "8794"):
+    docker = readme[readme.index("## Deployment with Docker") :]
+    docker = docker[: docker.index("\n## ", 1)]
+    for word in (
+        "AIRFLOW_ADMIN_USER",
+        "AIRFLOW_ADMIN_PASSWORD",
+        "postgresql://kuota:",
+        "kuota redo-batch",
+        "8793",
+        "8794",
+    ):
         assert word in docker, word
 
 
@@ -357,8 +429,9 @@ def test_gitignore_keeps_secrets_out():
 
 def stack_env(stack_dir: Path) -> dict[str, str]:
     env = dict(os.environ, KUOTA_STACK_DIR=str(stack_dir), KUOTA_PG_DATA=str(stack_dir / "no-cluster"))
-    done = subprocess.run([str(ROOT / "scripts" / "stack.sh"), "env"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "stack.sh"), "env"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return dict(re.findall(r"^export (\w+)='(.*)'$", done.stdout, re.M))
 

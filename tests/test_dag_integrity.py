@@ -1,6 +1,8 @@
 """Every DAG imports cleanly, documents itself and reads well in the UI."""
+
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -39,38 +41,76 @@ def test_monthly_dag_shape(dagbag):
     dag = dagbag.dags["kuota_bulanan"]
     assert set(dag.params) >= {"periode", "cutoff_uri", "exchange_uri", "output_uri"}
     ids = set(dag.task_ids)
-    assert {"prepare_warehouse", "cutoff_snapshot.verify_manifest", "cutoff_snapshot.load_snapshot",
-            "cutoff_snapshot.check_snapshot", "run_summary"} <= ids
-    screening = ["screening.record_policies", "screening.normalize_numbers", "screening.screen_records",
-                 "screening.check_screening", "screening.residu_to_schools"]
+    assert {
+        "prepare_warehouse",
+        "cutoff_snapshot.verify_manifest",
+        "cutoff_snapshot.load_snapshot",
+        "cutoff_snapshot.check_snapshot",
+        "run_summary",
+    } <= ids
+    screening = [
+        "screening.record_policies",
+        "screening.normalize_numbers",
+        "screening.screen_records",
+        "screening.check_screening",
+        "screening.residu_to_schools",
+    ]
     chain = ["cutoff_snapshot.load_snapshot", "cutoff_snapshot.check_snapshot", *screening, "run_summary"]
-    for before, after in zip(chain, chain[1:]):
+    for before, after in itertools.pairwise(chain):
         assert before in dag.get_task(after).upstream_task_ids, (before, after)
 
 
 STAGE_CHAIN = [
-    "open_stage", "corrections.ingest_corrections",
-    "validation.providers", "validation.plan_batches", "validation.list_batches", "validation.batch.send_batch",
-    "validation.batch.wait_for_answer", "validation.batch.ingest_answer",
-    "sptjm.issue_sptjm", "sptjm.write_sptjm", "sptjm.collect_decisions",
-    "injection.providers", "injection.plan_batches", "injection.list_batches", "injection.batch.send_batch",
-    "injection.batch.wait_for_answer", "injection.batch.ingest_answer",
-    "reconciliation.close_at_deadline", "reconciliation.refresh_residu", "reconciliation.check_exchange",
-    "reconciliation.check_reconciliation", "reconciliation.export_period", "reconciliation.close_period",
-    "run_summary"]
+    "open_stage",
+    "corrections.ingest_corrections",
+    "validation.providers",
+    "validation.plan_batches",
+    "validation.list_batches",
+    "validation.batch.send_batch",
+    "validation.batch.wait_for_answer",
+    "validation.batch.ingest_answer",
+    "sptjm.issue_sptjm",
+    "sptjm.write_sptjm",
+    "sptjm.collect_decisions",
+    "injection.providers",
+    "injection.plan_batches",
+    "injection.list_batches",
+    "injection.batch.send_batch",
+    "injection.batch.wait_for_answer",
+    "injection.batch.ingest_answer",
+    "reconciliation.close_at_deadline",
+    "reconciliation.refresh_residu",
+    "reconciliation.check_exchange",
+    "reconciliation.check_reconciliation",
+    "reconciliation.export_period",
+    "reconciliation.close_period",
+    "run_summary",
+]
 
 
 def test_stage_dag_advances_every_step_in_order(dagbag):
     dag = dagbag.dags["kuota_tahap"]
-    assert set(dag.params) >= {"periode", "tahap", "exchange_uri", "output_uri", "ukuran_batch", "tunggu_menit",
-                               "poll_detik", "alasan_tutup"}
+    assert set(dag.params) >= {
+        "periode",
+        "tahap",
+        "exchange_uri",
+        "output_uri",
+        "ukuran_batch",
+        "tunggu_menit",
+        "poll_detik",
+        "alasan_tutup",
+    }
     assert "batas_jawaban" not in dag.params  # the deadline is the period's, stored when it opened
     assert dag.max_active_runs == 1
-    for before, after in zip(STAGE_CHAIN, STAGE_CHAIN[1:]):
+    for before, after in itertools.pairwise(STAGE_CHAIN):
         assert before in dag.get_task(after).upstream_task_ids, (before, after)
     # One provider's bad batch does not hold up the SPTJMs, nor the close and the checks.
-    for task_id in ("sptjm.issue_sptjm", "reconciliation.close_at_deadline", "reconciliation.check_exchange",
-                    "run_summary"):
+    for task_id in (
+        "sptjm.issue_sptjm",
+        "reconciliation.close_at_deadline",
+        "reconciliation.check_exchange",
+        "run_summary",
+    ):
         assert dag.get_task(task_id).trigger_rule == "all_done", task_id
     for kind in ("validation", "injection"):
         assert dag.get_task(f"{kind}.list_batches").trigger_rule == "none_failed"  # no provider: nothing mapped
@@ -109,8 +149,12 @@ def test_provider_batches_are_mapped_waited_for_on_the_triggerer_and_named(dagba
     assert wait.operator_class is ProviderAnswerSensor
     assert wait.kind == {"validation": "validasi", "injection": "injeksi"}[group]
     assert ProviderAnswerSensor(task_id="probe", batch={}, exchange_uri="", periode="").deferrable
-    for task_id in (f"{group}.plan_batches", f"{group}.batch.send_batch", f"{group}.batch.wait_for_answer",
-                    f"{group}.batch.ingest_answer"):
+    for task_id in (
+        f"{group}.plan_batches",
+        f"{group}.batch.send_batch",
+        f"{group}.batch.wait_for_answer",
+        f"{group}.batch.ingest_answer",
+    ):
         assert dag.get_task(task_id).map_index_template, task_id
     assert dag.get_task("sptjm.collect_decisions").operator_class is DecisionCollector
 

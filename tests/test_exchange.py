@@ -1,5 +1,6 @@
 """The validation exchange with providers (exchange.md §2) on the real stack: batches out,
 the provider simulator answering (and misbehaving), answers in, quarantine, redo."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,7 @@ from kuota.manifest import ContractError
 from kuota.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture
@@ -50,8 +51,11 @@ def _ingest_all(dsn, storage, exchange_uri) -> dict[str, str]:
 
 
 def _states(dsn) -> list[tuple]:
-    return query(dsn, "SELECT jenis, id, status, coalesce(alasan, ''), msisdn FROM kuota.penerima "
-                      "WHERE periode = %s ORDER BY 1, 2", (PERIODE,))
+    return query(
+        dsn,
+        "SELECT jenis, id, status, coalesce(alasan, ''), msisdn FROM kuota.penerima WHERE periode = %s ORDER BY 1, 2",
+        (PERIODE,),
+    )
 
 
 def _ledger(dsn) -> list[tuple]:
@@ -61,10 +65,19 @@ def _ledger(dsn) -> list[tuple]:
 def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage, screened):
     sent = _send_all(dsn, storage, screened["exchange"])
     assert {s["provider"] for s in sent} <= set(PROVIDERS) and len(sent) > len({s["provider"] for s in sent})
-    numbers = {m for (m,) in query(dsn, "SELECT DISTINCT msisdn FROM kuota.penerima WHERE periode = %s "
-                                        "AND status = 'dikirim_validasi'", (PERIODE,))}
+    numbers = {
+        m
+        for (m,) in query(
+            dsn,
+            "SELECT DISTINCT msisdn FROM kuota.penerima WHERE periode = %s AND status = 'dikirim_validasi'",
+            (PERIODE,),
+        )
+    }
     personal = set()
-    for table, cols in (("peserta_didik", "nisn, nik, nama, nama_ibu_kandung"), ("ptk", "nuptk, nik, nama, nama_ibu_kandung")):
+    for table, cols in (
+        ("peserta_didik", "nisn, nik, nama, nama_ibu_kandung"),
+        ("ptk", "nuptk, nik, nama, nama_ibu_kandung"),
+    ):
         for row in query(dsn, f"SELECT {cols} FROM snapshot.{table}"):
             personal |= {v for v in row if v and len(v) >= 6}
     seen = []
@@ -77,15 +90,32 @@ def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage
         assert not any(value in text for value in personal), "personal data left for a provider"
         manifest = json.loads(storage.read_bytes(s["uri"].replace(".csv.gz", ".manifest.json")))
         assert manifest["rows"] == s["rows"] and manifest["sha256"] == s["sha256"]
-        assert (manifest["provider"], manifest["periode"], manifest["kind"], manifest["batch_id"]) == \
-            (s["provider"], PERIODE, "validasi", s["batch_id"])
+        assert (manifest["provider"], manifest["periode"], manifest["kind"], manifest["batch_id"]) == (
+            s["provider"],
+            PERIODE,
+            "validasi",
+            s["batch_id"],
+        )
         seen += [r[1] for r in rows[1:]]
     assert sorted(seen) == sorted(numbers)  # every number waiting once, and only those
     # The outbound table cannot carry anything else: its columns are the contract's and the ids.
-    (cols,), = query(dsn, "SELECT array_agg(column_name::text ORDER BY ordinal_position) FROM information_schema.columns "
-                          "WHERE table_schema = 'kuota' AND table_name = 'permintaan'")
-    assert set(cols) == {"request_id", "batch_id", "periode", "jenis", "msisdn", "paket_gb", "hasil", "alasan",
-                         "waktu_injeksi", "dijawab_at"}  # the package leaves with injections; the rest is answers
+    ((cols,),) = query(
+        dsn,
+        "SELECT array_agg(column_name::text ORDER BY ordinal_position) FROM information_schema.columns "
+        "WHERE table_schema = 'kuota' AND table_name = 'permintaan'",
+    )
+    assert set(cols) == {
+        "request_id",
+        "batch_id",
+        "periode",
+        "jenis",
+        "msisdn",
+        "paket_gb",
+        "hasil",
+        "alasan",
+        "waktu_injeksi",
+        "dijawab_at",
+    }  # the package leaves with injections; the rest is answers
 
 
 def test_validation_twice_gives_the_same_batches_bytes_and_states(dsn, storage, screened):
@@ -103,7 +133,7 @@ def test_validation_twice_gives_the_same_batches_bytes_and_states(dsn, storage, 
     assert not sim.step()  # nothing new to answer
     assert set(_ingest_all(dsn, storage, ex).values()) == {"duplicate_ignored"}
     assert _states(dsn) == states and _ledger(dsn) == ledger
-    (loads,), = query(dsn, "SELECT count(*) FROM kuota.jawaban WHERE hasil = 'dimuat'")
+    ((loads,),) = query(dsn, "SELECT count(*) FROM kuota.jawaban WHERE hasil = 'dimuat'")
     assert loads == len(first)
 
 
@@ -114,16 +144,26 @@ def test_answers_move_recipients_to_valid_or_residu_by_status(dsn, storage, scre
     sim = ProviderSimulator(storage, ex, PERIODE)
     sim.step()
     _ingest_all(dsn, storage, ex)
-    expected = {"aktif": ("valid", ""), "pascabayar": ("valid", ""), "tidak_aktif": ("residu", "nomor_tidak_aktif"),
-                "masa_tenggang": ("residu", "masa_tenggang"), "tidak_dikenal": ("residu", "tidak_dikenal_provider")}
-    rows = query(dsn, "SELECT status, coalesce(alasan, ''), msisdn FROM kuota.penerima WHERE (jenis, id) IN "
-                      "(SELECT * FROM unnest(%s::text[], %s::uuid[]))",
-                 ([j for j, _ in waiting], [str(i) for _, i in waiting]))
-    assert len(rows) == len(waiting) > 0 and all((status, alasan) == expected[sim.status_of(m)] for status, alasan, m in rows)
+    expected = {
+        "aktif": ("valid", ""),
+        "pascabayar": ("valid", ""),
+        "tidak_aktif": ("residu", "nomor_tidak_aktif"),
+        "masa_tenggang": ("residu", "masa_tenggang"),
+        "tidak_dikenal": ("residu", "tidak_dikenal_provider"),
+    }
+    rows = query(
+        dsn,
+        "SELECT status, coalesce(alasan, ''), msisdn FROM kuota.penerima WHERE (jenis, id) IN "
+        "(SELECT * FROM unnest(%s::text[], %s::uuid[]))",
+        ([j for j, _ in waiting], [str(i) for _, i in waiting]),
+    )
+    assert len(rows) == len(waiting) > 0 and all(
+        (status, alasan) == expected[sim.status_of(m)] for status, alasan, m in rows
+    )
     # The residu went back to the schools' files.
     residu = pipeline.residu.write_residu(dsn, storage, ex, PERIODE)
     assert residu["written"] > 0
-    (n,), = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif'")
+    ((n,),) = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif'")
     assert n > 0
 
 
@@ -147,15 +187,19 @@ def test_a_bad_answer_is_quarantined_whole_and_the_redo_loads_it_once(dsn, stora
     assert set(outcome.values()) == {"loaded"}  # the other batches went on
     assert bad["batch_id"] in error and re.search(FAULT_ERRORS[fault], error), error
     # Nothing from it was loaded; its recipients still wait; the answer was moved with an error file.
-    assert query(dsn, "SELECT count(*) FROM kuota.permintaan WHERE batch_id = %s AND hasil IS NOT NULL",
-                 (bad["batch_id"],)) == [(0,)]
+    assert query(
+        dsn, "SELECT count(*) FROM kuota.permintaan WHERE batch_id = %s AND hasil IS NOT NULL", (bad["batch_id"],)
+    ) == [(0,)]
     waiting = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_validasi'")[0][0]
     assert waiting >= bad["rows"]
     assert not storage.exists(answer_uri(ex, "telkomsel", PERIODE, "validasi", bad["batch_id"]))
     quarantined = storage.list_names(f"{ex}/karantina/provider/telkomsel/{PERIODE}/validasi")
     assert {n.rsplit(".", 2)[-2] + "." + n.rsplit(".", 1)[-1] for n in quarantined} >= {"error.txt", "manifest.json"}
     error_file = next(n for n in quarantined if n.endswith(".error.txt"))
-    assert bad["batch_id"] in storage.read_bytes(f"{ex}/karantina/provider/telkomsel/{PERIODE}/validasi/{error_file}").decode()
+    assert (
+        bad["batch_id"]
+        in storage.read_bytes(f"{ex}/karantina/provider/telkomsel/{PERIODE}/validasi/{error_file}").decode()
+    )
     states = _states(dsn)
     # A re-run changes nothing: the answer is gone, the batch still waits.
     with pytest.raises(ContractError, match="no answer manifest"):
@@ -170,8 +214,9 @@ def test_a_bad_answer_is_quarantined_whole_and_the_redo_loads_it_once(dsn, stora
     assert exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])["outcome"] == "loaded"
     assert exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])["outcome"] == "duplicate_ignored"
     assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_validasi'") == [(0,)]
-    assert query(dsn, "SELECT count(*) FROM kuota.jawaban WHERE batch_id = %s AND hasil = 'dimuat'",
-                 (bad["batch_id"],)) == [(1,)]
+    assert query(
+        dsn, "SELECT count(*) FROM kuota.jawaban WHERE batch_id = %s AND hasil = 'dimuat'", (bad["batch_id"],)
+    ) == [(1,)]
 
 
 def _bump_clock(sim: ProviderSimulator, batch_id: str) -> None:
@@ -183,7 +228,9 @@ def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storag
     ex = screened["exchange"]
     sent = _send_all(dsn, storage, ex)
     dup, chg = [s for s in sent if s["provider"] == "telkomsel"][:2]
-    sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault("duplicate", "telkomsel"), Fault("changed", "telkomsel")])
+    sim = ProviderSimulator(
+        storage, ex, PERIODE, faults=[Fault("duplicate", "telkomsel"), Fault("changed", "telkomsel")]
+    )
     sim.step()
     assert set(_ingest_all(dsn, storage, ex).values()) == {"loaded"}
     states, ledger = _states(dsn), _ledger(dsn)
@@ -197,8 +244,11 @@ def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storag
     with pytest.raises(Exception, match="the first answer stands"):
         query(dsn, "UPDATE kuota.permintaan SET hasil = 'aktif' WHERE hasil = 'tidak_aktif'")
     with pytest.raises(Exception, match="immutable"):
-        query(dsn, "UPDATE kuota.permintaan SET msisdn = '6281200000000' WHERE request_id = %s",
-              (dup["batch_id"] + "-0000001",))
+        query(
+            dsn,
+            "UPDATE kuota.permintaan SET msisdn = '6281200000000' WHERE request_id = %s",
+            (dup["batch_id"] + "-0000001",),
+        )
     with pytest.raises(Exception, match="it is immutable"):
         query(dsn, "UPDATE kuota.batch SET sha256 = %s WHERE batch_id = %s", ("0" * 64, dup["batch_id"]))
     with pytest.raises(Exception, match="it is immutable"):
@@ -212,11 +262,14 @@ def test_no_answer_and_late_answer_end_as_tanpa_respons_at_the_deadline(dsn, sto
     ex = screened["exchange"]
     sent = _send_all(dsn, storage, ex)
     silent, late = [s for s in sent if s["provider"] == "telkomsel"][:2]
-    sim = ProviderSimulator(storage, ex, PERIODE, late_seconds=3600,
-                            faults=[Fault("no_answer", "telkomsel"), Fault("late", "telkomsel")])
+    sim = ProviderSimulator(
+        storage, ex, PERIODE, late_seconds=3600, faults=[Fault("no_answer", "telkomsel"), Fault("late", "telkomsel")]
+    )
     sim.step()
     outcome = _ingest_all(dsn, storage, ex)
-    assert "no answer manifest" in outcome.pop(silent["batch_id"]) and "no answer manifest" in outcome.pop(late["batch_id"])
+    assert "no answer manifest" in outcome.pop(silent["batch_id"]) and "no answer manifest" in outcome.pop(
+        late["batch_id"]
+    )
     deadline = dt.datetime.now(UTC) + dt.timedelta(hours=1)
     assert exchange.close_unanswered(dsn, PERIODE, deadline)["closed_requests"] == 0  # not yet
     closed = exchange.close_unanswered(dsn, PERIODE, deadline, now=deadline)
@@ -238,25 +291,39 @@ def test_only_new_numbers_join_a_later_batch(dsn, storage, screened):
     first = _send_all(dsn, storage, ex)
     # A record made ready again (a later stage) on a number still being asked about: it
     # waits on the open request; a new number gets a new batch, numbered after the others.
-    (moved,), (sibling,) = query(dsn, "SELECT id FROM kuota.penerima WHERE status = 'residu' "
-                                      "AND alasan = 'kepemilikan_kosong' AND provider = 'telkomsel' ORDER BY id LIMIT 2")
-    (open_number,), = query(dsn, "SELECT msisdn FROM kuota.permintaan r JOIN kuota.batch USING (batch_id) "
-                                 "WHERE provider = 'telkomsel' LIMIT 1")
+    (moved,), (sibling,) = query(
+        dsn,
+        "SELECT id FROM kuota.penerima WHERE status = 'residu' "
+        "AND alasan = 'kepemilikan_kosong' AND provider = 'telkomsel' ORDER BY id LIMIT 2",
+    )
+    ((open_number,),) = query(
+        dsn,
+        "SELECT msisdn FROM kuota.permintaan r JOIN kuota.batch USING (batch_id) WHERE provider = 'telkomsel' LIMIT 1",
+    )
     for rid, number in ((moved, "6281299990001"), (sibling, open_number)):
-        query(dsn, "UPDATE kuota.penerima SET status = 'siap_validasi', alasan = NULL, msisdn = %s, tahap = 2 "
-                   "WHERE id = %s", (number, rid))
+        query(
+            dsn,
+            "UPDATE kuota.penerima SET status = 'siap_validasi', alasan = NULL, msisdn = %s, tahap = 2 WHERE id = %s",
+            (number, rid),
+        )
     second = exchange.plan_validation(dsn, PERIODE, "telkomsel", 300, tahap=2)
     new = [b for b in second if b["batch_id"] not in {f["batch_id"] for f in first}]
     assert len(new) == 1 and new[0]["rows"] == 1
     assert new[0]["batch_id"].startswith(f"V-{PERIODE}-telkomsel-{len(second):04d}-")
-    assert query(dsn, "SELECT request_id FROM kuota.permintaan WHERE batch_id = %s", (new[0]["batch_id"],)) == \
-        [(new[0]["batch_id"] + "-0000001",)]
-    assert query(dsn, "SELECT status FROM kuota.penerima WHERE id IN (%s, %s)", (moved, sibling)) == \
-        [("dikirim_validasi",)] * 2
+    assert query(dsn, "SELECT request_id FROM kuota.permintaan WHERE batch_id = %s", (new[0]["batch_id"],)) == [
+        (new[0]["batch_id"] + "-0000001",)
+    ]
+    assert (
+        query(dsn, "SELECT status FROM kuota.penerima WHERE id IN (%s, %s)", (moved, sibling))
+        == [("dikirim_validasi",)] * 2
+    )
     # The database refuses a second open request for one number.
     with pytest.raises(Exception, match="permintaan_validasi_terbuka"):
-        query(dsn, "INSERT INTO kuota.permintaan (request_id, batch_id, periode, jenis, msisdn) "
-                   "SELECT 'x-1', batch_id, periode, jenis, msisdn FROM kuota.permintaan LIMIT 1")
+        query(
+            dsn,
+            "INSERT INTO kuota.permintaan (request_id, batch_id, periode, jenis, msisdn) "
+            "SELECT 'x-1', batch_id, periode, jenis, msisdn FROM kuota.permintaan LIMIT 1",
+        )
 
 
 def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storage, screened):
@@ -266,8 +333,10 @@ def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storag
     sim = ProviderSimulator(storage, ex, PERIODE)
     sim.step()
     # A manifest naming another batch, and one whose row count disagrees: quarantined.
-    for batch, edit, rule in ((first, {"batch_id": second["batch_id"]}, "batch_id is"),
-                              (second, {"rows": second["rows"] + 1}, "the manifest says")):
+    for batch, edit, rule in (
+        (first, {"batch_id": second["batch_id"]}, "batch_id is"),
+        (second, {"rows": second["rows"] + 1}, "the manifest says"),
+    ):
         uri = exchange.answer_manifest_uri(ex, batch["provider"], PERIODE, "validasi", batch["batch_id"])
         storage.write_bytes(uri, json.dumps({**json.loads(storage.read_bytes(uri)), **edit}).encode())
         with pytest.raises(ContractError, match=rule):
@@ -281,10 +350,13 @@ def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storag
     closed = exchange.close_unanswered(dsn, PERIODE, dt.datetime.now(UTC), storage=storage, exchange_uri=ex)
     assert closed["quarantined_without_manifest"] == 1
     assert not storage.exists(answer_uri(ex, third["provider"], PERIODE, "validasi", third["batch_id"]))
-    (message,), = query(dsn, "SELECT pesan FROM kuota.jawaban WHERE batch_id = %s", (third["batch_id"],))
+    ((message,),) = query(dsn, "SELECT pesan FROM kuota.jawaban WHERE batch_id = %s", (third["batch_id"],))
     assert third["batch_id"] in message and "without its manifest" in message
-    assert query(dsn, "SELECT count(*) FROM kuota.permintaan WHERE hasil NOT IN ('tanpa_respons') "
-                      "AND batch_id IN (%s, %s, %s)", (first["batch_id"], second["batch_id"], third["batch_id"])) == [(0,)]
+    assert query(
+        dsn,
+        "SELECT count(*) FROM kuota.permintaan WHERE hasil NOT IN ('tanpa_respons') AND batch_id IN (%s, %s, %s)",
+        (first["batch_id"], second["batch_id"], third["batch_id"]),
+    ) == [(0,)]
 
 
 def test_the_simulator_waits_its_delay_before_answering(dsn, storage, screened):
@@ -306,8 +378,21 @@ def test_validate_without_airflow_against_the_simulator_process(dsn, storage, sc
 
     ex = screened["exchange"]
     kuota = str(Path(sys.executable).with_name("kuota"))
-    providers = subprocess.Popen([kuota, "simulate-providers", "--exchange-uri", ex, "--periode", PERIODE,
-                                  "--poll-seconds", "0.3", "--fault", "corrupt:axis"], env=dict(os.environ))
+    providers = subprocess.Popen(
+        [
+            kuota,
+            "simulate-providers",
+            "--exchange-uri",
+            ex,
+            "--periode",
+            PERIODE,
+            "--poll-seconds",
+            "0.3",
+            "--fault",
+            "corrupt:axis",
+        ],
+        env=dict(os.environ),
+    )
     try:
         deadline = dt.datetime.now(UTC) + dt.timedelta(seconds=20)
         result = exchange.validate(dsn, storage, ex, PERIODE, deadline, batch_rows=500, poll_seconds=0.3)
@@ -317,8 +402,10 @@ def test_validate_without_airflow_against_the_simulator_process(dsn, storage, sc
     (bad,) = result["quarantined"]
     assert bad.startswith(f"V-{PERIODE}-axis-") and "sha256 of the file" in result["quarantined"][bad]
     assert result["unanswered"] == [bad] and result["closed"]["closed_requests"] > 0
-    (axis_left,), = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE provider = 'axis' "
-                               "AND alasan = 'tanpa_respons_provider'")
+    ((axis_left,),) = query(
+        dsn, "SELECT count(*) FROM kuota.penerima WHERE provider = 'axis' AND alasan = 'tanpa_respons_provider'"
+    )
     assert axis_left > 0
-    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status IN ('siap_validasi', 'dikirim_validasi')") \
-        == [(0,)]
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status IN ('siap_validasi', 'dikirim_validasi')") == [
+        (0,)
+    ]

@@ -1,4 +1,5 @@
 """The synthetic cutoff: contract shape, determinism, and labels that match the data."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ from helpers import read_csv
 
 from kuota import generator
 from kuota.contract import CUTOFF_COLUMNS
-from kuota.nama_varian import VARIAN_IBU, VARIAN_NAMA
 from kuota.manifest import sha256_file
+from kuota.nama_varian import VARIAN_IBU, VARIAN_NAMA
 
 
 def _generate(tmp_path, name, seed, students=2_500):
@@ -43,9 +44,20 @@ def test_labels_point_at_real_rows_and_pairs(tmp_path, storage):
     ptk = {r[0]: r for r in read_csv(storage, str(out / "ptk.csv.gz"))[1:]}
     rows = read_csv(storage, str(out / "labels.csv.gz"))[1:]
     seen = Counter(label for _, _, label, _, _ in rows)
-    for label in ("nisn_ganda", "nisn_konflik", "rekaman_duplikat", "kemungkinan_orang_sama", "kembar", "nama_umum",
-                  "nomor_dipakai_bersama", "nomor_kosong", "nomor_tidak_valid", "format_tidak_valid",
-                  "bukan_sekolah_induk", "jenis_ptk_tidak_berhak"):
+    for label in (
+        "nisn_ganda",
+        "nisn_konflik",
+        "rekaman_duplikat",
+        "kemungkinan_orang_sama",
+        "kembar",
+        "nama_umum",
+        "nomor_dipakai_bersama",
+        "nomor_kosong",
+        "nomor_tidak_valid",
+        "format_tidak_valid",
+        "bukan_sekolah_induk",
+        "jenis_ptk_tidak_berhak",
+    ):
         assert seen[label] > 0, label
     col = {name: i for i, name in enumerate(CUTOFF_COLUMNS["peserta_didik"])}
     kinds = Counter()
@@ -76,7 +88,9 @@ def test_labels_point_at_real_rows_and_pairs(tmp_path, storage):
             assert not set(me[col["nama_ibu_kandung"]].split()) & set(other[col["nama_ibu_kandung"]].split())
         elif label == "kembar":  # same birth date and mother, another given name
             assert me[col["tanggal_lahir"]] == other[col["tanggal_lahir"]]
-            assert me[col["nama_ibu_kandung"]] == other[col["nama_ibu_kandung"]] and me[col["nama"]] != other[col["nama"]]
+            assert (
+                me[col["nama_ibu_kandung"]] == other[col["nama_ibu_kandung"]] and me[col["nama"]] != other[col["nama"]]
+            )
     # Every kind of the name and of the mother's name is planted (both records carry it).
     assert set(kinds) == set(VARIAN_NAMA) | {"ibu " + k for k in VARIAN_IBU}, kinds
     shared = Counter(pd[rid][col["nomor_hp"]] for _, rid, label, _, _ in rows if label == "nomor_dipakai_bersama")

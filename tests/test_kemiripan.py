@@ -1,6 +1,7 @@
 """The similarity index (kemungkinan_orang_sama): one person under two NISNs is found with
 its partner, twins and siblings are not, the threshold is a policy, and the edit functions
 in SQL agree with a plain Python reading of "one slip apart"."""
+
 from __future__ import annotations
 
 import csv
@@ -19,7 +20,9 @@ from kuota import accuracy, db, pipeline, quality, screening, splink_reference
 from kuota.contract import CUTOFF_COLUMNS, SCHEMA_VERSION, SCREENING_REASONS
 from kuota.storage import join
 
-K2 = SCREENING_REASONS[SCREENING_REASONS.index("nisn_tidak_valid"):SCREENING_REASONS.index("kemungkinan_orang_sama") + 1]
+K2 = SCREENING_REASONS[
+    SCREENING_REASONS.index("nisn_tidak_valid") : SCREENING_REASONS.index("kemungkinan_orang_sama") + 1
+]
 
 
 def _osa(a: str, b: str) -> int:
@@ -37,13 +40,13 @@ def _slip(rng: random.Random, s: str) -> str:
     pos = rng.randrange(len(s))
     kind = rng.randrange(5)
     if kind == 0:
-        return s[:pos] + s[pos + 1:]
+        return s[:pos] + s[pos + 1 :]
     if kind == 1:
         return s[:pos] + rng.choice("aiuxz") + s[pos:]
     if kind == 2:
-        return s[:pos] + rng.choice("aiuxz") + s[pos + 1:]
+        return s[:pos] + rng.choice("aiuxz") + s[pos + 1 :]
     if kind == 3 and pos + 1 < len(s):
-        return s[:pos] + s[pos + 1] + s[pos] + s[pos + 2:]
+        return s[:pos] + s[pos + 1] + s[pos] + s[pos + 2 :]
     return rng.choice(["", s[::-1], s + s[:2], s[1:-1]])
 
 
@@ -58,8 +61,12 @@ def test_one_slip_apart_agrees_with_the_edit_distance(dsn):
             b = _slip(rng, b) if b else "a"
         pairs.append((a, b))
     # A word's letters are its folded name, its folded letters and its letters as typed alike.
-    rows = query(dsn, """SELECT a, b, kuota.beda_satu_ketikan(a, b), (kuota.banding_nama(a, a, a, b, b, b)).skor
-                         FROM unnest(%s::text[], %s::text[]) AS t(a, b)""", ([a for a, _ in pairs], [b for _, b in pairs]))
+    rows = query(
+        dsn,
+        """SELECT a, b, kuota.beda_satu_ketikan(a, b), (kuota.banding_nama(a, a, a, b, b, b)).skor
+                         FROM unnest(%s::text[], %s::text[]) AS t(a, b)""",
+        ([a for a, _ in pairs], [b for _, b in pairs]),
+    )
     for a, b, one_slip, similarity in rows:
         distance = _osa(a, b)
         assert one_slip == (distance <= 1), (a, b, distance)
@@ -81,14 +88,21 @@ def test_planted_pairs_are_found_with_their_partner_and_twins_are_not(dsn, stora
     twins = splink_reference.planted_pairs(storage, join(uri, "labels.csv.gz"), "kembar")
     siblings = splink_reference.planted_pairs(storage, join(uri, "labels.csv.gz"), "saudara")
     assert planted and twins and siblings
-    flagged = query(dsn, """SELECT id::text, partner_id::text FROM kuota.penerima
-                            WHERE periode = '2020-09' AND alasan = 'kemungkinan_orang_sama'""")
+    flagged = query(
+        dsn,
+        """SELECT id::text, partner_id::text FROM kuota.penerima
+                            WHERE periode = '2020-09' AND alasan = 'kemungkinan_orang_sama'""",
+    )
     # Both records of every planted pair, each naming the other; nothing else.
     assert {tuple(sorted(pair)) for pair in flagged} == planted
     assert len(flagged) == 2 * len(planted)
     # Twins meet the index (same birth date, same mother) and are ruled out as twins.
-    scored = {(a, b): kembar for a, b, kembar in query(
-        dsn, "SELECT id_a::text, id_b::text, kembar FROM kuota.kemiripan WHERE periode = '2020-09'")}
+    scored = {
+        (a, b): kembar
+        for a, b, kembar in query(
+            dsn, "SELECT id_a::text, id_b::text, kembar FROM kuota.kemiripan WHERE periode = '2020-09'"
+        )
+    }
     assert all(scored.get(pair) is True for pair in twins)
     assert not siblings & set(scored)  # other birth dates: never even compared
     # Every dedup reason is exact on these labels (precision and recall 1).
@@ -104,7 +118,9 @@ def test_the_threshold_is_a_policy_recorded_with_the_period(dsn, storage, bucket
     screening.screen(dsn, "2020-09")
     assert screening.policies(dsn, "2020-09")["ambang_kemiripan"] == 0.3
     # Every record of a scored pair at or above the period's threshold, twins aside, and only those.
-    flagged = {rid for rid, in query(dsn, "SELECT id::text FROM kuota.penerima WHERE alasan = 'kemungkinan_orang_sama'")}
+    flagged = {
+        rid for (rid,) in query(dsn, "SELECT id::text FROM kuota.penerima WHERE alasan = 'kemungkinan_orang_sama'")
+    }
     above = query(dsn, "SELECT id_a::text, id_b::text FROM kuota.kemiripan WHERE skor >= 0.3 AND NOT kembar")
     assert flagged == {rid for pair in above for rid in pair}
     planted = splink_reference.planted_pairs(storage, join(uri, "labels.csv.gz"))
@@ -129,10 +145,16 @@ def test_screening_suite_fails_when_a_pair_is_broken(dsn, storage, bucket):
     assert quality.check_screening(dsn, "2020-09")["failed"] == 0
     # One record of a flagged pair put back in siap_validasi: its partner now names a record
     # that is not flagged, and the suite says so.
-    query(dsn, """UPDATE kuota.penerima SET status = 'siap_validasi', alasan = NULL, partner_id = NULL
+    query(
+        dsn,
+        """UPDATE kuota.penerima SET status = 'siap_validasi', alasan = NULL, partner_id = NULL
                   WHERE id = (SELECT min(id::text)::uuid FROM kuota.penerima
-                              WHERE alasan = 'kemungkinan_orang_sama' AND provider IS NOT NULL) RETURNING 1""")
-    with pytest.raises(quality.QualityError, match=r"quality\.penerima_kemiripan: expect_column_values_to_not_be_null\(partner_alasan\)"):
+                              WHERE alasan = 'kemungkinan_orang_sama' AND provider IS NOT NULL) RETURNING 1""",
+    )
+    with pytest.raises(
+        quality.QualityError,
+        match=r"quality\.penerima_kemiripan: expect_column_values_to_not_be_null\(partner_alasan\)",
+    ):
         quality.check_screening(dsn, "2020-09")
 
 
@@ -145,8 +167,12 @@ def _syllable_names(rng: random.Random, count: int) -> list[str]:
         first = "".join(rng.choice(syllables) for _ in range(3))
         last = "".join(rng.choice(syllables) for _ in range(2)) + rng.choice("nrstkm")
         name = f"{first.title()} {last.title()}"
-        letters = (first + last)
-        if letters[:3] in starts or letters[-3:] in ends or any(_osa(letters, n.lower().replace(" ", "")) < 3 for n in names):
+        letters = first + last
+        if (
+            letters[:3] in starts
+            or letters[-3:] in ends
+            or any(_osa(letters, n.lower().replace(" ", "")) < 3 for n in names)
+        ):
             continue
         starts.add(letters[:3])
         ends.add(letters[-3:])
@@ -162,13 +188,13 @@ def _one_slip(rng: random.Random, name: str) -> str:
         pos = rng.choice(letters)
         kind = rng.randrange(4)
         if kind == 0:
-            typed = name[:pos] + name[pos + 1:]
+            typed = name[:pos] + name[pos + 1 :]
         elif kind == 1:
             typed = name[:pos] + rng.choice("aeiknrs") + name[pos:]
         elif kind == 2:
-            typed = name[:pos] + rng.choice("aeiknrs") + name[pos + 1:]
+            typed = name[:pos] + rng.choice("aeiknrs") + name[pos + 1 :]
         elif pos + 1 < len(name) and name[pos + 1].isalpha():
-            typed = name[:pos] + name[pos + 1] + name[pos] + name[pos + 2:]
+            typed = name[:pos] + name[pos + 1] + name[pos] + name[pos + 2 :]
         else:
             continue
         plain, slipped = name.lower().replace(" ", ""), typed.lower().replace(" ", "")
@@ -187,8 +213,12 @@ def _write_cutoff(storage, uri: str, tables: dict[str, list[dict]], cutoff_date:
         data = gzip.compress(text.getvalue().encode(), mtime=0)
         storage.write_bytes(join(uri, f"{table}.csv.gz"), data)
         files[f"{table}.csv.gz"] = {"rows": len(tables[table]), "sha256": hashlib.sha256(data).hexdigest()}
-    manifest = {"schema_version": SCHEMA_VERSION, "cutoff_date": cutoff_date,
-                "created_at": "2020-09-11T00:00:00+07:00", "files": files}
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "cutoff_date": cutoff_date,
+        "created_at": "2020-09-11T00:00:00+07:00",
+        "files": files,
+    }
     storage.write_bytes(join(uri, "manifest.json"), json.dumps(manifest).encode())
 
 
@@ -202,16 +232,29 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
     school = str(uuid.UUID(int=rng.getrandbits(128)))
     names = _syllable_names(rng, 120)
     pupils, twin_names = names[:100], names[100:]
-    serial = iter(range(1, 10 ** 6))
+    serial = iter(range(1, 10**6))
 
     def student(nama: str) -> dict:
         k = next(serial)
-        return {"peserta_didik_id": str(uuid.UUID(int=rng.getrandbits(128))), "nisn": f"{3_000_000_000 + k * 7:010d}",
-                "nik": f"32730150031{k:05d}", "nama": nama, "jenis_kelamin": "L",
-                "tanggal_lahir": "2012-03-10", "nama_ibu_kandung": "Siti Aminah", "sekolah_id": school,
-                "tingkat_pendidikan": "3", "status": "aktif", "nomor_hp": f"0812{20_000_000 + k:08d}",
-                "kepemilikan_hp": "orang_tua", "penerima_pip": "false", "penerima_pkh": "false",
-                "nomor_kip": "", "nomor_kps": "", "tanggal_masuk_sekolah": "2018-07-13"}
+        return {
+            "peserta_didik_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "nisn": f"{3_000_000_000 + k * 7:010d}",
+            "nik": f"32730150031{k:05d}",
+            "nama": nama,
+            "jenis_kelamin": "L",
+            "tanggal_lahir": "2012-03-10",
+            "nama_ibu_kandung": "Siti Aminah",
+            "sekolah_id": school,
+            "tingkat_pendidikan": "3",
+            "status": "aktif",
+            "nomor_hp": f"0812{20_000_000 + k:08d}",
+            "kepemilikan_hp": "orang_tua",
+            "penerima_pip": "false",
+            "penerima_pkh": "false",
+            "nomor_kip": "",
+            "nomor_kps": "",
+            "tanggal_masuk_sekolah": "2018-07-13",
+        }
 
     copies: dict[str, list[str]] = {}
     rows = []
@@ -235,20 +278,53 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
     rng.shuffle(rows)
     assert len(rows) == 5_020 and len({r["nisn"] for r in rows}) == 5_020
     uri = f"s3://{bucket}/padded"
-    _write_cutoff(storage, uri, {
-        "sekolah": [{"sekolah_id": school, "npsn": "20212345", "nama": "SD NEGERI 1 PADANG", "bentuk_pendidikan": "SD",
-                     "status": "aktif", "kode_provinsi": "32", "kode_kabupaten": "3273"}],
-        "peserta_didik": rows,
-        "ptk": [{"ptk_id": str(uuid.UUID(int=rng.getrandbits(128))), "nuptk": "1234567890123456",
-                 "nik": "3273014101800001", "nama": "Ibu Guru", "jenis_kelamin": "P", "tanggal_lahir": "1980-01-01",
-                 "nama_ibu_kandung": "Nenek", "jenis_ptk": "guru", "sekolah_id": school, "ptk_induk": "true",
-                 "status": "aktif", "jenis_keluar": "", "nomor_hp": "081399990000", "kepemilikan_hp": "sendiri"}],
-    })
+    _write_cutoff(
+        storage,
+        uri,
+        {
+            "sekolah": [
+                {
+                    "sekolah_id": school,
+                    "npsn": "20212345",
+                    "nama": "SD NEGERI 1 PADANG",
+                    "bentuk_pendidikan": "SD",
+                    "status": "aktif",
+                    "kode_provinsi": "32",
+                    "kode_kabupaten": "3273",
+                }
+            ],
+            "peserta_didik": rows,
+            "ptk": [
+                {
+                    "ptk_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "nuptk": "1234567890123456",
+                    "nik": "3273014101800001",
+                    "nama": "Ibu Guru",
+                    "jenis_kelamin": "P",
+                    "tanggal_lahir": "1980-01-01",
+                    "nama_ibu_kandung": "Nenek",
+                    "jenis_ptk": "guru",
+                    "sekolah_id": school,
+                    "ptk_induk": "true",
+                    "status": "aktif",
+                    "jenis_keluar": "",
+                    "nomor_hp": "081399990000",
+                    "kepemilikan_hp": "sendiri",
+                }
+            ],
+        },
+    )
     pipeline.run_snapshot(dsn, "2020-09", uri, storage)
     result = pipeline.run_screening(dsn, "2020-09", f"s3://{bucket}/exchange", storage)
 
-    state = {rid: (status, alasan, partner) for rid, status, alasan, partner in query(
-        dsn, "SELECT id::text, status, alasan, partner_id::text FROM kuota.penerima WHERE periode = '2020-09' AND jenis = 'pd'")}
+    state = {
+        rid: (status, alasan, partner)
+        for rid, status, alasan, partner in query(
+            dsn,
+            "SELECT id::text, status, alasan, partner_id::text FROM kuota.penerima "
+            "WHERE periode = '2020-09' AND jenis = 'pd'",
+        )
+    }
     owner = {rid: name for name, ids in copies.items() for rid in ids}
     for name, ids in copies.items():
         for rid in ids:
@@ -267,7 +343,9 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
     assert len(kembar) < 20_000
     blocks = result["similarity_blocks"]
     assert blocks["murid"] == 5_020 and blocks["blok_terbesar"] == 5_020
-    assert blocks["blok_dipecah"] >= 1 and blocks["subblok_melebihi"] == 0 and blocks["perbandingan_maks"] <= 50 * 49 // 2
+    assert (
+        blocks["blok_dipecah"] >= 1 and blocks["subblok_melebihi"] == 0 and blocks["perbandingan_maks"] <= 50 * 49 // 2
+    )
     assert blocks["terbesar"][0] == {"kunci": "province+mother", "murid": 5_020, "profil": blocks["profil_terbesar"]}
     text = pipeline.summary(dsn, "2020-09")
     assert "similarity blocks: largest 5,020 pupils" in text and "blocks over 50 profiles split" in text
@@ -280,15 +358,18 @@ def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
     scored ({(id_a, id_b): twins}) and the block sizes; nothing is kept."""
     rows = [(*row, "L")[:5] for row in rows]
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("""CREATE TEMP TABLE rekaman ON COMMIT DROP AS
-                       SELECT 'pd'::text AS jenis, id::uuid, NULL::text AS alasan_k1, date '2010-05-05' AS tanggal_lahir,
+        cur.execute(
+            """CREATE TEMP TABLE rekaman ON COMMIT DROP AS
+                       SELECT 'pd'::text AS jenis, id::uuid, NULL::text AS alasan_k1,
+                              date '2010-05-05' AS tanggal_lahir,
                               left(kab, 2) AS kode_provinsi, kab AS kode_kabupaten,
                               lower(regexp_replace(nama, '[^[:alpha:]]+', '', 'g')) AS nama_huruf,
                               lower(regexp_replace(ibu, '[^[:alpha:]]+', '', 'g')) AS ibu_huruf,
                               nama, ibu AS nama_ibu, jenis_kelamin
                        FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
                             AS t(id, nama, ibu, kab, jenis_kelamin)""",
-                    tuple(list(col) for col in zip(*rows)))
+            tuple(list(col) for col in zip(*rows, strict=True)),
+        )
         cur.execute("CREATE TEMP TABLE k2 (jenis text, id uuid, alasan text, partner_id uuid) ON COMMIT DROP")
         db.run(conn, "screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})
         notices = list(conn.notices)
@@ -297,7 +378,7 @@ def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
         cur.execute("SELECT id_a::text, id_b::text, kembar FROM kuota.kemiripan")
         scored = {(a, b): kembar for a, b, kembar in cur.fetchall()}
         cur.execute("SELECT * FROM kuota.kemiripan_blok")
-        blocks = dict(zip([c.name for c in cur.description], cur.fetchone()))
+        blocks = dict(zip([c.name for c in cur.description], cur.fetchone(), strict=True))
         conn.rollback()
     return notices, flagged, scored, blocks
 
@@ -308,8 +389,10 @@ def test_a_placeholder_mother_block_is_split_not_skipped(dsn):
     and not skipped. A real pair beside them is found."""
     names = _syllable_names(random.Random(4), 61)
     rows = [(f"00000000-0000-0000-0000-{k:012d}", names[k], "XXX", f"32{k:02d}") for k in range(60)]
-    rows += [("00000000-0000-0000-0000-000000000060", names[60], "Siti Aminah", "3299"),
-             ("00000000-0000-0000-0000-000000000061", _one_slip(random.Random(1), names[60]), "Siti Aminah", "3299")]
+    rows += [
+        ("00000000-0000-0000-0000-000000000060", names[60], "Siti Aminah", "3299"),
+        ("00000000-0000-0000-0000-000000000061", _one_slip(random.Random(1), names[60]), "Siti Aminah", "3299"),
+    ]
     notices, flagged, scored, blocks = _index_only(dsn, rows)
     assert sorted(flagged) == sorted([(rows[60][0], rows[61][0]), (rows[61][0], rows[60][0])])
     assert len(scored) < 100 and not notices

@@ -2,6 +2,7 @@
 the real stack: a school's operator must never change another school's pupil, whatever its
 file says. The refused rows are recorded and reported like every refused correction (ids only
 in the log), and a file that names no school of the period's cutoff is quarantined whole."""
+
 from __future__ import annotations
 
 import csv
@@ -35,7 +36,7 @@ def screened(dsn, storage, bucket):
 
 def _far_deadline() -> dt.datetime:
     """A period deadline not yet passed: corrections are still taken."""
-    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    return dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
 
 
 def _koreksi(storage, ex, name, rows, **manifest_fields) -> None:
@@ -47,30 +48,43 @@ def _koreksi(storage, ex, name, rows, **manifest_fields) -> None:
     data = out.getvalue().encode()
     folder = f"{ex}/portal/{PERIODE}/koreksi"
     storage.write_bytes(f"{folder}/{name}.csv", data)
-    storage.write_bytes(f"{folder}/{name}.manifest.json",
-                        file_manifest(f"{name}.csv", data, len(rows), now_iso(), **manifest_fields))
+    storage.write_bytes(
+        f"{folder}/{name}.manifest.json", file_manifest(f"{name}.csv", data, len(rows), now_iso(), **manifest_fields)
+    )
 
 
 def _fixable_by_school(dsn) -> dict[str, list[str]]:
     """npsn -> ids of its pupils in a residu a number fixes (schools with two or more)."""
     found: dict[str, list[str]] = {}
-    for npsn, rid in query(dsn, "SELECT npsn, id::text FROM kuota.penerima WHERE periode = %s AND jenis = 'pd' "
-                                "AND alasan = ANY(%s) AND npsn IS NOT NULL ORDER BY npsn, id", (PERIODE, FIXABLE)):
+    for npsn, rid in query(
+        dsn,
+        "SELECT npsn, id::text FROM kuota.penerima WHERE periode = %s AND jenis = 'pd' "
+        "AND alasan = ANY(%s) AND npsn IS NOT NULL ORDER BY npsn, id",
+        (PERIODE, FIXABLE),
+    ):
         found.setdefault(npsn, []).append(rid)
     return {npsn: ids for npsn, ids in found.items() if len(ids) >= 2}
 
 
 def _record(dsn, rid) -> tuple:
-    return query(dsn, "SELECT npsn, msisdn, provider, status, alasan, tahap, diubah_at FROM kuota.penerima "
-                      "WHERE periode = %s AND jenis = 'pd' AND id = %s", (PERIODE, rid))[0]
+    return query(
+        dsn,
+        "SELECT npsn, msisdn, provider, status, alasan, tahap, diubah_at FROM kuota.penerima "
+        "WHERE periode = %s AND jenis = 'pd' AND id = %s",
+        (PERIODE, rid),
+    )[0]
 
 
 def _personal(dsn, ids) -> set[str]:
     """What must never reach a log about these pupils: names, NISN, NIK and numbers as typed."""
     values = set()
-    for row in query(dsn, "SELECT pd.nama, pd.nisn, pd.nik, pd.nama_ibu_kandung, pd.nomor_hp FROM snapshot.peserta_didik pd "
-                          "JOIN kuota.periode p USING (cutoff_id) WHERE p.periode = %s AND pd.peserta_didik_id::text "
-                          "= ANY(%s)", (PERIODE, list(ids))):
+    for row in query(
+        dsn,
+        "SELECT pd.nama, pd.nisn, pd.nik, pd.nama_ibu_kandung, pd.nomor_hp FROM snapshot.peserta_didik pd "
+        "JOIN kuota.periode p USING (cutoff_id) WHERE p.periode = %s AND pd.peserta_didik_id::text "
+        "= ANY(%s)",
+        (PERIODE, list(ids)),
+    ):
         values |= {v.strip() for v in row if v and len(v.strip()) >= 5}
     return values
 
@@ -84,32 +98,49 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
     victim_before = _record(dsn, b1)
     assert victim_before[0] == npsn_b
     # School A's operator submits a file that also "corrects" school B's pupil (line 3).
-    rows = [("pd", a1, "0812-7777-0001", "orang_tua", AT), ("pd", b1, "0812-7777-0666", "sendiri", AT),
-            ("pd", a2, "+62 812 7777 0002", "wali", AT)]
+    rows = [
+        ("pd", a1, "0812-7777-0001", "orang_tua", AT),
+        ("pd", b1, "0812-7777-0666", "sendiri", AT),
+        ("pd", a2, "+62 812 7777 0002", "wali", AT),
+    ]
     _koreksi(storage, ex, "sekolah-a-1", rows, npsn=npsn_a)
     result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     # The file is taken (its other rows are A's own), but B's pupil is untouched.
     assert result["loaded"] == 1 and not result["quarantined"], result
     assert _record(dsn, b1) == victim_before
     # The foreign row is refused, recorded with its line and why, and counted.
-    assert (result.get("koreksi_diterapkan"), result.get("koreksi_ditolak"), result.get("koreksi_sekolah_lain")) \
-        == (2, 1, 1), result
-    recorded = query(dsn, "SELECT berkas, baris, id::text, hasil, coalesce(pesan, '') FROM kuota.koreksi "
-                          "ORDER BY baris")
-    assert [r[:4] for r in recorded] == [("sekolah-a-1.csv", 2, a1, "diterapkan"), ("sekolah-a-1.csv", 3, b1, "ditolak"),
-                                         ("sekolah-a-1.csv", 4, a2, "diterapkan")]
+    assert (result.get("koreksi_diterapkan"), result.get("koreksi_ditolak"), result.get("koreksi_sekolah_lain")) == (
+        2,
+        1,
+        1,
+    ), result
+    recorded = query(
+        dsn, "SELECT berkas, baris, id::text, hasil, coalesce(pesan, '') FROM kuota.koreksi ORDER BY baris"
+    )
+    assert [r[:4] for r in recorded] == [
+        ("sekolah-a-1.csv", 2, a1, "diterapkan"),
+        ("sekolah-a-1.csv", 3, b1, "ditolak"),
+        ("sekolah-a-1.csv", 4, a2, "diterapkan"),
+    ]
     assert f"not of school {npsn_a}" in recorded[1][4] and "corrects only its own records" in recorded[1][4]
     assert npsn_b not in recorded[1][4]  # nothing about the other school is told back
     # A's pupils re-enter validation in this stage with their new numbers.
-    assert query(dsn, "SELECT id::text, msisdn, status, tahap FROM kuota.penerima WHERE id::text = ANY(%s) "
-                      "ORDER BY msisdn", ([a1, a2],)) == sorted(
-        [(a1, "6281277770001", "siap_validasi", 2), (a2, "6281277770002", "siap_validasi", 2)], key=lambda r: r[1])
+    assert query(
+        dsn,
+        "SELECT id::text, msisdn, status, tahap FROM kuota.penerima WHERE id::text = ANY(%s) ORDER BY msisdn",
+        ([a1, a2],),
+    ) == sorted(
+        [(a1, "6281277770001", "siap_validasi", 2), (a2, "6281277770002", "siap_validasi", 2)], key=lambda r: r[1]
+    )
     # Reported like every refused correction: file, line, ids and why, from koreksi_ditolak.
     with db.connect(dsn) as conn:
         reported = db.run(conn, "koreksi_ditolak", {"periode": PERIODE, "berkas": "sekolah-a-1.csv"})
     assert [r[:3] for r in reported] == [(3, "pd", b1)]
-    assert re.search(rf"sekolah-a-1\.csv line 3 \(pd {b1}\): correction refused: the record is not of school "
-                     rf"{npsn_a}", caplog.text), caplog.text
+    assert re.search(
+        rf"sekolah-a-1\.csv line 3 \(pd {b1}\): correction refused: the record is not of school "
+        rf"{npsn_a}",
+        caplog.text,
+    ), caplog.text
     # The log shows ids only: no name, NISN, NIK or number of any pupil the file touched.
     digits = [re.sub(r"\D", "", r[2]) for r in rows]
     typed = {r[2] for r in rows} | set(digits) | {"62" + d.removeprefix("62").removeprefix("0") for d in digits}
@@ -126,16 +157,22 @@ def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(ds
     ex = screened
     schools = _fixable_by_school(dsn)
     (npsn_a, ids_a), (npsn_b, ids_b) = sorted(schools.items())[:2]
-    (cutoff_date,), = query(dsn, "SELECT c.cutoff_date::text FROM kuota.periode p JOIN snapshot.cutoff c "
-                                 "USING (cutoff_id) WHERE p.periode = %s", (PERIODE,))
+    ((cutoff_date,),) = query(
+        dsn,
+        "SELECT c.cutoff_date::text FROM kuota.periode p JOIN snapshot.cutoff c USING (cutoff_id) WHERE p.periode = %s",
+        (PERIODE,),
+    )
     known = {n for (n,) in query(dsn, "SELECT npsn FROM snapshot.sekolah")}
     stranger = next(f"{n:08d}" for n in range(99_999_999, 0, -1) if f"{n:08d}" not in known)
     bad = {  # name -> (manifest fields, what the error must say)
         "tanpa-npsn": ({}, r"the manifest has no npsn \(rule: a koreksi manifest carries npsn"),
         "npsn-pendek": ({"npsn": npsn_a[:7]}, rf"the manifest's npsn is '{npsn_a[:7]}', not 8 digits"),
         "npsn-angka": ({"npsn": int(npsn_a)}, rf"the manifest's npsn is {int(npsn_a)}, not 8 digits in a JSON string"),
-        "npsn-asing": ({"npsn": stranger}, rf"the manifest's npsn {stranger} is not a school of the cutoff of periode "
-                                           rf"{PERIODE} \({cutoff_date}\)"),
+        "npsn-asing": (
+            {"npsn": stranger},
+            rf"the manifest's npsn {stranger} is not a school of the cutoff of periode "
+            rf"{PERIODE} \({cutoff_date}\)",
+        ),
     }
     before = {rid: _record(dsn, rid) for rid in ids_a}
     for name, (fields, _) in bad.items():
@@ -151,13 +188,16 @@ def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(ds
         assert "send the file again under a new name" in error
         # Moved whole to karantina with its error file; nothing of it stays in the portal.
         assert not storage.exists(f"{folder}/{name}.manifest.json") and not storage.exists(f"{folder}/{name}.csv")
-        (target,), = query(dsn, "SELECT karantina FROM kuota.berkas_portal WHERE nama = %s AND hasil = 'dikarantina'",
-                           (name,))
+        ((target,),) = query(
+            dsn, "SELECT karantina FROM kuota.berkas_portal WHERE nama = %s AND hasil = 'dikarantina'", (name,)
+        )
         assert storage.read_bytes(f"{target}.error.txt").decode().strip() == error
         assert storage.exists(f"{target}.csv") and storage.exists(f"{target}.manifest.json")
     # Nothing from them was loaded: A's pupil is as it was, only B's row is recorded.
     assert {rid: _record(dsn, rid) for rid in ids_a} == before
-    assert query(dsn, "SELECT berkas, id::text, hasil FROM kuota.koreksi") == [("sekolah-b-1.csv", ids_b[0], "diterapkan")]
+    assert query(dsn, "SELECT berkas, id::text, hasil FROM kuota.koreksi") == [
+        ("sekolah-b-1.csv", ids_b[0], "diterapkan")
+    ]
     # What the error says to do works: the same rows again under a new name, the manifest naming the school.
     _koreksi(storage, ex, "tanpa-npsn-2", [("pd", ids_a[0], "0812-7777-0101", "sendiri", AT)], npsn=npsn_a)
     result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())

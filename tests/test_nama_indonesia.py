@@ -3,6 +3,7 @@ spellings, the Muhammad forms and their abbreviations, a dropped or added name w
 spelling variant with a slip on top, and the mother's name written with the same variations.
 Twins and different children of one common name stay apart. Each kind is planted by hand and
 checked record by record, then measured per kind on a generated cutoff."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,17 +16,36 @@ from kuota.nama_varian import VARIAN_IBU, VARIAN_NAMA
 from kuota.storage import join
 
 
-@pytest.mark.parametrize("typed, folded", [
-    ("Tjahjani", "cahyani"), ("Cahyani", "cahyani"),
-    ("Soekarno", "sukarno"), ("Djoko Santoso", "yoko santoso"), ("Joko Santoso", "yoko santoso"),
-    ("Jusuf", "yusuf"), ("Njoman", "nyoman"), ("Sjahrir", "syahrir"), ("Chairul", "khairul"),
-    ("Wahjuni", "wahyuni"), ("Poerwanti", "purwanti"), ("Ramadhan", "ramadan"),
-    ("Muhammad Rizki", "muhamad rizki"), ("Mochammad Rizki", "muhamad rizki"), ("MOHAMMAD rizki", "muhamad rizki"),
-    ("Moh. Rizki", "muhamad rizki"), ("Mhd Rizki", "muhamad rizki"), ("Mohd.Rizki", "muhamad rizki"),
-    ("M. Rizki", "m. rizki"), ("M Rizki", "m rizki"),
-    ("Nur'aini", "nuraini"), ("Zulaikhā Ṣāliḥ", "zulaikha salih"), ("  Budi   Santoso ", "budi santoso"),
-    ("Hanna  Sitti", "hana siti"), ("-", ""),
-])
+@pytest.mark.parametrize(
+    "typed, folded",
+    [
+        ("Tjahjani", "cahyani"),
+        ("Cahyani", "cahyani"),
+        ("Soekarno", "sukarno"),
+        ("Djoko Santoso", "yoko santoso"),
+        ("Joko Santoso", "yoko santoso"),
+        ("Jusuf", "yusuf"),
+        ("Njoman", "nyoman"),
+        ("Sjahrir", "syahrir"),
+        ("Chairul", "khairul"),
+        ("Wahjuni", "wahyuni"),
+        ("Poerwanti", "purwanti"),
+        ("Ramadhan", "ramadan"),
+        ("Muhammad Rizki", "muhamad rizki"),
+        ("Mochammad Rizki", "muhamad rizki"),
+        ("MOHAMMAD rizki", "muhamad rizki"),
+        ("Moh. Rizki", "muhamad rizki"),
+        ("Mhd Rizki", "muhamad rizki"),
+        ("Mohd.Rizki", "muhamad rizki"),
+        ("M. Rizki", "m. rizki"),
+        ("M Rizki", "m rizki"),
+        ("Nur'aini", "nuraini"),
+        ("Zulaikhā Ṣāliḥ", "zulaikha salih"),
+        ("  Budi   Santoso ", "budi santoso"),
+        ("Hanna  Sitti", "hana siti"),
+        ("-", ""),
+    ],
+)
 def test_names_are_folded_to_one_spelling(dsn, typed, folded):
     assert query(dsn, "SELECT kuota.lipat_nama(%s)", (typed,)) == [(folded,)]
 
@@ -68,10 +88,21 @@ TWO_CHILDREN = [
     ("twins, Joko and Yoga", "Joko Lumban", "Yoga Lumban", "Komang Bere", "Komang Bere"),
     ("one common name, two mothers", "Muhammad Rizki", "Muhammad Rizki", "Siti Aminah", "Dewi Lestari"),
     ("one common name spelled two ways, two mothers", "Moh. Rizky", "Muhammad Rizky", "Sri Wahyuni", "Ratna Kurnia"),
-    ("one common name, mothers sharing a first word", "Agus Kurniawan", "Agus Kurniawan", "Siti Fatimah", "Siti Zubaidah"),
+    (
+        "one common name, mothers sharing a first word",
+        "Agus Kurniawan",
+        "Agus Kurniawan",
+        "Siti Fatimah",
+        "Siti Zubaidah",
+    ),
     ("one common name, mothers two letters apart", "Nur Aisyah", "Nur Aisyah", "Kartini", "Kasmini", "P", "P"),
-    ("one common name, mothers a letter apart in each word", "Andi Saputra", "Andi Saputra", "Rina Marlina",
-     "Nina Karlina"),
+    (
+        "one common name, mothers a letter apart in each word",
+        "Andi Saputra",
+        "Andi Saputra",
+        "Rina Marlina",
+        "Nina Karlina",
+    ),
 ]
 
 
@@ -114,7 +145,7 @@ def test_each_kind_planted_by_the_generator_is_found_and_no_control_is_flagged(d
     assert {k for p, k in kinds if p == "name"} == set(VARIAN_NAMA)
     assert {k for p, k in kinds if p == "mother"} == set(VARIAN_IBU)
     assert {k for p, k in kinds if p == "control"} == set(accuracy.CONTROLS)
-    for (part, kind), r in kinds.items():
+    for (part, _kind), r in kinds.items():
         if part == "control":
             assert r["pairs"] > 0 and r["flagged"] == 0, r
         else:

@@ -4,6 +4,7 @@ libphonenumber (``phonenumbers``, region ID) is the reference: for every number 
 generated sample, both must agree on "a valid Indonesian mobile number" and on its MSISDN,
 except the two documented deviations (docs/nomor.md), which are asserted exactly.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,18 +21,64 @@ from kuota.storage import Storage
 
 # Forms seen in school data, beyond what the generator types.
 HANDMADE = [
-    "081234567890", "0812-3456-7890", "0812 3456 7890", "0812.3456.7890", "(0812) 3456 7890",
-    "+62 812 3456 7890", "+62-812-3456-7890", "+62 (812) 3456-7890", "(+62)81234567890",
-    "+6281234567890", "6281234567890", "62 812 3456 7890", "+62 0812 3456 7890", "620812345678",
-    "81234567890", "812-3456-789", "'081234567890", '"081234567890"', "0812/3456/7890",
-    "081234567890.", "081234567890,", "-081234567890-", "  0812 3456 7890  ",
-    "0812345678", "08123456789", "0812345678901", "08123456", "081234567890123", "0812",
-    "021-5551234", "(021) 5551234", "0274 512345", "061-4567890", "+62 21 5551234", "0411-123456",
-    "0828-1234-5678", "0841234567", "0800-1234567", "0809-123-4567", "0888-1234-5678",
-    "0081234567890", "+1 812 345 6789", "+65 8123 4567", "0062812345678", "628123",
-    "0812-3456-7890 / 0813-1111-2222", "0812+3456", "*0812345678#", "0812_3456_7890", "",
-    "0812345678#", "#0812345678", "0812345678*", "[0812345678]", "0812345678;", "@0812345678",
-    "0812 -- 345678", "0812-345 678 ",
+    "081234567890",
+    "0812-3456-7890",
+    "0812 3456 7890",
+    "0812.3456.7890",
+    "(0812) 3456 7890",
+    "+62 812 3456 7890",
+    "+62-812-3456-7890",
+    "+62 (812) 3456-7890",
+    "(+62)81234567890",
+    "+6281234567890",
+    "6281234567890",
+    "62 812 3456 7890",
+    "+62 0812 3456 7890",
+    "620812345678",
+    "81234567890",
+    "812-3456-789",
+    "'081234567890",
+    '"081234567890"',
+    "0812/3456/7890",
+    "081234567890.",
+    "081234567890,",
+    "-081234567890-",
+    "  0812 3456 7890  ",
+    "0812345678",
+    "08123456789",
+    "0812345678901",
+    "08123456",
+    "081234567890123",
+    "0812",
+    "021-5551234",
+    "(021) 5551234",
+    "0274 512345",
+    "061-4567890",
+    "+62 21 5551234",
+    "0411-123456",
+    "0828-1234-5678",
+    "0841234567",
+    "0800-1234567",
+    "0809-123-4567",
+    "0888-1234-5678",
+    "0081234567890",
+    "+1 812 345 6789",
+    "+65 8123 4567",
+    "0062812345678",
+    "628123",
+    "0812-3456-7890 / 0813-1111-2222",
+    "0812+3456",
+    "*0812345678#",
+    "0812_3456_7890",
+    "",
+    "0812345678#",
+    "#0812345678",
+    "0812345678*",
+    "[0812345678]",
+    "0812345678;",
+    "@0812345678",
+    "0812 -- 345678",
+    "0812-345 678 ",
 ]
 
 
@@ -44,8 +91,13 @@ def _deviation(typed: str, ours: str | None, lib: str | None) -> str | None:
     if re.search(r"[^\W\d_]", typed) and ours is None:
         return "letter"
     digits = re.sub(r"\D", "", typed)
-    if (lib is None and ours is not None and not typed.strip().startswith(("+", "(+"))
-            and re.fullmatch(r"628\d{8}", digits) and ours == digits):
+    if (
+        lib is None
+        and ours is not None
+        and not typed.strip().startswith(("+", "(+"))
+        and re.fullmatch(r"628\d{8}", digits)
+        and ours == digits
+    ):
         return "62_nine_digits"
     return None
 
@@ -83,19 +135,22 @@ def test_normalization_agrees_with_libphonenumber(dsn, tmp_path):
     assert 0.5 < valid / len(numbers) < 0.99
 
 
-@pytest.mark.parametrize("typed, ours, lib", [
-    # A lone letter O for a zero: libphonenumber drops it and reads another valid number.
-    ("0812O3456789", None, "628123456789"),
-    # Three letters or more: read as a phone keypad (O -> 6).
-    ("0812OOO3456", None, "628126663456"),
-    # Text around a number: libphonenumber skips it; here it goes back to the school.
-    ("tel 08123456789", None, "628123456789"),
-    ("08123456789 ext 5", None, "628123456789"),
-    # 62 + nine digits: a landline of area 062x for libphonenumber, a mobile number typed with
-    # its country code for a school operator.
-    ("62812345678", "62812345678", None),
-    ("628123456789", "628123456789", "628123456789"),  # ten digits: both read +62
-])
+@pytest.mark.parametrize(
+    "typed, ours, lib",
+    [
+        # A lone letter O for a zero: libphonenumber drops it and reads another valid number.
+        ("0812O3456789", None, "628123456789"),
+        # Three letters or more: read as a phone keypad (O -> 6).
+        ("0812OOO3456", None, "628126663456"),
+        # Text around a number: libphonenumber skips it; here it goes back to the school.
+        ("tel 08123456789", None, "628123456789"),
+        ("08123456789 ext 5", None, "628123456789"),
+        # 62 + nine digits: a landline of area 062x for libphonenumber, a mobile number typed with
+        # its country code for a school operator.
+        ("62812345678", "62812345678", None),
+        ("628123456789", "628123456789", "628123456789"),  # ten digits: both read +62
+    ],
+)
 def test_documented_deviations(dsn, typed, ours, lib):
     assert libphonenumber_msisdn(typed) == lib
     assert _ours(dsn, [typed])[typed] == ours
@@ -124,4 +179,8 @@ def test_a_prefix_never_has_two_providers_at_once(dsn):
     with pytest.raises(psycopg2.errors.ExclusionViolation, match="0812 already has a provider"):
         query(dsn, "INSERT INTO kuota.prefix_provider VALUES ('0812', 'xl', '2021-01-01', NULL, 'typo') RETURNING 1")
     with pytest.raises(psycopg2.errors.CheckViolation):
-        query(dsn, "INSERT INTO kuota.prefix_provider VALUES ('0828', 'esia', '2030-01-01', NULL, 'not a provider code of the contract') RETURNING 1")
+        query(
+            dsn,
+            "INSERT INTO kuota.prefix_provider VALUES "
+            "('0828', 'esia', '2030-01-01', NULL, 'not a provider code of the contract') RETURNING 1",
+        )

@@ -1,6 +1,7 @@
 """The period's lifecycle: opened once with its deadline and calendar, closed once after the
 deadline, and then closed for good: every later step refuses, in the pipeline and in the
 database, until an operator reopens it with a reason."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,16 +21,21 @@ from kuota.manifest import ContractError
 from kuota.periode import WIB, PeriodeDitutup
 
 PERIODE = "2020-09"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _state(dsn) -> tuple:
-    return (query(dsn, "SELECT jenis, id::text, status, coalesce(alasan, ''), coalesce(msisdn, '') FROM kuota.penerima "
-                       "ORDER BY 1, 2"),
-            query(dsn, "SELECT batch_id, sha256 FROM kuota.batch ORDER BY 1"),
-            query(dsn, "SELECT request_id, hasil FROM kuota.permintaan ORDER BY 1"),
-            query(dsn, "SELECT sptjm_no, keputusan, sha256 FROM kuota.sptjm ORDER BY 1"),
-            query(dsn, "SELECT periode, tahap FROM kuota.tahap ORDER BY 1, 2"))
+    return (
+        query(
+            dsn,
+            "SELECT jenis, id::text, status, coalesce(alasan, ''), coalesce(msisdn, '') FROM kuota.penerima "
+            "ORDER BY 1, 2",
+        ),
+        query(dsn, "SELECT batch_id, sha256 FROM kuota.batch ORDER BY 1"),
+        query(dsn, "SELECT request_id, hasil FROM kuota.permintaan ORDER BY 1"),
+        query(dsn, "SELECT sptjm_no, keputusan, sha256 FROM kuota.sptjm ORDER BY 1"),
+        query(dsn, "SELECT periode, tahap FROM kuota.tahap ORDER BY 1, 2"),
+    )
 
 
 def _objects(storage, bucket) -> dict:
@@ -39,16 +45,23 @@ def _objects(storage, bucket) -> dict:
 
 def test_opening_stores_the_deadline_once_and_refuses_one_already_passed(dsn):
     now = dt.datetime(2020, 9, 12, 6, tzinfo=WIB)
-    with pytest.raises(ContractError, match=r"2020-09-30T23:59:00\+07:00 \(by default, the period's last day\) has "
-                                            r"already passed.*batas_jawaban"):
+    with pytest.raises(
+        ContractError,
+        match=r"2020-09-30T23:59:00\+07:00 \(by default, the period's last day\) has "
+        r"already passed.*batas_jawaban",
+    ):
         periode.check_opening(dsn, PERIODE, None, now=dt.datetime(2020, 10, 1, tzinfo=UTC))
     with pytest.raises(ContractError, match="needs an offset"):
         periode.check_opening(dsn, PERIODE, "2020-09-30T23:59:00", now=now)
     with pytest.raises(ContractError, match="hari_tahap"):
         periode.check_opening(dsn, PERIODE, None, "15,31", now=now)
     opening = periode.check_opening(dsn, PERIODE, None, " 28, 15 ", now=now)
-    assert opening == {"periode": PERIODE, "batas_jawaban": "2020-09-30T23:59:00+07:00", "hari_tahap": [15, 28],
-                       "opened": False}
+    assert opening == {
+        "periode": PERIODE,
+        "batas_jawaban": "2020-09-30T23:59:00+07:00",
+        "hari_tahap": [15, 28],
+        "opened": False,
+    }
 
 
 def test_a_scheduled_stage_run_finds_its_period_and_stage_from_the_calendar(dsn, storage, bucket):
@@ -104,9 +117,16 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
     stage = pipeline.open_stage(dsn, PERIODE, 1)
     assert stage["batas_lewat"]  # opened by the library with the period's last day, long passed
     exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(stage["batas_jawaban"]))
-    assert ekspor.write_export(dsn, storage, out, PERIODE,
-                               final=periode.may_close(periode.state(dsn, PERIODE), "principals never answered"))[
-        "final"] is True
+    assert (
+        ekspor.write_export(
+            dsn,
+            storage,
+            out,
+            PERIODE,
+            final=periode.may_close(periode.state(dsn, PERIODE), "principals never answered"),
+        )["final"]
+        is True
+    )
     closed = periode.close(dsn, PERIODE, "test", alasan="the principals never answered; the month is paid")
     assert closed["closed"] and closed["menunggu"]["sptjm_dicetak"] == issued["records"]
 
@@ -129,8 +149,7 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
         "the export": lambda: ekspor.write_export(dsn, storage, out, PERIODE, final=False),
         "the BAST": lambda: ekspor.write_bast(dsn, storage, out, PERIODE),
         "closing again": lambda: periode.close(dsn, PERIODE, "test"),
-        "the deadline": lambda: periode.set_deadline(dsn, PERIODE, deadline.isoformat(), "one more day please",
-                                                     "test"),
+        "the deadline": lambda: periode.set_deadline(dsn, PERIODE, deadline.isoformat(), "one more day please", "test"),
     }
     for step, run in later_steps.items():
         with pytest.raises(PeriodeDitutup, match=f"periode {PERIODE} was closed at .*kuota periode-buka-kembali"):
@@ -168,16 +187,35 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
 def test_the_cli_refuses_to_open_a_period_past_its_deadline_and_shows_the_lifecycle(dsn, storage, bucket):
     kuota = str(Path(sys.executable).with_name("kuota"))
     env = dict(os.environ, KUOTA_WAREHOUSE_DSN=dsn)
-    refused = subprocess.run([kuota, "snapshot", "--periode", PERIODE, "--cutoff-uri", f"s3://{bucket}/none"],
-                             env=env, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [kuota, "snapshot", "--periode", PERIODE, "--cutoff-uri", f"s3://{bucket}/none"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 1 and "has already passed" in refused.stderr and "nothing loaded" in refused.stderr
     validated_period(dsn, storage, bucket, PERIODE, 600, seed=4)
-    moved = subprocess.run([kuota, "periode-batas", "--periode", PERIODE, "--batas-jawaban",
-                            "2020-10-07T23:59:00+07:00", "--alasan", "providers asked for one more week"],
-                           env=env, capture_output=True, text=True, timeout=120)
+    moved = subprocess.run(
+        [
+            kuota,
+            "periode-batas",
+            "--periode",
+            PERIODE,
+            "--batas-jawaban",
+            "2020-10-07T23:59:00+07:00",
+            "--alasan",
+            "providers asked for one more week",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert moved.returncode == 0, moved.stderr
-    shown = subprocess.run([kuota, "periode-status", "--periode", PERIODE], env=env, capture_output=True, text=True,
-                           timeout=120)
+    shown = subprocess.run(
+        [kuota, "periode-status", "--periode", PERIODE], env=env, capture_output=True, text=True, timeout=120
+    )
     status = json.loads(shown.stdout)
     assert status["state"]["batas_jawaban"] == "2020-10-07T16:59:00+00:00" and not status["state"]["ditutup_at"]
     assert [h[1] for h in status["history"]] == ["dibuka", "batas_diubah"]

@@ -1,6 +1,7 @@
 """Attacks on the period's lifecycle: ways a period could be closed while its records were
 never served, never closed at all, changed without its history, or paid for after it closed.
 Each test is a hole found in review (tests/test_periode.py covers the lifecycle itself)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,7 @@ from kuota.periode import WIB, PeriodeDitutup
 from kuota.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _opened(dsn, storage, bucket, students: int = 400, seed: int = 21) -> str:
@@ -35,14 +36,16 @@ def _at(day: str) -> dt.datetime:
 
 # -- a period closed while nobody was served --------------------------------------------------
 
+
 def test_a_period_never_screened_is_not_closed_as_if_nothing_waited(dsn, storage, bucket):
     """kuota_bulanan failed at screening (the run is red), the period stays opened on its
     cutoff; after the deadline the stage run found nothing waiting (no kuota.penerima row at
     all), closed the period and wrote a final export of zero records: every pupil and teacher
     of the cutoff dropped, and the closing run green."""
     _opened(dsn, storage, bucket)
-    cutoff_records = query(dsn, "SELECT sum(manifest_rows)::bigint FROM snapshot.cutoff_file "
-                                "WHERE tabel IN ('peserta_didik', 'ptk')")[0][0]
+    cutoff_records = query(
+        dsn, "SELECT sum(manifest_rows)::bigint FROM snapshot.cutoff_file WHERE tabel IN ('peserta_didik', 'ptk')"
+    )[0][0]
     s = periode.state(dsn, PERIODE)
     assert s["batas_lewat"] and cutoff_records > 0
     assert not periode.may_close(s, None), "a period whose cutoff was never screened would close (and export final)"
@@ -65,6 +68,7 @@ def test_screening_refuses_a_closed_period(dsn, storage, bucket):
 
 # -- a period never closed -------------------------------------------------------------------
 
+
 def test_a_scheduled_run_closes_an_earlier_period_whose_moved_deadline_passed(dsn, storage, bucket):
     """The README's own example: September's deadline moved to 7 October. The 1 October run
     is then not the closing one, and from 12 October the scheduled runs take October (the
@@ -72,13 +76,15 @@ def test_a_scheduled_run_closes_an_earlier_period_whose_moved_deadline_passed(ds
     tanpa_respons_provider, its export never final, and no run fails."""
     validated_period(dsn, storage, bucket, PERIODE, 600, seed=22)
     periode.set_deadline(dsn, PERIODE, "2020-10-07T23:59:00+07:00", "providers asked for one more week", "test")
-    (cutoff_id,), = query(dsn, "SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (PERIODE,))
-    periode.open_period(dsn, "2020-10", cutoff_id, {"batas_jawaban": "2020-10-31T23:59:00+07:00",
-                                                    "hari_tahap": [15, 28]}, "test")
+    ((cutoff_id,),) = query(dsn, "SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (PERIODE,))
+    periode.open_period(
+        dsn, "2020-10", cutoff_id, {"batas_jawaban": "2020-10-31T23:59:00+07:00", "hari_tahap": [15, 28]}, "test"
+    )
 
     assert periode.resolve_stage(dsn, None, None, _at("2020-10-01")) == ("2020-10", 1)  # September not due yet
-    assert periode.resolve_stage(dsn, None, None, _at("2020-10-15")) == (PERIODE, 2), \
+    assert periode.resolve_stage(dsn, None, None, _at("2020-10-15")) == (PERIODE, 2), (
         "the first stage run after September's deadline must be September's closing run"
+    )
     s = periode.state(dsn, PERIODE)
     exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(s["batas_jawaban"]))
     periode.close(dsn, PERIODE, "test", alasan="the rest waits for October, as agreed")
@@ -95,6 +101,7 @@ def test_a_run_before_the_periods_month_is_its_first_stage(dsn, storage, bucket)
 
 # -- sent after the deadline, or after the close ----------------------------------------------
 
+
 def test_after_the_deadline_a_stage_run_re_sends_nothing(dsn, storage, bucket):
     """open_stage says a run after the deadline "plans and sends nothing", but send_batch
     re-sent a batch whose answer was quarantined: the provider answers (for an injection:
@@ -104,9 +111,11 @@ def test_after_the_deadline_a_stage_run_re_sends_nothing(dsn, storage, bucket):
     generator.generate(cutoff, generator.Scale.for_students(600), seed=23, storage=storage)
     pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
     pipeline.run_screening(dsn, PERIODE, ex, storage)
-    sent = [exchange.send_batch(dsn, storage, ex, b["batch_id"])
-            for p in exchange.providers_to(dsn, PERIODE, "validasi")
-            for b in exchange.plan(dsn, PERIODE, p, "validasi", 500)]
+    sent = [
+        exchange.send_batch(dsn, storage, ex, b["batch_id"])
+        for p in exchange.providers_to(dsn, PERIODE, "validasi")
+        for b in exchange.plan(dsn, PERIODE, p, "validasi", 500)
+    ]
     bad = next(s for s in sent if s["provider"] == "xl")
     ProviderSimulator(storage, ex, PERIODE, faults=[Fault("missing_rows", "xl", 1, "validasi")]).step()
     with pytest.raises(ContractError, match="quarantined"):
@@ -130,12 +139,14 @@ def test_the_closing_step_waits_for_a_send_or_an_ingest_in_flight(dsn, storage, 
     exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(s["batas_jawaban"]))
     closed = {}
     with db.serialized(dsn, PERIODE, "close", shared=True):  # a send or an ingest in flight
-        closer = threading.Thread(target=lambda: closed.update(periode.close(dsn, PERIODE, "test", alasan="the "
-                                                                             "month is paid as it stands")))
+        closer = threading.Thread(
+            target=lambda: closed.update(periode.close(dsn, PERIODE, "test", alasan="the month is paid as it stands"))
+        )
         closer.start()
         time.sleep(3)
-        assert closer.is_alive() and not periode.state(dsn, PERIODE)["ditutup_at"], \
+        assert closer.is_alive() and not periode.state(dsn, PERIODE)["ditutup_at"], (
             "the period closed while a send or an ingest was between its check and its write"
+        )
     closer.join(30)
     assert closed["closed"]
     batch = exchange.batches_of(dsn, PERIODE)[0]["batch_id"]
@@ -144,6 +155,7 @@ def test_the_closing_step_waits_for_a_send_or_an_ingest_in_flight(dsn, storage, 
 
 
 # -- the lifecycle changed without its history ------------------------------------------------
+
 
 def test_the_lifecycle_never_changes_without_its_history_row(dsn, storage, bucket):
     """kuota.periode had no guard: a direct UPDATE reopened a closed period, moved its
@@ -171,14 +183,25 @@ def test_the_lifecycle_never_changes_without_its_history_row(dsn, storage, bucke
             query(dsn, attack)
     assert periode.state(dsn, PERIODE)["ditutup_at"]
     # The commands still work, each with its history row.
-    periode.reopen(dsn, PERIODE, "the cutoff is back: run the period again", "test",
-                   batas_jawaban=(dt.datetime.now(UTC) + dt.timedelta(days=3)).isoformat())
-    periode.set_deadline(dsn, PERIODE, (dt.datetime.now(UTC) + dt.timedelta(days=5)).isoformat(),
-                         "schools asked for two more days", "test")
+    periode.reopen(
+        dsn,
+        PERIODE,
+        "the cutoff is back: run the period again",
+        "test",
+        batas_jawaban=(dt.datetime.now(UTC) + dt.timedelta(days=3)).isoformat(),
+    )
+    periode.set_deadline(
+        dsn,
+        PERIODE,
+        (dt.datetime.now(UTC) + dt.timedelta(days=5)).isoformat(),
+        "schools asked for two more days",
+        "test",
+    )
     assert [h[1] for h in periode.history(dsn, PERIODE)] == ["dibuka", "ditutup", "dibuka_kembali", "batas_diubah"]
 
 
 # -- paid for after the close ----------------------------------------------------------------
+
 
 def test_no_injection_is_added_to_a_closed_period_even_straight_at_the_database(dsn, storage, bucket):
     """The BAST (what a provider is paid) is read from kuota.injeksi and kuota.permintaan, and
@@ -192,24 +215,32 @@ def test_no_injection_is_added_to_a_closed_period_even_straight_at_the_database(
     data = ("sptjm_no,npsn,keputusan,waktu\n" + "".join(",".join(r) + "\n" for r in rows)).encode()
     folder = f"{ex}/portal/{PERIODE}/persetujuan"
     storage.write_bytes(f"{folder}/keputusan-1.csv", data)
-    storage.write_bytes(f"{folder}/keputusan-1.manifest.json", file_manifest("keputusan-1.csv", data, len(rows),
-                                                                             now_iso()))
+    storage.write_bytes(
+        f"{folder}/keputusan-1.manifest.json", file_manifest("keputusan-1.csv", data, len(rows), now_iso())
+    )
     assert sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)["loaded"] == 1
     s = periode.state(dsn, PERIODE)
     exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(s["batas_jawaban"]))
     periode.close(dsn, PERIODE, "test", alasan="no injection this month: the contract lapsed")
     bast_before = ekspor.bast(dsn, PERIODE)
 
-    (sptjm_no, jenis, rid, msisdn, provider, paket), = query(
-        dsn, "SELECT sptjm_no, jenis, id::text, msisdn, provider, paket_gb FROM kuota.sptjm_penerima "
-             "ORDER BY 1, 2, 3 LIMIT 1")
-    (batch,), = query(dsn, "SELECT batch_id FROM kuota.batch WHERE periode = %s AND provider = %s ORDER BY 1 LIMIT 1",
-                      (PERIODE, provider))
-    late = (f"INSERT INTO kuota.injeksi (request_id, batch_id, periode, jenis, id, sptjm_no, msisdn, provider, "
-            f"paket_gb) VALUES ('late-1', '{batch}', '{PERIODE}', '{jenis}', '{rid}', '{sptjm_no}', '{msisdn}', "
-            f"'{provider}', {paket}); "
-            f"INSERT INTO kuota.permintaan (request_id, batch_id, periode, jenis, msisdn, paket_gb, hasil, dijawab_at) "
-            f"VALUES ('late-1', '{batch}', '{PERIODE}', 'injeksi', '{msisdn}', {paket}, 'berhasil', now())")
+    ((sptjm_no, jenis, rid, msisdn, provider, paket),) = query(
+        dsn,
+        "SELECT sptjm_no, jenis, id::text, msisdn, provider, paket_gb FROM kuota.sptjm_penerima "
+        "ORDER BY 1, 2, 3 LIMIT 1",
+    )
+    ((batch,),) = query(
+        dsn,
+        "SELECT batch_id FROM kuota.batch WHERE periode = %s AND provider = %s ORDER BY 1 LIMIT 1",
+        (PERIODE, provider),
+    )
+    late = (
+        f"INSERT INTO kuota.injeksi (request_id, batch_id, periode, jenis, id, sptjm_no, msisdn, provider, "
+        f"paket_gb) VALUES ('late-1', '{batch}', '{PERIODE}', '{jenis}', '{rid}', '{sptjm_no}', '{msisdn}', "
+        f"'{provider}', {paket}); "
+        f"INSERT INTO kuota.permintaan (request_id, batch_id, periode, jenis, msisdn, paket_gb, hasil, dijawab_at) "
+        f"VALUES ('late-1', '{batch}', '{PERIODE}', 'injeksi', '{msisdn}', {paket}, 'berhasil', now())"
+    )
     with pytest.raises(psycopg2.errors.IntegrityConstraintViolation):
         query(dsn, late)
     assert ekspor.bast(dsn, PERIODE) == bast_before

@@ -2,6 +2,7 @@
 (the pipeline takes it without a quarantine; each corrections file is its school's, by the npsn
 of its manifest), it acts once per residu version and SPTJM, and a restarted simulator makes the
 same choices and nothing twice."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,11 @@ def screened(dsn, storage, bucket):
 
 def test_schools_correct_a_share_of_their_residu_once_per_version(dsn, storage, screened):
     ex = screened
-    correctable = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = ANY(%s) AND npsn IS NOT NULL",
-                        (list(CORRECTABLE_REASONS),))[0][0]
+    correctable = query(
+        dsn,
+        "SELECT count(*) FROM kuota.penerima WHERE alasan = ANY(%s) AND npsn IS NOT NULL",
+        (list(CORRECTABLE_REASONS),),
+    )[0][0]
     sim = SchoolSimulator(storage, ex, PERIODE, correct_share=0.5, only="koreksi")
     events = sim.step()
     files = [n for n in storage.list_names(f"{ex}/portal/{PERIODE}/koreksi") if n.endswith(".csv")]
@@ -43,22 +47,26 @@ def test_schools_correct_a_share_of_their_residu_once_per_version(dsn, storage, 
         assert manifest["rows"] == len(rows) - 1 and manifest["file"] == name
         # One file per school, bound to it: its manifest names the school of every record in it.
         assert manifest["npsn"] == name.split("-")[0]
-        assert query(dsn, "SELECT DISTINCT npsn FROM kuota.penerima WHERE id::text = ANY(%s)",
-                     ([r[1] for r in rows[1:]],)) == [(manifest["npsn"],)]
+        assert query(
+            dsn, "SELECT DISTINCT npsn FROM kuota.penerima WHERE id::text = ANY(%s)", ([r[1] for r in rows[1:]],)
+        ) == [(manifest["npsn"],)]
     assert sim.step() == [] and SchoolSimulator(storage, ex, PERIODE, only="koreksi").step() == []
     # The pipeline takes every file; every corrected number is a valid partner number.
     result = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)
     assert result["loaded"] == len(files) and not result["quarantined"], result
     assert query(dsn, "SELECT hasil, count(*) FROM kuota.koreksi GROUP BY 1") == [("diterapkan", corrected)]
-    assert query(dsn, "SELECT count(*) FROM kuota.penerima p JOIN kuota.koreksi k USING (periode, jenis, id) "
-                      "WHERE p.msisdn IS NULL OR p.provider IS NULL") == [(0,)]
+    assert query(
+        dsn,
+        "SELECT count(*) FROM kuota.penerima p JOIN kuota.koreksi k USING (periode, jenis, id) "
+        "WHERE p.msisdn IS NULL OR p.provider IS NULL",
+    ) == [(0,)]
 
 
 def test_schools_decide_each_sptjm_once_after_the_delay(dsn, storage, screened):
     ex = screened
     sptjm.issue(dsn, PERIODE, 1)
     sptjm.write_files(dsn, storage, ex, PERIODE)
-    (issued,), = query(dsn, "SELECT count(*) FROM kuota.sptjm")
+    ((issued,),) = query(dsn, "SELECT count(*) FROM kuota.sptjm")
     sim = SchoolSimulator(storage, ex, PERIODE, reject_share=0.3, delay_seconds=3600, only="persetujuan")
     assert sim.step() == []  # not due yet
     (event,) = sim.step(now=time.time() + 3601)
@@ -72,8 +80,9 @@ def test_schools_decide_each_sptjm_once_after_the_delay(dsn, storage, screened):
     assert decided == {k: v for k, v in (("disetujui", event["approved"]), ("ditolak", event["rejected"])) if v}
     # The same seed rejects the same SPTJMs.
     again = SchoolSimulator(storage, f"{ex}-copy", PERIODE, reject_share=0.3)
-    assert [again.rejects(no) for (no,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")] == \
-        [k == "ditolak" for (k,) in query(dsn, "SELECT keputusan FROM kuota.sptjm ORDER BY sptjm_no")]
+    assert [again.rejects(no) for (no,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")] == [
+        k == "ditolak" for (k,) in query(dsn, "SELECT keputusan FROM kuota.sptjm ORDER BY sptjm_no")
+    ]
 
 
 def test_school_simulator_refuses_bad_options(storage):

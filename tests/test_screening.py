@@ -1,6 +1,7 @@
 """Screening on generated cutoffs: every planted anomaly ends in its reason, every clean record
 in siap_validasi, every cutoff record in exactly one state. Expected outcomes come from the
 generator's ground-truth labels and the precedence of domain.md, never from counts."""
+
 from __future__ import annotations
 
 import hashlib
@@ -49,7 +50,9 @@ def _shared_groups_still_over_the_limit(storage, uri, planted) -> set[str]:
             members[row[col]].append((row[0], labels))
     ok = set()
     for rows in members.values():
-        passing = [rid for rid, labels in rows if _expected(labels - {"nomor_dipakai_bersama"}, False) == "siap_validasi"]
+        passing = [
+            rid for rid, labels in rows if _expected(labels - {"nomor_dipakai_bersama"}, False) == "siap_validasi"
+        ]
         if len(passing) > 10:
             ok.update(passing)
     return ok
@@ -62,8 +65,12 @@ def test_every_planted_anomaly_ends_in_its_reason(dsn, storage, bucket, seed):
     planted = _truth(storage, uri)
     shared_ok = _shared_groups_still_over_the_limit(storage, uri, planted)
 
-    got = {(jenis, str(rid)): (status, alasan) for jenis, rid, status, alasan in
-           query(dsn, "SELECT jenis, id, status, alasan FROM kuota.penerima WHERE periode = '2020-09'")}
+    got = {
+        (jenis, str(rid)): (status, alasan)
+        for jenis, rid, status, alasan in query(
+            dsn, "SELECT jenis, id, status, alasan FROM kuota.penerima WHERE periode = '2020-09'"
+        )
+    }
     assert len(got) == result["records"]
     wrong = defaultdict(list)
     for key, (status, alasan) in got.items():
@@ -82,17 +89,29 @@ def test_every_planted_anomaly_ends_in_its_reason(dsn, storage, bucket, seed):
 def test_every_cutoff_record_is_in_exactly_one_state(dsn, storage, bucket):
     _load(dsn, storage, bucket, seed=8)
     screening.screen(dsn, "2020-09")
-    (loaded,), = query(dsn, "SELECT (SELECT count(*) FROM snapshot.peserta_didik) + (SELECT count(*) FROM snapshot.ptk)")
-    (readable,), = query(dsn, """SELECT count(DISTINCT id_rekaman) FROM snapshot.format_tidak_valid f
+    ((loaded,),) = query(
+        dsn, "SELECT (SELECT count(*) FROM snapshot.peserta_didik) + (SELECT count(*) FROM snapshot.ptk)"
+    )
+    ((readable,),) = query(
+        dsn,
+        """SELECT count(DISTINCT id_rekaman) FROM snapshot.format_tidak_valid f
                                  WHERE tabel <> 'sekolah' AND id_rekaman IS NOT NULL AND NOT EXISTS
                                    (SELECT 1 FROM snapshot.peserta_didik p WHERE p.peserta_didik_id = f.id_rekaman)
-                                   AND NOT EXISTS (SELECT 1 FROM snapshot.ptk t WHERE t.ptk_id = f.id_rekaman)""")
+                                   AND NOT EXISTS (SELECT 1 FROM snapshot.ptk t WHERE t.ptk_id = f.id_rekaman)""",
+    )
     assert query(dsn, "SELECT count(*) FROM kuota.penerima") == [(loaded + readable,)]
     # Eligible records carry what the provider exchange needs; residu carries its one reason.
-    assert query(dsn, """SELECT count(*) FROM kuota.penerima WHERE status = 'siap_validasi'
-                         AND (msisdn IS NULL OR provider IS NULL OR paket_gb IS NULL OR alasan IS NOT NULL)""") == [(0,)]
-    assert query(dsn, "SELECT DISTINCT paket_gb FROM kuota.penerima WHERE kategori = 'ptk' AND status = 'siap_validasi'") == [(42,)]
-    assert query(dsn, "SELECT DISTINCT paket_gb FROM kuota.penerima WHERE kategori = 'paud' AND status = 'siap_validasi'") == [(20,)]
+    assert query(
+        dsn,
+        """SELECT count(*) FROM kuota.penerima WHERE status = 'siap_validasi'
+                         AND (msisdn IS NULL OR provider IS NULL OR paket_gb IS NULL OR alasan IS NOT NULL)""",
+    ) == [(0,)]
+    assert query(
+        dsn, "SELECT DISTINCT paket_gb FROM kuota.penerima WHERE kategori = 'ptk' AND status = 'siap_validasi'"
+    ) == [(42,)]
+    assert query(
+        dsn, "SELECT DISTINCT paket_gb FROM kuota.penerima WHERE kategori = 'paud' AND status = 'siap_validasi'"
+    ) == [(20,)]
     assert quality.check_screening(dsn, "2020-09")["failed"] == 0
 
 
@@ -109,8 +128,11 @@ def test_screening_twice_changes_nothing_and_keeps_its_policies(dsn, storage, bu
     first = screening.screen(dsn, "2020-09")
     before = query(dsn, "SELECT jenis, id, status, alasan, paket_gb FROM kuota.penerima ORDER BY jenis, id")
     # A policy changed after the period started does not change a re-run of that period.
-    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('batas_nomor_bersama', '1', '2020-09-01', 'test')
-                  RETURNING 1""")
+    query(
+        dsn,
+        """INSERT INTO kuota.kebijakan VALUES ('batas_nomor_bersama', '1', '2020-09-01', 'test')
+                  RETURNING 1""",
+    )
     again = screening.screen(dsn, "2020-09")
     assert again["skipped"] and again["records"] == first["records"]
     assert query(dsn, "SELECT jenis, id, status, alasan, paket_gb FROM kuota.penerima ORDER BY jenis, id") == before
@@ -119,13 +141,19 @@ def test_screening_twice_changes_nothing_and_keeps_its_policies(dsn, storage, bu
 
 def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket):
     _load(dsn, storage, bucket, seed=10, students=3_000)
-    query(dsn, "INSERT INTO kuota.kebijakan VALUES ('kecualikan_penerima_pkh_pip', 'true', '2020-09-01', 'test') RETURNING 1")
+    query(
+        dsn,
+        "INSERT INTO kuota.kebijakan VALUES ('kecualikan_penerima_pkh_pip', 'true', '2020-09-01', 'test') RETURNING 1",
+    )
     screening.screen(dsn, "2020-09")
     assert screening.policies(dsn, "2020-09")["kecualikan_penerima_pkh_pip"] is True
-    (excluded,), = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'penerima_pkh_pip'")
-    (left,), = query(dsn, """SELECT count(*) FROM kuota.penerima p JOIN snapshot.peserta_didik d
+    ((excluded,),) = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'penerima_pkh_pip'")
+    ((left,),) = query(
+        dsn,
+        """SELECT count(*) FROM kuota.penerima p JOIN snapshot.peserta_didik d
                              ON d.peserta_didik_id = p.id WHERE p.status = 'siap_validasi'
-                             AND (d.penerima_pip OR d.penerima_pkh)""")
+                             AND (d.penerima_pip OR d.penerima_pkh)""",
+    )
     assert excluded > 0 and left == 0
 
 
@@ -136,8 +164,11 @@ def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
     first = residu.write_residu(dsn, storage, exchange, "2020-09")
     folder = join(exchange, "portal", "2020-09", "residu")
     names = storage.list_names(folder)
-    (schools, rows, in_schools), = query(dsn, """SELECT count(DISTINCT npsn), count(*), count(npsn)
-                                                 FROM kuota.penerima WHERE status = 'residu'""")
+    ((schools, rows, in_schools),) = query(
+        dsn,
+        """SELECT count(DISTINCT npsn), count(*), count(npsn)
+                                                 FROM kuota.penerima WHERE status = 'residu'""",
+    )
     assert first["schools"] == schools and first["rows"] == rows
     assert first["written"] == schools + (rows > in_schools) + 1  # and the rekap
     assert len(names) == 2 * schools  # each file with its manifest
@@ -151,7 +182,9 @@ def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
         assert body[0] == list(residu.RESIDU_COLUMNS)
         assert manifest["file"] == name and manifest["rows"] == len(body) - 1
         assert manifest["sha256"] == hashlib.sha256(data).hexdigest() and manifest["schema_version"] == 1
-        in_school = dict(query(dsn, "SELECT id::text, alasan FROM kuota.penerima WHERE npsn = %s AND status = 'residu'", (npsn,)))
+        in_school = dict(
+            query(dsn, "SELECT id::text, alasan FROM kuota.penerima WHERE npsn = %s AND status = 'residu'", (npsn,))
+        )
         assert {r[1]: r[5] for r in body[1:]} == in_school
         seen += len(body) - 1
     assert seen == in_schools

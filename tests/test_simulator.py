@@ -1,4 +1,5 @@
 """The provider simulator itself: the partner the tests and the demo play against."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,12 @@ def test_answers_follow_the_shares_and_never_change_for_a_number(seed):
     for status, share in DEFAULT_SHARES.items():
         assert abs(answers.count(status) / len(numbers) - share) < 0.01, status
     assert answers == [sim.status_of(m) for m in numbers]
-    assert ProviderSimulator(Storage(), "s3://unused", "2020-09", seed=seed,
-                             shares=parse_shares("aktif=1")).status_of(numbers[0]) == "aktif"
+    assert (
+        ProviderSimulator(Storage(), "s3://unused", "2020-09", seed=seed, shares=parse_shares("aktif=1")).status_of(
+            numbers[0]
+        )
+        == "aktif"
+    )
 
 
 def test_bad_simulator_options_are_refused_with_the_reason():

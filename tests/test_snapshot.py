@@ -1,5 +1,6 @@
 """Stage 1 against the real stack: manifest checks, malformed rows, unreadable files (each named
 by file, line and rule), the volume against the previous cutoff, idempotent reloads."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,7 @@ from kuota.storage import join
 
 def _cutoff(storage, bucket, seed=11, students=3_000, prefix="cutoff", cutoff_date="2020-09-11"):
     uri = f"s3://{bucket}/{prefix}"
-    generator.generate(uri, generator.Scale.for_students(students), seed=seed,
-                       cutoff_date=cutoff_date, storage=storage)
+    generator.generate(uri, generator.Scale.for_students(students), seed=seed, cutoff_date=cutoff_date, storage=storage)
     return uri
 
 
@@ -36,6 +36,7 @@ def _replace_file(storage, uri, name, data: bytes, rows: int | None = None):
         m["files"][name]["sha256"] = hashlib.sha256(raw).hexdigest()
         if rows is not None:
             m["files"][name]["rows"] = rows
+
     rewrite_manifest(storage, uri, edit)
 
 
@@ -52,10 +53,15 @@ def _edit_line(storage, uri, name, line: int, edit) -> list[str]:
 
 
 def _counts(dsn):
-    return dict(query(dsn, "SELECT 'pd', count(*) FROM snapshot.peserta_didik UNION ALL "
-                           "SELECT 'ptk', count(*) FROM snapshot.ptk UNION ALL "
-                           "SELECT 'sekolah', count(*) FROM snapshot.sekolah UNION ALL "
-                           "SELECT 'invalid', count(*) FROM snapshot.format_tidak_valid"))
+    return dict(
+        query(
+            dsn,
+            "SELECT 'pd', count(*) FROM snapshot.peserta_didik UNION ALL "
+            "SELECT 'ptk', count(*) FROM snapshot.ptk UNION ALL "
+            "SELECT 'sekolah', count(*) FROM snapshot.sekolah UNION ALL "
+            "SELECT 'invalid', count(*) FROM snapshot.format_tidak_valid",
+        )
+    )
 
 
 @pytest.mark.parametrize("seed", [3, 29])
@@ -72,7 +78,7 @@ def test_every_malformed_row_is_reported_with_its_line(dsn, storage, bucket, see
         assert lines[baris - 1][0] == rid, (tabel, baris, rule)
         assert rule
     # Nothing lost: every manifest row is loaded or reported.
-    for table, counts in result["tables"].items():
+    for counts in result["tables"].values():
         assert counts["loaded_rows"] + counts["invalid_rows"] == counts["manifest_rows"] > 0
     assert result["quality"]["failed"] == 0
 
@@ -142,7 +148,9 @@ def test_loading_the_same_cutoff_twice_is_a_no_op(dsn, storage, bucket):
     again = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
     # The same export under another prefix is the same cutoff.
     for name in ("sekolah.csv.gz", "peserta_didik.csv.gz", "ptk.csv.gz", "manifest.json"):
-        storage.s3.copy_object(Bucket=bucket, Key=f"copy/{name}", CopySource={"Bucket": bucket, "Key": f"cutoff/{name}"})
+        storage.s3.copy_object(
+            Bucket=bucket, Key=f"copy/{name}", CopySource={"Bucket": bucket, "Key": f"cutoff/{name}"}
+        )
     copied = pipeline.run_snapshot(dsn, "2020-09", f"s3://{bucket}/copy", storage)
 
     assert again["cutoff_id"] == copied["cutoff_id"] == first["cutoff_id"]
@@ -180,12 +188,15 @@ def test_a_cutoff_date_never_changes_content(dsn, storage, bucket):
     assert query(dsn, "SELECT count(*) FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'") == [(0,)]
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE snapshot.peserta_didik SET nomor_hp = '081100000000'",
-    "DELETE FROM snapshot.ptk",
-    "TRUNCATE snapshot.sekolah CASCADE",
-    "UPDATE snapshot.cutoff SET cutoff_date = '2020-01-01'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE snapshot.peserta_didik SET nomor_hp = '081100000000'",
+        "DELETE FROM snapshot.ptk",
+        "TRUNCATE snapshot.sekolah CASCADE",
+        "UPDATE snapshot.cutoff SET cutoff_date = '2020-01-01'",
+    ],
+)
 def test_the_snapshot_is_immutable(dsn, storage, bucket, statement):
     pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
     with pytest.raises(psycopg2.errors.IntegrityConstraintViolation, match="immutable"):
@@ -195,20 +206,34 @@ def test_the_snapshot_is_immutable(dsn, storage, bucket, statement):
 def test_quality_suite_fails_when_rows_do_not_add_up(dsn, storage, bucket):
     result = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
     # A report row with no missing row behind it: the snapshot no longer adds up to the manifest.
-    query(dsn, "INSERT INTO snapshot.format_tidak_valid VALUES (%s, 'sekolah', 999999, NULL, 'forged') RETURNING 1",
-          (result["cutoff_id"],))
+    query(
+        dsn,
+        "INSERT INTO snapshot.format_tidak_valid VALUES (%s, 'sekolah', 999999, NULL, 'forged') RETURNING 1",
+        (result["cutoff_id"],),
+    )
     with pytest.raises(QualityError, match=r"quality\.snapshot_sekolah: expect_table_row_count_to_equal"):
         quality.check_snapshot(dsn, result["cutoff_id"])
 
 
 def test_quality_suite_reads_only_its_cutoff(dsn, storage, bucket):
     # Two unrelated exports: their volumes differ in every table, a known change here.
-    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
-                  RETURNING 1""", (json.dumps([{"periode": "2020-10", "tabel": t, "alasan": "test: unrelated exports"}
-                                              for t in ("sekolah", "peserta_didik", "ptk")]),))
+    query(
+        dsn,
+        """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
+                  RETURNING 1""",
+        (
+            json.dumps(
+                [
+                    {"periode": "2020-10", "tabel": t, "alasan": "test: unrelated exports"}
+                    for t in ("sekolah", "peserta_didik", "ptk")
+                ]
+            ),
+        ),
+    )
     september = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, seed=1, prefix="a"), storage)
-    october = pipeline.run_snapshot(dsn, "2020-10", _cutoff(storage, bucket, seed=2, prefix="b", students=4_000,
-                                                              cutoff_date="2020-10-11"), storage)
+    october = pipeline.run_snapshot(
+        dsn, "2020-10", _cutoff(storage, bucket, seed=2, prefix="b", students=4_000, cutoff_date="2020-10-11"), storage
+    )
     assert september["quality"]["failed"] == october["quality"]["failed"] == 0
     # Row counts differ by cutoff, so a suite that saw both cutoffs would fail its count.
     assert query(dsn, "SELECT count(DISTINCT cutoff_id) FROM snapshot.peserta_didik") == [(2,)]
@@ -231,12 +256,15 @@ def test_type_rules_agree_with_the_calendar_and_uuid_parsers(dsn):
             return 1000 <= datetime.date.fromisoformat(v).year <= 2999 and len(v) == 10 and v[0] in "12"
         except ValueError:
             return False
+
     assert [v for v, ok in rows if ok != real(v)] == []
 
     good = [str(uuid.UUID(int=i * 0x9E3779B97F4A7C15F39CC0605CEDC834 % (1 << 128))) for i in range(200)]
     bad = [g.replace("-", "", 1) for g in good[:5]] + [g[:-1] + "g" for g in good[:5]] + [g[1:] for g in good[:5]]
     bad += ["{" + good[0] + "}", good[0].replace("-", ""), good[0] + "0", "-" * 36, ""]
-    rows = query(dsn, "SELECT v, snapshot.is_uuid(v) FROM unnest(%s::text[]) v", (good + [g.upper() for g in good] + bad,))
+    rows = query(
+        dsn, "SELECT v, snapshot.is_uuid(v) FROM unnest(%s::text[]) v", (good + [g.upper() for g in good] + bad,)
+    )
     assert [v for v, ok in rows if ok != (v in good or v.lower() in good)] == []
 
 
@@ -289,37 +317,67 @@ def test_a_cutoff_that_lost_its_rows_fails_check_snapshot_until_the_policy_waive
     with pytest.raises(QualityError) as raised:
         pipeline.run_snapshot(dsn, "2020-10", uri, storage)
     message = str(raised.value)
-    provinces = [p for p, in query(dsn, """SELECT DISTINCT s.kode_provinsi FROM snapshot.peserta_didik p
-                                          JOIN snapshot.sekolah s USING (cutoff_id, sekolah_id) ORDER BY 1""")]
+    provinces = [
+        p
+        for (p,) in query(
+            dsn,
+            """SELECT DISTINCT s.kode_provinsi FROM snapshot.peserta_didik p
+                                          JOIN snapshot.sekolah s USING (cutoff_id, sekolah_id) ORDER BY 1""",
+        )
+    ]
     assert provinces
     for provinsi in provinces:
-        assert f"snapshot volume: peserta_didik in province {provinsi}: 0 rows, the previous cutoff 2020-09-11" in message
+        assert (
+            f"snapshot volume: peserta_didik in province {provinsi}: 0 rows, the previous cutoff 2020-09-11" in message
+        )
     assert "-100.0%" in message and "ambang_volume_cutoff allows ±20%" in message
     assert "snapshot volume: sekolah" not in message and "snapshot volume: ptk" not in message
     assert "pengecualian_volume_cutoff" in message
-    (october,), = query(dsn, "SELECT cutoff_id FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'")
+    ((october,),) = query(dsn, "SELECT cutoff_id FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'")
 
     # A waiver for one province leaves the others failing.
-    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
-                  RETURNING 1""", (json.dumps([{"periode": "2020-10", "tabel": "peserta_didik",
-                                                "kode_provinsi": provinces[0], "alasan": "test"}]),))
+    query(
+        dsn,
+        """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
+                  RETURNING 1""",
+        (
+            json.dumps(
+                [{"periode": "2020-10", "tabel": "peserta_didik", "kode_provinsi": provinces[0], "alasan": "test"}]
+            ),
+        ),
+    )
     with pytest.raises(QualityError) as raised:
         quality.check_snapshot(dsn, october, "2020-10")
     assert f"peserta_didik in province {provinces[0]}:" not in str(raised.value)
     assert all(f"peserta_didik in province {p}:" in str(raised.value) for p in provinces[1:])
 
     # A waiver for the whole table, in force from the period's first day, lets it pass.
-    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-02', 'test')
-                  RETURNING 1""", (json.dumps([{"periode": "2020-10", "tabel": "peserta_didik", "alasan": "test"}]),))
+    query(
+        dsn,
+        """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-02', 'test')
+                  RETURNING 1""",
+        (json.dumps([{"periode": "2020-10", "tabel": "peserta_didik", "alasan": "test"}]),),
+    )
     with pytest.raises(QualityError):  # not in force on the period's first day
         quality.check_snapshot(dsn, october, "2020-10")
-    query(dsn, "DELETE FROM kuota.kebijakan WHERE nama = 'pengecualian_volume_cutoff' AND berlaku_mulai >= '2020-10-01'"
-               " RETURNING 1")
-    query(dsn, """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
-                  RETURNING 1""", (json.dumps([{"periode": "2020-10", "tabel": "peserta_didik", "alasan": "test"}]),))
+    query(
+        dsn,
+        "DELETE FROM kuota.kebijakan WHERE nama = 'pengecualian_volume_cutoff' AND berlaku_mulai >= '2020-10-01'"
+        " RETURNING 1",
+    )
+    query(
+        dsn,
+        """INSERT INTO kuota.kebijakan VALUES ('pengecualian_volume_cutoff', %s, '2020-10-01', 'test')
+                  RETURNING 1""",
+        (json.dumps([{"periode": "2020-10", "tabel": "peserta_didik", "alasan": "test"}]),),
+    )
     result = quality.check_snapshot(dsn, october, "2020-10")
-    assert result["volume"] == {"periode": "2020-10", "previous_cutoff_id": september["cutoff_id"], "outside": 0,
-                                "waived": len(provinces)}
+    assert result["volume"] == {
+        "periode": "2020-10",
+        "previous_cutoff_id": september["cutoff_id"],
+        "outside": 0,
+        "waived": len(provinces),
+    }
     # The first cutoff had nothing to compare with: it passed, and its log says so.
     assert september["quality"]["volume"]["previous_cutoff_id"] is None
     assert "the first cutoff loaded (none with an earlier cutoff_date): no volume to compare with" in caplog.text
@@ -336,7 +394,7 @@ def test_the_threshold_is_a_policy(dsn, storage, bucket):
     _replace_file(storage, uri, "ptk.csv.gz", b"\n".join([header, *kept]) + b"\n", rows=len(kept))
     with pytest.raises(QualityError, match=r"snapshot volume: ptk in province \d\d: .*allows ±20%"):
         pipeline.run_snapshot(dsn, "2020-10", uri, storage)
-    (october,), = query(dsn, "SELECT cutoff_id FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'")
+    ((october,),) = query(dsn, "SELECT cutoff_id FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'")
     # A looser threshold from the period's first day: only a province emptied would fail.
     query(dsn, "INSERT INTO kuota.kebijakan VALUES ('ambang_volume_cutoff', '1', '2020-10-01', 'test') RETURNING 1")
     assert quality.check_snapshot(dsn, october, "2020-10")["volume"]["outside"] == 0
@@ -376,8 +434,11 @@ def test_volume_counts_match_the_snapshot_and_are_backfilled_for_older_cutoffs(d
     counted = "SELECT tabel, kode_provinsi, baris FROM snapshot.cutoff_volume ORDER BY 1, 2"
     assert query(dsn, counted) == query(dsn, truth) != []
     # A cutoff loaded before the counts existed: the migration counts it once.
-    query(dsn, "ALTER TABLE snapshot.cutoff_volume DISABLE TRIGGER USER; DELETE FROM snapshot.cutoff_volume; "
-               "ALTER TABLE snapshot.cutoff_volume ENABLE TRIGGER USER")
+    query(
+        dsn,
+        "ALTER TABLE snapshot.cutoff_volume DISABLE TRIGGER USER; DELETE FROM snapshot.cutoff_volume; "
+        "ALTER TABLE snapshot.cutoff_volume ENABLE TRIGGER USER",
+    )
     db.migrate(dsn)
     assert query(dsn, counted) == query(dsn, truth)
 
@@ -406,12 +467,17 @@ def test_a_cutoff_of_plain_csv_files_loads_like_its_gzip(dsn, storage, bucket, t
     local = _plain_copy(storage, uri, str(tmp_path / "plain"), cutoff_date="2020-10-11")
     s3 = _plain_copy(storage, uri, f"s3://{bucket}/plain", cutoff_date="2020-11-11")
     assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == [
-        "manifest.json", "peserta_didik.csv", "ptk.csv", "sekolah.csv"]
+        "manifest.json",
+        "peserta_didik.csv",
+        "ptk.csv",
+        "sekolah.csv",
+    ]
     for periode, plain_uri in (("2020-10", local), ("2020-11", s3)):
         plain = pipeline.run_snapshot(dsn, periode, plain_uri, storage)
         assert plain["cutoff_id"] != gz["cutoff_id"]
-        assert {t: (c["manifest_rows"], c["loaded_rows"], c["invalid_rows"]) for t, c in plain["tables"].items()} == \
-               {t: (c["manifest_rows"], c["loaded_rows"], c["invalid_rows"]) for t, c in gz["tables"].items()}
+        assert {t: (c["manifest_rows"], c["loaded_rows"], c["invalid_rows"]) for t, c in plain["tables"].items()} == {
+            t: (c["manifest_rows"], c["loaded_rows"], c["invalid_rows"]) for t, c in gz["tables"].items()
+        }
         assert plain["quality"]["failed"] == 0
     per_cutoff = """SELECT c.cutoff_date::text, f.tabel, f.file_name, f.loaded_rows, f.invalid_rows
                     FROM snapshot.cutoff_file f JOIN snapshot.cutoff c USING (cutoff_id) ORDER BY 2, 1"""
@@ -437,7 +503,8 @@ def _break_sekolah_quoting(storage, uri):
 
 @pytest.mark.parametrize("damage", [_break_sekolah_sha256, _break_sekolah_quoting])
 def test_a_load_that_failed_before_any_table_was_loaded_leaves_nothing_and_takes_corrected_files(
-        dsn, storage, bucket, damage):
+    dsn, storage, bucket, damage
+):
     uri = _cutoff(storage, bucket)
     good = {name: storage.read_bytes(join(uri, name)) for name in ("sekolah.csv.gz", "manifest.json")}
     damage(storage, uri)
@@ -461,7 +528,6 @@ def test_a_load_that_failed_before_any_table_was_loaded_leaves_nothing_and_takes
         pipeline.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-10")
 
 
-
 def test_a_partly_loaded_cutoff_keeps_the_manifest_its_tables_were_loaded_by(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
     good = storage.read_bytes(join(uri, "manifest.json"))
@@ -471,7 +537,10 @@ def test_a_partly_loaded_cutoff_keeps_the_manifest_its_tables_were_loaded_by(dsn
     # sekolah and peserta_didik are in, by the manifest that listed them (the cutoff's row,
     # immutable, holds it): another manifest is refused, and the refusal says what is in.
     storage.write_bytes(join(uri, "manifest.json"), good)
-    with pytest.raises(ContractError, match=r"cutoff 2020-09-11 is partly loaded \(sekolah, peserta_didik\) from an "
-                                            r"export with other files"):
+    with pytest.raises(
+        ContractError,
+        match=r"cutoff 2020-09-11 is partly loaded \(sekolah, peserta_didik\) from an "
+        r"export with other files",
+    ):
         pipeline.run_snapshot(dsn, "2020-09", uri, storage)
     assert query(dsn, "SELECT tabel FROM snapshot.cutoff_file ORDER BY 1") == [("peserta_didik",), ("sekolah",)]

@@ -3,6 +3,7 @@
 A plain package: nothing here imports Airflow, so every stage is tested without it.
 The DAGs in ``dags/`` only wire tasks to these functions.
 """
+
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"

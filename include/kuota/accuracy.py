@@ -4,6 +4,7 @@ over a sweep of thresholds, against the generator's ground-truth labels.
 Benchmark and tests only: the pipeline never reads labels (real cutoffs have none). Labels are
 streamed into a temp table with COPY; the comparison is set-based SQL (accuracy_*.sql).
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,14 +24,17 @@ def _ratio(part: int, whole: int) -> float | None:
 
 def _load_labels(conn, storage: Storage, labels_uri: str) -> None:
     with conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE label (jenis text, id uuid, label text, partner uuid, varian text) ON COMMIT DROP")
+        cur.execute(
+            "CREATE TEMP TABLE label (jenis text, id uuid, label text, partner uuid, varian text) ON COMMIT DROP"
+        )
         with storage.open_read(labels_uri) as raw, gzip.open(raw, "rb") as rows:
             cur.copy_expert("COPY label FROM STDIN WITH (FORMAT csv, HEADER true)", rows, size=1 << 20)
         cur.execute("CREATE INDEX ON label (id); ANALYZE label")
 
 
-def evaluate(dsn: str, storage: Storage, labels_uri: str, periode: str,
-             thresholds: tuple[float, ...] = THRESHOLDS) -> dict:
+def evaluate(
+    dsn: str, storage: Storage, labels_uri: str, periode: str, thresholds: tuple[float, ...] = THRESHOLDS
+) -> dict:
     """{"reasons": [...], "similarity": [...]}: counts, precision and recall per row."""
     with db.connect(dsn) as conn:
         _load_labels(conn, storage, labels_uri)
@@ -39,10 +43,22 @@ def evaluate(dsn: str, storage: Storage, labels_uri: str, periode: str,
         flagged = {(a, b) for a, b in db.run(conn, "accuracy_kemiripan_ditandai", {"periode": periode})}
     return {
         "kinds": per_kind(planted_kinds(storage, labels_uri), flagged),
-        "reasons": [{"reason": r, "labelled": n, "flagged": f, "correct": c,
-                     "precision": _ratio(c, f), "recall": _ratio(c, n)} for r, n, f, c in reasons],
-        "similarity": [{"threshold": round(t, 2), "labelled": n, "flagged": f, "correct": c, "twins_flagged": tw,
-                        "precision": _ratio(c, f), "recall": _ratio(c, n)} for t, n, f, c, tw in sweep],
+        "reasons": [
+            {"reason": r, "labelled": n, "flagged": f, "correct": c, "precision": _ratio(c, f), "recall": _ratio(c, n)}
+            for r, n, f, c in reasons
+        ],
+        "similarity": [
+            {
+                "threshold": round(t, 2),
+                "labelled": n,
+                "flagged": f,
+                "correct": c,
+                "twins_flagged": tw,
+                "precision": _ratio(c, f),
+                "recall": _ratio(c, n),
+            }
+            for t, n, f, c, tw in sweep
+        ],
     }
 
 
@@ -78,6 +94,13 @@ def per_kind(planted: dict[tuple[str, str], tuple[str, str]], flagged: set[tuple
             pairs[key] += 1
             hits[key] += pair in flagged
     order = {"name": 0, "name rule": 1, "mother": 2, "control": 3}
-    return [{"part": part, "kind": kind, "pairs": n, "flagged": hits[(part, kind)],
-             "recall": None if part == "control" else hits[(part, kind)] / n}
-            for (part, kind), n in sorted(pairs.items(), key=lambda item: (order[item[0][0]], item[0][1]))]
+    return [
+        {
+            "part": part,
+            "kind": kind,
+            "pairs": n,
+            "flagged": hits[(part, kind)],
+            "recall": None if part == "control" else hits[(part, kind)] / n,
+        }
+        for (part, kind), n in sorted(pairs.items(), key=lambda item: (order[item[0][0]], item[0][1]))
+    ]

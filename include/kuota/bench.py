@@ -13,6 +13,7 @@ same server (``bench_<students>``) and an export under ``s3://<bucket>/bench/``;
 removed afterwards unless ``--keep``. Needs the stack's environment (scripts/stack.sh env).
 The PostgreSQL server's own memory is bounded by its configuration, not measured here.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,11 +34,31 @@ from .storage import Storage, join
 # what matters; at 10 million it would take longer than everything else together).
 BASELINE_ROWS = 1_000_000
 PERIODE = "2020-09"
-STEPS = ("generate", "verify_manifest", "load_snapshot", "check_snapshot", "normalize_numbers_sql",
-         "normalize_numbers_libphonenumber", "screen_records", "check_screening", "residu_to_schools",
-         "send_validation", "simulate_providers", "ingest_answers", "issue_sptjm", "write_sptjm",
-         "simulate_schools", "ingest_decisions", "send_injection", "simulate_injection", "ingest_injection",
-         "check_reconciliation", "export_period", "accuracy", "similarity_splink")
+STEPS = (
+    "generate",
+    "verify_manifest",
+    "load_snapshot",
+    "check_snapshot",
+    "normalize_numbers_sql",
+    "normalize_numbers_libphonenumber",
+    "screen_records",
+    "check_screening",
+    "residu_to_schools",
+    "send_validation",
+    "simulate_providers",
+    "ingest_answers",
+    "issue_sptjm",
+    "write_sptjm",
+    "simulate_schools",
+    "ingest_decisions",
+    "send_injection",
+    "simulate_injection",
+    "ingest_injection",
+    "check_reconciliation",
+    "export_period",
+    "accuracy",
+    "similarity_splink",
+)
 
 
 def _database(dsn: str, name: str) -> str:
@@ -56,7 +77,7 @@ def _recreate(dsn: str, name: str, drop_only: bool = False) -> None:
 
 
 def _delete_prefix(storage: Storage, uri: str) -> None:
-    bucket, _, prefix = uri[len("s3://"):].partition("/")
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
     pages = storage.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
     for page in pages:
         keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
@@ -69,6 +90,7 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     storage = Storage()
     if name == "generate":
         from . import generator
+
         result = generator.generate(uri, generator.Scale.for_students(students), seed=seed)
         return {"rows": sum(result["rows"].values())}
     if name == "verify_manifest":
@@ -100,6 +122,7 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE))}
     elif name in ("simulate_providers", "simulate_injection"):  # the partner's side, measured for scale only
         from .simulator import ProviderSimulator
+
         events = ProviderSimulator(storage, join(uri, "exchange"), PERIODE).step()
         return {"rows": sum(int(e["action"].split()[1]) for e in events), "batches": len(events)}
     elif name in ("ingest_answers", "ingest_injection"):
@@ -114,6 +137,7 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         return {"rows": sptjm.write_files(dsn, storage, join(uri, "exchange"), PERIODE)["written"]}
     elif name == "simulate_schools":  # the partner's side: decide every SPTJM
         from .school_simulator import SchoolSimulator
+
         events = SchoolSimulator(storage, join(uri, "exchange"), PERIODE, only="persetujuan").step()
         return {"rows": sum(e["approved"] + e["rejected"] for e in events)}
     elif name == "ingest_decisions":
@@ -133,10 +157,14 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         ekspor.write_bast(dsn, storage, join(uri, "output"), PERIODE)
         return {"rows": exported["records"]}
     elif name == "accuracy":
-        return {"rows": rows, **accuracy.evaluate(dsn, storage, join(uri, "labels.csv.gz"), PERIODE),
-                "default_threshold": float(screening.policies(dsn, PERIODE)["ambang_kemiripan"])}
+        return {
+            "rows": rows,
+            **accuracy.evaluate(dsn, storage, join(uri, "labels.csv.gz"), PERIODE),
+            "default_threshold": float(screening.policies(dsn, PERIODE)["ambang_kemiripan"]),
+        }
     elif name == "similarity_splink":
         from . import splink_reference
+
         result = splink_reference.run(dsn, storage, join(uri, "labels.csv.gz"), PERIODE)
         return {"rows": result["records"], **result}
     return {"rows": rows}
@@ -151,24 +179,46 @@ def _count(dsn: str, sql: str) -> int:
 def _cutoff_id(dsn: str) -> int:
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (PERIODE,))
-        (cutoff_id,), = cur.fetchall()
+        ((cutoff_id,),) = cur.fetchall()
     return cutoff_id
 
 
 def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
-    argv = [sys.executable, "-m", "kuota.bench", "--step", name, "--dsn", dsn, "--uri", uri,
-            "--students", str(students), "--seed", str(seed)]
+    argv = [
+        sys.executable,
+        "-m",
+        "kuota.bench",
+        "--step",
+        name,
+        "--dsn",
+        dsn,
+        "--uri",
+        uri,
+        "--students",
+        str(students),
+        "--seed",
+        str(seed),
+    ]
     started = time.monotonic()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE)
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"bench: step {name} at {students:,} students failed (exit {os.waitstatus_to_exitcode(status)})")
+        raise SystemExit(
+            f"bench: step {name} at {students:,} students failed (exit {os.waitstatus_to_exitcode(status)})"
+        )
     detail = json.loads(out.decode().strip().splitlines()[-1])
     rows = detail.pop("rows")
-    return {"step": name, "students": students, "rows": rows, "seconds": seconds,
-            "rows_per_s": rows / seconds, "peak_mib": usage.ru_maxrss / 1024, "detail": detail}
+    return {
+        "step": name,
+        "students": students,
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "peak_mib": usage.ru_maxrss / 1024,
+        "detail": detail,
+    }
 
 
 def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = ()) -> list[dict]:
@@ -203,8 +253,10 @@ HEADER = "| students | step | rows | seconds | rows/s | peak RSS (MiB) |\n|---:|
 
 
 def _row(r: dict) -> str:
-    return (f"| {r['students']:,} | {r['step']} | {r['rows']:,} | {r['seconds']:.1f} | "
-            f"{r['rows_per_s']:,.0f} | {r['peak_mib']:,.0f} |")
+    return (
+        f"| {r['students']:,} | {r['step']} | {r['rows']:,} | {r['seconds']:.1f} | "
+        f"{r['rows_per_s']:,.0f} | {r['peak_mib']:,.0f} |"
+    )
 
 
 def _share(value: float | None) -> str:
@@ -215,43 +267,73 @@ def _accuracy_tables(by_step: dict) -> str:
     """Each reason against the labels, then the similarity index beside Splink."""
     n = by_step["accuracy"]["students"]
     detail = by_step["accuracy"]["detail"]
-    lines = ["", "| students | reason | labelled | flagged | correct | precision | recall |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "",
+        "| students | reason | labelled | flagged | correct | precision | recall |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
     for r in detail["reasons"]:
-        lines.append(f"| {n:,} | {r['reason']} | {r['labelled']:,} | {r['flagged']:,} | {r['correct']:,} | "
-                     f"{_share(r['precision'])} | {_share(r['recall'])} |")
-    lines += ["", "| students | method | threshold | pairs flagged | correct | twin pairs flagged | precision "
-              "| recall | seconds | peak RSS (MiB) |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {n:,} | {r['reason']} | {r['labelled']:,} | {r['flagged']:,} | {r['correct']:,} | "
+            f"{_share(r['precision'])} | {_share(r['recall'])} |"
+        )
+    lines += [
+        "",
+        "| students | method | threshold | pairs flagged | correct | twin pairs flagged | precision "
+        "| recall | seconds | peak RSS (MiB) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     ours = by_step["screen_records"]["detail"]["similarity_seconds"]
     splink = by_step["similarity_splink"]
-    methods = [("kuota (SQL index)", detail["similarity"], ours, "in PostgreSQL"),
-               ("Splink 4 (DuckDB)", splink["detail"]["similarity"], splink["detail"]["seconds"],
-                f"{splink['peak_mib']:,.0f}")]
+    methods = [
+        ("kuota (SQL index)", detail["similarity"], ours, "in PostgreSQL"),
+        (
+            "Splink 4 (DuckDB)",
+            splink["detail"]["similarity"],
+            splink["detail"]["seconds"],
+            f"{splink['peak_mib']:,.0f}",
+        ),
+    ]
     for method, rows, seconds, peak in methods:
         for r in rows:
-            default = " (default)" if r["threshold"] == detail["default_threshold"] and method.startswith("kuota") else ""
-            lines.append(f"| {n:,} | {method} | {r['threshold']}{default} | {r['flagged']:,} | {r['correct']:,} | "
-                         f"{r['twins_flagged']:,} | {_share(r['precision'])} | {_share(r['recall'])} | "
-                         f"{seconds:.1f} | {peak} |")
-    lines += ["", f"| students | part | kind | pairs | kuota flagged | kuota recall | Splink flagged "
-              f"(p >= {splink['detail']['kinds_threshold']}) | Splink recall |",
-              "|---:|---|---|---:|---:|---:|---:|---:|"]
+            default = (
+                " (default)" if r["threshold"] == detail["default_threshold"] and method.startswith("kuota") else ""
+            )
+            lines.append(
+                f"| {n:,} | {method} | {r['threshold']}{default} | {r['flagged']:,} | {r['correct']:,} | "
+                f"{r['twins_flagged']:,} | {_share(r['precision'])} | {_share(r['recall'])} | "
+                f"{seconds:.1f} | {peak} |"
+            )
+    lines += [
+        "",
+        f"| students | part | kind | pairs | kuota flagged | kuota recall | Splink flagged "
+        f"(p >= {splink['detail']['kinds_threshold']}) | Splink recall |",
+        "|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
     theirs = {(r["part"], r["kind"]): r for r in splink["detail"]["kinds"]}
     for r in detail["kinds"]:
         t = theirs[(r["part"], r["kind"])]
-        lines.append(f"| {n:,} | {r['part']} | {r['kind']} | {r['pairs']:,} | {r['flagged']:,} | "
-                     f"{_share(r['recall'])} | {t['flagged']:,} | {_share(t['recall'])} |")
+        lines.append(
+            f"| {n:,} | {r['part']} | {r['kind']} | {r['pairs']:,} | {r['flagged']:,} | "
+            f"{_share(r['recall'])} | {t['flagged']:,} | {_share(t['recall'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kuota.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m kuota.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--students", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--keep", action="store_true", help="keep the bench databases and exports")
-    parser.add_argument("--skip", nargs="+", default=[], choices=[s for s in STEPS if s not in STEPS[:3]],
-                        help="steps to leave out (e.g. accuracy similarity_splink normalize_numbers_libphonenumber)")
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        default=[],
+        choices=[s for s in STEPS if s not in STEPS[:3]],
+        help="steps to leave out (e.g. accuracy similarity_splink normalize_numbers_libphonenumber)",
+    )
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--uri", help=argparse.SUPPRESS)

@@ -1,12 +1,13 @@
 """Command line of the package: ``kuota generate`` (synthetic cutoff), ``kuota snapshot`` (stage 1),
 ``kuota screen`` (stage 2), ``kuota validate`` (stage 3), ``kuota redo-batch`` (one provider batch
 again), ``kuota periode-status``, ``periode-batas`` and ``periode-buka-kembali`` (the period's
-lifecycle: its deadline, and reopening a closed period, each with a reason), the same functions the DAG's tasks call; and ``kuota simulate-providers`` and ``kuota
-simulate-schools``, the partners' stand-ins the demo and the tests run against (the pipeline
-never imports them).
+lifecycle: its deadline, and reopening a closed period, each with a reason), the same functions
+the DAG's tasks call; and ``kuota simulate-providers`` and ``kuota simulate-schools``, the
+partners' stand-ins the demo and the tests run against (the pipeline never imports them).
 
 Connections come from the environment (KUOTA_WAREHOUSE_DSN; boto3's AWS_* variables).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,9 @@ def _who(args) -> str:
 
 def configure_logging() -> None:
     """Our progress at INFO on stderr; the libraries' chatter (GX, boto) only from WARNING."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("kuota").setLevel(logging.INFO)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
@@ -59,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     snap = sub.add_parser("snapshot", help="verify and load a cutoff export for a period (stage 1)")
     snap.add_argument("--periode", required=True)
     snap.add_argument("--cutoff-uri", required=True)
-    snap.add_argument("--batas-jawaban", help="the period's deadline for answers, ISO 8601 with offset; default: "
-                                              "its last day 23:59 WIB (refused if already passed)")
+    snap.add_argument(
+        "--batas-jawaban",
+        help="the period's deadline for answers, ISO 8601 with offset; default: "
+        "its last day 23:59 WIB (refused if already passed)",
+    )
     snap.add_argument("--hari-tahap", help="the stage calendar, days of the month (default: 15,28)")
     snap.add_argument("--dsn")
 
@@ -103,12 +108,21 @@ def main(argv: list[str] | None = None) -> int:
     sim = sub.add_parser("simulate-providers", help="play the providers against the S3 contract (exchange.md §2)")
     sim.add_argument("--exchange-uri", required=True)
     sim.add_argument("--periode", required=True)
-    sim.add_argument("--provider", action="append", choices=simulator.PROVIDERS,
-                     help="a provider to play (repeatable); default: all")
-    sim.add_argument("--shares", help="status shares, e.g. aktif=0.57,pascabayar=0.03,tidak_aktif=0.22,"
-                                      "masa_tenggang=0.10,tidak_dikenal=0.08 (the default, 2020 figures)")
-    sim.add_argument("--fault", action="append", default=[], metavar="KIND[:PROVIDER[:COUNT]]",
-                     help=f"misbehave on purpose: {', '.join(simulator.FAULTS)} (repeatable)")
+    sim.add_argument(
+        "--provider", action="append", choices=simulator.PROVIDERS, help="a provider to play (repeatable); default: all"
+    )
+    sim.add_argument(
+        "--shares",
+        help="status shares, e.g. aktif=0.57,pascabayar=0.03,tidak_aktif=0.22,"
+        "masa_tenggang=0.10,tidak_dikenal=0.08 (the default, 2020 figures)",
+    )
+    sim.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND[:PROVIDER[:COUNT]]",
+        help=f"misbehave on purpose: {', '.join(simulator.FAULTS)} (repeatable)",
+    )
     sim.add_argument("--delay-seconds", type=float, default=0.0, help="answer this long after a batch appears")
     sim.add_argument("--late-seconds", type=float, default=3600.0, help="delay of a 'late' answer")
     sim.add_argument("--poll-seconds", type=float, default=2.0)
@@ -119,12 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     sch = sub.add_parser("simulate-schools", help="play the schools against the portal contract (exchange.md §3)")
     sch.add_argument("--exchange-uri", required=True)
     sch.add_argument("--periode", required=True)
-    sch.add_argument("--correct-share", type=float, default=school_simulator.DEFAULT_CORRECT_SHARE,
-                     help="share of correctable residu numbers a school corrects, per residu file version")
-    sch.add_argument("--reject-share", type=float, default=school_simulator.DEFAULT_REJECT_SHARE,
-                     help="share of SPTJMs rejected")
-    sch.add_argument("--delay-seconds", type=float, default=0.0,
-                     help="decide an SPTJM (correct a residu file) this long after it appeared")
+    sch.add_argument(
+        "--correct-share",
+        type=float,
+        default=school_simulator.DEFAULT_CORRECT_SHARE,
+        help="share of correctable residu numbers a school corrects, per residu file version",
+    )
+    sch.add_argument(
+        "--reject-share", type=float, default=school_simulator.DEFAULT_REJECT_SHARE, help="share of SPTJMs rejected"
+    )
+    sch.add_argument(
+        "--delay-seconds",
+        type=float,
+        default=0.0,
+        help="decide an SPTJM (correct a residu file) this long after it appeared",
+    )
     sch.add_argument("--poll-seconds", type=float, default=2.0)
     sch.add_argument("--only", choices=("koreksi", "persetujuan"), help="play one part only: corrections or decisions")
     sch.add_argument("--once", action="store_true", help="one pass, then exit")
@@ -136,37 +159,68 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "generate":
             scale = generator.Scale.for_students(args.students, args.ptk, args.schools)
-            result = generator.generate(args.out, scale, seed=args.seed, cutoff_date=args.cutoff_date,
-                                        labels_uri=args.labels, compresslevel=args.compresslevel)
+            result = generator.generate(
+                args.out,
+                scale,
+                seed=args.seed,
+                cutoff_date=args.cutoff_date,
+                labels_uri=args.labels,
+                compresslevel=args.compresslevel,
+            )
         elif args.command == "snapshot":
-            result = pipeline.run_snapshot(_dsn(args), args.periode, args.cutoff_uri, None, args.batas_jawaban,
-                                           args.hari_tahap, strict=True)
+            result = pipeline.run_snapshot(
+                _dsn(args), args.periode, args.cutoff_uri, None, args.batas_jawaban, args.hari_tahap, strict=True
+            )
         elif args.command == "screen":
             result = pipeline.run_screening(_dsn(args), args.periode, args.exchange_uri)
         elif args.command == "validate":
             deadline = args.deadline or periode.require_open(_dsn(args), args.periode, "validate")["batas_jawaban"]
-            result = exchange.validate(_dsn(args), Storage(), args.exchange_uri, args.periode,
-                                       exchange.parse_deadline(deadline, args.periode), args.batch_rows,
-                                       args.poll_seconds)
+            result = exchange.validate(
+                _dsn(args),
+                Storage(),
+                args.exchange_uri,
+                args.periode,
+                exchange.parse_deadline(deadline, args.periode),
+                args.batch_rows,
+                args.poll_seconds,
+            )
         elif args.command == "redo-batch":
-            result = exchange.redo_batch(_dsn(args), Storage(), args.exchange_uri, args.batch_id,
-                                         args.wait_seconds, args.poll_seconds)
+            result = exchange.redo_batch(
+                _dsn(args), Storage(), args.exchange_uri, args.batch_id, args.wait_seconds, args.poll_seconds
+            )
         elif args.command == "periode-status":
-            result = {"state": periode.state(_dsn(args), args.periode),
-                      "history": periode.history(_dsn(args), args.periode)}
+            result = {
+                "state": periode.state(_dsn(args), args.periode),
+                "history": periode.history(_dsn(args), args.periode),
+            }
         elif args.command == "periode-batas":
             result = periode.set_deadline(_dsn(args), args.periode, args.batas_jawaban, args.alasan, _who(args))
         elif args.command == "periode-buka-kembali":
             result = periode.reopen(_dsn(args), args.periode, args.alasan, _who(args), args.batas_jawaban)
         else:
             if args.command == "simulate-schools":
-                sim = school_simulator.SchoolSimulator(Storage(), args.exchange_uri, args.periode, args.correct_share,
-                                                       args.reject_share, args.delay_seconds, args.seed, args.only)
+                sim = school_simulator.SchoolSimulator(
+                    Storage(),
+                    args.exchange_uri,
+                    args.periode,
+                    args.correct_share,
+                    args.reject_share,
+                    args.delay_seconds,
+                    args.seed,
+                    args.only,
+                )
             else:
                 sim = simulator.ProviderSimulator(
-                    Storage(), args.exchange_uri, args.periode, args.provider or simulator.PROVIDERS,
-                    simulator.parse_shares(args.shares), [simulator.Fault.parse(f) for f in args.fault],
-                    args.delay_seconds, args.late_seconds, args.seed)
+                    Storage(),
+                    args.exchange_uri,
+                    args.periode,
+                    args.provider or simulator.PROVIDERS,
+                    simulator.parse_shares(args.shares),
+                    [simulator.Fault.parse(f) for f in args.fault],
+                    args.delay_seconds,
+                    args.late_seconds,
+                    args.seed,
+                )
             if args.once:
                 result = sim.step()
             else:

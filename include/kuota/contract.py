@@ -2,6 +2,7 @@
 
 Partners are written against these layouts: change them only with a new schema_version.
 """
+
 SCHEMA_VERSION = 1
 
 BENTUK_PENDIDIKAN = ("TK", "KB", "SD", "SMP", "SMA", "SMK", "SLB", "PKBM")
@@ -14,41 +15,127 @@ STATUS_PTK = ("aktif", "keluar")
 JENIS_KELUAR = ("pensiun", "mengundurkan_diri", "diberhentikan", "meninggal", "mutasi")
 # BPS province codes of the 34 provinces of 2020 (the cutoffs this pipeline was built for).
 KODE_PROVINSI = (
-    "11", "12", "13", "14", "15", "16", "17", "18", "19", "21", "31", "32", "33", "34", "35",
-    "36", "51", "52", "53", "61", "62", "63", "64", "65", "71", "72", "73", "74", "75", "76",
-    "81", "82", "91", "94",
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "16",
+    "17",
+    "18",
+    "19",
+    "21",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "51",
+    "52",
+    "53",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "71",
+    "72",
+    "73",
+    "74",
+    "75",
+    "76",
+    "81",
+    "82",
+    "91",
+    "94",
 )
 PROVIDERS = ("telkomsel", "indosat", "xl", "axis", "tri", "smartfren")
 # Residu reasons screening can give, in precedence order (domain.md, "One reason per record").
 SCREENING_REASONS = (
     "format_tidak_valid",
-    "sekolah_tidak_aktif", "tidak_aktif", "bukan_sekolah_induk", "jenis_ptk_tidak_berhak", "penerima_pkh_pip",
-    "nisn_tidak_valid", "nisn_konflik", "nisn_ganda", "rekaman_duplikat", "ptk_ganda", "kemungkinan_orang_sama",
-    "nomor_kosong", "nomor_tidak_valid", "operator_tidak_didukung", "nomor_dipakai_bersama",
+    "sekolah_tidak_aktif",
+    "tidak_aktif",
+    "bukan_sekolah_induk",
+    "jenis_ptk_tidak_berhak",
+    "penerima_pkh_pip",
+    "nisn_tidak_valid",
+    "nisn_konflik",
+    "nisn_ganda",
+    "rekaman_duplikat",
+    "ptk_ganda",
+    "kemungkinan_orang_sama",
+    "nomor_kosong",
+    "nomor_tidak_valid",
+    "operator_tidak_didukung",
+    "nomor_dipakai_bersama",
     "kepemilikan_kosong",
 )
 # Every recipient state and residu reason of a period (domain.md): later stages add to
 # screening's, so a re-run's checks accept them.
-RECIPIENT_STATES = ("residu", "siap_validasi", "dikirim_validasi", "valid", "sptjm_dicetak", "sptjm_disetujui",
-                    "dikirim_injeksi", "berhasil")
-LATER_REASONS = ("nomor_tidak_aktif", "masa_tenggang", "tidak_dikenal_provider", "tanpa_respons_provider",
-                 "sptjm_ditolak", "injeksi_gagal")
+RECIPIENT_STATES = (
+    "residu",
+    "siap_validasi",
+    "dikirim_validasi",
+    "valid",
+    "sptjm_dicetak",
+    "sptjm_disetujui",
+    "dikirim_injeksi",
+    "berhasil",
+)
+LATER_REASONS = (
+    "nomor_tidak_aktif",
+    "masa_tenggang",
+    "tidak_dikenal_provider",
+    "tanpa_respons_provider",
+    "sptjm_ditolak",
+    "injeksi_gagal",
+)
 
 # Cutoff export (§1): table -> columns in file order.  The first column is the record id.
 CUTOFF_COLUMNS = {
     "sekolah": (
-        "sekolah_id", "npsn", "nama", "bentuk_pendidikan", "status",
-        "kode_provinsi", "kode_kabupaten",
+        "sekolah_id",
+        "npsn",
+        "nama",
+        "bentuk_pendidikan",
+        "status",
+        "kode_provinsi",
+        "kode_kabupaten",
     ),
     "peserta_didik": (
-        "peserta_didik_id", "nisn", "nik", "nama", "jenis_kelamin", "tanggal_lahir",
-        "nama_ibu_kandung", "sekolah_id", "tingkat_pendidikan", "status", "nomor_hp",
-        "kepemilikan_hp", "penerima_pip", "penerima_pkh", "nomor_kip", "nomor_kps",
+        "peserta_didik_id",
+        "nisn",
+        "nik",
+        "nama",
+        "jenis_kelamin",
+        "tanggal_lahir",
+        "nama_ibu_kandung",
+        "sekolah_id",
+        "tingkat_pendidikan",
+        "status",
+        "nomor_hp",
+        "kepemilikan_hp",
+        "penerima_pip",
+        "penerima_pkh",
+        "nomor_kip",
+        "nomor_kps",
         "tanggal_masuk_sekolah",
     ),
     "ptk": (
-        "ptk_id", "nuptk", "nik", "nama", "jenis_kelamin", "tanggal_lahir", "nama_ibu_kandung",
-        "jenis_ptk", "sekolah_id", "ptk_induk", "status", "jenis_keluar", "nomor_hp",
+        "ptk_id",
+        "nuptk",
+        "nik",
+        "nama",
+        "jenis_kelamin",
+        "tanggal_lahir",
+        "nama_ibu_kandung",
+        "jenis_ptk",
+        "sekolah_id",
+        "ptk_induk",
+        "status",
+        "jenis_keluar",
+        "nomor_hp",
         "kepemilikan_hp",
     ),
 }
@@ -67,10 +154,14 @@ def cutoff_file_name(table: str, names: list[str]) -> str | None:
 # Provider exchange (§2): what leaves for a provider and what comes back, per kind.
 # Only these columns ever leave: no names, NISN, NIK or school data (data minimisation).
 BATCH_COLUMNS = {"validasi": ("request_id", "msisdn"), "injeksi": ("request_id", "msisdn", "paket_gb")}
-ANSWER_COLUMNS = {"validasi": ("request_id", "msisdn", "status"),
-                  "injeksi": ("request_id", "msisdn", "status", "alasan", "waktu_injeksi")}
-ANSWER_STATUS = {"validasi": ("aktif", "tidak_aktif", "masa_tenggang", "pascabayar", "tidak_dikenal"),
-                 "injeksi": ("berhasil", "gagal")}
+ANSWER_COLUMNS = {
+    "validasi": ("request_id", "msisdn", "status"),
+    "injeksi": ("request_id", "msisdn", "status", "alasan", "waktu_injeksi"),
+}
+ANSWER_STATUS = {
+    "validasi": ("aktif", "tidak_aktif", "masa_tenggang", "pascabayar", "tidak_dikenal"),
+    "injeksi": ("berhasil", "gagal"),
+}
 # A validation answer and what it makes of the recipients on that number (domain.md, K4):
 # the new state, and the residu reason when it is not valid.
 VALIDASI_OUTCOME = {
@@ -95,15 +186,26 @@ def answer_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_
 
 
 # Verification portal (§3): what schools send, and the SPTJM each school receives.
-PORTAL_IN_COLUMNS = {"koreksi": ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"),
-                     "persetujuan": ("sptjm_no", "npsn", "keputusan", "waktu")}
+PORTAL_IN_COLUMNS = {
+    "koreksi": ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"),
+    "persetujuan": ("sptjm_no", "npsn", "keputusan", "waktu"),
+}
 KEPUTUSAN = ("disetujui", "ditolak")
 SPTJM_COLUMNS = ("jenis", "id", "nama", "msisdn", "provider", "paket_gb")
 # Reasons a number correction can resolve (domain.md, precedence lines 4-5 and the providers'
 # answers); the others (format, K1, K2) are fixed in Dapodik, not in the portal.
-CORRECTABLE_REASONS = ("nomor_kosong", "nomor_tidak_valid", "operator_tidak_didukung", "nomor_dipakai_bersama",
-                       "kepemilikan_kosong", "nomor_tidak_aktif", "masa_tenggang", "tidak_dikenal_provider",
-                       "tanpa_respons_provider", "sptjm_ditolak")
+CORRECTABLE_REASONS = (
+    "nomor_kosong",
+    "nomor_tidak_valid",
+    "operator_tidak_didukung",
+    "nomor_dipakai_bersama",
+    "kepemilikan_kosong",
+    "nomor_tidak_aktif",
+    "masa_tenggang",
+    "tidak_dikenal_provider",
+    "tanpa_respons_provider",
+    "sptjm_ditolak",
+)
 
 
 def portal_root(exchange_uri: str, periode: str) -> str:

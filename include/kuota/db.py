@@ -1,4 +1,5 @@
 """Warehouse access: psycopg2 connections and the SQL files of include/sql/."""
+
 from __future__ import annotations
 
 import contextlib
@@ -6,7 +7,6 @@ import functools
 import inspect
 import logging
 import time
-from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg2
@@ -16,7 +16,7 @@ from . import SQL_DIR
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=None)
+@functools.cache
 def sql(name: str) -> str:
     """The text of ``include/sql/<name>.sql``: one file per step."""
     return (SQL_DIR / f"{name}.sql").read_text()
@@ -46,8 +46,9 @@ class Busy(Exception):
 
 
 @contextlib.contextmanager
-def serialized(dsn: str, periode: str, step: str, shared: bool = False, wait_seconds: float = 3600,
-               poll_seconds: float = 1.0):
+def serialized(
+    dsn: str, periode: str, step: str, shared: bool = False, wait_seconds: float = 3600, poll_seconds: float = 1.0
+):
     """One process at a time runs ``step`` of ``periode`` (a CLI beside a DAG run, two
     triggers, a task cleared while it still runs): a session advisory lock, held on a
     connection of its own for the whole step, across the step's transactions, and released
@@ -66,12 +67,15 @@ def serialized(dsn: str, periode: str, step: str, shared: bool = False, wait_sec
                     break
                 now = time.monotonic()
                 if now > until:
-                    raise Busy(f"periode {periode}: '{step}' is still running in another process after "
-                               f"{wait_seconds:.0f} s; let it finish (see pg_stat_activity, application_name "
-                               f"'kuota {periode} {step}'), then run this again")
+                    raise Busy(
+                        f"periode {periode}: '{step}' is still running in another process after "
+                        f"{wait_seconds:.0f} s; let it finish (see pg_stat_activity, application_name "
+                        f"'kuota {periode} {step}'), then run this again"
+                    )
                 if now - told >= 30:
-                    log.warning("periode %s: '%s' is running in another process: waiting for it to finish",
-                                periode, step)
+                    log.warning(
+                        "periode %s: '%s' is running in another process: waiting for it to finish", periode, step
+                    )
                     told = now
                 time.sleep(poll_seconds)
         yield
@@ -82,6 +86,7 @@ def serialized(dsn: str, periode: str, step: str, shared: bool = False, wait_sec
 def one_at_a_time(step: str):
     """A step of a period (a function taking ``dsn`` and ``periode``) run under
     ``serialized``: two runs of the period at once do it one after the other."""
+
     def wrap(fn):
         signature = inspect.signature(fn)
 
@@ -90,7 +95,9 @@ def one_at_a_time(step: str):
             bound = signature.bind(*args, **kwargs).arguments
             with serialized(bound["dsn"], bound["periode"], step):
                 return fn(*args, **kwargs)
+
         return serialized_step
+
     return wrap
 
 
@@ -106,8 +113,9 @@ def copy_out(conn, name: str, params: dict, out, header: bool = False) -> None:
     Python tuples."""
     with conn.cursor() as cur:
         statement = cur.mogrify(sql(name), params).decode().rstrip().rstrip(";")
-        cur.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER {str(header).lower()})",
-                        out, size=1 << 20)
+        cur.copy_expert(
+            f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER {str(header).lower()})", out, size=1 << 20
+        )
 
 
 # The warehouse's migration files, in order (idempotent; prepare_warehouse runs the same list).
@@ -125,7 +133,7 @@ def sqlalchemy_url(dsn: str, settings: dict | None = None) -> str:
     optional session settings passed to the server through libpq's ``options``."""
     dsn = libpq_dsn(dsn)
     if dsn.startswith("postgresql://"):
-        dsn = "postgresql+psycopg2://" + dsn[len("postgresql://"):]
+        dsn = "postgresql+psycopg2://" + dsn[len("postgresql://") :]
     if settings:
         parts = urlsplit(dsn)
         query = parse_qsl(parts.query)

@@ -7,6 +7,7 @@ created_at is the period's last change, so an export of an unchanged period is b
 ``bast/<provider>.csv`` and ``.pdf``: per provider, packages and GB successfully injected (what
 it is paid for) and what it is not paid for.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,7 +17,8 @@ import io
 import logging
 import tempfile
 
-from . import db, periode as lifecycle
+from . import db
+from . import periode as lifecycle
 from .manifest import file_manifest, manifest_for, manifest_uri, sha256_file
 from .pdf import Document
 from .storage import Storage, join
@@ -30,7 +32,7 @@ BAST_COLUMNS = ("provider", "paket_gb", "diminta", "berhasil", "gb_berhasil", "g
 
 def _stamp(dsn: str, periode: str) -> tuple[str, bool]:
     with db.connect(dsn) as conn:
-        (created_at, settled), = db.run(conn, "ekspor_stempel", {"periode": periode})
+        ((created_at, settled),) = db.run(conn, "ekspor_stempel", {"periode": periode})
     return created_at, settled
 
 
@@ -69,8 +71,14 @@ def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, fina
         db.copy_out(conn, "ekspor_rekap", {"periode": periode}, rekap)
     data = rekap.getvalue()
     _put(storage, join(folder, "rekap.csv"), data, data.count(b"\n") - 1, created_at, **fields)
-    log.info("periode %s exported: %d records, %d rekap rows (final: %s) -> %s", periode, counter.lines,
-             data.count(b"\n") - 1, fields["final"], folder)
+    log.info(
+        "periode %s exported: %d records, %d rekap rows (final: %s) -> %s",
+        periode,
+        counter.lines,
+        data.count(b"\n") - 1,
+        fields["final"],
+        folder,
+    )
     return {"periode": periode, "records": counter.lines, "rekap_rows": data.count(b"\n") - 1, **fields}
 
 
@@ -90,7 +98,7 @@ class _LineCounter:
 def bast(dsn: str, periode: str) -> list[dict]:
     with db.connect(dsn) as conn:
         rows = db.run(conn, "bast_rekap", {"periode": periode})
-    return [dict(zip((*BAST_COLUMNS, "anomali"), r)) for r in rows]
+    return [dict(zip((*BAST_COLUMNS, "anomali"), r, strict=True)) for r in rows]
 
 
 def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: str) -> bytes:
@@ -99,19 +107,32 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
     doc.text(f"Bantuan Kuota Data Internet - periode {periode} - penyedia: {provider}", bold=True)
     doc.text(f"Dihitung dari jawaban injeksi yang dimuat, per {created_at}")
     doc.text()
-    doc.text(f"{'paket':>8} {'diminta':>10} {'berhasil':>10} {'GB berhasil':>14} {'gagal':>8} {'tanpa respons':>14} "
-             f"{'menunggu':>9}", bold=True)
+    doc.text(
+        f"{'paket':>8} {'diminta':>10} {'berhasil':>10} {'GB berhasil':>14} {'gagal':>8} {'tanpa respons':>14} "
+        f"{'menunggu':>9}",
+        bold=True,
+    )
     for r in rows:
-        doc.text(f"{r['paket_gb']:>5} GB {r['diminta']:>10,} {r['berhasil']:>10,} {r['gb_berhasil']:>14,} "
-                 f"{r['gagal']:>8,} {r['tanpa_respons']:>14,} {r['menunggu']:>9,}")
+        doc.text(
+            f"{r['paket_gb']:>5} GB {r['diminta']:>10,} {r['berhasil']:>10,} {r['gb_berhasil']:>14,} "
+            f"{r['gagal']:>8,} {r['tanpa_respons']:>14,} {r['menunggu']:>9,}"
+        )
     total = {k: sum(r[k] for r in rows) for k in BAST_COLUMNS[2:]}
-    doc.text(f"{'jumlah':>8} {total['diminta']:>10,} {total['berhasil']:>10,} {total['gb_berhasil']:>14,} "
-             f"{total['gagal']:>8,} {total['tanpa_respons']:>14,} {total['menunggu']:>9,}", bold=True)
+    doc.text(
+        f"{'jumlah':>8} {total['diminta']:>10,} {total['berhasil']:>10,} {total['gb_berhasil']:>14,} "
+        f"{total['gagal']:>8,} {total['tanpa_respons']:>14,} {total['menunggu']:>9,}",
+        bold=True,
+    )
     doc.text()
     doc.text(f"Dibayar: {total['berhasil']:,} paket, {total['gb_berhasil']:,} GB (hanya injeksi berhasil).", bold=True)
-    doc.text(f"Tidak dibayar: {total['gagal']:,} gagal, {total['tanpa_respons']:,} tanpa respons, "
-             f"{total['menunggu']:,} menunggu.")
-    doc.text(f"Anomali penyedia (berhasil dilaporkan ulang, jawaban diubah; tidak dihitung dua kali): {rows[0]['anomali'] if rows else 0:,}")
+    doc.text(
+        f"Tidak dibayar: {total['gagal']:,} gagal, {total['tanpa_respons']:,} tanpa respons, "
+        f"{total['menunggu']:,} menunggu."
+    )
+    doc.text(
+        "Anomali penyedia (berhasil dilaporkan ulang, jawaban diubah; tidak dihitung dua kali): "
+        f"{rows[0]['anomali'] if rows else 0:,}"
+    )
     doc.text()
     doc.keep(10)
     doc.text(f"{'Pusdatin Kemendikbud,':<44}{'Penyedia (' + provider + '),'}")
@@ -139,9 +160,21 @@ def write_bast(dsn: str, storage: Storage, output_uri: str, periode: str) -> dic
         pdf = render_bast_pdf(periode, provider, mine, created_at)
         if not storage.exists(uri.replace(".csv", ".pdf")) or storage.read_bytes(uri.replace(".csv", ".pdf")) != pdf:
             storage.write_bytes(uri.replace(".csv", ".pdf"), pdf)
-        _put(storage, uri, out.getvalue().encode(), len(mine), created_at, periode=periode, provider=provider,
-             pdf={"file": f"{provider}.pdf", "sha256": hashlib.sha256(pdf).hexdigest()})
-        totals[provider] = {"paket": sum(r["berhasil"] for r in mine), "gb": sum(r["gb_berhasil"] for r in mine),
-                            "gagal": sum(r["gagal"] for r in mine), "tanpa_respons": sum(r["tanpa_respons"] for r in mine)}
+        _put(
+            storage,
+            uri,
+            out.getvalue().encode(),
+            len(mine),
+            created_at,
+            periode=periode,
+            provider=provider,
+            pdf={"file": f"{provider}.pdf", "sha256": hashlib.sha256(pdf).hexdigest()},
+        )
+        totals[provider] = {
+            "paket": sum(r["berhasil"] for r in mine),
+            "gb": sum(r["gb_berhasil"] for r in mine),
+            "gagal": sum(r["gagal"] for r in mine),
+            "tanpa_respons": sum(r["tanpa_respons"] for r in mine),
+        }
     log.info("periode %s BAST: %s", periode, totals)
     return {"periode": periode, "providers": totals}

@@ -11,6 +11,7 @@ contract; otherwise it is quarantined whole (moved under ``karantina/`` with an 
 and nothing from it is loaded. The sha256 of every answer looked at is recorded: the same
 answer again is ignored, a different one is quarantined, and the first answer's outcome stands.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,9 +24,9 @@ import shutil
 import tempfile
 import time
 
-from . import db, periode as lifecycle
-from .contract import (ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, answer_uri, batch_uri,
-                       provider_root)
+from . import db
+from . import periode as lifecycle
+from .contract import ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, answer_uri, batch_uri, provider_root
 from .inbound import Rejected, check_manifest, load_csv, move_to_quarantine, offending
 from .manifest import ContractError, HashingReader, file_manifest, manifest_uri
 from .quality import QualityError
@@ -48,7 +49,7 @@ def _batch(conn, batch_id: str) -> dict:
         keys = [c.name for c in cur.description]
     if row is None:
         raise ContractError(f"batch {batch_id} is not in kuota.batch (plan the period's batches first)")
-    return dict(zip(keys, row))
+    return dict(zip(keys, row, strict=True))
 
 
 # -- outbound -----------------------------------------------------------------------------
@@ -61,9 +62,11 @@ def providers_to(dsn: str, periode: str, kind: str) -> list[str]:
     or batches of that kind already sent (so a re-run maps the same providers), in the
     contract's order."""
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT DISTINCT provider FROM kuota.penerima WHERE periode = %(p)s AND status = %(s)s
+        cur.execute(
+            """SELECT DISTINCT provider FROM kuota.penerima WHERE periode = %(p)s AND status = %(s)s
                        UNION SELECT provider FROM kuota.batch WHERE periode = %(p)s AND jenis = %(k)s""",
-                    {"p": periode, "s": _WAITING[kind], "k": kind})
+            {"p": periode, "s": _WAITING[kind], "k": kind},
+        )
         found = {r[0] for r in cur.fetchall()}
     return [p for p in PROVIDERS if p in found]
 
@@ -73,8 +76,15 @@ def providers_to_validate(dsn: str, periode: str) -> list[str]:
 
 
 @lifecycle.while_open("planning batches")
-def plan(dsn: str, periode: str, provider: str, kind: str, batch_rows: int = DEFAULT_BATCH_ROWS,
-         tahap: int = 1, deadline: dt.datetime | None = None) -> list[dict]:
+def plan(
+    dsn: str,
+    periode: str,
+    provider: str,
+    kind: str,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    tahap: int = 1,
+    deadline: dt.datetime | None = None,
+) -> list[dict]:
     """The provider's batches of a kind in the period, new ones planned first (idempotent):
     validasi asks about every distinct number waiting, injeksi for every approved package.
     After the period's deadline nothing new is asked: it could only end unanswered."""
@@ -82,24 +92,43 @@ def plan(dsn: str, periode: str, provider: str, kind: str, batch_rows: int = DEF
         raise ContractError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
-    if deadline is not None and dt.datetime.now(dt.timezone.utc) >= deadline:
-        batches = [{k: b[k] for k in ("batch_id", "provider", "rows")}
-                   for b in batches_of(dsn, periode, kind) if b["provider"] == provider]
-        log.warning("%s %s %s: the deadline %s has passed, nothing new is planned (%d batches planned before)",
-                    kind, periode, provider, deadline.isoformat(), len(batches))
+    if deadline is not None and dt.datetime.now(dt.UTC) >= deadline:
+        batches = [
+            {k: b[k] for k in ("batch_id", "provider", "rows")}
+            for b in batches_of(dsn, periode, kind)
+            if b["provider"] == provider
+        ]
+        log.warning(
+            "%s %s %s: the deadline %s has passed, nothing new is planned (%d batches planned before)",
+            kind,
+            periode,
+            provider,
+            deadline.isoformat(),
+            len(batches),
+        )
         return batches
     with db.serialized(dsn, periode, f"plan {kind} {provider}"), db.connect(dsn) as conn:
-        rows = db.run(conn, f"{kind}_batch", {"periode": periode, "provider": provider,
-                                              "ukuran": batch_rows, "tahap": tahap})
+        rows = db.run(
+            conn, f"{kind}_batch", {"periode": periode, "provider": provider, "ukuran": batch_rows, "tahap": tahap}
+        )
     batches = [{"batch_id": b, "provider": provider, "rows": n} for b, n, _ in rows]
     new = [b for b, _, baru in rows if baru]
-    log.info("%s %s %s: %d batches (%d new: %s), %d rows", kind, periode, provider, len(batches), len(new),
-             ", ".join(new) or "-", sum(b["rows"] for b in batches))
+    log.info(
+        "%s %s %s: %d batches (%d new: %s), %d rows",
+        kind,
+        periode,
+        provider,
+        len(batches),
+        len(new),
+        ", ".join(new) or "-",
+        sum(b["rows"] for b in batches),
+    )
     return batches
 
 
-def plan_validation(dsn: str, periode: str, provider: str, batch_rows: int = DEFAULT_BATCH_ROWS,
-                    tahap: int = 1) -> list[dict]:
+def plan_validation(
+    dsn: str, periode: str, provider: str, batch_rows: int = DEFAULT_BATCH_ROWS, tahap: int = 1
+) -> list[dict]:
     return plan(dsn, periode, provider, "validasi", batch_rows, tahap)
 
 
@@ -125,8 +154,14 @@ def _in_place(storage: Storage, uri: str, manifest: bytes, batch: dict) -> bool:
     return batch["karantina_epoch"] is None or float(batch["karantina_epoch"]) <= sent_at
 
 
-def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, force: bool = False,
-               deadline: dt.datetime | None = None) -> dict:
+def send_batch(
+    dsn: str,
+    storage: Storage,
+    exchange_uri: str,
+    batch_id: str,
+    force: bool = False,
+    deadline: dt.datetime | None = None,
+) -> dict:
     """Write the batch's data file, then its manifest. The same bytes every time: the first
     send records the sha256, and a later send that would differ is refused. For the provider a
     re-send means "answer this again", so a batch whose answer is loaded, or whose requests
@@ -139,31 +174,49 @@ def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, for
     a period cannot close between this step's check that it is open and its write."""
     with db.connect(dsn) as conn:
         periode = _batch(conn, batch_id)["periode"]
-    with (db.serialized(dsn, batch_id, "batch"), db.serialized(dsn, periode, "close", shared=True),
-          db.connect(dsn) as conn):
+    with (
+        db.serialized(dsn, batch_id, "batch"),
+        db.serialized(dsn, periode, "close", shared=True),
+        db.connect(dsn) as conn,
+    ):
         batch = _batch(conn, batch_id)
         lifecycle.require_open(dsn, batch["periode"], f"sending batch {batch_id}")
-        if deadline is not None and dt.datetime.now(dt.timezone.utc) >= deadline:
+        if deadline is not None and dt.datetime.now(dt.UTC) >= deadline:
             why = f"the period's deadline {deadline.isoformat()} has passed: nothing is sent after it"
             log.warning("batch %s is not sent: %s", batch_id, why)
             return {"batch_id": batch_id, "provider": batch["provider"], "outcome": "after_deadline", "why": why}
         data, rows = batch_bytes(conn, batch_id, batch["jenis"])
-        manifest = file_manifest(f"{batch_id}.csv.gz", data, rows, batch["dibuat_at"], provider=batch["provider"],
-                                 periode=batch["periode"], kind=batch["jenis"], batch_id=batch_id)
+        manifest = file_manifest(
+            f"{batch_id}.csv.gz",
+            data,
+            rows,
+            batch["dibuat_at"],
+            provider=batch["provider"],
+            periode=batch["periode"],
+            kind=batch["jenis"],
+            batch_id=batch_id,
+        )
         sha = json.loads(manifest)["sha256"]
         if rows != batch["baris"]:
             raise ContractError(f"batch {batch_id}: {rows} rows in the warehouse, {batch['baris']} planned")
         if batch["sha256"] is None:
             with conn.cursor() as cur:
-                cur.execute("UPDATE kuota.batch SET sha256 = %s WHERE batch_id = %s AND sha256 IS NULL", (sha, batch_id))
+                cur.execute(
+                    "UPDATE kuota.batch SET sha256 = %s WHERE batch_id = %s AND sha256 IS NULL", (sha, batch_id)
+                )
         elif batch["sha256"] != sha:
-            raise ContractError(f"batch {batch_id}: its bytes would differ from those first sent "
-                               f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable")
+            raise ContractError(
+                f"batch {batch_id}: its bytes would differ from those first sent "
+                f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable"
+            )
         uri = batch_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
         done = {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri}
         if batch["dimuat_sha256"] or batch["ditutup"]:
-            why = (f"its answer is loaded (sha256 {batch['dimuat_sha256']})" if batch["dimuat_sha256"] else
-                   f"its {batch['ditutup']} requests were closed at the deadline (residu tanpa_respons_provider)")
+            why = (
+                f"its answer is loaded (sha256 {batch['dimuat_sha256']})"
+                if batch["dimuat_sha256"]
+                else f"its {batch['ditutup']} requests were closed at the deadline (residu tanpa_respons_provider)"
+            )
             log.info("batch %s is not re-sent: %s", batch_id, why)
             return {**done, "outcome": "answered" if batch["dimuat_sha256"] else "closed", "why": why}
         if not force and batch["sha256"] is not None and _in_place(storage, uri, manifest, batch):
@@ -176,6 +229,7 @@ def send_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, for
 
 
 # -- inbound ------------------------------------------------------------------------------
+
 
 def answer_manifest_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
     return manifest_uri(answer_uri(exchange_uri, provider, periode, kind, batch_id))
@@ -201,7 +255,7 @@ def _repeated_berhasil(dsn: str, tmp, batch: dict, sha: str) -> str:
     try:
         with db.connect(dsn) as conn, conn.cursor() as cur:
             _load_answer(cur, tmp, "injeksi")
-            (n,), = db.run(conn, "injeksi_anomali", {"batch_id": batch["batch_id"], "sha256": sha})
+            ((n,),) = db.run(conn, "injeksi_anomali", {"batch_id": batch["batch_id"], "sha256": sha})
     except Rejected:
         return ""
     return f"; {n} of its rows report berhasil again for requests already berhasil (provider anomaly)" if n else ""
@@ -210,8 +264,11 @@ def _repeated_berhasil(dsn: str, tmp, batch: dict, sha: str) -> str:
 def _check_rows(conn, batch: dict, rows: int, manifest_rows: int) -> None:
     if rows != manifest_rows:
         raise Rejected(f"the manifest says {manifest_rows} rows, the file has {rows}")
-    found = db.run(conn, "jawaban_periksa", {"batch_id": batch["batch_id"], "jenis": batch["jenis"],
-                                             "statuses": list(ANSWER_STATUS[batch["jenis"]])})
+    found = db.run(
+        conn,
+        "jawaban_periksa",
+        {"batch_id": batch["batch_id"], "jenis": batch["jenis"], "statuses": list(ANSWER_STATUS[batch["jenis"]])},
+    )
     if found:
         raise Rejected(offending(found, ("request_id", "status")))
     missing = db.run(conn, "jawaban_hilang", {"batch_id": batch["batch_id"]})
@@ -221,26 +278,33 @@ def _check_rows(conn, batch: dict, rows: int, manifest_rows: int) -> None:
 
 
 def quarantine_uri(exchange_uri: str, batch: dict, tag: str) -> str:
-    return (f"{exchange_uri.rstrip('/')}/karantina/provider/{batch['provider']}/{batch['periode']}/"
-            f"{batch['jenis']}/{batch['batch_id']}.hasil-{tag}")
+    return (
+        f"{exchange_uri.rstrip('/')}/karantina/provider/{batch['provider']}/{batch['periode']}/"
+        f"{batch['jenis']}/{batch['batch_id']}.hasil-{tag}"
+    )
 
 
 def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha: str, why: str) -> str:
     """Move the answer (data and manifest) under karantina/ with an error file, record it, and
     return the error. Copies first, deletes last: a retry after a crash redoes it."""
     data_uri = answer_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch["batch_id"])
-    manifest_uri = answer_manifest_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"],
-                                       batch["batch_id"])
+    manifest_uri = answer_manifest_uri(
+        exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch["batch_id"]
+    )
     target = quarantine_uri(exchange_uri, batch, sha[:12])
-    message = (f"{batch['jenis']} answer of batch {batch['batch_id']} ({batch['provider']}, {batch['periode']}) "
-               f"quarantined to {target}.*: {why}")
+    message = (
+        f"{batch['jenis']} answer of batch {batch['batch_id']} ({batch['provider']}, {batch['periode']}) "
+        f"quarantined to {target}.*: {why}"
+    )
 
     def record():
         with db.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute("""INSERT INTO kuota.jawaban (batch_id, sha256, hasil, pesan, karantina)
+            cur.execute(
+                """INSERT INTO kuota.jawaban (batch_id, sha256, hasil, pesan, karantina)
                            VALUES (%s, %s, 'dikarantina', %s, %s)
                            ON CONFLICT (batch_id, sha256) DO UPDATE SET diterima_at = now()""",
-                        (batch["batch_id"], sha, message, target))
+                (batch["batch_id"], sha, message, target),
+            )
 
     move_to_quarantine(storage, [(data_uri, ".csv.gz"), (manifest_uri, ".manifest.json")], target, message, record)
     log.error(message)
@@ -288,29 +352,49 @@ def _ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str)
             if loaded:
                 with db.connect(dsn) as conn:
                     db.run(conn, "jawaban_berubah", {"batch_id": batch_id, "sha256": sha})
-                raise Rejected(f"a different answer (sha256 {sha}) to a batch already answered and loaded "
-                               f"(sha256 {loaded}): the first answer's outcome stands; recorded as a provider "
-                               f"anomaly (jawaban_berubah)" + _repeated_berhasil(dsn, tmp, batch, sha))
-            manifest = check_manifest(manifest_raw, {
-                "file": f"{batch_id}.hasil.csv.gz", "provider": provider, "periode": periode, "kind": kind,
-                "batch_id": batch_id}, "answer manifest")
+                raise Rejected(
+                    f"a different answer (sha256 {sha}) to a batch already answered and loaded "
+                    f"(sha256 {loaded}): the first answer's outcome stands; recorded as a provider "
+                    f"anomaly (jawaban_berubah)" + _repeated_berhasil(dsn, tmp, batch, sha)
+                )
+            manifest = check_manifest(
+                manifest_raw,
+                {
+                    "file": f"{batch_id}.hasil.csv.gz",
+                    "provider": provider,
+                    "periode": periode,
+                    "kind": kind,
+                    "batch_id": batch_id,
+                },
+                "answer manifest",
+            )
             if sha != manifest["sha256"]:
-                raise Rejected(f"sha256 of the file is {sha}, the manifest says {manifest['sha256']} "
-                               f"(corrupted or incomplete)")
+                raise Rejected(
+                    f"sha256 of the file is {sha}, the manifest says {manifest['sha256']} (corrupted or incomplete)"
+                )
             if batch["ditutup"]:
-                raise Rejected(f"it arrived after the period's deadline: the batch's {batch['ditutup']} "
-                               f"requests are already residu tanpa_respons_provider")
+                raise Rejected(
+                    f"it arrived after the period's deadline: the batch's {batch['ditutup']} "
+                    f"requests are already residu tanpa_respons_provider"
+                )
             with db.connect(dsn) as conn, conn.cursor() as cur:
                 rows = _load_answer(cur, tmp, kind)
                 _check_rows(conn, batch, rows, manifest["rows"])
-                counts = db.run(conn, f"{kind}_muat", {"batch_id": batch_id, "sha256": sha, "baris": rows,
-                                                       "sidik": sidik})
+                counts = db.run(
+                    conn, f"{kind}_muat", {"batch_id": batch_id, "sha256": sha, "baris": rows, "sidik": sidik}
+                )
         except Rejected as err:
             raise ContractError(_quarantine(dsn, storage, exchange_uri, batch, sha, str(err))) from None
     states = {f"{status}/{alasan}" if alasan else status: n for status, alasan, n in counts}
     log.info("answer to %s loaded (%d rows, sha256 %s): recipients %s", batch_id, rows, sha, states)
-    return {"batch_id": batch_id, "provider": provider, "outcome": "loaded", "rows": rows, "sha256": sha,
-            "recipients": states}
+    return {
+        "batch_id": batch_id,
+        "provider": provider,
+        "outcome": "loaded",
+        "rows": rows,
+        "sha256": sha,
+        "recipients": states,
+    }
 
 
 @lifecycle.while_open("rechecking loaded answers")
@@ -333,18 +417,29 @@ def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str
                 ingest_answer(dsn, storage, exchange_uri, batch_id)
             except ContractError as err:
                 changed.append(str(err))
-    log.info("periode %s %s: %d loaded answers looked at, %d overwritten since (quarantined)", periode, kind,
-             len(loaded), len(changed))
+    log.info(
+        "periode %s %s: %d loaded answers looked at, %d overwritten since (quarantined)",
+        periode,
+        kind,
+        len(loaded),
+        len(changed),
+    )
     return {"periode": periode, "kind": kind, "loaded": len(loaded), "changed": changed}
 
 
 @lifecycle.while_open("the deadline's close")
-def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.datetime | None = None,
-                     storage: Storage | None = None, exchange_uri: str | None = None) -> dict:
+def close_unanswered(
+    dsn: str,
+    periode: str,
+    deadline: dt.datetime,
+    now: dt.datetime | None = None,
+    storage: Storage | None = None,
+    exchange_uri: str | None = None,
+) -> dict:
     """At the deadline, unanswered requests become residu tanpa_respons_provider; before it,
     nothing happens (the batches are still being waited for). With the exchange given, an
     answer data file left without its manifest is quarantined (never consumed)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if now < deadline:
         log.info("deadline %s not reached: unanswered requests stay pending", deadline.isoformat())
         return {"periode": periode, "closed_requests": 0, "residu": 0, "deadline_passed": False}
@@ -353,8 +448,14 @@ def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.date
     requests, residu = sum(c[0] for c in closed), sum(c[1] for c in closed)
     batches = ", ".join(c[2] for c in closed if c[2])
     if requests:
-        log.warning("deadline %s passed: %d unanswered requests closed, %d recipients residu "
-                    "tanpa_respons_provider (batches: %s)", deadline.isoformat(), requests, residu, batches)
+        log.warning(
+            "deadline %s passed: %d unanswered requests closed, %d recipients residu "
+            "tanpa_respons_provider (batches: %s)",
+            deadline.isoformat(),
+            requests,
+            residu,
+            batches,
+        )
     orphans = []
     for batch_id in filter(None, batches.split(", ")) if storage and exchange_uri else ():
         with db.connect(dsn) as conn:
@@ -363,10 +464,23 @@ def close_unanswered(dsn: str, periode: str, deadline: dt.datetime, now: dt.date
         manifest_uri = answer_manifest_uri(exchange_uri, batch["provider"], periode, batch["jenis"], batch_id)
         if storage.exists(data_uri) and not storage.exists(manifest_uri):
             sha = hashlib.sha256(storage.read_bytes(data_uri)).hexdigest()
-            orphans.append(_quarantine(dsn, storage, exchange_uri, batch, sha,
-                                       "a data file without its manifest at the deadline: never consumed"))
-    return {"periode": periode, "closed_requests": requests, "residu": residu, "deadline_passed": True,
-            "quarantined_without_manifest": len(orphans)}
+            orphans.append(
+                _quarantine(
+                    dsn,
+                    storage,
+                    exchange_uri,
+                    batch,
+                    sha,
+                    "a data file without its manifest at the deadline: never consumed",
+                )
+            )
+    return {
+        "periode": periode,
+        "closed_requests": requests,
+        "residu": residu,
+        "deadline_passed": True,
+        "quarantined_without_manifest": len(orphans),
+    }
 
 
 parse_deadline = lifecycle.parse_deadline
@@ -384,19 +498,31 @@ def batches_of(dsn: str, periode: str, kind: str = "validasi") -> list[dict]:
     whether its answer is loaded."""
     with db.connect(dsn) as conn:
         rows = db.run(conn, "batch_daftar", {"periode": periode, "jenis": kind, "providers": list(PROVIDERS)})
-    return [{"batch_id": b, "provider": p, "rows": n, "loaded": loaded, "open": pending}
-            for b, p, n, loaded, pending in rows]
+    return [
+        {"batch_id": b, "provider": p, "rows": n, "loaded": loaded, "open": pending}
+        for b, p, n, loaded, pending in rows
+    ]
 
 
 def open_batches(dsn: str, periode: str, kind: str) -> list[dict]:
     """The batches of a kind with requests still open: what a stage run sends (if needed),
     waits for and ingests. Small dicts: the DAG maps over them."""
-    return [{"batch_id": b["batch_id"], "provider": b["provider"], "rows": b["rows"]}
-            for b in batches_of(dsn, periode, kind) if b["open"]]
+    return [
+        {"batch_id": b["batch_id"], "provider": b["provider"], "rows": b["rows"]}
+        for b in batches_of(dsn, periode, kind)
+        if b["open"]
+    ]
 
 
-def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadline: dt.datetime,
-             batch_rows: int = DEFAULT_BATCH_ROWS, poll_seconds: float = 5.0) -> dict:
+def validate(
+    dsn: str,
+    storage: Storage,
+    exchange_uri: str,
+    periode: str,
+    deadline: dt.datetime,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    poll_seconds: float = 5.0,
+) -> dict:
     """The validation exchange without Airflow (CLI): plan and send every provider's batches,
     then ingest answers as they come until none is pending or the deadline passes. A
     quarantined answer is reported and the others go on; the batch can be redone alone."""
@@ -406,7 +532,7 @@ def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadli
             send_batch(dsn, storage, exchange_uri, batch["batch_id"])
     pending = {b["batch_id"]: b["provider"] for b in batches_of(dsn, periode) if not b["loaded"]}
     errors = {}
-    while pending and dt.datetime.now(dt.timezone.utc) < deadline:
+    while pending and dt.datetime.now(dt.UTC) < deadline:
         for batch, provider in sorted(pending.items()):
             if storage.exists(answer_manifest_uri(exchange_uri, provider, periode, "validasi", batch)):
                 try:
@@ -417,8 +543,13 @@ def validate(dsn: str, storage: Storage, exchange_uri: str, periode: str, deadli
         if pending:
             time.sleep(poll_seconds)
     closed = close_unanswered(dsn, periode, deadline, storage=storage, exchange_uri=exchange_uri)
-    return {"periode": periode, "batches": len(batches_of(dsn, periode)), "unanswered": sorted(pending),
-            "quarantined": errors, "closed": closed}
+    return {
+        "periode": periode,
+        "batches": len(batches_of(dsn, periode)),
+        "unanswered": sorted(pending),
+        "quarantined": errors,
+        "closed": closed,
+    }
 
 
 def check_exchange(dsn: str, periode: str) -> dict:
@@ -435,14 +566,17 @@ def check_exchange(dsn: str, periode: str) -> dict:
     for batch_id, provider, n, _ in open_batches:
         log.info("batch %s (%s): %d requests still open", batch_id, provider, n)
     if quarantined:
-        raise QualityError(f"periode {periode}: {len(quarantined)} batch(es) need a redo (clear their "
-                           f"send_batch with downstream in the stage run, or 'kuota redo-batch'): "
-                           + " | ".join(q for _, q in quarantined))
+        raise QualityError(
+            f"periode {periode}: {len(quarantined)} batch(es) need a redo (clear their "
+            f"send_batch with downstream in the stage run, or 'kuota redo-batch'): "
+            + " | ".join(q for _, q in quarantined)
+        )
     return {"periode": periode, "open_batches": len(open_batches)}
 
 
-def redo_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, wait_seconds: float = 600,
-               poll_seconds: float = 5.0) -> dict:
+def redo_batch(
+    dsn: str, storage: Storage, exchange_uri: str, batch_id: str, wait_seconds: float = 600, poll_seconds: float = 5.0
+) -> dict:
     """Redo one failed batch alone (CLI; in the UI: clear its send_batch with downstream):
     re-send the same bytes, wait for the provider's new answer, ingest it. Other batches and
     providers are not touched. Only a batch never answered or whose answer was quarantined is
@@ -450,13 +584,17 @@ def redo_batch(dsn: str, storage: Storage, exchange_uri: str, batch_id: str, wai
     with db.connect(dsn) as conn:
         batch = _batch(conn, batch_id)
     if batch["dimuat_sha256"]:
-        raise ContractError(f"batch {batch_id}: not re-sent: its answer is loaded already (sha256 "
-                            f"{batch['dimuat_sha256']}); a re-send would ask {batch['provider']} to answer"
-                            f"{' and inject' if batch['jenis'] == 'injeksi' else ''} again. Nothing to redo.")
+        raise ContractError(
+            f"batch {batch_id}: not re-sent: its answer is loaded already (sha256 "
+            f"{batch['dimuat_sha256']}); a re-send would ask {batch['provider']} to answer"
+            f"{' and inject' if batch['jenis'] == 'injeksi' else ''} again. Nothing to redo."
+        )
     if batch["ditutup"]:
-        raise ContractError(f"batch {batch_id}: not re-sent: the period's deadline closed its {batch['ditutup']} "
-                            f"requests (residu tanpa_respons_provider); the records can be corrected for the "
-                            f"next period.")
+        raise ContractError(
+            f"batch {batch_id}: not re-sent: the period's deadline closed its {batch['ditutup']} "
+            f"requests (residu tanpa_respons_provider); the records can be corrected for the "
+            f"next period."
+        )
     sent = send_batch(dsn, storage, exchange_uri, batch_id, force=True)
     manifest = answer_manifest_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
     until = time.monotonic() + wait_seconds

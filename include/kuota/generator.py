@@ -12,6 +12,7 @@ district), for measuring precision and recall. ``varian`` says how a pupil plant
 written the second time (``<name kind>|<mother's name kind>``, nama_varian.py), so that the
 similarity index is measured per kind.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,20 +39,52 @@ CHUNK = 100_000  # base rows per chunk: part of the output's definition, keep fi
 # BPS province codes (34 provinces, 2020) with rough shares of school-age population and
 # their number of kabupaten/kota.
 _PROVINSI = {
-    "11": (2.0, 23), "12": (5.6, 33), "13": (2.1, 19), "14": (2.6, 12), "15": (1.3, 11),
-    "16": (3.2, 17), "17": (0.8, 10), "18": (3.2, 15), "19": (0.5, 7), "21": (0.8, 7),
-    "31": (3.6, 6), "32": (18.0, 27), "33": (12.6, 35), "34": (1.3, 5), "35": (14.4, 38),
-    "36": (4.9, 8), "51": (1.6, 9), "52": (2.0, 10), "53": (2.3, 22), "61": (2.0, 14),
-    "62": (1.0, 14), "63": (1.5, 13), "64": (1.4, 10), "65": (0.3, 5), "71": (0.9, 15),
-    "72": (1.1, 13), "73": (3.3, 24), "74": (1.0, 17), "75": (0.4, 6), "76": (0.5, 6),
-    "81": (0.7, 11), "82": (0.5, 10), "91": (0.4, 13), "94": (1.3, 29),
+    "11": (2.0, 23),
+    "12": (5.6, 33),
+    "13": (2.1, 19),
+    "14": (2.6, 12),
+    "15": (1.3, 11),
+    "16": (3.2, 17),
+    "17": (0.8, 10),
+    "18": (3.2, 15),
+    "19": (0.5, 7),
+    "21": (0.8, 7),
+    "31": (3.6, 6),
+    "32": (18.0, 27),
+    "33": (12.6, 35),
+    "34": (1.3, 5),
+    "35": (14.4, 38),
+    "36": (4.9, 8),
+    "51": (1.6, 9),
+    "52": (2.0, 10),
+    "53": (2.3, 22),
+    "61": (2.0, 14),
+    "62": (1.0, 14),
+    "63": (1.5, 13),
+    "64": (1.4, 10),
+    "65": (0.3, 5),
+    "71": (0.9, 15),
+    "72": (1.1, 13),
+    "73": (3.3, 24),
+    "74": (1.0, 17),
+    "75": (0.4, 6),
+    "76": (0.5, 6),
+    "81": (0.7, 11),
+    "82": (0.5, 10),
+    "91": (0.4, 13),
+    "94": (1.3, 29),
 }
 PROVINSI = {code: _PROVINSI[code] for code in KODE_PROVINSI}
 # bentuk_pendidikan: share of schools, students per school (median), grade range
 BENTUK = {
-    "SD": (0.45, 180, 1, 6), "SMP": (0.15, 330, 7, 9), "SMA": (0.06, 400, 10, 12),
-    "SMK": (0.06, 380, 10, 13), "SLB": (0.01, 60, 1, 12), "PKBM": (0.03, 70, 1, 12),
-    "TK": (0.14, 45, 0, 0), "KB": (0.10, 30, 0, 0),
+    "SD": (0.45, 180, 1, 6),
+    "SMP": (0.15, 330, 7, 9),
+    "SMA": (0.06, 400, 10, 12),
+    "SMK": (0.06, 380, 10, 13),
+    "SLB": (0.01, 60, 1, 12),
+    "PKBM": (0.03, 70, 1, 12),
+    "TK": (0.14, 45, 0, 0),
+    "KB": (0.10, 30, 0, 0),
 }
 # 2020 partner prefixes and the recipients' shares by provider (domain.md)
 PREFIXES = {
@@ -63,30 +96,49 @@ PREFIXES = {
     "smartfren": (0.05, ["881", "882", "883", "884", "885", "886", "887", "888", "889"]),
 }
 
-NAMA_L = np.array("""Muhammad Ahmad Rizki Fajar Andi Budi Agus Dedi Eko Hendra Irfan Joko Yoga Rudi Sigit
+NAMA_L = np.array(
+    """Muhammad Ahmad Rizki Fajar Andi Budi Agus Dedi Eko Hendra Irfan Joko Yoga Rudi Sigit
 Arif Bayu Dimas Fikri Gilang Hadi Ilham Krisna Lukman Made Nyoman Ketut Putu Wayan Rangga Reza Satria
 Taufik Wahyu Yusuf Zainal Aditya Bagas Danu Farhan Galih Hafiz Imam Kevin Naufal Rafi Rehan Alif Akbar
-Aldi Bima Daffa Raihan Rizal Ari Tegar Angga Yohanes Petrus Stefanus Markus Fransiskus Gede Dwi Teguh""".split(), dtype=object)
-NAMA_P = np.array("""Siti Nur Dewi Sri Putri Ayu Fitri Indah Lestari Rina Wulan Yuni Ani Ratna Nia
+Aldi Bima Daffa Raihan Rizal Ari Tegar Angga Yohanes Petrus Stefanus Markus Fransiskus Gede Dwi Teguh""".split(),
+    dtype=object,
+)
+NAMA_P = np.array(
+    """Siti Nur Dewi Sri Putri Ayu Fitri Indah Lestari Rina Wulan Yuni Ani Ratna Nia
 Aisyah Annisa Citra Dinda Eka Fadilah Gita Hana Intan Kartika Laila Maya Nabila Oktavia Puspita Rahma
 Salsabila Tiara Utami Vina Wati Yanti Zahra Amelia Bunga Cahya Desi Elisa Febri Hasna Khofifah Melati
-Nadia Nurul Rani Safira Tasya Zaskia Maria Theresia Kadek Komang Ni Luh Anggun Yulia Sekar""".split(), dtype=object)
-MARGA = np.array("""Pratama Saputra Wijaya Santoso Hidayat Nugroho Kurniawan Setiawan Siregar Nasution
+Nadia Nurul Rani Safira Tasya Zaskia Maria Theresia Kadek Komang Ni Luh Anggun Yulia Sekar""".split(),
+    dtype=object,
+)
+MARGA = np.array(
+    """Pratama Saputra Wijaya Santoso Hidayat Nugroho Kurniawan Setiawan Siregar Nasution
 Lubis Harahap Simanjuntak Sitompul Pangaribuan Hutapea Manurung Lestari Rahmawati Handayani Wulandari
 Susanti Permata Sari Maharani Ramadhan Firmansyah Hakim Syahputra Gunawan Purnama Utomo Wibowo Suryadi
-Tambunan Sinaga Panjaitan Pakpahan Rumbiak Wenda Mandagi Lumban Tobing Daeng Pattimura Kase Bere""".split(), dtype=object)
+Tambunan Sinaga Panjaitan Pakpahan Rumbiak Wenda Mandagi Lumban Tobing Daeng Pattimura Kase Bere""".split(),
+    dtype=object,
+)
 GELAR = np.array(["", "", "S.Pd.", "S.Pd.", "S.Pd.I.", "M.Pd.", "S.Ag.", "S.Kom.", "S.Si."], dtype=object)
 
 # Row categories of a base student row (mutually exclusive) and their shares.
 CATEGORIES = {
-    "bersih": 0.8735, "tidak_aktif": 0.04, "nomor_kosong": 0.03, "nomor_tidak_valid": 0.035,
-    "operator_tidak_didukung": 0.006, "kepemilikan_kosong": 0.01, "nisn_tidak_valid": 0.004,
+    "bersih": 0.8735,
+    "tidak_aktif": 0.04,
+    "nomor_kosong": 0.03,
+    "nomor_tidak_valid": 0.035,
+    "operator_tidak_didukung": 0.006,
+    "kepemilikan_kosong": 0.01,
+    "nisn_tidak_valid": 0.004,
     "format_tidak_valid": 0.0015,
 }
 # Pair anomalies and look-alikes, per base row (planted on clean rows only).
 PAIRS = {
-    "nisn_ganda": 0.003, "rekaman_duplikat": 0.002, "nisn_konflik": 0.001,
-    "kemungkinan_orang_sama": 0.002, "kembar": 0.004, "saudara": 0.03, "nama_umum": 0.002,
+    "nisn_ganda": 0.003,
+    "rekaman_duplikat": 0.002,
+    "nisn_konflik": 0.001,
+    "kemungkinan_orang_sama": 0.002,
+    "kembar": 0.004,
+    "saudara": 0.03,
+    "nama_umum": 0.002,
 }
 SHARED_GROUP_EVERY = 20_000  # one number typed for 11-14 recipients per this many rows
 
@@ -98,10 +150,13 @@ class Scale:
     schools: int
 
     @classmethod
-    def for_students(cls, students: int, ptk: int | None = None, schools: int | None = None) -> "Scale":
+    def for_students(cls, students: int, ptk: int | None = None, schools: int | None = None) -> Scale:
         # National ratios: 45M students, 3M PTK, 220k schools.
-        return cls(students, ptk if ptk is not None else max(students // 15, 5),
-                   schools if schools is not None else max(students // 205, 3))
+        return cls(
+            students,
+            ptk if ptk is not None else max(students // 15, 5),
+            schools if schools is not None else max(students // 205, 3),
+        )
 
 
 def _uniq(i: np.ndarray, modulus: int, mult: int, add: int) -> np.ndarray:
@@ -128,7 +183,7 @@ def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
     out = np.full((n, 36), "-", dtype="U1")
     for dst, src in ((0, 0), (9, 8), (14, 12), (19, 16), (24, 20)):
         width = {0: 8, 24: 12}.get(dst, 4)
-        out[:, dst:dst + width] = hexes[:, src:src + width]
+        out[:, dst : dst + width] = hexes[:, src : src + width]
     return out.view("U36").ravel().astype(object)
 
 
@@ -147,7 +202,7 @@ def _nik_tail(birth: np.ndarray, male: np.ndarray, seq: np.ndarray) -> np.ndarra
     day = (when - month_start).astype(np.int64) + 1 + np.where(male, 0, 40)
     month = month_start.astype(np.int64) % 12 + 1
     year = (when.astype("datetime64[Y]").astype(np.int64) + 1970) % 100
-    return _digits(seq // 10 ** 4, 2) + _digits(day * 10 ** 4 + month * 100 + year, 6) + _digits(seq % 10 ** 4, 4)
+    return _digits(seq // 10**4, 2) + _digits(day * 10**4 + month * 100 + year, 6) + _digits(seq % 10**4, 4)
 
 
 def _pick(rng, arr: np.ndarray, n: int) -> np.ndarray:
@@ -160,8 +215,11 @@ def _names(rng, male: np.ndarray) -> np.ndarray:
     second = np.where(male, _pick(rng, NAMA_L, n), _pick(rng, NAMA_P, n))
     family = _pick(rng, MARGA, n)
     words = rng.integers(1, 4, n)
-    return np.where(words == 1, given + " " + family,
-                    np.where(words == 2, given + " " + second, given + " " + second + " " + family))
+    return np.where(
+        words == 1,
+        given + " " + family,
+        np.where(words == 2, given + " " + second, given + " " + second + " " + family),
+    )
 
 
 def _one_slip_apart(a: str, b: str) -> bool:
@@ -172,10 +230,11 @@ def _one_slip_apart(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                   and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
     short, long_ = sorted((a, b), key=len)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 class _Numbers:
@@ -190,7 +249,7 @@ class _Numbers:
         """'8xx' + 6 to 9 digits (mostly 8: unique per index, a bijection), provider by 2020 shares."""
         n = len(index)
         prefix = self.prefixes[rng.choice(len(self.prefixes), n, p=self.prefix_p)]
-        body = _uniq(index, 10 ** 8, 2_654_435_761, 12_345_678)
+        body = _uniq(index, 10**8, 2_654_435_761, 12_345_678)
         width = rng.choice([8, 7, 9, 6], n, p=[0.80, 0.10, 0.07, 0.03])
         out = prefix + _digits(body, 8)
         for w in (6, 7, 9):
@@ -203,9 +262,11 @@ class _Numbers:
     def typed(rng, national: np.ndarray) -> np.ndarray:
         n = len(national)
         style = rng.choice(12, n, p=[0.33, 0.10, 0.10, 0.10, 0.10, 0.09, 0.05, 0.04, 0.04, 0.02, 0.02, 0.01])
-        head, mid, tail = (np.array([s[:3] for s in national], dtype=object),
-                           np.array([s[3:7] for s in national], dtype=object),
-                           np.array([s[7:] for s in national], dtype=object))
+        head, mid, tail = (
+            np.array([s[:3] for s in national], dtype=object),
+            np.array([s[3:7] for s in national], dtype=object),
+            np.array([s[7:] for s in national], dtype=object),
+        )
         forms = [
             "0" + national,
             "0" + head + "-" + mid + "-" + tail,
@@ -216,9 +277,9 @@ class _Numbers:
             "0" + head + "." + mid + "." + tail,
             " 0" + national + " ",
             "(+62)" + national,
-            "'0" + national,            # a spreadsheet's text marker
-            "+62 0" + national,         # the trunk zero kept after the country code
-            "0" + national + ",",       # trailing junk
+            "'0" + national,  # a spreadsheet's text marker
+            "+62 0" + national,  # the trunk zero kept after the country code
+            "0" + national + ",",  # trailing junk
         ]
         return np.choose(style, forms)
 
@@ -227,11 +288,13 @@ class _Numbers:
         n = len(national)
         kind = rng.integers(0, 5, n)
         area = np.array(["21", "22", "24", "31", "61", "411", "274", "361"], dtype=object)
-        landline = "0" + _pick(rng, area, n) + "-" + _digits(rng.integers(0, 10 ** 7, n), 7)
+        landline = "0" + _pick(rng, area, n) + "-" + _digits(rng.integers(0, 10**7, n), 7)
         short = "0" + np.array([s[:6] for s in national], dtype=object)
         # at least 13 digits after the 0: longer than any mobile number (12)
-        tail = _digits(rng.integers(0, 10 ** 7, n), 7)
-        long_ = np.array(["0" + s + t[:max(3, 13 - len(s))] for s, t in zip(national, tail)], dtype=object)
+        tail = _digits(rng.integers(0, 10**7, n), 7)
+        long_ = np.array(
+            ["0" + s + t[: max(3, 13 - len(s))] for s, t in zip(national, tail, strict=True)], dtype=object
+        )
         letter = np.array(["0" + s[:5] + "O" + s[6:] for s in national], dtype=object)
         dup0 = "00" + national
         return np.choose(kind, [landline, short, long_, letter, dup0])
@@ -265,7 +328,7 @@ class _Writer(_GzipCsv):
         self.columns, self.rows = columns, 0
 
     def write(self, cols: dict) -> None:
-        rows = zip(*(cols[c] for c in self.columns))
+        rows = zip(*(cols[c] for c in self.columns), strict=False)
         self._csv.writerows(rows)
         self.rows += len(cols[self.columns[0]])
 
@@ -290,11 +353,21 @@ def _schools(rng, n: int) -> dict:
     size = rng.lognormal(np.log(median), 0.6)
     negeri = rng.random(n) < 0.55
     nomor = rng.integers(1, 60, n).astype("U").astype(object)
-    jenis = np.where(negeri, "NEGERI", _pick(rng, np.array(["SWASTA", "IT", "MUHAMMADIYAH", "KRISTEN", "ISLAM TERPADU"], dtype=object), n))
+    jenis = np.where(
+        negeri,
+        "NEGERI",
+        _pick(rng, np.array(["SWASTA", "IT", "MUHAMMADIYAH", "KRISTEN", "ISLAM TERPADU"], dtype=object), n),
+    )
     cols = {
         "sekolah_id": _uuids(rng, n),
-        "npsn": _digits(_uniq(np.arange(n), 10 ** 7, 3_141_593, 2_718_281) + 10 ** 7 * rng.integers(1, 7, n), 8),
-        "nama": bentuk_names[bentuk] + " " + jenis + " " + nomor + " " + _pick(rng, MARGA, n).astype("U").astype(object),
+        "npsn": _digits(_uniq(np.arange(n), 10**7, 3_141_593, 2_718_281) + 10**7 * rng.integers(1, 7, n), 8),
+        "nama": bentuk_names[bentuk]
+        + " "
+        + jenis
+        + " "
+        + nomor
+        + " "
+        + _pick(rng, MARGA, n).astype("U").astype(object),
         "bentuk_pendidikan": bentuk_names[bentuk],
         "status": np.where(rng.random(n) < 0.01, "tutup", "aktif").astype(object),
         "kode_provinsi": prov_codes[prov],
@@ -326,7 +399,7 @@ def _student_block(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cuto
     male = rng.random(n) < 0.51
     kab = sc["kode_kabupaten"][school]
     birth_s = _dates(birth)
-    nik = kab + _nik_tail(birth, male, _uniq(idx, 10 ** 6, 387_403, 13))
+    nik = kab + _nik_tail(birth, male, _uniq(idx, 10**6, 387_403, 13))
     entry_year = 2020 - np.maximum(grade - np.where(grade >= 10, 9, np.where(grade >= 7, 6, 0)) - 1, 0)
     years, which = np.unique(entry_year, return_inverse=True)
     entry = _dates(np.array([_day(f"{y}-07-13") for y in years]))[which]
@@ -334,7 +407,7 @@ def _student_block(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cuto
     pip = rng.random(n) < 0.10
     return {
         "peserta_didik_id": _uuids(rng, n),
-        "nisn": _digits(_uniq(idx, 10 ** 10, 6_364_136_223, 1_442_695_041), 10),
+        "nisn": _digits(_uniq(idx, 10**10, 6_364_136_223, 1_442_695_041), 10),
         "nik": nik,
         "nama": _names(rng, male),
         "jenis_kelamin": np.where(male, "L", "P").astype(object),
@@ -345,11 +418,12 @@ def _student_block(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cuto
         "status": np.full(n, "aktif", dtype=object),
         "nomor_hp": NUMBERS.typed(rng, national),
         "kepemilikan_hp": np.array(["orang_tua", "sendiri", "wali", "saudara", "lainnya"], dtype=object)[
-            rng.choice(5, n, p=[0.58, 0.32, 0.05, 0.03, 0.02])],
+            rng.choice(5, n, p=[0.58, 0.32, 0.05, 0.03, 0.02])
+        ],
         "penerima_pip": np.where(pip, "true", "false").astype(object),
         "penerima_pkh": np.where(rng.random(n) < 0.08, "true", "false").astype(object),
         "nomor_kip": np.where(pip, np.char.upper(_uuids(rng, n).astype("U")).astype(object), ""),
-        "nomor_kps": np.where(rng.random(n) < 0.03, _digits(rng.integers(0, 10 ** 9, n), 9), ""),
+        "nomor_kps": np.where(rng.random(n) < 0.03, _digits(rng.integers(0, 10**9, n), 9), ""),
         "tanggal_masuk_sekolah": entry,
         "_national": national,
         "_school": school,
@@ -374,12 +448,13 @@ class _Labels(_GzipCsv):
     def add(self, jenis: str, ids, label: str, partners=None, varian=None) -> None:
         partners = [""] * len(ids) if partners is None else partners
         varian = [""] * len(ids) if varian is None else varian
-        self._csv.writerows((jenis, i, label, p, v) for i, p, v in zip(ids, partners, varian))
+        self._csv.writerows((jenis, i, label, p, v) for i, p, v in zip(ids, partners, varian, strict=True))
         self.count += len(ids)
 
 
-def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, schools: dict,
-                    cutoff_day: int, labels: _Labels) -> dict:
+def _students_chunk(
+    rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_day: int, labels: _Labels
+) -> dict:
     base = _student_block(rng, idx, school, schools, cutoff_day)
     n = len(idx)
     sc = schools["cols"]
@@ -401,13 +476,19 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
     rows = mark("nomor_tidak_valid")
     base["nomor_hp"][rows] = NUMBERS.invalid(rng, base["_national"][rows])
     rows = mark("operator_tidak_didukung")
-    base["nomor_hp"][rows] = "0828" + _digits(_uniq(idx[rows], 10 ** 7, 2_654_435_761, 7), 7)
+    base["nomor_hp"][rows] = "0828" + _digits(_uniq(idx[rows], 10**7, 2_654_435_761, 7), 7)
     rows = mark("kepemilikan_kosong")
     base["kepemilikan_hp"][rows] = ""
     rows = mark("nisn_tidak_valid")
     k = rows.sum()
-    bad = np.choose(rng.integers(0, 3, k), ["", np.array([s[:9] for s in base["nisn"][rows]], dtype=object),
-                                             np.array([s[:4] + "A" + s[5:] for s in base["nisn"][rows]], dtype=object)])
+    bad = np.choose(
+        rng.integers(0, 3, k),
+        [
+            "",
+            np.array([s[:9] for s in base["nisn"][rows]], dtype=object),
+            np.array([s[:4] + "A" + s[5:] for s in base["nisn"][rows]], dtype=object),
+        ],
+    )
     base["nisn"][rows] = bad
     rows = mark("format_tidak_valid")
     for pos in np.flatnonzero(rows):
@@ -439,7 +520,7 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
     counts = {name: int(rng.binomial(n, share)) for name, share in PAIRS.items()}
     pick = {}
     for name, k in counts.items():
-        pick[name] = clean[used:used + k]
+        pick[name] = clean[used : used + k]
         used += k
 
     def nearby_school(src: np.ndarray, other: bool, same_kabupaten: bool = False) -> np.ndarray:
@@ -449,7 +530,9 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         kab = sc["kode_kabupaten"]
         for j, s in enumerate(src):
             for _ in range(20):
-                cand = open_rows[min(max(np.searchsorted(open_rows, s) + int(rng.integers(-300, 300)), 0), len(open_rows) - 1)]
+                cand = open_rows[
+                    min(max(np.searchsorted(open_rows, s) + int(rng.integers(-300, 300)), 0), len(open_rows) - 1)
+                ]
                 school = base["_school"][cand]
                 if other and school == base["_school"][s]:
                     continue
@@ -490,7 +573,9 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         # Clearly two people: the name and the birth date both differ (domain.md, Dedup).
         same_day = other["tanggal_lahir"] == base["tanggal_lahir"][src]
         if same_day.any():
-            other["tanggal_lahir"][same_day] = _dates(np.array([_day(d) for d in other["tanggal_lahir"][same_day]]) + 40)
+            other["tanggal_lahir"][same_day] = _dates(
+                np.array([_day(d) for d in other["tanggal_lahir"][same_day]]) + 40
+            )
         same_name = other["nama"] == base["nama"][src]
         other["nama"][same_name] = other["nama"][same_name] + " Putra"
         labels.add("pd", ids[src], "nisn_konflik", other["peserta_didik_id"])
@@ -507,14 +592,16 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         second, second_ibu, varian = [], [], []
         for j, s in enumerate(src):
             base["nama"][s], nama, kind = nama_varian.varian(rng, kinds[j], base["nama"][s], MARGA)
-            base["nama_ibu_kandung"][s], ibu, kind_ibu = nama_varian.varian_ibu(rng, kinds_ibu[j], base["nama_ibu_kandung"][s])
+            base["nama_ibu_kandung"][s], ibu, kind_ibu = nama_varian.varian_ibu(
+                rng, kinds_ibu[j], base["nama_ibu_kandung"][s]
+            )
             second.append(nama)
             second_ibu.append(ibu)
             varian.append(f"{kind}|{kind_ibu}")
         dup = copy_rows(src)
         dup["nama"] = np.array(second, dtype=object)
         dup["nama_ibu_kandung"] = np.array(second_ibu, dtype=object)
-        dup["nisn"] = _digits(_uniq(fresh_idx, 10 ** 10, 6_364_136_223, 1_442_695_041), 10)
+        dup["nisn"] = _digits(_uniq(fresh_idx, 10**10, 6_364_136_223, 1_442_695_041), 10)
         # A child re-registered in another school of the district (domain.md: "school region").
         dup["_school"] = nearby_school(src, other=True, same_kabupaten=True)
         dup["sekolah_id"] = sc["sekolah_id"][dup["_school"]]
@@ -527,7 +614,14 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
     src = pick["kembar"]
     if len(src):
         twin = _student_block(rng, fresh(len(src)), base["_school"][src], schools, cutoff_day)
-        for col in ("tanggal_lahir", "nama_ibu_kandung", "tingkat_pendidikan", "tanggal_masuk_sekolah", "nomor_hp", "kepemilikan_hp"):
+        for col in (
+            "tanggal_lahir",
+            "nama_ibu_kandung",
+            "tingkat_pendidikan",
+            "tanggal_masuk_sekolah",
+            "nomor_hp",
+            "kepemilikan_hp",
+        ):
             twin[col] = base[col][src].copy()
         family = np.array([s.rsplit(" ", 1)[-1] for s in base["nama"][src]], dtype=object)
         pos = rng.integers(0, min(len(NAMA_L), len(NAMA_P)), len(src))
@@ -538,8 +632,10 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
         given = np.where(male, NAMA_L[pos], NAMA_P[pos])
         words = [[nama_varian.lipat(w) for w in s.split(" ")] for s in base["nama"][src]]
         for step in range(1, 9):
-            close = np.array([any(_one_slip_apart(nama_varian.lipat(g), w) for w in ws)
-                              for g, ws in zip(given, words)], dtype=bool)
+            close = np.array(
+                [any(_one_slip_apart(nama_varian.lipat(g), w) for w in ws) for g, ws in zip(given, words, strict=True)],
+                dtype=bool,
+            )
             if not close.any():
                 break
             nxt = np.where(male, NAMA_L[(pos + step) % len(NAMA_L)], NAMA_P[(pos + step) % len(NAMA_P)])
@@ -567,8 +663,9 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
     # other's, folded): two children, never one.
     src = pick["nama_umum"]
     if len(src):
-        other = _student_block(rng, fresh(len(src)), nearby_school(src, other=True, same_kabupaten=True),
-                               schools, cutoff_day)
+        other = _student_block(
+            rng, fresh(len(src)), nearby_school(src, other=True, same_kabupaten=True), schools, cutoff_day
+        )
         for col in ("nama", "tanggal_lahir", "jenis_kelamin"):
             other[col] = base[col][src].copy()
         for j, s in enumerate(src):
@@ -586,7 +683,7 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
     pool = clean[used:]
     for g in range(groups):
         size = int(rng.integers(11, 15))
-        members = pool[g * 15: g * 15 + size]
+        members = pool[g * 15 : g * 15 + size]
         if len(members) < size:
             break
         base["nomor_hp"][members] = "0" + base["_national"][members[0]]
@@ -594,7 +691,7 @@ def _students_chunk(rng, chunk_no: int, idx: np.ndarray, school: np.ndarray, sch
 
     # Rows of a pair or group never get a broken line too: their partner's label would lie.
     base["_pasangan"] = np.zeros(n, dtype=bool)
-    base["_pasangan"][np.concatenate([clean[:used], *(pool[g * 15: g * 15 + 15] for g in range(groups))])] = True
+    base["_pasangan"][np.concatenate([clean[:used], *(pool[g * 15 : g * 15 + 15] for g in range(groups))])] = True
     for part in extra_parts:
         part["_pasangan"] = np.ones(len(part["nisn"]), dtype=bool)
     return _concat([base, *extra_parts]) if extra_parts else base
@@ -607,9 +704,10 @@ def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_d
     birth = cutoff_day - (rng.integers(22, 60, n) * 365.25 + rng.integers(0, 365, n)).astype(np.int64)
     birth_s = _dates(birth)
     kab = sc["kode_kabupaten"][school]
-    nik = kab + _nik_tail(birth, male, _uniq(idx, 10 ** 6, 612_787, 29))
+    nik = kab + _nik_tail(birth, male, _uniq(idx, 10**6, 612_787, 29))
     jenis = np.array(["guru", "kepala_sekolah", "tenaga_administrasi", "operator", "lainnya"], dtype=object)[
-        rng.choice(5, n, p=[0.80, 0.07, 0.08, 0.03, 0.02])]
+        rng.choice(5, n, p=[0.80, 0.07, 0.08, 0.03, 0.02])
+    ]
     keluar = rng.random(n) < 0.03
     gelar = _pick(rng, GELAR, n)
     nama = _names(rng, male)
@@ -617,7 +715,7 @@ def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_d
     national = NUMBERS.national(rng, idx)
     cols = {
         "ptk_id": _uuids(rng, n),
-        "nuptk": np.where(rng.random(n) < 0.7, _digits(_uniq(idx, 10 ** 16, 73_939_133, 1_000_000_000_000_000), 16), ""),
+        "nuptk": np.where(rng.random(n) < 0.7, _digits(_uniq(idx, 10**16, 73_939_133, 1_000_000_000_000_000), 16), ""),
         "nik": nik,
         "nama": nama,
         "jenis_kelamin": np.where(male, "L", "P").astype(object),
@@ -627,7 +725,13 @@ def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_d
         "sekolah_id": sc["sekolah_id"][school],
         "ptk_induk": np.full(n, "true", dtype=object),
         "status": np.where(keluar, "keluar", "aktif").astype(object),
-        "jenis_keluar": np.where(keluar, _pick(rng, np.array(["pensiun", "mengundurkan_diri", "diberhentikan", "meninggal", "mutasi"], dtype=object), n), ""),
+        "jenis_keluar": np.where(
+            keluar,
+            _pick(
+                rng, np.array(["pensiun", "mengundurkan_diri", "diberhentikan", "meninggal", "mutasi"], dtype=object), n
+            ),
+            "",
+        ),
         "nomor_hp": NUMBERS.typed(rng, national),
         "kepemilikan_hp": np.where(rng.random(n) < 0.97, "sendiri", "").astype(object),
         "_school": school,
@@ -636,16 +740,24 @@ def _ptk_chunk(rng, idx: np.ndarray, school: np.ndarray, schools: dict, cutoff_d
     open_school = sc["status"][school] == "aktif"
     labels.add("ptk", ids[~open_school], "sekolah_tidak_aktif")
     labels.add("ptk", ids[open_school & keluar], "tidak_aktif")
-    labels.add("ptk", ids[open_school & ~keluar & np.isin(jenis, ["tenaga_administrasi", "operator", "lainnya"])], "jenis_ptk_tidak_berhak")
+    labels.add(
+        "ptk",
+        ids[open_school & ~keluar & np.isin(jenis, ["tenaga_administrasi", "operator", "lainnya"])],
+        "jenis_ptk_tidak_berhak",
+    )
     labels.add("ptk", ids[open_school & ~keluar & (cols["kepemilikan_hp"] == "")], "kepemilikan_kosong")
-    eligible = np.flatnonzero(open_school & ~keluar & np.isin(jenis, ["guru", "kepala_sekolah"]) & (cols["kepemilikan_hp"] != ""))
+    eligible = np.flatnonzero(
+        open_school & ~keluar & np.isin(jenis, ["guru", "kepala_sekolah"]) & (cols["kepemilikan_hp"] != "")
+    )
     rng.shuffle(eligible)
     k_extra, k_ganda = int(rng.binomial(n, 0.05)), int(rng.binomial(n, 0.003))
     cols["_pasangan"] = np.zeros(n, dtype=bool)
     parts = [cols]
     open_idx = np.flatnonzero(open_school)
-    for rows, label, induk in ((eligible[:k_extra], "bukan_sekolah_induk", "false"),
-                               (eligible[k_extra:k_extra + k_ganda], "ptk_ganda", "true")):
+    for rows, label, induk in (
+        (eligible[:k_extra], "bukan_sekolah_induk", "false"),
+        (eligible[k_extra : k_extra + k_ganda], "ptk_ganda", "true"),
+    ):
         if not len(rows) or not len(open_idx):
             continue
         copy = _take(cols, rows)
@@ -673,9 +785,16 @@ def _malformed(rng, cols: dict, columns: tuple[str, ...], share: float, jenis: s
     return rows
 
 
-def generate(out_uri: str, scale: Scale, seed: int = 42, cutoff_date: str = "2020-09-11",
-             storage: Storage | None = None, labels_uri: str | None = None,
-             compresslevel: int = 1, workdir: str | None = None) -> dict:
+def generate(
+    out_uri: str,
+    scale: Scale,
+    seed: int = 42,
+    cutoff_date: str = "2020-09-11",
+    storage: Storage | None = None,
+    labels_uri: str | None = None,
+    compresslevel: int = 1,
+    workdir: str | None = None,
+) -> dict:
     """Write a cutoff export (three tables + manifest.json) and its ground-truth labels."""
     storage = storage or Storage()
     started = time.monotonic()
@@ -717,22 +836,35 @@ def generate(out_uri: str, scale: Scale, seed: int = 42, cutoff_date: str = "202
                 writer.write({c: cols[c][keep] for c in columns})
                 writer.write_short(cols, short)
                 if (chunk_no + 1) % 10 == 0:
-                    log.info("%s: %d rows generated (%.0f rows/s)", table, writer.rows,
-                             writer.rows / (time.monotonic() - t0))
+                    log.info(
+                        "%s: %d rows generated (%.0f rows/s)", table, writer.rows, writer.rows / (time.monotonic() - t0)
+                    )
             writer.close()
             stats[table] = writer.rows
 
         labels.close()
         files = {}
-        for table, path in (("sekolah", sekolah.path), ("peserta_didik", tmp / "peserta_didik.csv.gz"), ("ptk", tmp / "ptk.csv.gz")):
+        for table, path in (
+            ("sekolah", sekolah.path),
+            ("peserta_didik", tmp / "peserta_didik.csv.gz"),
+            ("ptk", tmp / "ptk.csv.gz"),
+        ):
             rows = sekolah.rows if table == "sekolah" else stats[table]
             files[path.name] = {"rows": rows, "sha256": sha256_file(path)}
             storage.upload_file(path, join(out_uri, path.name))
         storage.upload_file(label_path, labels_uri or join(out_uri, "labels.csv.gz"))
-        manifest = {"schema_version": SCHEMA_VERSION, "cutoff_date": cutoff_date,
-                    "created_at": now_iso(), "files": files}
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "cutoff_date": cutoff_date,
+            "created_at": now_iso(),
+            "files": files,
+        }
         # The manifest last: only its presence means the export is complete.
         storage.write_bytes(join(out_uri, "manifest.json"), json.dumps(manifest, indent=2).encode())
     seconds = time.monotonic() - started
-    return {"out": out_uri, "rows": {"sekolah": sekolah.rows, **stats}, "labels": labels.count,
-            "seconds": round(seconds, 2)}
+    return {
+        "out": out_uri,
+        "rows": {"sekolah": sekolah.rows, **stats},
+        "labels": labels.count,
+        "seconds": round(seconds, 2),
+    }

@@ -2,6 +2,7 @@
 rules: its manifest first, then its bytes, then its rows in PostgreSQL. A file that breaks a
 rule raises Rejected with the rule and the line; the caller quarantines it whole.
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,11 +54,12 @@ class _Lines:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise Rejected(f"line {self.number}: byte 0x{raw[err.start]:02x} at column {err.start + 1} "
-                               f"is not UTF-8 (the contract's encoding)") from None
+                raise Rejected(
+                    f"line {self.number}: byte 0x{raw[err.start]:02x} at column {err.start + 1} "
+                    f"is not UTF-8 (the contract's encoding)"
+                ) from None
             if "\x00" in line:
-                raise Rejected(f"line {self.number}: a NUL byte (0x00) at column {line.index(chr(0)) + 1}: "
-                               f"not text")
+                raise Rejected(f"line {self.number}: a NUL byte (0x00) at column {line.index(chr(0)) + 1}: not text")
             yield line
 
 
@@ -78,13 +80,13 @@ def _staged(tmp, gzipped: bool, columns: tuple[str, ...], out) -> int:
     try:
         header = next(reader, None)
         if header != list(columns):
-            raise Rejected(f"line 1: header is {','.join(header) if header else ''!r}, "
-                           f"expected {','.join(columns)!r}")
+            raise Rejected(f"line 1: header is {','.join(header) if header else ''!r}, expected {','.join(columns)!r}")
         rows, start = 0, lines.number + 1
         for row in reader:
             if len(row) != len(columns):
-                raise Rejected(f"line {start}: {len(row)} fields, the contract has {len(columns)} "
-                               f"({','.join(columns)})")
+                raise Rejected(
+                    f"line {start}: {len(row)} fields, the contract has {len(columns)} ({','.join(columns)})"
+                )
             out.write(f"{start}," + ",".join(map(_quoted, row)) + "\n")
             rows, start = rows + 1, lines.number + 1
     except csv.Error as err:
@@ -104,11 +106,12 @@ def load_csv(cur, tmp, table: str, columns: tuple[str, ...], gzipped: bool, extr
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as staged:
         rows = _staged(tmp, gzipped, columns, staged)
         staged.seek(0)
-        cur.copy_expert(f"COPY {table} (baris, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", staged,
-                        size=1 << 20)
+        cur.copy_expert(
+            f"COPY {table} (baris, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", staged, size=1 << 20
+        )
     cur.execute(f"ANALYZE {table}")  # the checks join it with the warehouse: plan on real counts
     cur.execute(f"SELECT count(*) FROM {table}")
-    (copied,), = cur.fetchall()
+    ((copied,),) = cur.fetchall()
     if copied != rows:  # cannot happen with the re-quoted stream; never load a file short
         raise Rejected(f"{rows} rows read, {copied} reached the warehouse")
     return rows
@@ -117,13 +120,16 @@ def load_csv(cur, tmp, table: str, columns: tuple[str, ...], gzipped: bool, extr
 def offending(found: list[tuple], names: tuple[str, ...]) -> str:
     """'N rows break the contract, first: line L (name 'value', ...): rule; ...' from a
     check's rows (baris, the named values..., rule, count)."""
-    shown = "; ".join(f"line {row[0]} (" + ", ".join(f"{n} {v!r}" for n, v in zip(names, row[1:-2]))
-                      + f"): {row[-2]}" for row in found)
+    shown = "; ".join(
+        f"line {row[0]} (" + ", ".join(f"{n} {v!r}" for n, v in zip(names, row[1:-2], strict=False)) + f"): {row[-2]}"
+        for row in found
+    )
     return f"{found[0][-1]} rows break the contract, first: {shown}"
 
 
-def move_to_quarantine(storage: Storage, sources: list[tuple[str, str]], target: str, message: str,
-                       record=None) -> None:
+def move_to_quarantine(
+    storage: Storage, sources: list[tuple[str, str]], target: str, message: str, record=None
+) -> None:
     """Copy the files (uri, suffix) to ``target + suffix`` with an error file beside them,
     ``record()`` it, then delete the originals, manifest first (the file is incomplete from
     then on): a retry after a crash redoes it."""
@@ -133,5 +139,5 @@ def move_to_quarantine(storage: Storage, sources: list[tuple[str, str]], target:
             storage.copy(src, target + suffix)
     if record:
         record()
-    for src, suffix in sorted(sources, key=lambda s: not s[1].endswith("manifest.json")):
+    for src, _suffix in sorted(sources, key=lambda s: not s[1].endswith("manifest.json")):
         storage.delete(src)

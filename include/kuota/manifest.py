@@ -1,4 +1,5 @@
 """Manifests: a data file is complete only when its manifest exists and agrees with it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,7 @@ class ContractError(Exception):
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 class HashingReader(io.RawIOBase):
@@ -42,7 +43,7 @@ class HashingReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def readable(self) -> bool:
@@ -90,7 +91,9 @@ def parse_cutoff_manifest(raw: bytes, where: str, present: list[str]) -> dict:
     try:
         cutoff_date = dt.date.fromisoformat(str(manifest.get("cutoff_date")))
     except ValueError:
-        raise ContractError(f"{where}: manifest.json cutoff_date {manifest.get('cutoff_date')!r} is not YYYY-MM-DD") from None
+        raise ContractError(
+            f"{where}: manifest.json cutoff_date {manifest.get('cutoff_date')!r} is not YYYY-MM-DD"
+        ) from None
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise ContractError(f"{where}: manifest.json has no 'files' object")
@@ -113,7 +116,8 @@ def parse_cutoff_manifest(raw: bytes, where: str, present: list[str]) -> dict:
         raise ContractError(
             f"{where}: manifest.json lists {', '.join(repr(name) for name in extra)}, not a file of the cutoff "
             f"export (exchange.md §1: sekolah, peserta_didik and ptk, each once, .csv or .csv.gz); "
-            f"nothing loaded: the export must list only those three files")
+            f"nothing loaded: the export must list only those three files"
+        )
     return {"cutoff_date": cutoff_date.isoformat(), "tables": tables}
 
 
@@ -135,5 +139,14 @@ def file_manifest(file_name: str, data: bytes, rows: int, created_at: str, **fie
 
 def manifest_for(file_name: str, sha256: str, rows: int, created_at: str, **fields) -> bytes:
     """The same, for a file hashed as it was written (too big to hold in memory)."""
-    return json.dumps({"schema_version": SCHEMA_VERSION, "file": file_name, "rows": rows, "sha256": sha256,
-                       "created_at": created_at, **fields}, indent=2).encode()
+    return json.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "file": file_name,
+            "rows": rows,
+            "sha256": sha256,
+            "created_at": created_at,
+            **fields,
+        },
+        indent=2,
+    ).encode()

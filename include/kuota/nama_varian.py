@@ -11,6 +11,7 @@ Each kind here writes a second form of a name the way a school operator would, f
 spelling to an older one; it does not know how the index folds names (that lives in SQL,
 kuota.lipat_nama), so the labels are not the index's own reading.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,13 +27,11 @@ EJAAN_LAMA = {
     "ch": ("kh", "ch", ["Khairul", "Akhmad", "Khoirul", "Khusnul", "Khofifah", "Khadijah"]),
     "oe": ("u", "oe", ["Sukarno", "Purwanti", "Suharto", "Utami", "Sumarni", "Sulastri", "Budi"]),
 }
-MUHAMMAD = ["Muhammad", "Muhamad", "Mohammad", "Mohamad", "Mochammad", "Mochamad", "Muhammed",
-            "Mohammed", "Mukhammad"]
+MUHAMMAD = ["Muhammad", "Muhamad", "Mohammad", "Mohamad", "Mochammad", "Mochamad", "Muhammed", "Mohammed", "Mukhammad"]
 MUHAMMAD_SINGKAT = ["Moh.", "Moh", "Mhd", "Mhd.", "M.", "M", "Muh.", "Moch.", "Mohd."]
 
 # The kinds of the name (and of the mother's name) that the generator plants, with their shares.
-VARIAN_NAMA = {"salah_ketik": 0.25, "ejaan_lama": 0.25, "muhammad": 0.15, "kata_hilang": 0.15,
-               "ejaan_dan_ketik": 0.2}
+VARIAN_NAMA = {"salah_ketik": 0.25, "ejaan_lama": 0.25, "muhammad": 0.15, "kata_hilang": 0.15, "ejaan_dan_ketik": 0.2}
 VARIAN_IBU = {"sama": 0.4, "salah_ketik": 0.2, "ejaan_lama": 0.2, "kata_hilang": 0.2}
 
 
@@ -70,12 +69,12 @@ def _slip(rng: np.random.Generator, name: str) -> str:
     pos = int(rng.integers(1, max(len(name) - 1, 2)))
     kind = int(rng.integers(0, 4))
     if kind == 0:
-        return name[:pos] + name[pos + 1:]
+        return name[:pos] + name[pos + 1 :]
     if kind == 1:
         return name[:pos] + name[pos] + name[pos:]
     if kind == 2 and pos + 1 < len(name):
-        return name[:pos] + name[pos + 1] + name[pos] + name[pos + 2:]
-    return name[:pos] + "aeiouy"[int(rng.integers(0, 6))] + name[pos + 1:]
+        return name[:pos] + name[pos + 1] + name[pos] + name[pos + 2 :]
+    return name[:pos] + "aeiouy"[int(rng.integers(0, 6))] + name[pos + 1 :]
 
 
 def first_word(name: str, word: str) -> str:

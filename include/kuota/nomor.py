@@ -3,6 +3,7 @@
 Google's libphonenumber is the reference the SQL rule is tested against, and the per-row
 baseline the benchmark compares it with; the pipeline itself never calls it per row.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,9 +19,11 @@ def normalize_cutoff(dsn: str, cutoff_id: int) -> dict:
     started = time.monotonic()
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_nomor'), %s)", (int(cutoff_id),))
-        (rows, kosong, valid), = db.run(conn, "screen_nomor", {"cutoff_id": int(cutoff_id)})
+        ((rows, kosong, valid),) = db.run(conn, "screen_nomor", {"cutoff_id": int(cutoff_id)})
     seconds = time.monotonic() - started
-    log.info("cutoff %s: %d numbers, %d empty, %d valid mobile numbers (%.1fs)", cutoff_id, rows, kosong, valid, seconds)
+    log.info(
+        "cutoff %s: %d numbers, %d empty, %d valid mobile numbers (%.1fs)", cutoff_id, rows, kosong, valid, seconds
+    )
     return {"cutoff_id": int(cutoff_id), "rows": rows, "kosong": kosong, "valid": valid}
 
 
@@ -32,9 +35,12 @@ def libphonenumber_msisdn(typed: str) -> str | None:
         parsed = phonenumbers.parse(typed, "ID")
     except phonenumbers.NumberParseException:
         return None
-    if (phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) == "ID"
-            and phonenumbers.number_type(parsed) in (phonenumbers.PhoneNumberType.MOBILE,
-                                                     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)):
+    if (
+        phonenumbers.is_valid_number(parsed)
+        and phonenumbers.region_code_for_number(parsed) == "ID"
+        and phonenumbers.number_type(parsed)
+        in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    ):
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
     return None
 
@@ -46,8 +52,10 @@ def libphonenumber_baseline(dsn: str, cutoff_id: int, limit: int) -> dict:
     with db.connect(dsn) as conn:
         with conn.cursor(name="nomor_baseline") as cur:
             cur.itersize = 50_000
-            cur.execute("SELECT nomor_hp FROM snapshot.peserta_didik WHERE cutoff_id = %s LIMIT %s",
-                        (int(cutoff_id), int(limit)))
+            cur.execute(
+                "SELECT nomor_hp FROM snapshot.peserta_didik WHERE cutoff_id = %s LIMIT %s",
+                (int(cutoff_id), int(limit)),
+            )
             for (typed,) in cur:
                 rows += 1
                 valid += libphonenumber_msisdn(typed) is not None

@@ -4,6 +4,7 @@ Monospaced text on A4 pages plus boxes, built from PDF 1.4 primitives: no depend
 same input always gives the same bytes (no creation date, no random ids), so a document
 rewritten on a retry is byte-identical to the first.
 """
+
 from __future__ import annotations
 
 PAGE_W, PAGE_H = 595, 842  # A4, points
@@ -55,16 +56,21 @@ class Document:
         self._ops().append(f"BT /F1 7 Tf {x + 3:.1f} {top - 9:.1f} Td ({_escape(label)}) Tj ET")
 
     def to_bytes(self) -> bytes:
-        objects = ["<< /Type /Catalog /Pages 2 0 R >>", None,
-                   "<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>",
-                   "<< /Type /Font /Subtype /Type1 /BaseFont /Courier-Bold /Encoding /WinAnsiEncoding >>"]
+        objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            None,
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Courier-Bold /Encoding /WinAnsiEncoding >>",
+        ]
         kids = []
         for number, ops in enumerate(self.pages, 1):
             footer = f"BT /F1 7 Tf {MARGIN} {MARGIN / 2:.0f} Td (halaman {number} / {len(self.pages)}) Tj ET"
             stream = "\n".join(ops + [footer]).encode("latin-1")
             objects.append(f"<< /Length {len(stream)} >>\nstream\n".encode("latin-1") + stream + b"\nendstream")
-            objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
-                           f"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {len(objects)} 0 R >>")
+            objects.append(
+                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
+                f"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {len(objects)} 0 R >>"
+            )
             kids.append(f"{len(objects)} 0 R")
         objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
         out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")

@@ -6,6 +6,7 @@ re-run or a backfill cannot move it by accident (a stage run once took the perio
 as its default deadline, found it long passed, and closed a period it was meant to advance).
 A closed period refuses every later step, here and in the database (schema_periode.sql).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,8 +35,9 @@ class PeriodeDitutup(ContractError):
 def check_periode(periode: str) -> str:
     """A period is a month, YYYY-MM: checked before anything is read or loaded for it."""
     if not isinstance(periode, str) or not _PERIODE.match(periode):
-        raise ContractError(f"periode {periode!r} is not YYYY-MM (a month, 01-12): run again with the period "
-                            f"as YYYY-MM")
+        raise ContractError(
+            f"periode {periode!r} is not YYYY-MM (a month, 01-12): run again with the period as YYYY-MM"
+        )
     return periode
 
 
@@ -58,8 +60,9 @@ def parse_deadline(value: str | None, periode: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError as err:
-        raise ContractError(f"batas_jawaban {value!r} is not an ISO 8601 timestamp (e.g. "
-                            f"{periode}-28T23:59:00+07:00)") from err
+        raise ContractError(
+            f"batas_jawaban {value!r} is not an ISO 8601 timestamp (e.g. {periode}-28T23:59:00+07:00)"
+        ) from err
     if parsed.tzinfo is None:
         raise ContractError(f"batas_jawaban {value!r} needs an offset (e.g. +07:00)")
     return parsed
@@ -86,18 +89,28 @@ def state(dsn: str, periode: str) -> dict | None:
         rows = db.run(conn, "periode_keadaan", {"periode": periode})
     if not rows:
         return None
-    (p, deadline, days, closed_at, reason, stages, open_requests, *waiting, passed), = rows
-    return {"periode": p, "batas_jawaban": deadline, "hari_tahap": list(days), "ditutup_at": closed_at,
-            "ditutup_alasan": reason, "tahap": stages, "permintaan_terbuka": open_requests,
-            "menunggu": dict(zip(WAITING, waiting)), "batas_lewat": bool(passed)}
+    ((p, deadline, days, closed_at, reason, stages, open_requests, *waiting, passed),) = rows
+    return {
+        "periode": p,
+        "batas_jawaban": deadline,
+        "hari_tahap": list(days),
+        "ditutup_at": closed_at,
+        "ditutup_alasan": reason,
+        "tahap": stages,
+        "permintaan_terbuka": open_requests,
+        "menunggu": dict(zip(WAITING, waiting, strict=True)),
+        "batas_lewat": bool(passed),
+    }
 
 
 def _closed_message(s: dict, step: str) -> str:
-    return (f"periode {s['periode']} was closed at {s['ditutup_at']}"
-            + (f" ({s['ditutup_alasan']})" if s["ditutup_alasan"] else "")
-            + f": {step} does nothing for it (nothing is planned, sent, ingested or rewritten once a period is "
-              f"closed). To change it anyway, reopen it: kuota periode-buka-kembali --periode {s['periode']} "
-              f"--alasan '<why>'")
+    return (
+        f"periode {s['periode']} was closed at {s['ditutup_at']}"
+        + (f" ({s['ditutup_alasan']})" if s["ditutup_alasan"] else "")
+        + f": {step} does nothing for it (nothing is planned, sent, ingested or rewritten once a period is "
+        f"closed). To change it anyway, reopen it: kuota periode-buka-kembali --periode {s['periode']} "
+        f"--alasan '<why>'"
+    )
 
 
 def require_open(dsn: str, periode: str, step: str) -> dict:
@@ -113,6 +126,7 @@ def require_open(dsn: str, periode: str, step: str) -> dict:
 def while_open(step: str):
     """A step of a period (a function taking ``dsn`` and ``periode``) that changes it: refused,
     before it does anything, once the period is closed."""
+
     def wrap(fn):
         signature = inspect.signature(fn)
 
@@ -121,12 +135,20 @@ def while_open(step: str):
             bound = signature.bind(*args, **kwargs).arguments
             require_open(bound["dsn"], bound["periode"], step)
             return fn(*args, **kwargs)
+
         return guarded_step
+
     return wrap
 
 
-def check_opening(dsn: str, periode: str, batas_jawaban: str | None, hari_tahap=None,
-                  now: dt.datetime | None = None, refuse_passed: bool = True) -> dict:
+def check_opening(
+    dsn: str,
+    periode: str,
+    batas_jawaban: str | None,
+    hari_tahap=None,
+    now: dt.datetime | None = None,
+    refuse_passed: bool = True,
+) -> dict:
     """Before a cutoff is loaded for a period: what the period opens with. A period opened
     already keeps its deadline and calendar (stored once); a closed one is refused; a new one
     whose deadline has already passed is refused, since it could never send anything (unless
@@ -137,29 +159,42 @@ def check_opening(dsn: str, periode: str, batas_jawaban: str | None, hari_tahap=
         if s["ditutup_at"]:
             raise PeriodeDitutup(_closed_message(s, "kuota_bulanan"))
         if batas_jawaban and parse_deadline(batas_jawaban, periode) != dt.datetime.fromisoformat(s["batas_jawaban"]):
-            log.warning("periode %s is opened already with the deadline %s: it stands (batas_jawaban %s ignored; "
-                        "change it with kuota periode-batas)", periode, s["batas_jawaban"], batas_jawaban)
-        return {"periode": periode, "batas_jawaban": s["batas_jawaban"], "hari_tahap": s["hari_tahap"],
-                "opened": True}
+            log.warning(
+                "periode %s is opened already with the deadline %s: it stands (batas_jawaban %s ignored; "
+                "change it with kuota periode-batas)",
+                periode,
+                s["batas_jawaban"],
+                batas_jawaban,
+            )
+        return {"periode": periode, "batas_jawaban": s["batas_jawaban"], "hari_tahap": s["hari_tahap"], "opened": True}
     deadline = parse_deadline(batas_jawaban, periode)
     days = parse_stage_days(hari_tahap)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if refuse_passed and deadline <= now:
         given = "given" if batas_jawaban else "by default, the period's last day"
         raise ContractError(
             f"periode {periode}: its deadline for answers {deadline.isoformat()} ({given}) has already passed, so "
             f"the period could never send anything to a provider; nothing loaded. Run again with batas_jawaban set "
             f"to the real deadline, after today (ISO 8601 with offset, e.g. "
-            f"{(now + dt.timedelta(days=14)).astimezone(WIB).strftime('%Y-%m-%dT23:59:00+07:00')})")
+            f"{(now + dt.timedelta(days=14)).astimezone(WIB).strftime('%Y-%m-%dT23:59:00+07:00')})"
+        )
     return {"periode": periode, "batas_jawaban": deadline.isoformat(), "hari_tahap": days, "opened": False}
 
 
 def open_period(dsn: str, periode: str, cutoff_id: int, opening: dict, oleh: str) -> None:
     """Bind the period to its cutoff, with its deadline and calendar (once)."""
     with db.connect(dsn) as conn:
-        (bound,), = db.run(conn, "periode_open", {
-            "periode": periode, "cutoff_id": cutoff_id, "batas_jawaban": opening["batas_jawaban"],
-            "hari_tahap": parse_stage_days(opening["hari_tahap"]), "oleh": oleh})
+        ((bound,),) = db.run(
+            conn,
+            "periode_open",
+            {
+                "periode": periode,
+                "cutoff_id": cutoff_id,
+                "batas_jawaban": opening["batas_jawaban"],
+                "hari_tahap": parse_stage_days(opening["hari_tahap"]),
+                "oleh": oleh,
+            },
+        )
     if bound != cutoff_id:
         raise ContractError(f"periode {periode} already runs on cutoff {bound}, not {cutoff_id}")
 
@@ -192,15 +227,23 @@ def resolve_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.dat
 def may_close(s: dict, alasan: str | None) -> bool:
     """The closing step may close: the deadline passed, no request open, and nothing waits
     short of a request unless an operator gave the reason to close all the same."""
-    return (s["batas_lewat"] and not s["ditutup_at"] and not s["permintaan_terbuka"]
-            and (not any(s["menunggu"].values()) or bool(alasan and alasan.strip())))
+    return (
+        s["batas_lewat"]
+        and not s["ditutup_at"]
+        and not s["permintaan_terbuka"]
+        and (not any(s["menunggu"].values()) or bool(alasan and alasan.strip()))
+    )
 
 
-def _change(dsn: str, periode: str, aksi: str, alasan: str | None, oleh: str,
-            batas_jawaban: dt.datetime | None = None) -> tuple | None:
+def _change(
+    dsn: str, periode: str, aksi: str, alasan: str | None, oleh: str, batas_jawaban: dt.datetime | None = None
+) -> tuple | None:
     with db.serialized(dsn, periode, "lifecycle"), db.connect(dsn) as conn:
-        rows = db.run(conn, "periode_ubah", {"periode": periode, "aksi": aksi, "alasan": alasan, "oleh": oleh,
-                                             "batas_jawaban": batas_jawaban})
+        rows = db.run(
+            conn,
+            "periode_ubah",
+            {"periode": periode, "aksi": aksi, "alasan": alasan, "oleh": oleh, "batas_jawaban": batas_jawaban},
+        )
     return rows[0] if rows else None
 
 
@@ -220,22 +263,30 @@ def _close(dsn: str, periode: str, oleh: str, alasan: str | None) -> dict:
         log.info("periode %s: its deadline %s has not passed: the period stays open", periode, s["batas_jawaban"])
         return {"periode": periode, "closed": False, "batas_jawaban": s["batas_jawaban"]}
     if s["permintaan_terbuka"]:
-        raise ContractError(f"periode {periode}: {s['permintaan_terbuka']:,} requests are still open after the "
-                            f"deadline: the deadline's close (close_at_deadline) must run first")
+        raise ContractError(
+            f"periode {periode}: {s['permintaan_terbuka']:,} requests are still open after the "
+            f"deadline: the deadline's close (close_at_deadline) must run first"
+        )
     waiting = {k: v for k, v in s["menunggu"].items() if v}
     if not may_close(s, alasan):
         raise ContractError(
             f"periode {periode}: the deadline {s['batas_jawaban']} has passed with records still waiting short of a "
-            f"request: " + ", ".join(f"{v:,} {k}" for k, v in waiting.items())
+            f"request: "
+            + ", ".join(f"{v:,} {k}" for k, v in waiting.items())
             + ". The period stays open and its export is not final. Either give them time: kuota periode-batas "
-              f"--periode {periode} --batas-jawaban <later, ISO 8601> --alasan '<why>', then run the stages; or close "
-              f"it with them as they are: run kuota_tahap again with alasan_tutup '<why>' (recorded in the "
-              f"period's history).")
+            f"--periode {periode} --batas-jawaban <later, ISO 8601> --alasan '<why>', then run the stages; or close "
+            f"it with them as they are: run kuota_tahap again with alasan_tutup '<why>' (recorded in the "
+            f"period's history)."
+        )
     changed = _change(dsn, periode, "ditutup", alasan.strip() if waiting and alasan else None, oleh)
     if changed is None:
         raise ContractError(f"periode {periode}: not closed: its state changed meanwhile; run the stage again")
-    log.warning("periode %s closed at %s%s", periode, changed[1],
-                f" with records still waiting ({waiting}): {alasan}" if waiting else "")
+    log.warning(
+        "periode %s closed at %s%s",
+        periode,
+        changed[1],
+        f" with records still waiting ({waiting}): {alasan}" if waiting else "",
+    )
     return {"periode": periode, "closed": True, "ditutup_at": changed[1], "menunggu": waiting}
 
 
@@ -264,8 +315,9 @@ def set_deadline(dsn: str, periode: str, batas_jawaban: str, alasan: str, oleh: 
 
 def _need_reason(alasan: str | None) -> None:
     if not alasan or len(alasan.strip()) < 10:
-        raise ContractError("a reason is required (--alasan, at least 10 characters): it goes into the period's "
-                            "history")
+        raise ContractError(
+            "a reason is required (--alasan, at least 10 characters): it goes into the period's history"
+        )
 
 
 def history(dsn: str, periode: str) -> list[tuple]:
@@ -278,16 +330,23 @@ def describe(s: dict | None, periode: str) -> list[str]:
     if s is None:
         return [f"periode {periode}: not opened yet"]
     days = ", ".join(str(d) for d in s["hari_tahap"])
-    lines = [f"  lifecycle: deadline for answers {s['batas_jawaban']}, stages on days {days}, "
-             f"{s['tahap']} stage(s) run so far"]
+    lines = [
+        f"  lifecycle: deadline for answers {s['batas_jawaban']}, stages on days {days}, "
+        f"{s['tahap']} stage(s) run so far"
+    ]
     waiting = {k: v for k, v in s["menunggu"].items() if v}
     if s["ditutup_at"]:
-        lines.append(f"  CLOSED at {s['ditutup_at']}" + (f" ({s['ditutup_alasan']})" if s["ditutup_alasan"] else "")
-                     + ": nothing more is planned, sent, ingested or rewritten for this period")
+        lines.append(
+            f"  CLOSED at {s['ditutup_at']}"
+            + (f" ({s['ditutup_alasan']})" if s["ditutup_alasan"] else "")
+            + ": nothing more is planned, sent, ingested or rewritten for this period"
+        )
     elif s["batas_lewat"] and waiting:
-        lines.append("  WARNING the deadline has passed with records still waiting short of a request ("
-                     + ", ".join(f"{v:,} {k}" for k, v in waiting.items())
-                     + "): the period is not closed and its export is not final")
+        lines.append(
+            "  WARNING the deadline has passed with records still waiting short of a request ("
+            + ", ".join(f"{v:,} {k}" for k, v in waiting.items())
+            + "): the period is not closed and its export is not final"
+        )
     elif s["batas_lewat"]:
         lines.append("  the deadline has passed: the next stage run closes the period")
     return lines

@@ -13,6 +13,7 @@ A corrections file is bound to the school whose operator submitted it (its manif
 and reported, the file's other rows applied, so one school's operator can never change another
 school's pupil. A file that names no school of the period's cutoff is quarantined whole.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +23,8 @@ import re
 import shutil
 import tempfile
 
-from . import db, periode as lifecycle
+from . import db
+from . import periode as lifecycle
 from .contract import CORRECTABLE_REASONS, PORTAL_IN_COLUMNS, portal_root
 from .inbound import Rejected, check_manifest, load_csv, move_to_quarantine, offending
 from .manifest import HashingReader
@@ -39,8 +41,10 @@ _NPSN_RULE = "a koreksi manifest carries npsn, the school whose operator submitt
 def _loaded(conn, periode: str, kind: str) -> dict[str, str]:
     """name -> sha256 of the files of a kind already loaded in the period."""
     with conn.cursor() as cur:
-        cur.execute("SELECT nama, sha256 FROM kuota.berkas_portal WHERE periode = %s AND jenis = %s "
-                    "AND hasil = 'dimuat'", (periode, kind))
+        cur.execute(
+            "SELECT nama, sha256 FROM kuota.berkas_portal WHERE periode = %s AND jenis = %s AND hasil = 'dimuat'",
+            (periode, kind),
+        )
         return dict(cur.fetchall())
 
 
@@ -50,19 +54,25 @@ def _submitting_school(conn, periode: str, manifest: dict) -> str:
     whole rather than trusted."""
     npsn = manifest.get("npsn")
     if npsn is None:
-        raise Rejected(f"the manifest has no npsn (rule: {_NPSN_RULE}): send the file again under a new name, "
-                       f"its manifest naming the submitting school's npsn")
+        raise Rejected(
+            f"the manifest has no npsn (rule: {_NPSN_RULE}): send the file again under a new name, "
+            f"its manifest naming the submitting school's npsn"
+        )
     if not isinstance(npsn, str) or not _NPSN.fullmatch(npsn):
-        raise Rejected(f"the manifest's npsn is {npsn!r}, not 8 digits in a JSON string (rule: {_NPSN_RULE}): "
-                       f"send the file again under a new name, with the submitting school's npsn")
+        raise Rejected(
+            f"the manifest's npsn is {npsn!r}, not 8 digits in a JSON string (rule: {_NPSN_RULE}): "
+            f"send the file again under a new name, with the submitting school's npsn"
+        )
     found = db.run(conn, "koreksi_sekolah", {"periode": periode, "npsn": npsn})
     if not found:  # not the file's fault: leave it in the portal and fail the task
         raise RuntimeError(f"periode {periode} is not opened: run kuota_bulanan for it before taking corrections")
-    (cutoff_date, ada), = found
+    ((cutoff_date, ada),) = found
     if not ada:
-        raise Rejected(f"the manifest's npsn {npsn} is not a school of the cutoff of periode {periode} "
-                       f"({cutoff_date}) (rule: {_NPSN_RULE}): send the file again under a new name, with the "
-                       f"submitting school's npsn; a school new since the cutoff corrects in Dapodik for the next one")
+        raise Rejected(
+            f"the manifest's npsn {npsn} is not a school of the cutoff of periode {periode} "
+            f"({cutoff_date}) (rule: {_NPSN_RULE}): send the file again under a new name, with the "
+            f"submitting school's npsn; a school new since the cutoff corrects in Dapodik for the next one"
+        )
     return npsn
 
 
@@ -73,20 +83,36 @@ def _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha,
 
     def record():
         with db.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute("""INSERT INTO kuota.berkas_portal (periode, jenis, nama, sha256, hasil, pesan, karantina)
+            cur.execute(
+                """INSERT INTO kuota.berkas_portal (periode, jenis, nama, sha256, hasil, pesan, karantina)
                            VALUES (%s, %s, %s, %s, 'dikarantina', %s, %s)
                            ON CONFLICT (periode, jenis, nama, sha256) DO UPDATE SET diterima_at = now()""",
-                        (periode, kind, name, sha, message, target))
+                (periode, kind, name, sha, message, target),
+            )
 
-    suffix = data_name[len(name):]
-    move_to_quarantine(storage, [(join(folder, data_name), suffix), (join(folder, f"{name}.manifest.json"),
-                                                                      ".manifest.json")], target, message, record)
+    suffix = data_name[len(name) :]
+    move_to_quarantine(
+        storage,
+        [(join(folder, data_name), suffix), (join(folder, f"{name}.manifest.json"), ".manifest.json")],
+        target,
+        message,
+        record,
+    )
     log.error(message)
     return message
 
 
-def _ingest_file(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: str, name: str,
-                 present: set[str], loaded: dict[str, str], tahap: int) -> dict:
+def _ingest_file(
+    dsn: str,
+    storage: Storage,
+    exchange_uri: str,
+    periode: str,
+    kind: str,
+    name: str,
+    present: set[str],
+    loaded: dict[str, str],
+    tahap: int,
+) -> dict:
     folder = join(portal_root(exchange_uri, periode), kind)
     manifest_raw = storage.read_bytes(join(folder, f"{name}.manifest.json"))
     data_name = next((n for n in (f"{name}.csv", f"{name}.csv.gz") if n in present), f"{name}.csv")
@@ -95,7 +121,9 @@ def _ingest_file(dsn: str, storage: Storage, exchange_uri: str, periode: str, ki
         try:
             manifest = check_manifest(manifest_raw, {}, "manifest")
             if manifest.get("file") not in (f"{name}.csv", f"{name}.csv.gz"):
-                raise Rejected(f"the manifest names file {manifest.get('file')!r}, expected {name}.csv or {name}.csv.gz")
+                raise Rejected(
+                    f"the manifest names file {manifest.get('file')!r}, expected {name}.csv or {name}.csv.gz"
+                )
             data_name = manifest["file"]
             if data_name not in present:
                 raise Rejected(f"the manifest has no data file {data_name} beside it")
@@ -105,11 +133,14 @@ def _ingest_file(dsn: str, storage: Storage, exchange_uri: str, periode: str, ki
             if loaded.get(name) == sha:
                 return {"file": data_name, "outcome": "already_loaded"}
             if sha != manifest["sha256"]:
-                raise Rejected(f"sha256 of the file is {sha}, the manifest says {manifest['sha256']} "
-                               f"(corrupted or incomplete)")
+                raise Rejected(
+                    f"sha256 of the file is {sha}, the manifest says {manifest['sha256']} (corrupted or incomplete)"
+                )
             if name in loaded:
-                raise Rejected(f"a file of this name was loaded already with other bytes (sha256 {loaded[name]}): "
-                               f"the first stands; send changes under a new name")
+                raise Rejected(
+                    f"a file of this name was loaded already with other bytes (sha256 {loaded[name]}): "
+                    f"the first stands; send changes under a new name"
+                )
             with db.connect(dsn) as conn, conn.cursor() as cur:
                 npsn = _submitting_school(conn, periode, manifest) if kind == "koreksi" else None
                 rows = load_csv(cur, tmp, "berkas_masuk", PORTAL_IN_COLUMNS[kind], data_name.endswith(".gz"))
@@ -118,13 +149,26 @@ def _ingest_file(dsn: str, storage: Storage, exchange_uri: str, periode: str, ki
                 found = db.run(conn, f"{kind}_periksa", {"periode": periode})
                 if found:
                     raise Rejected(offending(found, _SHOWN[kind]))
-                counts = db.run(conn, f"{kind}_muat", {"periode": periode, "berkas": data_name, "nama": name,
-                                                       "sha256": sha, "baris": rows, "tahap": tahap,
-                                                       "correctable": list(CORRECTABLE_REASONS),
-                                                       "npsn": npsn})
+                counts = db.run(
+                    conn,
+                    f"{kind}_muat",
+                    {
+                        "periode": periode,
+                        "berkas": data_name,
+                        "nama": name,
+                        "sha256": sha,
+                        "baris": rows,
+                        "tahap": tahap,
+                        "correctable": list(CORRECTABLE_REASONS),
+                        "npsn": npsn,
+                    },
+                )
         except Rejected as err:
-            return {"file": data_name, "outcome": "quarantined",
-                    "error": _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha, str(err))}
+            return {
+                "file": data_name,
+                "outcome": "quarantined",
+                "error": _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha, str(err)),
+            }
     result = {"file": data_name, "outcome": "loaded", "rows": rows, **{k: n for k, n in counts}}
     log.info("%s file %s loaded: %s", kind, data_name, result)
     if result.get("koreksi_ditolak"):  # ids only: the log never shows a name, NISN, NIK or number
@@ -133,8 +177,11 @@ def _ingest_file(dsn: str, storage: Storage, exchange_uri: str, periode: str, ki
         for line, jenis, record, why, _ in refused:
             log.warning("%s line %d (%s %s): correction refused: %s", data_name, line, jenis, record, why)
         if refused and refused[0][-1] > len(refused):
-            log.warning("%s: %d more corrections refused, each with its line and why in kuota.koreksi "
-                        "(hasil = 'ditolak')", data_name, refused[0][-1] - len(refused))
+            log.warning(
+                "%s: %d more corrections refused, each with its line and why in kuota.koreksi (hasil = 'ditolak')",
+                data_name,
+                refused[0][-1] - len(refused),
+            )
     return result
 
 
@@ -147,32 +194,55 @@ def ingest(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: st
         present = set(storage.list_names(folder))
         with db.connect(dsn) as conn:
             loaded = _loaded(conn, periode, kind)
-        outcomes = [_ingest_file(dsn, storage, exchange_uri, periode, kind, m.removesuffix(".manifest.json"),
-                                 present, loaded, tahap)
-                    for m in sorted(present) if m.endswith(".manifest.json")]
-    summary = {"periode": periode, "kind": kind, "files": len(outcomes),
-               "loaded": sum(o["outcome"] == "loaded" for o in outcomes),
-               "quarantined": [o["error"] for o in outcomes if o["outcome"] == "quarantined"]}
+        outcomes = [
+            _ingest_file(
+                dsn, storage, exchange_uri, periode, kind, m.removesuffix(".manifest.json"), present, loaded, tahap
+            )
+            for m in sorted(present)
+            if m.endswith(".manifest.json")
+        ]
+    summary = {
+        "periode": periode,
+        "kind": kind,
+        "files": len(outcomes),
+        "loaded": sum(o["outcome"] == "loaded" for o in outcomes),
+        "quarantined": [o["error"] for o in outcomes if o["outcome"] == "quarantined"],
+    }
     for key in {k for o in outcomes if o["outcome"] == "loaded" for k in o} - {"file", "outcome"}:
         summary[key] = sum(o.get(key, 0) for o in outcomes if o["outcome"] == "loaded")
     return summary
 
 
 @lifecycle.while_open("taking corrections")
-def ingest_corrections(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int,
-                       deadline: dt.datetime) -> dict:
+def ingest_corrections(
+    dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int, deadline: dt.datetime
+) -> dict:
     """The schools' corrections, while the period can still validate them: after its deadline
     nothing new is asked of a provider, so a correction would only leave its record waiting.
     Late files stay in the portal, unconsumed; the school corrects in Dapodik for the next cutoff."""
-    if dt.datetime.now(dt.timezone.utc) >= deadline:
+    if dt.datetime.now(dt.UTC) >= deadline:
         folder = join(portal_root(exchange_uri, periode), "koreksi")
         with db.connect(dsn) as conn:
             loaded = _loaded(conn, periode, "koreksi")
-        late = [m for m in storage.list_names(folder)
-                if m.endswith(".manifest.json") and m.removesuffix(".manifest.json") not in loaded]
+        late = [
+            m
+            for m in storage.list_names(folder)
+            if m.endswith(".manifest.json") and m.removesuffix(".manifest.json") not in loaded
+        ]
         if late:
-            log.warning("periode %s: the deadline %s has passed: %d corrections files left unconsumed (%s)", periode,
-                        deadline.isoformat(), len(late), ", ".join(late[:5]))
-        return {"periode": periode, "kind": "koreksi", "files": 0, "loaded": 0, "quarantined": [],
-                "after_deadline": len(late)}
+            log.warning(
+                "periode %s: the deadline %s has passed: %d corrections files left unconsumed (%s)",
+                periode,
+                deadline.isoformat(),
+                len(late),
+                ", ".join(late[:5]),
+            )
+        return {
+            "periode": periode,
+            "kind": "koreksi",
+            "files": 0,
+            "loaded": 0,
+            "quarantined": [],
+            "after_deadline": len(late),
+        }
     return ingest(dsn, storage, exchange_uri, periode, "koreksi", tahap)

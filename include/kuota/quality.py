@@ -5,14 +5,27 @@ Each suite reads table assets on the ``quality.*`` views, which show one cutoff 
 computes every expectation in SQL with bounded memory: nothing is pulled into the worker. (A GX
 query asset would fetch its whole result into the worker first.)
 """
+
 from __future__ import annotations
 
 import logging
 
 from . import db
-from .contract import (BENTUK_PENDIDIKAN, JENIS_KELAMIN, JENIS_KELUAR, JENIS_PTK, KEPEMILIKAN_HP,
-                       KODE_PROVINSI, LATER_REASONS, PROVIDERS, RECIPIENT_STATES, SCREENING_REASONS, STATUS_PD,
-                       STATUS_PTK, STATUS_SEKOLAH)
+from .contract import (
+    BENTUK_PENDIDIKAN,
+    JENIS_KELAMIN,
+    JENIS_KELUAR,
+    JENIS_PTK,
+    KEPEMILIKAN_HP,
+    KODE_PROVINSI,
+    LATER_REASONS,
+    PROVIDERS,
+    RECIPIENT_STATES,
+    SCREENING_REASONS,
+    STATUS_PD,
+    STATUS_PTK,
+    STATUS_SEKOLAH,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +83,6 @@ def _validate(dsn: str, settings: dict, scope: str, suites: dict) -> int:
     """Run each suite on its ``quality.<view>`` (scoped by the session ``settings``); raise
     QualityError naming every failed expectation. Returns how many were checked."""
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -87,10 +99,17 @@ def _validate(dsn: str, settings: dict, scope: str, suites: dict) -> int:
                 cfg = res.expectation_config
                 observed = res.result.get("observed_value", res.result.get("unexpected_count"))
                 kw = cfg.kwargs
-                what = kw.get("column") or ",".join(kw.get("column_list") or [kw.get("column_A", ""), kw.get("column_B", "")])
+                what = kw.get("column") or ",".join(
+                    kw.get("column_list") or [kw.get("column_A", ""), kw.get("column_B", "")]
+                )
                 failures.append(f"quality.{view}: {cfg.type}({what}) failed, observed {observed}")
-        log.info("%s, quality.%s: %d expectations, %s", scope, view, len(result.results),
-                 "all met" if result.success else "FAILED")
+        log.info(
+            "%s, quality.%s: %d expectations, %s",
+            scope,
+            view,
+            len(result.results),
+            "all met" if result.success else "FAILED",
+        )
     if failures:
         raise QualityError(f"{scope}: {len(failures)} of {checked} expectations failed:\n" + "\n".join(failures))
     return checked
@@ -107,33 +126,49 @@ def _check_volume(dsn: str, cutoff_id: int, periode: str | None) -> tuple[dict, 
     periode, ambang, prev_id, prev_date = rows[0][:4]
     scope = f"cutoff {cutoff_id}, periode {periode}"
     if ambang is None:
-        raise QualityError(f"{scope}: no policy ambang_volume_cutoff in force on the period's first day "
-                           f"(kuota.kebijakan): add one (0.2 = ±20%) and run check_snapshot again")
+        raise QualityError(
+            f"{scope}: no policy ambang_volume_cutoff in force on the period's first day "
+            f"(kuota.kebijakan): add one (0.2 = ±20%) and run check_snapshot again"
+        )
     if prev_id is None:
-        log.info("%s: the first cutoff loaded (none with an earlier cutoff_date): no volume to compare with, "
-                 "volume check passed", scope)
+        log.info(
+            "%s: the first cutoff loaded (none with an earlier cutoff_date): no volume to compare with, "
+            "volume check passed",
+            scope,
+        )
         return {"periode": periode, "previous_cutoff_id": None, "outside": 0, "waived": 0}, []
     failures, waived = [], 0
     for *_, tabel, provinsi, before, now, outside, exempt in rows:
         if not outside:
             continue
         change = f"{(now - before) / before:+.1%}" if before else "new"
-        what = (f"snapshot volume: {tabel} in province {provinsi}: {now:,} rows, the previous cutoff {prev_date} "
-                f"(id {prev_id}) had {before:,} ({change}; policy ambang_volume_cutoff allows ±{ambang:.0%})")
+        what = (
+            f"snapshot volume: {tabel} in province {provinsi}: {now:,} rows, the previous cutoff {prev_date} "
+            f"(id {prev_id}) had {before:,} ({change}; policy ambang_volume_cutoff allows ±{ambang:.0%})"
+        )
         if exempt:
             waived += 1
             log.warning("%s: %s, waived by policy pengecualian_volume_cutoff", scope, what)
         else:
             failures.append(what)
     outside = len(failures)
-    log.info("%s: volume against cutoff %s (%s): %d table/province counts compared, %d outside ±%s (%d waived)",
-             scope, prev_id, prev_date, len(rows), outside + waived, f"{ambang:.0%}", waived)
+    log.info(
+        "%s: volume against cutoff %s (%s): %d table/province counts compared, %d outside ±%s (%d waived)",
+        scope,
+        prev_id,
+        prev_date,
+        len(rows),
+        outside + waived,
+        f"{ambang:.0%}",
+        waived,
+    )
     if failures:
-        failures.append(f"if the change is known, waive it for periode {periode} in kuota.kebijakan "
-                        f"'pengecualian_volume_cutoff' (README, 'Waiving the volume check') and run check_snapshot "
-                        f"again; otherwise ask Dapodik for the complete export")
-    return {"periode": periode, "previous_cutoff_id": prev_id, "outside": outside,
-            "waived": waived}, failures
+        failures.append(
+            f"if the change is known, waive it for periode {periode} in kuota.kebijakan "
+            f"'pengecualian_volume_cutoff' (README, 'Waiving the volume check') and run check_snapshot "
+            f"again; otherwise ask Dapodik for the complete export"
+        )
+    return {"periode": periode, "previous_cutoff_id": prev_id, "outside": outside, "waived": waived}, failures
 
 
 def check_snapshot(dsn: str, cutoff_id: int, periode: str | None = None) -> dict:
@@ -151,8 +186,10 @@ def check_snapshot(dsn: str, cutoff_id: int, periode: str | None = None) -> dict
             raise QualityError("\n".join([str(err), *volume_failures])) from None
         raise
     if volume_failures:
-        raise QualityError(f"cutoff {cutoff_id}: {len(volume_failures) - 1} table/province volumes changed beyond "
-                           f"the policy:\n" + "\n".join(volume_failures))
+        raise QualityError(
+            f"cutoff {cutoff_id}: {len(volume_failures) - 1} table/province volumes changed beyond "
+            f"the policy:\n" + "\n".join(volume_failures)
+        )
     return {"cutoff_id": cutoff_id, "expectations": checked, "failed": 0, "volume": volume}
 
 
@@ -164,8 +201,8 @@ def check_screening(dsn: str, periode: str) -> dict:
 
     E = gx.expectations
     with db.connect(dsn) as conn:
-        (expected,), = db.run(conn, "screening_expected_rows", {"periode": periode})
-        (policy,), = db.run(conn, "kebijakan_periode", {"periode": periode})
+        ((expected,),) = db.run(conn, "screening_expected_rows", {"periode": periode})
+        ((policy,),) = db.run(conn, "kebijakan_periode", {"periode": periode})
     suites = {
         "penerima": [
             E.ExpectTableRowCountToEqual(value=int(expected)),
@@ -179,7 +216,9 @@ def check_screening(dsn: str, periode: str) -> dict:
             E.ExpectColumnValuesToNotBeNull(column="msisdn"),
             E.ExpectColumnValuesToMatchRegex(column="msisdn", regex=r"^628[0-9]{8,11}$"),
             E.ExpectColumnValuesToNotBeNull(column="provider"),
-            E.ExpectColumnValuesToBeInSet(column="paket_gb", value_set=sorted(int(v) for v in policy["paket_gb"].values())),
+            E.ExpectColumnValuesToBeInSet(
+                column="paket_gb", value_set=sorted(int(v) for v in policy["paket_gb"].values())
+            ),
             E.ExpectColumnValuesToBeNull(column="alasan"),
         ],
         # Both records of a flagged pair are flagged, naming each other, above the threshold, not twins.

@@ -8,6 +8,7 @@ school's rows and a bounded queue of writes. A file is rewritten only when its b
 (compared with the MD5 of what one listing shows), so a re-run puts nothing and the portal
 sees the same bytes and manifests.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,8 @@ import itertools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from . import db, periode as lifecycle
+from . import db
+from . import periode as lifecycle
 from .manifest import file_manifest, manifest_name
 from .storage import Storage, join
 
@@ -65,8 +67,10 @@ class _Publisher:
     def publish(self, name: str, data: bytes, rows: int, created_at: str, **fields) -> None:
         self.published.add(name)
         manifest = file_manifest(name, data, rows, created_at, **fields)
-        if (self.in_place.get(name) == hashlib.md5(data).hexdigest()
-                and self.in_place.get(manifest_name(name)) == hashlib.md5(manifest).hexdigest()):
+        if (
+            self.in_place.get(name) == hashlib.md5(data).hexdigest()
+            and self.in_place.get(manifest_name(name)) == hashlib.md5(manifest).hexdigest()
+        ):
             return
         self.pending.append(self.pool.submit(self._write, name, data, manifest))
         if len(self.pending) >= 1_000:  # bounded memory: wait for the oldest writes
@@ -106,14 +110,15 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
                 group = list(group)
                 data = _csv_bytes(RESIDU_COLUMNS, (r[1:8] for r in group))
                 target = publisher if npsn else own
-                target.publish(f"{npsn}.csv" if npsn else UNKNOWN_SCHOOL, data, len(group), group[0][8],
-                               periode=periode, npsn=npsn)
+                target.publish(
+                    f"{npsn}.csv" if npsn else UNKNOWN_SCHOOL, data, len(group), group[0][8], periode=periode, npsn=npsn
+                )
                 schools += bool(npsn)
                 rows += len(group)
                 if schools % 10_000 == 0 and npsn:
                     log.info("residu: %d schools, %d rows so far", schools, rows)
         rekap, rekap_rows = _rekap_bytes(conn, periode)
-        (created_at,), = db.run(conn, "residu_stamp", {"periode": periode})
+        ((created_at,),) = db.run(conn, "residu_stamp", {"periode": periode})
     # A school whose residu is all resolved gets an empty file (header, 0 rows), not silence:
     # its old list would otherwise stay in the portal as if still open.
     emptied = publisher.stale_csv()
@@ -122,7 +127,20 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
     # Residu per reason for each province, district and school: the dashboard's feed.
     own.publish("rekap_residu.csv", rekap, rekap_rows, created_at, periode=periode)
     written = publisher.close() + own.close()
-    log.info("residu for periode %s: %d schools, %d rows, %d schools now without residu, %d files written "
-             "(others unchanged)", periode, schools, rows, len(emptied), written)
-    return {"periode": periode, "schools": schools, "rows": rows, "written": written, "rekap_rows": rekap_rows,
-            "emptied": len(emptied)}
+    log.info(
+        "residu for periode %s: %d schools, %d rows, %d schools now without residu, %d files written "
+        "(others unchanged)",
+        periode,
+        schools,
+        rows,
+        len(emptied),
+        written,
+    )
+    return {
+        "periode": periode,
+        "schools": schools,
+        "rows": rows,
+        "written": written,
+        "rekap_rows": rekap_rows,
+        "emptied": len(emptied),
+    }

@@ -13,6 +13,7 @@ portal and, like the schools do:
 Every choice is a function of the seed and the record or SPTJM, so a restarted simulator
 makes the same ones; the files it wrote are read back at start (what is decided stays decided).
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,9 +57,17 @@ def _csv(header, rows) -> bytes:
 
 
 class SchoolSimulator:
-    def __init__(self, storage: Storage, exchange_uri: str, periode: str, correct_share: float = DEFAULT_CORRECT_SHARE,
-                 reject_share: float = DEFAULT_REJECT_SHARE, delay_seconds: float = 0.0, seed: int = 2020,
-                 only: str | None = None):
+    def __init__(
+        self,
+        storage: Storage,
+        exchange_uri: str,
+        periode: str,
+        correct_share: float = DEFAULT_CORRECT_SHARE,
+        reject_share: float = DEFAULT_REJECT_SHARE,
+        delay_seconds: float = 0.0,
+        seed: int = 2020,
+        only: str | None = None,
+    ):
         for name, share in (("correct_share", correct_share), ("reject_share", reject_share)):
             if not 0 <= share <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, not {share}")
@@ -81,8 +90,9 @@ class SchoolSimulator:
     def step(self, now: float | None = None) -> list[dict]:
         """One pass: corrections for residu files not seen yet, decisions for SPTJMs due."""
         now = time.time() if now is None else now
-        events = ((self._correct(now) if self.only != "persetujuan" else [])
-                  + (self._decide(now) if self.only != "koreksi" else []))
+        events = (self._correct(now) if self.only != "persetujuan" else []) + (
+            self._decide(now) if self.only != "koreksi" else []
+        )
         for event in events:
             log.info("school simulator: %s", event)
         return events
@@ -91,8 +101,10 @@ class SchoolSimulator:
         data = _csv(PORTAL_IN_COLUMNS[kind], rows)
         folder = join(self.root, kind)
         self.storage.write_bytes(join(folder, f"{name}.csv"), data)
-        self.storage.write_bytes(join(folder, manifest_name(f"{name}.csv")),  # last
-                                 file_manifest(f"{name}.csv", data, len(rows), now_iso(), **fields))
+        self.storage.write_bytes(
+            join(folder, manifest_name(f"{name}.csv")),  # last
+            file_manifest(f"{name}.csv", data, len(rows), now_iso(), **fields),
+        )
 
     def _correct(self, now: float) -> list[dict]:
         folder = join(self.root, "residu")
@@ -111,11 +123,18 @@ class SchoolSimulator:
             self.corrected.add(key)
             reader = csv.DictReader(io.StringIO(self.storage.read_bytes(join(folder, f"{npsn}.csv")).decode()))
             at = dt.datetime.fromtimestamp(now, _WIB).isoformat(timespec="seconds")
-            rows = [(r["jenis"], r["id"], self.new_number(r["id"], version), "orang_tua" if r["jenis"] == "pd" else
-                     "sendiri", at)
-                    for r in reader
-                    if r["alasan"] in CORRECTABLE_REASONS and _draw(self.seed, "koreksi", r["id"], version)
-                    < self.correct_share]
+            rows = [
+                (
+                    r["jenis"],
+                    r["id"],
+                    self.new_number(r["id"], version),
+                    "orang_tua" if r["jenis"] == "pd" else "sendiri",
+                    at,
+                )
+                for r in reader
+                if r["alasan"] in CORRECTABLE_REASONS
+                and _draw(self.seed, "koreksi", r["id"], version) < self.correct_share
+            ]
             if rows:
                 self._write("koreksi", key, rows, npsn=npsn)
                 events.append({"action": "corrected", "npsn": npsn, "records": len(rows), "file": f"{key}.csv"})
@@ -142,8 +161,7 @@ class SchoolSimulator:
         if not due:
             return []
         waktu = dt.datetime.fromtimestamp(now, _WIB).isoformat(timespec="seconds")
-        rows = [(no, npsn, "ditolak" if self.rejects(no) else "disetujui", waktu)
-                for no, npsn in sorted(due)]
+        rows = [(no, npsn, "ditolak" if self.rejects(no) else "disetujui", waktu) for no, npsn in sorted(due)]
         name = "keputusan-" + hashlib.sha256("\n".join(no for no, _ in sorted(due)).encode()).hexdigest()[:12]
         self._write("persetujuan", name, rows)
         self.decided |= {no for no, _ in due}

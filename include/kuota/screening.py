@@ -3,12 +3,14 @@
 The rules run as set-based SQL over the snapshot (screen_nomor.sql, then SCREENING_PARTS);
 this module orders the steps, makes them idempotent and checks that nothing was dropped.
 """
+
 from __future__ import annotations
 
 import logging
 import time
 
-from . import db, nomor, periode as lifecycle
+from . import db, nomor
+from . import periode as lifecycle
 from .contract import SCREENING_REASONS
 from .quality import QualityError
 
@@ -22,7 +24,7 @@ SCREENING_PARTS = ("screen_rekaman", "screen_kemiripan", "screen_penerima")
 def policies(dsn: str, periode: str) -> dict:
     """The policy values the period runs with (recorded at first use, then fixed)."""
     with db.connect(dsn) as conn:
-        (values,), = db.run(conn, "kebijakan_periode", {"periode": periode})
+        ((values,),) = db.run(conn, "kebijakan_periode", {"periode": periode})
     return values
 
 
@@ -52,17 +54,21 @@ def screen(dsn: str, periode: str) -> dict:
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_penerima'), hashtext(%s))", (periode,))
         cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
-        (done,), = cur.fetchall()
+        ((done,),) = cur.fetchall()
         if done:
             log.info("periode %s: already screened (%d records), skipped", periode, done)
             return {"periode": periode, "records": done, "skipped": True}
         paket = values["paket_gb"]
         params = {
-            "periode": periode, "cutoff_id": cutoff_id, "tanggal": f"{periode}-01",
+            "periode": periode,
+            "cutoff_id": cutoff_id,
+            "tanggal": f"{periode}-01",
             "batas_nomor_bersama": int(values["batas_nomor_bersama"]),
             "kecualikan_pkh_pip": bool(values["kecualikan_penerima_pkh_pip"]),
             "ambang_kemiripan": float(values["ambang_kemiripan"]),
-            "paket_paud": int(paket["paud"]), "paket_pd": int(paket["pd"]), "paket_ptk": int(paket["ptk"]),
+            "paket_paud": int(paket["paud"]),
+            "paket_pd": int(paket["pd"]),
+            "paket_ptk": int(paket["ptk"]),
         }
         seconds = {}
         for part in SCREENING_PARTS:  # one transaction: the parts share temp tables
@@ -74,10 +80,15 @@ def screen(dsn: str, periode: str) -> dict:
             conn.notices.clear()
             log.info("periode %s: %s done in %.1fs", periode, part, seconds[part])
         cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
-        (records,), = cur.fetchall()
+        ((records,),) = cur.fetchall()
     log.info("periode %s: %d records screened in %.1fs", periode, records, time.monotonic() - started)
-    return {"periode": periode, "records": records, "skipped": False, "seconds": seconds,
-            "similarity_blocks": similarity_blocks(dsn, periode)}
+    return {
+        "periode": periode,
+        "records": records,
+        "skipped": False,
+        "seconds": seconds,
+        "similarity_blocks": similarity_blocks(dsn, periode),
+    }
 
 
 def similarity_blocks(dsn: str, periode: str) -> dict | None:
@@ -86,7 +97,7 @@ def similarity_blocks(dsn: str, periode: str) -> dict | None:
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(db.sql("kemiripan_blok"), {"periode": periode})
         row = cur.fetchone()
-        return dict(zip([c.name for c in cur.description], row)) if row else None
+        return dict(zip([c.name for c in cur.description], row, strict=True)) if row else None
 
 
 def funnel(dsn: str, periode: str) -> list[tuple]:

@@ -15,6 +15,7 @@ Faults, each for the first COUNT batches of a provider (or of any provider), onc
 Validation answers follow the status shares; injection answers are berhasil (at a time after
 the batch was sent) except a share ``gagal_share`` of numbers, gagal with a reason.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,10 +36,18 @@ from .storage import Storage, join
 log = logging.getLogger(__name__)
 
 # Public 2020 figures: providers found about 57% of well-formed numbers active (domain.md, Scale).
-DEFAULT_SHARES = {"aktif": 0.57, "pascabayar": 0.03, "tidak_aktif": 0.22, "masa_tenggang": 0.10,
-                  "tidak_dikenal": 0.08}
-FAULTS = ("no_answer", "late", "missing_rows", "corrupt", "unknown_status", "foreign_rows", "duplicate", "changed",
-          "repeated_row")
+DEFAULT_SHARES = {"aktif": 0.57, "pascabayar": 0.03, "tidak_aktif": 0.22, "masa_tenggang": 0.10, "tidak_dikenal": 0.08}
+FAULTS = (
+    "no_answer",
+    "late",
+    "missing_rows",
+    "corrupt",
+    "unknown_status",
+    "foreign_rows",
+    "duplicate",
+    "changed",
+    "repeated_row",
+)
 # Reasons a provider gives for a failed injection (a share of gagal_share of the requests).
 GAGAL_REASONS = ("nomor_tidak_aktif_saat_injeksi", "kartu_diblokir", "gangguan_sistem")
 DEFAULT_GAGAL_SHARE = 0.02
@@ -52,7 +61,7 @@ class Fault:
     batch_kind: str | None = None  # validasi or injeksi; None: either
 
     @classmethod
-    def parse(cls, text: str) -> "Fault":
+    def parse(cls, text: str) -> Fault:
         """``KIND[:PROVIDER[:COUNT[:BATCH_KIND]]]``, e.g. ``missing_rows:xl``, ``no_answer::2`` or
         ``duplicate:telkomsel:1:injeksi``."""
         kind, provider, count, batch_kind = (text.split(":") + ["", "", ""])[:4]
@@ -89,9 +98,19 @@ class _Batch:
 
 
 class ProviderSimulator:
-    def __init__(self, storage: Storage, exchange_uri: str, periode: str, providers=PROVIDERS,
-                 shares: dict | None = None, faults=(), delay_seconds: float = 0.0,
-                 late_seconds: float = 60.0, seed: int = 2020, gagal_share: float = DEFAULT_GAGAL_SHARE):
+    def __init__(
+        self,
+        storage: Storage,
+        exchange_uri: str,
+        periode: str,
+        providers=PROVIDERS,
+        shares: dict | None = None,
+        faults=(),
+        delay_seconds: float = 0.0,
+        late_seconds: float = 60.0,
+        seed: int = 2020,
+        gagal_share: float = DEFAULT_GAGAL_SHARE,
+    ):
         self.storage, self.exchange_uri, self.periode = storage, exchange_uri, periode
         self.providers = tuple(providers)
         self.shares = shares or dict(DEFAULT_SHARES)
@@ -159,8 +178,10 @@ class ProviderSimulator:
         state.answered = True
         fault = state.fault if state.fault not in ("duplicate", "changed", "late") else None
         rows = self._answer(folder, provider, kind, batch_id, fault)
-        return {"action": f"answered {rows} rows" + (f" with fault {state.fault}" if state.fault else ""),
-                "fault": state.fault}
+        return {
+            "action": f"answered {rows} rows" + (f" with fault {state.fault}" if state.fault else ""),
+            "fault": state.fault,
+        }
 
     def injection_of(self, request_id: str, msisdn: str, sent_at: str) -> list[str]:
         """The provider's injection outcome for one request: stable for a seed; berhasil at a
@@ -198,11 +219,15 @@ class ProviderSimulator:
         writer.writerows(rows)
         data = gzip.compress(out.getvalue().encode(), compresslevel=6, mtime=0)
         name = f"{batch_id}.hasil.csv.gz"
-        manifest = file_manifest(name, data, len(rows), now_iso(), provider=provider, periode=self.periode,
-                                 kind=kind, batch_id=batch_id)
+        manifest = file_manifest(
+            name, data, len(rows), now_iso(), provider=provider, periode=self.periode, kind=kind, batch_id=batch_id
+        )
         if fault == "corrupt":  # a transfer that broke after the provider computed its manifest
-            data = data[: len(data) // 2] + bytes(b ^ 0xFF for b in data[len(data) // 2: len(data) // 2 + 16]) \
-                + data[len(data) // 2 + 16:]
+            data = (
+                data[: len(data) // 2]
+                + bytes(b ^ 0xFF for b in data[len(data) // 2 : len(data) // 2 + 16])
+                + data[len(data) // 2 + 16 :]
+            )
         self.storage.write_bytes(join(folder, name), data)
         self.storage.write_bytes(join(folder, manifest_name(name)), manifest)
         return len(rows)

@@ -9,6 +9,7 @@ failed before any table was in leaves no cutoff row either, so a corrected expor
 same cutoff_date is taken), and a re-run skips the tables already loaded: loading the same
 cutoff twice is a no-op.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -68,27 +69,33 @@ def register_cutoff(conn, manifest: dict) -> int:
     """The cutoff's id, registered in the caller's transaction (a table's load): the row is
     committed with the first table loaded, or rolled back with it, never committed alone. An
     existing cutoff date with other content is refused (immutable)."""
-    rows = db.run(conn, "snapshot_register_cutoff", {
-        "cutoff_date": manifest["cutoff_date"],
-        "content_sha256": manifest["content_sha256"],
-        "source_uri": manifest["source_uri"],
-        "manifest": json.dumps(manifest["tables"]),
-    })
-    for cutoff_id, cutoff_date, content in rows:
+    rows = db.run(
+        conn,
+        "snapshot_register_cutoff",
+        {
+            "cutoff_date": manifest["cutoff_date"],
+            "content_sha256": manifest["content_sha256"],
+            "source_uri": manifest["source_uri"],
+            "manifest": json.dumps(manifest["tables"]),
+        },
+    )
+    for cutoff_id, _cutoff_date, content in rows:
         if content == manifest["content_sha256"]:
             return cutoff_id
     with conn.cursor() as cur:
         cur.execute("SELECT tabel FROM snapshot.cutoff_file WHERE cutoff_id = %s", (rows[0][0],))
-        found = {table for table, in cur.fetchall()}
+        found = {table for (table,) in cur.fetchall()}
     loaded = [table for table in CUTOFF_TABLES if table in found]
     if len(loaded) < len(CUTOFF_TABLES):  # a table is in: the manifest it was loaded by stands
         raise ContractError(
             f"{manifest['source_uri']}/manifest.json: cutoff {manifest['cutoff_date']} is partly loaded "
             f"({', '.join(loaded)}) from an export with other files; a loaded table is immutable: finish it "
-            f"with the files its manifest lists, or a new export needs a new cutoff_date")
+            f"with the files its manifest lists, or a new export needs a new cutoff_date"
+        )
     raise ContractError(
         f"{manifest['source_uri']}/manifest.json: cutoff {manifest['cutoff_date']} is already loaded "
-        f"with other files; a snapshot is immutable, a new export needs a new cutoff_date")
+        f"with other files; a snapshot is immutable, a new export needs a new cutoff_date"
+    )
 
 
 class StagingStream:
@@ -144,13 +151,14 @@ class StagingStream:
     def _refuse_nul(self, batch: list) -> None:
         for record in batch:
             line = record[0]
-            for column, value in zip(self.columns, record[2:]):
+            for column, value in zip(self.columns, record[2:], strict=False):
                 at = value.find("\x00")
                 if at >= 0:
                     raise ContractError(
                         f"{self.uri}: line {line + value.count(chr(10), 0, at)}: field {column} holds a NUL byte "
                         f"(0x00): a text field cannot hold it (the warehouse's text refuses it); nothing loaded: "
-                        f"Dapodik must export the file again without it")
+                        f"Dapodik must export the file again without it"
+                    )
                 line += value.count("\n")  # a quoted field may span lines
 
     def file_line(self, staged_row: int) -> str:
@@ -226,14 +234,20 @@ def _unreadable(err: Exception, storage: Storage, uri: str, entry: dict, line: i
     if isinstance(err, UnicodeDecodeError):
         found = _first_bad_utf8(storage, uri, entry["file"])
         where = f"line {found[0]}: byte 0x{found[1]:02X}" if found else f"after line {line}: a byte"
-        return ContractError(f"{uri}: {where} is not UTF-8 (exchange.md, Conventions: CSV in UTF-8); nothing "
-                             f"loaded: Dapodik must export the file again in UTF-8")
+        return ContractError(
+            f"{uri}: {where} is not UTF-8 (exchange.md, Conventions: CSV in UTF-8); nothing "
+            f"loaded: Dapodik must export the file again in UTF-8"
+        )
     if isinstance(err, csv.Error):
-        return ContractError(f"{uri}: line {line}: not CSV as RFC 4180 quotes it ({err}; exchange.md, "
-                             f"Conventions); nothing loaded: Dapodik must export the file again")
+        return ContractError(
+            f"{uri}: line {line}: not CSV as RFC 4180 quotes it ({err}; exchange.md, "
+            f"Conventions); nothing loaded: Dapodik must export the file again"
+        )
     if isinstance(err, (EOFError, zlib.error, gzip.BadGzipFile)):
-        return ContractError(f"{uri}: line {line + 1}: the gzip stream is cut off or damaged there "
-                             f"({type(err).__name__}: {err}); nothing loaded: upload the whole file again")
+        return ContractError(
+            f"{uri}: line {line + 1}: the gzip stream is cut off or damaged there "
+            f"({type(err).__name__}: {err}); nothing loaded: upload the whole file again"
+        )
     return err
 
 
@@ -261,9 +275,11 @@ def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tup
                 staged = re.search(r"line (\d+)(?:, column (\w+))?", context[0] if context else "")
                 where = stream.file_line(int(staged.group(1))) if staged else "a line COPY did not name"
                 field = f": field {staged.group(2)}" if staged and staged.group(2) else ""
-                raise ContractError(f"{uri}: {where}{field}: the warehouse refused the text "
-                                    f"({err.diag.message_primary}); nothing loaded: Dapodik must export the file "
-                                    f"again without it") from None
+                raise ContractError(
+                    f"{uri}: {where}{field}: the warehouse refused the text "
+                    f"({err.diag.message_primary}); nothing loaded: Dapodik must export the file "
+                    f"again without it"
+                ) from None
             raise
         raw.drain()
     finally:
@@ -295,39 +311,56 @@ def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[
         cur.execute(f"CREATE TEMP TABLE raw_{table} (LIKE snapshot.raw_{table}) ON COMMIT DROP")
         stream, raw = _copy_table(cur, storage, uri, table, entry)
         if raw.hexdigest() != entry["sha256"]:
-            raise ContractError(f"{uri}: sha256 {raw.hexdigest()} does not match the manifest's {entry['sha256']}; nothing loaded")
+            raise ContractError(
+                f"{uri}: sha256 {raw.hexdigest()} does not match the manifest's {entry['sha256']}; nothing loaded"
+            )
         if stream.rows != entry["rows"]:
             raise ContractError(f"{uri}: {stream.rows} data rows, the manifest says {entry['rows']}; nothing loaded")
         log.info("%s: %d rows staged, checking types", entry["file"], stream.rows)
         try:
-            db.run(conn, f"snapshot_load_{table}", {
-                "cutoff_id": cutoff_id, "file_name": entry["file"], "sha256": entry["sha256"],
-                "manifest_rows": entry["rows"],
-            })
+            db.run(
+                conn,
+                f"snapshot_load_{table}",
+                {
+                    "cutoff_id": cutoff_id,
+                    "file_name": entry["file"],
+                    "sha256": entry["sha256"],
+                    "manifest_rows": entry["rows"],
+                },
+            )
         except _VALUE_ERRORS as err:
             # A CHECK names the failing row, whose second value is its line; the rest of the
             # row (personal data) stays out of the message.
             found = re.search(r"Failing row contains \(\d+, (\d+),", err.diag.message_detail or "")
             where = f"line {found.group(1)}" if found else "a line the warehouse did not name"
             rule = err.diag.constraint_name or err.diag.message_primary
-            raise ContractError(f"{uri}: {where}: a value passed snapshot_load_{table}.sql's type rules but the "
-                                f"warehouse refused it ({type(err).__name__}: {rule}); nothing loaded: add the "
-                                f"rule to snapshot_load_{table}.sql so the row is reported, then load again") from None
+            raise ContractError(
+                f"{uri}: {where}: a value passed snapshot_load_{table}.sql's type rules but the "
+                f"warehouse refused it ({type(err).__name__}: {rule}); nothing loaded: add the "
+                f"rule to snapshot_load_{table}.sql so the row is reported, then load again"
+            ) from None
         done = _loaded(cur, cutoff_id, table)
-    log.info("%s: %d rows loaded, %d format_tidak_valid, %.1fs (%.0f rows/s)", entry["file"],
-             done["loaded_rows"], done["invalid_rows"], done["seconds"],
-             done["manifest_rows"] / max(done["seconds"], 1e-9))
+    log.info(
+        "%s: %d rows loaded, %d format_tidak_valid, %.1fs (%.0f rows/s)",
+        entry["file"],
+        done["loaded_rows"],
+        done["invalid_rows"],
+        done["seconds"],
+        done["manifest_rows"] / max(done["seconds"], 1e-9),
+    )
     return cutoff_id, {**done, "skipped": False}
 
 
 def _loaded(cur, cutoff_id: int, table: str) -> dict | None:
     cur.execute(
         "SELECT manifest_rows, loaded_rows, invalid_rows, seconds::float FROM snapshot.cutoff_file"
-        " WHERE cutoff_id = %s AND tabel = %s", (cutoff_id, table))
+        " WHERE cutoff_id = %s AND tabel = %s",
+        (cutoff_id, table),
+    )
     row = cur.fetchone()
     if row is None:
         return None
-    return dict(zip(("manifest_rows", "loaded_rows", "invalid_rows", "seconds"), row))
+    return dict(zip(("manifest_rows", "loaded_rows", "invalid_rows", "seconds"), row, strict=True))
 
 
 def load_cutoff(dsn: str, storage: Storage, manifest: dict) -> dict:
@@ -348,12 +381,16 @@ def refuse_other_cutoff(dsn: str, periode: str, manifest: dict) -> None:
             raise ContractError(
                 f"periode {periode} already runs on cutoff {cutoff_id} ({cutoff_date}), not on "
                 f"{manifest['source_uri']} (cutoff_date {manifest['cutoff_date']}); nothing loaded: a period never "
-                f"changes cutoff, so load this export for its own periode")
+                f"changes cutoff, so load this export for its own periode"
+            )
 
 
 def invalid_rows(dsn: str, cutoff_id: int, limit: int = 20) -> list[tuple]:
     """The first format_tidak_valid rows (table, line, rule): no personal data."""
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT tabel, baris, pelanggaran FROM snapshot.format_tidak_valid"
-                    " WHERE cutoff_id = %s ORDER BY tabel, baris LIMIT %s", (cutoff_id, limit))
+        cur.execute(
+            "SELECT tabel, baris, pelanggaran FROM snapshot.format_tidak_valid"
+            " WHERE cutoff_id = %s ORDER BY tabel, baris LIMIT %s",
+            (cutoff_id, limit),
+        )
         return cur.fetchall()

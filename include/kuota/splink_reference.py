@@ -9,6 +9,7 @@ ours folds them (old spellings, the Muhammad forms, doubled letters), and standa
 The export holds names in a local temporary directory (removed afterwards): run it on
 synthetic cutoffs only, never on a real one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,7 +35,9 @@ def _with_label(kinds: dict, label: str) -> set[tuple[str, str]]:
 
 def _export(dsn: str, periode: str, path: Path) -> None:
     with db.connect(dsn) as conn, open(path, "w", newline="") as out:
-        db.copy_out(conn, "similarity_input", {"periode": periode, "reasons": list(SCREENING_REASONS)}, out, header=True)
+        db.copy_out(
+            conn, "similarity_input", {"periode": periode, "reasons": list(SCREENING_REASONS)}, out, header=True
+        )
 
 
 def _predict(path: Path, workdir: str) -> tuple[list[tuple[str, str, float]], int]:
@@ -44,7 +47,7 @@ def _predict(path: Path, workdir: str) -> tuple[list[tuple[str, str, float]], in
 
     con = duckdb.connect(str(Path(workdir) / "splink.duckdb"))
     con.execute(f"CREATE TABLE murid AS SELECT * FROM read_csv('{path}', header = true, all_varchar = true)")
-    (records,), = con.execute("SELECT count(*) FROM murid").fetchall()
+    ((records,),) = con.execute("SELECT count(*) FROM murid").fetchall()
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="id",
@@ -62,8 +65,7 @@ def _predict(path: Path, workdir: str) -> tuple[list[tuple[str, str, float]], in
     linker = Linker("murid", settings, db_api=DuckDBAPI(connection=con))
     # The prior from a rule most true pairs meet (the generator types 70% of mothers' names
     # without a slip), then m values by EM in three sessions, each leaving out what it blocks on.
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("tanggal_lahir", "nama_ibu")], recall=0.7)
+    linker.training.estimate_probability_two_random_records_match([block_on("tanggal_lahir", "nama_ibu")], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6)
     for rule in (("tanggal_lahir", "kode_kabupaten"), ("tanggal_lahir", "nama_ibu"), ("nama_ibu", "kode_kabupaten")):
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
@@ -92,13 +94,32 @@ def run(dsn: str, storage: Storage, labels_uri: str, periode: str) -> dict:
     for p in PROBABILITIES:
         found = found_at[p] = {tuple(sorted((a, b))) for a, b, prob in pairs if prob >= p}
         correct = len(found & planted)
-        rows.append({"threshold": p, "labelled": len(planted), "flagged": len(found), "correct": correct,
-                     "twins_flagged": len(found & twins),
-                     "precision": correct / len(found) if found else None,
-                     "recall": correct / len(planted) if planted else None})
+        rows.append(
+            {
+                "threshold": p,
+                "labelled": len(planted),
+                "flagged": len(found),
+                "correct": correct,
+                "twins_flagged": len(found & twins),
+                "precision": correct / len(found) if found else None,
+                "recall": correct / len(planted) if planted else None,
+            }
+        )
     # Per kind at Splink's best match probability (the highest F1), to set beside ours.
-    best = max(rows, key=lambda r: 0 if not r["precision"] or not r["recall"] else
-               2 * r["precision"] * r["recall"] / (r["precision"] + r["recall"]))
+    best = max(
+        rows,
+        key=lambda r: (
+            0
+            if not r["precision"] or not r["recall"]
+            else 2 * r["precision"] * r["recall"] / (r["precision"] + r["recall"])
+        ),
+    )
     kinds = accuracy.per_kind(kinds_planted, found_at[best["threshold"]])
-    return {"records": records, "seconds": seconds, "export_seconds": export_seconds, "similarity": rows,
-            "kinds": kinds, "kinds_threshold": best["threshold"]}
+    return {
+        "records": records,
+        "seconds": seconds,
+        "export_seconds": export_seconds,
+        "similarity": rows,
+        "kinds": kinds,
+        "kinds_threshold": best["threshold"],
+    }

@@ -6,6 +6,7 @@ refuses a change). The files are a function of the warehouse (the PDF has no clo
 a retry rewrites the same bytes; an SPTJM counts as written once its sha256 is recorded, after
 its files and manifest are in place.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,7 +16,8 @@ import itertools
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from . import db, periode as lifecycle, portal
+from . import db, portal
+from . import periode as lifecycle
 from .contract import SPTJM_COLUMNS, sptjm_uri
 from .manifest import file_manifest, manifest_uri
 from .pdf import Document
@@ -30,10 +32,16 @@ def issue(dsn: str, periode: str, tahap: int) -> dict:
     """The next SPTJM of every school with valid records not yet on one (idempotent)."""
     with db.connect(dsn) as conn:
         rows = db.run(conn, "sptjm_terbit", {"periode": periode, "tahap": tahap})
-    log.info("periode %s tahap %d: %d SPTJM issued, %d records locked", periode, tahap, len(rows),
-             sum(r[1] for r in rows))
-    return {"periode": periode, "tahap": tahap, "sptjm": len(rows), "records": sum(r[1] for r in rows),
-            "paket_gb": sum(r[2] for r in rows)}
+    log.info(
+        "periode %s tahap %d: %d SPTJM issued, %d records locked", periode, tahap, len(rows), sum(r[1] for r in rows)
+    )
+    return {
+        "periode": periode,
+        "tahap": tahap,
+        "sptjm": len(rows),
+        "records": sum(r[1] for r in rows),
+        "paket_gb": sum(r[2] for r in rows),
+    }
 
 
 def _csv(rows: list[tuple]) -> bytes:
@@ -56,9 +64,11 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
     doc.text(f"  Satuan pendidikan   : {head['nama_sekolah'] or '-'}")
     doc.text(f"  NPSN                : {head['npsn']}")
     doc.text()
-    for line in ("menyatakan dengan sesungguhnya bahwa nomor ponsel penerima bantuan kuota data internet",
-                 "yang tercantum di bawah ini adalah benar dan dapat dipertanggungjawabkan. Apabila di",
-                 "kemudian hari terdapat kekeliruan, saya bertanggung jawab penuh sesuai ketentuan."):
+    for line in (
+        "menyatakan dengan sesungguhnya bahwa nomor ponsel penerima bantuan kuota data internet",
+        "yang tercantum di bawah ini adalah benar dan dapat dipertanggungjawabkan. Apabila di",
+        "kemudian hari terdapat kekeliruan, saya bertanggung jawab penuh sesuai ketentuan.",
+    ):
         doc.text(line)
     doc.text()
     header = f"{'no':>4}  {'jenis':<5} {'nama':<30} {'nomor ponsel':<15} {'provider':<10} {'paket':>6}"
@@ -103,9 +113,10 @@ def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str, wor
             for sptjm_no, group in itertools.groupby(cur, key=lambda r: r[0]):
                 group = list(group)
                 keys = keys or [c.name for c in cur.description]
-                head = dict(zip(keys, group[0])) | {"periode": periode}
-                pending.append((sptjm_no, pool.submit(_write_one, storage, exchange_uri, head,
-                                                      [r[9:15] for r in group])))
+                head = dict(zip(keys, group[0], strict=True)) | {"periode": periode}
+                pending.append(
+                    (sptjm_no, pool.submit(_write_one, storage, exchange_uri, head, [r[9:15] for r in group]))
+                )
                 if len(pending) >= 4 * workers:
                     written += _record(conn, pending)
         written += _record(conn, pending)
@@ -117,8 +128,9 @@ def _record(conn, pending: list) -> int:
     """The sha256 of each SPTJM whose files are written (a failed write re-raises here)."""
     with conn.cursor() as upd:
         for sptjm_no, future in pending:
-            upd.execute("UPDATE kuota.sptjm SET sha256 = %s WHERE sptjm_no = %s AND sha256 IS NULL",
-                        (future.result(), sptjm_no))
+            upd.execute(
+                "UPDATE kuota.sptjm SET sha256 = %s WHERE sptjm_no = %s AND sha256 IS NULL", (future.result(), sptjm_no)
+            )
     done = len(pending)
     pending.clear()
     return done
@@ -129,10 +141,18 @@ def _write_one(storage: Storage, exchange_uri: str, head: dict, rows: list[tuple
     pdf = render_pdf(head, rows)
     uri = sptjm_uri(exchange_uri, head["periode"], head["npsn"], head["sptjm_no"])
     pdf_uri = sptjm_uri(exchange_uri, head["periode"], head["npsn"], head["sptjm_no"], "pdf")
-    manifest = file_manifest(f"{head['sptjm_no']}.csv", data, len(rows), head["dibuat_at"],
-                             periode=head["periode"], npsn=head["npsn"], sptjm_no=head["sptjm_no"],
-                             tahap=head["tahap"], paket_gb=int(head["paket_gb"]),
-                             pdf={"file": f"{head['sptjm_no']}.pdf", "sha256": _sha256(pdf)})
+    manifest = file_manifest(
+        f"{head['sptjm_no']}.csv",
+        data,
+        len(rows),
+        head["dibuat_at"],
+        periode=head["periode"],
+        npsn=head["npsn"],
+        sptjm_no=head["sptjm_no"],
+        tahap=head["tahap"],
+        paket_gb=int(head["paket_gb"]),
+        pdf={"file": f"{head['sptjm_no']}.pdf", "sha256": _sha256(pdf)},
+    )
     storage.write_bytes(uri, data)
     storage.write_bytes(pdf_uri, pdf)
     storage.write_bytes(manifest_uri(uri), manifest)  # last
@@ -151,7 +171,7 @@ def ingest_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str
 def undecided(dsn: str, periode: str) -> int:
     """SPTJMs of the period awaiting a decision (the run summary's count)."""
     with db.connect(dsn) as conn:
-        (_, _, _, waiting, _), = db.run(conn, "summary_sptjm", {"periode": periode})
+        ((_, _, _, waiting, _),) = db.run(conn, "summary_sptjm", {"periode": periode})
     return waiting
 
 

@@ -4,6 +4,7 @@ The S3 client comes from the caller (an Airflow connection in the DAG) or from b
 standard environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...) in the CLIs: credentials
 never live in code.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -151,8 +152,12 @@ class Storage:
             bucket, prefix = _split_s3(prefix_uri.rstrip("/") + "/")
             out = {}
             for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-                out.update({obj["Key"][len(prefix):]: _fingerprint(obj["Size"], obj["ETag"])
-                            for obj in page.get("Contents", [])})
+                out.update(
+                    {
+                        obj["Key"][len(prefix) :]: _fingerprint(obj["Size"], obj["ETag"])
+                        for obj in page.get("Contents", [])
+                    }
+                )
             return out
         path = Path(prefix_uri)
         files = path.iterdir() if path.is_dir() else []
@@ -165,7 +170,7 @@ class Storage:
             bucket, prefix = _split_s3(prefix_uri.rstrip("/") + "/")
             out = {}
             for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-                out.update({obj["Key"][len(prefix):]: obj["ETag"].strip('"') for obj in page.get("Contents", [])})
+                out.update({obj["Key"][len(prefix) :]: obj["ETag"].strip('"') for obj in page.get("Contents", [])})
             return out
         path = Path(prefix_uri)
         files = path.iterdir() if path.is_dir() else []
@@ -178,9 +183,12 @@ class Storage:
             bucket, prefix = _split_s3(prefix_uri.rstrip("/") + "/")
             out = {}
             pages = self.s3.get_paginator("list_objects_v2").paginate(
-                Bucket=bucket, Prefix=prefix, **({} if recursive else {"Delimiter": "/"}))
+                Bucket=bucket, Prefix=prefix, **({} if recursive else {"Delimiter": "/"})
+            )
             for page in pages:
-                out.update({obj["Key"][len(prefix):]: obj["LastModified"].timestamp() for obj in page.get("Contents", [])})
+                out.update(
+                    {obj["Key"][len(prefix) :]: obj["LastModified"].timestamp() for obj in page.get("Contents", [])}
+                )
             return out
         path = Path(prefix_uri)
         files = (path.rglob("*") if recursive else path.iterdir()) if path.is_dir() else []
@@ -193,7 +201,7 @@ class Storage:
             names = []
             paginator = self.s3.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-                names += [obj["Key"][len(prefix):] for obj in page.get("Contents", [])]
+                names += [obj["Key"][len(prefix) :] for obj in page.get("Contents", [])]
             return sorted(names)
         path = Path(prefix_uri)
         return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []

@@ -6,6 +6,7 @@ One Airflow for the session, with its own metadata database, warehouse database,
 AIRFLOW_HOME and port on the local stack, so it never meets ``make test``'s ``airflow dags
 test`` runs nor a ``make airflow`` of the same stack. Stopping it must leave no process behind.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -104,8 +105,9 @@ class Airflow:
         return self._token
 
     def api(self, method: str, path: str, expect: int = 200, **kw):
-        r = self.http.request(method, path, headers={"Authorization": f"Bearer {self.token()}",
-                                                     **kw.pop("headers", {})}, **kw)
+        r = self.http.request(
+            method, path, headers={"Authorization": f"Bearer {self.token()}", **kw.pop("headers", {})}, **kw
+        )
         assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text[:2000]}"
         return r.json()
 
@@ -141,8 +143,7 @@ class Airflow:
         deadline = time.monotonic() + timeout
         while (run := self.run(dag_id, run_id))["state"] not in ("success", "failed"):
             if time.monotonic() > deadline:
-                pytest.fail(f"{dag_id} {run_id} still {run['state']} after {timeout}s: "
-                            f"{self.states(dag_id, run_id)}")
+                pytest.fail(f"{dag_id} {run_id} still {run['state']} after {timeout}s: {self.states(dag_id, run_id)}")
             time.sleep(5)
         return run
 
@@ -157,14 +158,19 @@ class Airflow:
         return {t: next(iter(s)) if len(s) == 1 else s for t, s in by_task.items()}
 
     def mapped(self, dag_id: str, run_id: str, task_id: str) -> list[dict]:
-        return sorted(self.paged(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/listMapped",
-                                 "task_instances"), key=lambda ti: ti["map_index"])
+        return sorted(
+            self.paged(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/listMapped", "task_instances"),
+            key=lambda ti: ti["map_index"],
+        )
 
     def log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
         """A task's log as the UI reads it: GET .../logs/{try_number} (JSON: the log's events)."""
-        body = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
-                        params={"map_index": map_index, "full_content": "true"},
-                        headers={"Accept": "application/json"})
+        body = self.api(
+            "GET",
+            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+            params={"map_index": map_index, "full_content": "true"},
+            headers={"Accept": "application/json"},
+        )
         return "\n".join(e if isinstance(e, str) else e.get("event", "") for e in body["content"])
 
     # -- the CLI -----------------------------------------------------------------------------
@@ -197,11 +203,15 @@ def airflow(tmp_path_factory, template_db, s3):
     dsn = warehouse.rsplit("/", 1)[0] + "/" + wh_db
     home = tmp_path_factory.mktemp("airflow-home")
     port = _free_port()
-    env = dict(os.environ, AIRFLOW_HOME=str(home), KUOTA_AIRFLOW_PORT=str(port),
-               AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata.rsplit("/", 1)[0] + "/" + meta_db,
-               AIRFLOW_CONN_KUOTA_WAREHOUSE=db.libpq_dsn(dsn),
-               PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "include"), os.environ.get("PYTHONPATH")) if p),
-               AIRFLOW__CORE__PARALLELISM="4")
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(home),
+        KUOTA_AIRFLOW_PORT=str(port),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata.rsplit("/", 1)[0] + "/" + meta_db,
+        AIRFLOW_CONN_KUOTA_WAREHOUSE=db.libpq_dsn(dsn),
+        PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "include"), os.environ.get("PYTHONPATH")) if p),
+        AIRFLOW__CORE__PARALLELISM="4",
+    )
     for name in ("AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER"):
         env.pop(name, None)  # the script's defaults: this checkout's dags/ and plugins/
     started = subprocess.run([SCRIPT, "start"], env=env, capture_output=True, text=True, timeout=900)
@@ -210,18 +220,29 @@ def airflow(tmp_path_factory, template_db, s3):
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         assert f"http://127.0.0.1:{port}" in started.stdout and "log in as 'admin'" in started.stdout
-        assert sorted(p.stem for p in run_dir.glob("*.pid")) == ["api-server", "dag-processor", "scheduler",
-                                                                   "triggerer"]
+        assert sorted(p.stem for p in run_dir.glob("*.pid")) == [
+            "api-server",
+            "dag-processor",
+            "scheduler",
+            "triggerer",
+        ]
         airflow = Airflow(f"http://127.0.0.1:{port}", env, home, dsn, bucket)
         # Active at once (make airflow unpauses them), so a triggered run or a backfill runs.
-        assert {d["dag_id"]: d["is_paused"] for d in airflow.api("GET", "/api/v2/dags")["dags"]} \
-            == {"kuota_bulanan": False, "kuota_tahap": False}
+        assert {d["dag_id"]: d["is_paused"] for d in airflow.api("GET", "/api/v2/dags")["dags"]} == {
+            "kuota_bulanan": False,
+            "kuota_tahap": False,
+        }
         yield airflow
     finally:
         stopped = subprocess.run([SCRIPT, "stop"], env=env, capture_output=True, text=True, timeout=300)
         left = processes_of(home)
-        in_sessions = subprocess.run(["ps", "-o", "pid=,args=", "-s", ",".join(map(str, sessions))],
-                                     capture_output=True, text=True).stdout.strip() if sessions else ""
+        in_sessions = (
+            subprocess.run(
+                ["ps", "-o", "pid=,args=", "-s", ",".join(map(str, sessions))], capture_output=True, text=True
+            ).stdout.strip()
+            if sessions
+            else ""
+        )
         for name in (wh_db, meta_db):
             with admin.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -240,11 +261,32 @@ def simulators(env: dict, exchange_uri: str, periode: str, faults: tuple[str, ..
     """The providers (with ``faults``) and the schools' SPTJM decisions, as separate processes."""
     common = ["--exchange-uri", exchange_uri, "--periode", periode, "--poll-seconds", "1"]
     env = {k: v for k, v in env.items() if k != "AIRFLOW_HOME"}  # partners, not Airflow
-    procs = [subprocess.Popen([KUOTA, "simulate-providers", *common, *[a for f in faults for a in ("--fault", f)]],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True),
-             subprocess.Popen([KUOTA, "simulate-schools", *common, "--delay-seconds", "1", "--reject-share", "0.1",
-                               "--only", "persetujuan"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]
+    procs = [
+        subprocess.Popen(
+            [KUOTA, "simulate-providers", *common, *[a for f in faults for a in ("--fault", f)]],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+        subprocess.Popen(
+            [
+                KUOTA,
+                "simulate-schools",
+                *common,
+                "--delay-seconds",
+                "1",
+                "--reject-share",
+                "0.1",
+                "--only",
+                "persetujuan",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+    ]
     try:
         yield procs
     finally:
@@ -255,15 +297,16 @@ def simulators(env: dict, exchange_uri: str, periode: str, faults: tuple[str, ..
 
 def future_deadline(days: int = 2) -> str:
     """A deadline for answers after the test: a past period (2020) is refused one already passed."""
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)).isoformat(timespec="seconds")
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat(timespec="seconds")
 
 
 def cutoff(storage: Storage, bucket: str, periode: str) -> str:
     """A small synthetic Dapodik cutoff at s3://<bucket>/dapodik/cutoff-<periode> (the
     kuota_bulanan default's shape, ``cutoff-{periode}``), dated the 11th of the month."""
     uri = f"s3://{bucket}/dapodik/cutoff-{periode}"
-    generator.generate(uri, generator.Scale.for_students(STUDENTS), seed=SEED, cutoff_date=f"{periode}-11",
-                       storage=storage)
+    generator.generate(
+        uri, generator.Scale.for_students(STUDENTS), seed=SEED, cutoff_date=f"{periode}-11", storage=storage
+    )
     return uri
 
 
@@ -277,13 +320,32 @@ def failed_stage(airflow, storage_session):
     uri = cutoff(storage_session, airflow.bucket, periode)
     deadline = future_deadline()
     with simulators(airflow.env, airflow.exchange_uri, periode, ("missing_rows:xl:1:validasi",)):
-        monthly = airflow.trigger("kuota_bulanan", airflow.conf(
-            "kuota_bulanan", periode=periode, cutoff_uri=uri, exchange_uri=airflow.exchange_uri,
-            output_uri=airflow.output_uri, batas_jawaban=deadline))
+        monthly = airflow.trigger(
+            "kuota_bulanan",
+            airflow.conf(
+                "kuota_bulanan",
+                periode=periode,
+                cutoff_uri=uri,
+                exchange_uri=airflow.exchange_uri,
+                output_uri=airflow.output_uri,
+                batas_jawaban=deadline,
+            ),
+        )
         run = airflow.wait("kuota_bulanan", monthly)
         assert run["state"] == "success", airflow.states("kuota_bulanan", monthly)
-        stage = airflow.trigger("kuota_tahap", airflow.conf(
-            "kuota_tahap", periode=periode, tahap=1, exchange_uri=airflow.exchange_uri, output_uri=airflow.output_uri,
-            ukuran_batch=400, poll_detik=1, tunggu_menit=3, batas_jawaban=deadline))
+        stage = airflow.trigger(
+            "kuota_tahap",
+            airflow.conf(
+                "kuota_tahap",
+                periode=periode,
+                tahap=1,
+                exchange_uri=airflow.exchange_uri,
+                output_uri=airflow.output_uri,
+                ukuran_batch=400,
+                poll_detik=1,
+                tunggu_menit=3,
+                batas_jawaban=deadline,
+            ),
+        )
         run = airflow.wait("kuota_tahap", stage)
         yield {"periode": periode, "monthly_run": monthly, "run_id": stage, "run": run}

@@ -1,6 +1,7 @@
 """The UI in a browser (Playwright driving Debian's chromium): log in through the simple auth
 manager's form, open the stage run's grid and its mapped send_batch instances, which must read
 as their batch ids (map_index_template), not 0, 1, 2."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ def test_the_grid_shows_each_mapped_send_batch_by_its_batch_id(airflow, failed_s
     run_id = failed_stage["run_id"]
     # What the API says each instance is: map index -> batch id.
     expected = {ti["map_index"]: ti["rendered_map_index"] for ti in airflow.mapped("kuota_tahap", run_id, SEND)}
-    assert len(expected) > 1 and set(expected.values()) == {b for (b,) in airflow.query(
-        "SELECT batch_id FROM kuota.batch WHERE jenis = 'validasi'")}, expected
+    assert len(expected) > 1 and set(expected.values()) == {
+        b for (b,) in airflow.query("SELECT batch_id FROM kuota.batch WHERE jenis = 'validasi'")
+    }, expected
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
         try:
