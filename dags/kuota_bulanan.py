@@ -58,14 +58,11 @@ in its extra for MinIO or the local stack).
 
 from __future__ import annotations
 
-from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import Param, dag, task, task_group
 
-from kuota import SQL_DIR, periode, pipeline, quality, residu, screening
-from kuota.db import MIGRATIONS
+from kuota import periode, pipeline, quality, residu, screening
 from kuota_airflow import (
     DAG_DEFAULTS,
-    WAREHOUSE,
     add_verdict,
     dsn,
     final,
@@ -83,7 +80,6 @@ from kuota_airflow import (
     doc_md=__doc__,
     # The day after Dapodik's cutoff (in 2020: the 11th), 06:00 WIB.
     schedule=timetable("KUOTA_JADWAL_BULANAN", "0 6 12 * *"),
-    template_searchpath=[str(SQL_DIR)],
     tags=["kuota", "bulanan"],
     params=period_params(
         cutoff_uri=Param(
@@ -111,9 +107,13 @@ from kuota_airflow import (
     **DAG_DEFAULTS,
 )
 def kuota_bulanan():
-    prepare = SQLExecuteQueryOperator(
-        task_id="prepare_warehouse", conn_id=WAREHOUSE, sql=[f"{name}.sql" for name in MIGRATIONS]
-    )
+    @task
+    def prepare_warehouse() -> list[int]:
+        """The warehouse's versioned migrations not yet applied (as `kuota migrate`): each
+        numbered file once, recorded in kuota.schema_version."""
+        return strict(pipeline.prepare_warehouse, dsn(), run_name())
+
+    prepare = prepare_warehouse()
 
     @task_group(group_id="cutoff_snapshot")
     def cutoff_snapshot():

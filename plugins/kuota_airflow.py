@@ -17,6 +17,7 @@ from airflow.sdk import CronTriggerTimetable, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from kuota.manifest import ContractError
+from kuota.migrations import MigrationError
 from kuota.periode import PeriodeDitutup, of_moment
 from kuota.quality import QualityError
 from kuota.storage import Storage, client_config
@@ -82,7 +83,7 @@ def final(fn, *args, **kwargs):
     except PeriodeDitutup as err:
         log.warning("%s", err)
         raise AirflowSkipException(str(err)) from err
-    except (ContractError, QualityError) as err:
+    except (ContractError, QualityError, MigrationError) as err:
         raise AirflowFailException(str(err)) from err
 
 
@@ -91,7 +92,7 @@ def strict(fn, *args, **kwargs):
     instead of skipping it (a run that can do nothing must not look green)."""
     try:
         return fn(*args, **kwargs)
-    except (ContractError, QualityError) as err:
+    except (ContractError, QualityError, MigrationError) as err:
         raise AirflowFailException(str(err)) from err
 
 

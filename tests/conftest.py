@@ -13,7 +13,7 @@ import boto3
 import psycopg2
 import pytest
 
-from kuota import db
+from kuota import db, migrations
 from kuota.storage import Storage
 
 
@@ -37,7 +37,7 @@ def template_db():
     admin = _admin(base)
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {name}")
-    db.migrate(base.rsplit("/", 1)[0] + "/" + name)
+    migrations.migrate(base.rsplit("/", 1)[0] + "/" + name)
     yield name
     with admin.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -376,7 +376,7 @@ def test_dockerignore_keeps_the_venv_state_and_secrets_out_of_the_build_context(
         for source in [w for w in line.split()[1:-1] if not w.startswith("--")]
     ]
     assert {"requirements.txt", "constraints.txt", "pyproject.toml", "include"} <= set(copied), copied
-    for path in copied + ["include/kuota/cli.py", "include/sql/schema.sql"]:
+    for path in copied + ["include/kuota/cli.py", "include/sql/migrations/0001_snapshot.sql"]:
         assert (ROOT / path).exists(), path
         assert not dockerignored(path, patterns), path
 

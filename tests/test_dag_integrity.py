@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from kuota.db import MIGRATIONS
-
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 
 
@@ -179,13 +177,3 @@ def test_package_never_imports_airflow():
     package = DAGS.parent / "include" / "kuota"
     for path in package.rglob("*.py"):
         assert "import airflow" not in path.read_text() and "from airflow" not in path.read_text(), path
-
-
-@pytest.mark.parametrize("name", MIGRATIONS)
-def test_the_schema_files_read_the_same_through_the_dags_templating(name, dagbag):
-    """prepare_warehouse runs the schema files as templates (template_searchpath): a `{{`, `{%`
-    or `{#` in them (a nested array literal, say) would be read as Jinja and break the run."""
-    dag = dagbag.dags["kuota_bulanan"]
-    env = dag.get_template_env()
-    text = (Path(dag.template_searchpath[0]) / f"{name}.sql").read_text()
-    assert env.from_string(text).render() == text.removesuffix("\n")  # Jinja drops one final newline

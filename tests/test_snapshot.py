@@ -15,7 +15,7 @@ import pytest
 from conftest import query
 from helpers import labels, read_csv, rewrite_manifest
 
-from kuota import db, generator, pipeline, quality, snapshot
+from kuota import generator, migrations, pipeline, quality, snapshot
 from kuota.manifest import ContractError
 from kuota.quality import QualityError
 from kuota.storage import join
@@ -433,13 +433,14 @@ def test_volume_counts_match_the_snapshot_and_are_backfilled_for_older_cutoffs(d
                  JOIN snapshot.sekolah s USING (cutoff_id, sekolah_id) GROUP BY 2 ORDER BY 1, 2"""
     counted = "SELECT tabel, kode_provinsi, baris FROM snapshot.cutoff_volume ORDER BY 1, 2"
     assert query(dsn, counted) == query(dsn, truth) != []
-    # A cutoff loaded before the counts existed: the migration counts it once.
+    # A cutoff loaded by a warehouse from before the counts and the version table: migrating
+    # it counts the cutoff once.
     query(
         dsn,
         "ALTER TABLE snapshot.cutoff_volume DISABLE TRIGGER USER; DELETE FROM snapshot.cutoff_volume; "
-        "ALTER TABLE snapshot.cutoff_volume ENABLE TRIGGER USER",
+        "ALTER TABLE snapshot.cutoff_volume ENABLE TRIGGER USER; DROP TABLE kuota.schema_version",
     )
-    db.migrate(dsn)
+    migrations.migrate(dsn)
     assert query(dsn, counted) == query(dsn, truth)
 
 

@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 
-from . import db, exchange, generator, periode, pipeline, school_simulator, simulator
+from . import db, exchange, generator, migrations, periode, pipeline, school_simulator, simulator
 from .manifest import ContractError
 from .quality import QualityError
 from .storage import Storage
@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     redo.add_argument("--wait-seconds", type=float, default=600, help="how long to wait for the answer")
     redo.add_argument("--poll-seconds", type=float, default=5.0)
     redo.add_argument("--dsn")
+
+    mig = sub.add_parser("migrate", help="apply the warehouse's migrations not yet applied (as prepare_warehouse)")
+    mig.add_argument("--status", action="store_true", help="only list the migrations and when each was applied")
+    mig.add_argument("--dsn")
 
     st = sub.add_parser("periode-status", help="a period's deadline, calendar, state and history")
     st.add_argument("--periode", required=True)
@@ -167,6 +171,17 @@ def main(argv: list[str] | None = None) -> int:
                 labels_uri=args.labels,
                 compresslevel=args.compresslevel,
             )
+        elif args.command == "migrate":
+            if args.status:
+                done = migrations.applied(_dsn(args))
+                result = [
+                    {"migration": m.path.name, "applied_at": str(done[m.version]["applied_at"])}
+                    if m.version in done
+                    else {"migration": m.path.name, "applied_at": None}
+                    for m in migrations.available()
+                ]
+            else:
+                result = {"applied": migrations.migrate(_dsn(args), f"kuota migrate ({getpass.getuser()})")}
         elif args.command == "snapshot":
             result = pipeline.run_snapshot(
                 _dsn(args), args.periode, args.cutoff_uri, None, args.batas_jawaban, args.hari_tahap, strict=True
@@ -226,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 sim.run(args.poll_seconds, args.idle_exit_seconds)
                 result = {"stopped": "idle"}
-    except (ContractError, QualityError, db.Busy) as err:
+    except (ContractError, QualityError, db.Busy, migrations.MigrationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2, default=str))

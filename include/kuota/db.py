@@ -118,16 +118,6 @@ def copy_out(conn, name: str, params: dict, out, header: bool = False) -> None:
         )
 
 
-# The warehouse's migration files, in order (idempotent; prepare_warehouse runs the same list).
-MIGRATIONS = ("schema", "schema_screening", "schema_exchange", "schema_sptjm", "schema_injeksi", "schema_periode")
-
-
-def migrate(dsn: str) -> None:
-    with connect(dsn) as conn:
-        for name in MIGRATIONS:
-            run(conn, name)
-
-
 def sqlalchemy_url(dsn: str, settings: dict | None = None) -> str:
     """The DSN as SQLAlchemy wants it (for GX): the psycopg2 dialect, spelled out, with
     optional session settings passed to the server through libpq's ``options``."""

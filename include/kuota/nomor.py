@@ -1,4 +1,4 @@
-"""Phone numbers: normalization to MSISDN runs in SQL (``kuota.msisdn``, schema_screening.sql).
+"""Phone numbers: normalization to MSISDN runs in SQL (``kuota.msisdn``, migration 0002_screening.sql).
 
 Google's libphonenumber is the reference the SQL rule is tested against, and the per-row
 baseline the benchmark compares it with; the pipeline itself never calls it per row.

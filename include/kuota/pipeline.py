@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from . import db, ekspor, exchange, quality, residu, screening, snapshot
+from . import db, ekspor, exchange, migrations, quality, residu, screening, snapshot
 from . import periode as lifecycle
 from .contract import LATER_REASONS
 from .periode import check_periode
@@ -17,8 +17,9 @@ from .storage import Storage
 log = logging.getLogger(__name__)
 
 
-def prepare_warehouse(dsn: str) -> None:
-    db.migrate(dsn)
+def prepare_warehouse(dsn: str, applied_by: str = "kuota") -> list[int]:
+    """The warehouse's versioned migrations (kuota.migrations), as the DAG's first task."""
+    return migrations.migrate(dsn, applied_by)
 
 
 def verify_cutoff(storage: Storage, cutoff_uri: str, periode: str | None = None) -> dict:

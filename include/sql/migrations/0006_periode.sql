@@ -2,7 +2,8 @@
 -- (stored once), run in stages, closed by one closing step after the deadline. Once closed,
 -- the database itself refuses every new stage, batch, answer, portal file and SPTJM change
 -- of the period; reopening is a separate command that leaves its reason in the history.
--- Idempotent, like every migration; serialised with the others.
+-- Written to be re-applied (IF NOT EXISTS, guarded ALTERs): warehouses made before the version
+-- table migrate through it like empty ones. Applied once, recorded in kuota.schema_version.
 SELECT pg_advisory_xact_lock(4242001);
 
 ALTER TABLE kuota.periode ADD COLUMN IF NOT EXISTS batas_jawaban timestamptz;

@@ -1,5 +1,6 @@
--- Migration, screening stages (issue 3): reference data kept as data, and the phone rules.
--- Idempotent: run on every run by prepare_warehouse, after schema.sql.
+-- Screening: reference data kept as data, and the phone rules.
+-- Written to be re-applied (IF NOT EXISTS, guarded ALTERs): warehouses made before the version
+-- table migrate through it like empty ones. Applied once, recorded in kuota.schema_version.
 
 -- Which provider serves a national prefix, effective-dated: operators merge (Tri into
 -- Indosat 2022, Smartfren with XL 2025), so a prefix can change provider on a date. Only

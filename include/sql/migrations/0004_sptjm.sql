@@ -1,6 +1,7 @@
 -- The verification portal and the SPTJM (exchange.md §3; domain.md flow 6-7, K5): stages of a
 -- period, files the schools send, corrections, SPTJMs and the records they lock.
--- Idempotent, like every migration; serialised with the others.
+-- Written to be re-applied (IF NOT EXISTS, guarded ALTERs): warehouses made before the version
+-- table migrate through it like empty ones. Applied once, recorded in kuota.schema_version.
 SELECT pg_advisory_xact_lock(4242001);
 
 -- The stages (tahap) of a period, as stage runs opened them. A correction joins the stage

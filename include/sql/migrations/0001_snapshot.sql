@@ -1,5 +1,6 @@
--- Warehouse schema.  Idempotent: every run of the pipeline applies it first.
--- Serialised: two runs starting together must not race on CREATE ... IF NOT EXISTS.
+-- The snapshot of a Dapodik cutoff and the period's recipients (domain.md flow 1-3).
+-- Written to be re-applied (IF NOT EXISTS, guarded ALTERs): warehouses made before the version
+-- table migrate through it like empty ones. Applied once, recorded in kuota.schema_version.
 SELECT pg_advisory_xact_lock(4242001);
 
 CREATE SCHEMA IF NOT EXISTS snapshot;

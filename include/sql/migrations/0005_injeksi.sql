@@ -2,7 +2,8 @@
 -- provider for whom, under which approved SPTJM. The money rules are constraints here, not
 -- code: no injection request without an approved SPTJM listing that record with that number
 -- and package, and at most one injection per recipient per period.
--- Idempotent, like every migration; serialised with the others.
+-- Written to be re-applied (IF NOT EXISTS, guarded ALTERs): warehouses made before the version
+-- table migrate through it like empty ones. Applied once, recorded in kuota.schema_version.
 SELECT pg_advisory_xact_lock(4242001);
 
 -- Injection requests carry the package (what may leave, with request_id and msisdn); the

@@ -1,5 +1,6 @@
 -- The provider exchange (exchange.md §2): batches sent, requests in them, answers seen.
--- Idempotent, like every migration; serialised with the others.
+-- Written to be re-applied (IF NOT EXISTS, guarded ALTERs): warehouses made before the version
+-- table migrate through it like empty ones. Applied once, recorded in kuota.schema_version.
 SELECT pg_advisory_xact_lock(4242001);
 
 -- A batch sent to a provider. Its id is deterministic for its content and period (a hash of

@@ -1,0 +1,154 @@
+"""Versioned migrations: each numbered file applied once and recorded; an old warehouse (made
+before the version table) migrates to exactly the schema of a new one; edited or unknown
+migrations are refused before anything is applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import _admin, _require, query
+
+from kuota import db, migrations
+from kuota.migrations import MigrationError
+
+OLD_WAREHOUSE = Path(__file__).parent / "data" / "warehouse_before_versions.sql"
+VERSIONS = [m.version for m in migrations.available()]
+
+# The shape of a warehouse, as sets (a column added by ALTER comes last in an old table and
+# in place in a new one: the order is not the schema).
+SHAPE = {
+    "columns": """SELECT table_schema, table_name, column_name, data_type, is_nullable, column_default
+                  FROM information_schema.columns WHERE table_schema IN ('kuota', 'snapshot', 'quality')""",
+    "constraints": """SELECT n.nspname, c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+                      FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                      WHERE n.nspname IN ('kuota', 'snapshot', 'quality')""",
+    "indexes": """SELECT schemaname, indexname, indexdef FROM pg_indexes
+                  WHERE schemaname IN ('kuota', 'snapshot', 'quality')""",
+    "triggers": """SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger
+                   WHERE NOT tgisinternal""",
+    "functions": """SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), md5(p.prosrc)
+                    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname IN ('kuota', 'snapshot', 'quality')""",
+    "views": """SELECT schemaname, viewname, definition FROM pg_views
+                WHERE schemaname IN ('kuota', 'snapshot', 'quality')""",
+}
+
+
+def _shape(dsn: str) -> dict[str, set]:
+    return {part: set(query(dsn, sql)) for part, sql in SHAPE.items()}
+
+
+@pytest.fixture
+def empty_db():
+    """A database with nothing in it, not even the version table."""
+    base = _require("KUOTA_WAREHOUSE_DSN")
+    name = f"kuota_m_{uuid.uuid4().hex[:10]}"
+    admin = _admin(base)
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
+def test_an_old_warehouse_migrates_to_the_schema_of_a_new_one_and_keeps_its_periods(empty_db, dsn):
+    with db.connect(empty_db) as conn, conn.cursor() as cur:
+        cur.execute(OLD_WAREHOUSE.read_text())
+    assert query(empty_db, "SELECT to_regclass('kuota.schema_version')") == [(None,)]
+    assert query(empty_db, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'batas_jawaban'") == [
+        (0,)
+    ]
+
+    assert migrations.migrate(empty_db) == VERSIONS
+
+    old, new = _shape(empty_db), _shape(dsn)
+    for part in SHAPE:
+        assert old[part] == new[part], (part, old[part] ^ new[part])
+    # The period opened before the lifecycle existed runs under the deadline it had by default.
+    assert query(empty_db, "SELECT periode, batas_jawaban, hari_tahap FROM kuota.periode") == [
+        ("2020-09", dt.datetime(2020, 9, 30, 16, 59, tzinfo=dt.UTC), [15, 28])
+    ]
+    assert [r[0] for r in query(empty_db, "SELECT version FROM kuota.schema_version ORDER BY 1")] == VERSIONS
+
+
+def test_each_migration_is_applied_once_and_a_second_run_changes_nothing(dsn):
+    before = migrations.applied(dsn)
+    assert sorted(before) == VERSIONS
+    assert {row["sha256"] for row in before.values()} == {m.sha256 for m in migrations.available()}
+    assert migrations.migrate(dsn) == []
+    assert migrations.applied(dsn) == before
+
+
+def test_two_migrators_at_once_apply_each_file_once(empty_db):
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(migrations.migrate(empty_db, "attack"))
+        except Exception as err:  # noqa: BLE001 - the test reports any failure below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(v for applied in results for v in applied) == VERSIONS
+    assert sorted(migrations.applied(empty_db)) == VERSIONS
+
+
+def test_an_applied_migration_edited_afterwards_is_refused_and_nothing_is_applied(dsn):
+    query(dsn, "UPDATE kuota.schema_version SET sha256 = repeat('0', 64) WHERE version = 3 RETURNING 1")
+    query(dsn, "DELETE FROM kuota.schema_version WHERE version = 6 RETURNING 1")
+    with pytest.raises(MigrationError, match=r"0003_exchange\.sql: changed after it was applied .* new file, 0007_"):
+        migrations.migrate(dsn)
+    assert sorted(migrations.applied(dsn)) == [1, 2, 3, 4, 5]  # 0006 was not applied either
+
+
+def test_a_warehouse_newer_than_the_code_is_refused(dsn):
+    query(
+        dsn,
+        "INSERT INTO kuota.schema_version (version, name, sha256, applied_by) "
+        "VALUES (%s, 'from_the_future', repeat('f', 64), 'test') RETURNING 1",
+        (len(VERSIONS) + 1,),
+    )
+    with pytest.raises(MigrationError, match=rf"at migration {len(VERSIONS) + 1:04d}, newer than this code"):
+        migrations.migrate(dsn)
+
+
+@pytest.mark.parametrize(
+    ("files", "rule"),
+    [
+        (["0001_a.sql", "0003_c.sql"], r"0003_c\.sql: .* expected 0002 here"),
+        (["0001_a.sql", "0001_b.sql"], r"0001_b\.sql: .* expected 0002 here"),
+        (["0001_a.sql", "2_b.sql"], r"2_b\.sql: a migration file is named NNNN_name\.sql"),
+    ],
+)
+def test_migration_files_are_numbered_in_order_without_a_gap(tmp_path, files, rule):
+    for name in files:
+        (tmp_path / name).write_text("SELECT 1;\n")
+    with pytest.raises(MigrationError, match=rule):
+        migrations.available(tmp_path)
+
+
+def test_the_cli_migrates_and_lists_the_migrations_applied(empty_db):
+    cli = [sys.executable, "-m", "kuota.cli", "migrate", "--dsn", empty_db]
+    done = subprocess.run(cli, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"applied": VERSIONS}
+    status = subprocess.run([*cli, "--status"], capture_output=True, text=True)
+    assert status.returncode == 0, status.stderr
+    listed = json.loads(status.stdout)
+    assert [m["migration"] for m in listed] == [m.path.name for m in migrations.available()]
+    assert all(m["applied_at"] for m in listed)
+    again = subprocess.run(cli, capture_output=True, text=True)
+    assert json.loads(again.stdout) == {"applied": []}
