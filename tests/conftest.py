@@ -1,17 +1,22 @@
 """Fixtures on the real local stack (scripts/stack.sh): PostgreSQL and S3 over loopback.
 
 Every test gets its own warehouse database (cloned from a migrated template) and its own
-bucket, so tests never see each other's cutoffs.
+bucket, so tests never see each other's cutoffs. The periods many tests start from (screened,
+validated, SPTJMs approved) are built once per test session by the pipeline itself and cloned
+into each test's database and bucket (``Prebuilt``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import psycopg2
 import pytest
+from helpers import PERIODE, approve_all_but_first, screened_period, validated_period
 
 from kuota import db, migrations
 from kuota.storage import Storage
@@ -68,15 +73,107 @@ def bucket(s3):
     name = f"kuota-test-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)
     yield name
+    _empty_bucket(s3, name)
+
+
+def _empty_bucket(s3, name: str) -> None:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-        for obj in page.get("Contents", []):
-            s3.delete_object(Bucket=name, Key=obj["Key"])
+        if page.get("Contents"):
+            s3.delete_objects(Bucket=name, Delete={"Objects": [{"Key": o["Key"]} for o in page["Contents"]]})
     s3.delete_bucket(Bucket=name)
 
 
 @pytest.fixture
 def storage(s3):
     return Storage(s3)
+
+
+class Prebuilt:
+    """Periods built once per test session (per xdist worker), then cloned for each test: its
+    database is recreated under the same name from the built one (CREATE DATABASE … TEMPLATE)
+    and the built bucket's objects are copied into its bucket. Nothing in the warehouse names
+    the bucket a period was built in but the cutoff's source_uri, which no step reads back."""
+
+    def __init__(self, base: str, template_db: str, s3):
+        self.base, self.template_db, self.s3 = base, template_db, s3
+        self.built: dict[str, tuple[str, str]] = {}
+
+    def _dsn(self, name: str) -> str:
+        return self.base.rsplit("/", 1)[0] + "/" + name
+
+    def restore(self, key: str, dsn: str, bucket: str, build) -> None:
+        """``build(dsn, storage, bucket)`` makes the state ``key`` the first time."""
+        if key not in self.built:
+            name, source = f"kuota_pre_{uuid.uuid4().hex[:10]}", f"kuota-pre-{uuid.uuid4().hex[:12]}"
+            with contextlib.closing(_admin(self.base)) as admin, admin.cursor() as cur:
+                cur.execute(f"CREATE DATABASE {name} TEMPLATE {self.template_db}")
+            self.s3.create_bucket(Bucket=source)
+            build(self._dsn(name), Storage(self.s3), source)
+            self.built[key] = (name, source)
+        name, source = self.built[key]
+        target = dsn.rsplit("/", 1)[1]
+        with contextlib.closing(_admin(self.base)) as admin, admin.cursor() as cur:
+            # GX's pooled connections to the built database would block it as a template.
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            cur.execute(f"DROP DATABASE IF EXISTS {target} WITH (FORCE)")
+            cur.execute(f"CREATE DATABASE {target} TEMPLATE {name}")
+        keys = [
+            obj["Key"]
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=source)
+            for obj in page.get("Contents", [])
+        ]
+        with ThreadPoolExecutor(16) as pool:
+            list(
+                pool.map(
+                    lambda key: self.s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": source, "Key": key}),
+                    keys,
+                )
+            )
+
+    def drop(self) -> None:
+        with contextlib.closing(_admin(self.base)) as admin, admin.cursor() as cur:
+            for name, source in self.built.values():
+                cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                _empty_bucket(self.s3, source)
+
+
+@pytest.fixture(scope="session")
+def prebuilt(template_db, s3):
+    built = Prebuilt(_require("KUOTA_WAREHOUSE_DSN"), template_db, s3)
+    yield built
+    built.drop()
+
+
+@pytest.fixture
+def screened(dsn, storage, bucket, prebuilt):
+    """A screened period of 4,000 students: the exchange's starting point."""
+    prebuilt.restore("screened-4000", dsn, bucket, lambda d, s, b: screened_period(d, s, b, 4_000, seed=11))
+    return {"exchange": f"s3://{bucket}/exchange", "cutoff": f"s3://{bucket}/dapodik/cutoff"}
+
+
+@pytest.fixture
+def validated(dsn, storage, bucket, prebuilt):
+    """A period of 3,000 students screened and validated by the provider simulator; returns
+    its exchange root."""
+    prebuilt.restore("validated-3000", dsn, bucket, lambda d, s, b: validated_period(d, s, b, PERIODE, 3_000, seed=5))
+    return f"s3://{bucket}/exchange"
+
+
+@pytest.fixture
+def approved(dsn, storage, bucket, prebuilt):
+    """The validated period with its SPTJMs issued and written; all approved but the first,
+    rejected."""
+
+    def build(d, s, b):
+        validated_period(d, s, b, PERIODE, 3_000, seed=5)
+        approve_all_but_first(d, s, f"s3://{b}/exchange")
+
+    prebuilt.restore("approved-3000", dsn, bucket, build)
+    numbers = [n for (n,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")]
+    return {"exchange": f"s3://{bucket}/exchange", "rejected": numbers[0], "approved": numbers[1:]}
 
 
 def query(dsn: str, sql: str, params=None) -> list[tuple]:

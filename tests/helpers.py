@@ -1,4 +1,5 @@
-"""Helpers shared by tests: reading generated files and labels back."""
+"""Helpers shared by tests: reading generated files and labels back, building the periods the
+shared fixtures start from (conftest.py), writing portal files as a school would."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import gzip
 import io
 import json
 
-from kuota import exchange, generator, pipeline
+from kuota import db, exchange, generator, pipeline, sptjm
+from kuota.manifest import file_manifest, now_iso
 from kuota.simulator import ProviderSimulator
 from kuota.storage import Storage, join
+
+PERIODE = "2020-09"
 
 
 def read_csv(storage: Storage, uri: str) -> list[list[str]]:
@@ -34,14 +38,20 @@ def rewrite_manifest(storage: Storage, cutoff_uri: str, edit) -> None:
     storage.write_bytes(uri, json.dumps(manifest).encode())
 
 
-def validated_period(
-    dsn: str, storage: Storage, bucket: str, periode: str, students: int, seed: int, batch_rows: int = 500
-) -> str:
-    """A period screened and validated by the provider simulator; returns its exchange root."""
+def screened_period(dsn: str, storage: Storage, bucket: str, students: int, seed: int, periode: str = PERIODE) -> str:
+    """A period loaded and screened, its residu at the schools; returns its exchange root."""
     cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
     generator.generate(cutoff, generator.Scale.for_students(students), seed=seed, storage=storage)
     pipeline.run_snapshot(dsn, periode, cutoff, storage)
     pipeline.run_screening(dsn, periode, ex, storage)
+    return ex
+
+
+def validated_period(
+    dsn: str, storage: Storage, bucket: str, periode: str, students: int, seed: int, batch_rows: int = 500
+) -> str:
+    """A period screened and validated by the provider simulator; returns its exchange root."""
+    ex = screened_period(dsn, storage, bucket, students, seed, periode)
     for provider in exchange.providers_to(dsn, periode, "validasi"):
         for batch in exchange.plan(dsn, periode, provider, "validasi", batch_rows):
             exchange.send_batch(dsn, storage, ex, batch["batch_id"])
@@ -49,3 +59,42 @@ def validated_period(
     for batch in exchange.batches_of(dsn, periode):
         exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
     return ex
+
+
+def portal_file(storage, ex, kind, name, header, rows, manifest_rows=None, periode=PERIODE, **manifest_fields) -> None:
+    """A file of the verification portal (exchange.md §3) with its manifest, as a school sends it."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = out.getvalue().encode()
+    folder = f"{ex}/portal/{periode}/{kind}"
+    storage.write_bytes(f"{folder}/{name}.csv", data)
+    storage.write_bytes(
+        f"{folder}/{name}.manifest.json",
+        file_manifest(
+            f"{name}.csv", data, len(rows) if manifest_rows is None else manifest_rows, now_iso(), **manifest_fields
+        ),
+    )
+
+
+def decide(storage, ex, name, decisions: dict[str, str]) -> None:
+    """The principals' decisions on SPTJMs (sptjm_no -> keputusan), in one portal file."""
+    rows = [(no, no.split("-")[3], k, "2020-09-20T10:00:00+07:00") for no, k in sorted(decisions.items())]
+    portal_file(storage, ex, "persetujuan", name, ("sptjm_no", "npsn", "keputusan", "waktu"), rows)
+
+
+def sptjm_numbers(dsn) -> list[str]:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")
+        return [n for (n,) in cur.fetchall()]
+
+
+def approve_all_but_first(dsn, storage, ex, periode: str = PERIODE) -> None:
+    """SPTJMs of stage 1 issued and written; all approved but the first, rejected."""
+    sptjm.issue(dsn, periode, 1)
+    sptjm.write_files(dsn, storage, ex, periode)
+    numbers = sptjm_numbers(dsn)
+    decide(storage, ex, "keputusan-1", {no: "ditolak" if i == 0 else "disetujui" for i, no in enumerate(numbers)})
+    result = sptjm.ingest_decisions(dsn, storage, ex, periode, 1)
+    assert result["loaded"] == 1 and not result["quarantined"], result

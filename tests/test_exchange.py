@@ -12,23 +12,13 @@ import pytest
 from conftest import query
 from helpers import read_csv
 
-from kuota import exchange, generator, pipeline
+from kuota import exchange, pipeline
 from kuota.contract import PROVIDERS, answer_uri
 from kuota.manifest import ContractError
 from kuota.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
 UTC = dt.UTC
-
-
-@pytest.fixture
-def screened(dsn, storage, bucket):
-    """A screened period of 4,000 students: the exchange's starting point."""
-    cutoff = f"s3://{bucket}/dapodik/cutoff"
-    generator.generate(cutoff, generator.Scale.for_students(4_000), seed=11, storage=storage)
-    pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
-    pipeline.run_screening(dsn, PERIODE, f"s3://{bucket}/exchange", storage)
-    return {"exchange": f"s3://{bucket}/exchange", "cutoff": cutoff}
 
 
 def _send_all(dsn, storage, exchange_uri, batch_rows=300) -> list[dict]:

@@ -13,8 +13,9 @@ import re
 
 import pytest
 from conftest import query
+from helpers import screened_period
 
-from kuota import db, generator, pipeline, portal
+from kuota import db, portal
 from kuota.contract import PORTAL_IN_COLUMNS
 from kuota.manifest import file_manifest, now_iso
 
@@ -25,13 +26,10 @@ FIXABLE = ["nomor_kosong", "nomor_tidak_valid", "operator_tidak_didukung", "kepe
 
 
 @pytest.fixture
-def screened(dsn, storage, bucket):
+def screened(dsn, storage, bucket, prebuilt):
     """A period of 2,000 students loaded and screened, its residu at the schools."""
-    cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
-    generator.generate(cutoff, generator.Scale.for_students(2_000), seed=23, storage=storage)
-    pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
-    pipeline.run_screening(dsn, PERIODE, ex, storage)
-    return ex
+    prebuilt.restore("screened-2000", dsn, bucket, lambda d, s, b: screened_period(d, s, b, 2_000, seed=23))
+    return f"s3://{bucket}/exchange"
 
 
 def _far_deadline() -> dt.datetime:

@@ -12,8 +12,9 @@ import threading
 
 import pytest
 from conftest import query
-from test_exchange import _ingest_all, _ledger, _send_all, _states, screened  # noqa: F401 (fixture)
-from test_sptjm_injeksi import _ingest, _inject, _money, _portal_file, approved, validated  # noqa: F401
+from helpers import portal_file
+from test_exchange import _ingest_all, _ledger, _send_all, _states
+from test_sptjm_injeksi import _ingest, _inject, _money
 
 from kuota import db, exchange, portal, sptjm
 from kuota.contract import answer_uri
@@ -252,7 +253,7 @@ def test_two_runs_of_a_period_at_once_wait_for_each_other(dsn, storage, validate
         assert not [r for r in results if isinstance(r, Exception)], results
     numbers = [n for (n,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")]
     assert all(n.endswith("-1") for n in numbers)  # one SPTJM per school, not two
-    _portal_file(
+    portal_file(
         storage,
         ex,
         "persetujuan",

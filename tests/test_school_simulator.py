@@ -20,11 +20,15 @@ PERIODE = "2020-09"
 
 
 @pytest.fixture
-def screened(dsn, storage, bucket):
+def screened(dsn, storage, bucket, prebuilt):
     """A period of 3,000 students screened and validated, its residu back at the schools."""
-    ex = validated_period(dsn, storage, bucket, PERIODE, 3_000, seed=11, batch_rows=100_000)
-    residu.write_residu(dsn, storage, ex, PERIODE)  # the providers' residu too
-    return ex
+
+    def build(d, s, b):
+        ex = validated_period(d, s, b, PERIODE, 3_000, seed=11, batch_rows=100_000)
+        residu.write_residu(d, s, ex, PERIODE)  # the providers' residu too
+
+    prebuilt.restore("school-simulator-3000", dsn, bucket, build)
+    return f"s3://{bucket}/exchange"
 
 
 def test_schools_correct_a_share_of_their_residu_once_per_version(dsn, storage, screened):

@@ -3,7 +3,6 @@ money rules are attacked in the database itself, then through retries, re-runs a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -11,37 +10,15 @@ import re
 import pypdf
 import pytest
 from conftest import query
-from helpers import read_csv, validated_period
+from helpers import decide, portal_file, read_csv, sptjm_numbers
 
 from kuota import ekspor, exchange, portal, quality, sptjm
 from kuota.contract import SPTJM_COLUMNS, sptjm_uri
-from kuota.manifest import ContractError, file_manifest, now_iso
+from kuota.manifest import ContractError
 from kuota.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
 UTC = dt.UTC
-
-
-@pytest.fixture
-def validated(dsn, storage, bucket):
-    """A period of 3,000 students screened and validated by the provider simulator."""
-    return validated_period(dsn, storage, bucket, PERIODE, 3_000, seed=5)
-
-
-def _portal_file(storage, ex, kind, name, header, rows, manifest_rows=None, **manifest_fields) -> None:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    data = out.getvalue().encode()
-    folder = f"{ex}/portal/{PERIODE}/{kind}"
-    storage.write_bytes(f"{folder}/{name}.csv", data)
-    storage.write_bytes(
-        f"{folder}/{name}.manifest.json",
-        file_manifest(
-            f"{name}.csv", data, len(rows) if manifest_rows is None else manifest_rows, now_iso(), **manifest_fields
-        ),
-    )
 
 
 KOREKSI = ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi")
@@ -60,31 +37,9 @@ def _koreksi_per_school(dsn, storage, ex, prefix, rows) -> dict[str, str]:
     files = {}
     for npsn in sorted(set(school.values())):
         mine = [r for r in rows if school[r[1]] == npsn]
-        _portal_file(storage, ex, "koreksi", f"{prefix}-{npsn}", KOREKSI, mine, npsn=npsn)
+        portal_file(storage, ex, "koreksi", f"{prefix}-{npsn}", KOREKSI, mine, npsn=npsn)
         files.update({r[1]: f"{prefix}-{npsn}.csv" for r in mine})
     return files
-
-
-def _decide(storage, ex, name, decisions: dict[str, str]) -> None:
-    rows = [(no, no.split("-")[3], k, "2020-09-20T10:00:00+07:00") for no, k in sorted(decisions.items())]
-    _portal_file(storage, ex, "persetujuan", name, ("sptjm_no", "npsn", "keputusan", "waktu"), rows)
-
-
-def _sptjms(dsn) -> list[str]:
-    return [n for (n,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")]
-
-
-@pytest.fixture
-def approved(dsn, storage, validated):
-    """SPTJMs issued and written; all approved but the first, rejected."""
-    ex = validated
-    sptjm.issue(dsn, PERIODE, 1)
-    sptjm.write_files(dsn, storage, ex, PERIODE)
-    numbers = _sptjms(dsn)
-    _decide(storage, ex, "keputusan-1", {no: "ditolak" if i == 0 else "disetujui" for i, no in enumerate(numbers)})
-    result = sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)
-    assert result["loaded"] == 1 and not result["quarantined"], result
-    return {"exchange": ex, "rejected": numbers[0], "approved": numbers[1:]}
 
 
 def _inject(dsn, storage, ex, batch_rows=200) -> list[dict]:
@@ -132,7 +87,7 @@ def test_sptjm_lists_each_school_valid_records_once_and_locks_them(dsn, storage,
         "(SELECT jenis, id::text FROM kuota.sptjm_penerima)",
     ) == [("sptjm_dicetak",)]
     listed = []
-    for no in _sptjms(dsn):
+    for no in sptjm_numbers(dsn):
         npsn = no.split("-")[3]
         assert re.fullmatch(rf"SPTJM-{PERIODE}-[0-9]{{8}}-1", no)
         rows = read_csv(storage, sptjm_uri(ex, PERIODE, npsn, no))
@@ -196,7 +151,7 @@ def test_decisions_approve_reject_and_are_final(dsn, storage, approved):
     ) == [("sptjm_disetujui",)]
     # The same file again is ignored; a decision contrary to one taken quarantines the file whole.
     assert sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)["loaded"] == 0
-    _decide(storage, ex, "keputusan-2", {approved["approved"][0]: "disetujui", approved["approved"][1]: "ditolak"})
+    decide(storage, ex, "keputusan-2", {approved["approved"][0]: "disetujui", approved["approved"][1]: "ditolak"})
     result = sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)
     (error,) = result["quarantined"]
     assert "keputusan-2.csv" in error and re.search(
@@ -211,7 +166,7 @@ def test_decisions_approve_reject_and_are_final(dsn, storage, approved):
         query(dsn, "UPDATE kuota.sptjm SET keputusan = 'ditolak' WHERE sptjm_no = %s", (approved["approved"][0],))
     # Bad rows: an unknown SPTJM, another school's, a bad decision and time; nothing applied.
     other = approved["approved"][2]
-    _portal_file(
+    portal_file(
         storage,
         ex,
         "persetujuan",
@@ -471,7 +426,7 @@ def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_r
     assert stage2 >= 1 and sum(b["rows"] for b in new) > 0
     # A broken corrections file is quarantined whole, naming the line and the rule.
     ((npsn,),) = query(dsn, "SELECT npsn FROM kuota.penerima WHERE id = %s", (fixable[0][1],))
-    _portal_file(
+    portal_file(
         storage,
         ex,
         "koreksi",
@@ -563,7 +518,7 @@ def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated)
     ((jenis, rid, npsn),) = query(
         dsn, "SELECT jenis, id::text, npsn FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif' ORDER BY id LIMIT 1"
     )
-    _portal_file(
+    portal_file(
         storage,
         ex,
         "koreksi",
