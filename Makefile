@@ -9,7 +9,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: venv lint format test test-slow demo bench stack-up stack-down airflow airflow-stop airflow-status clean
+.PHONY: venv lint format test test-fast test-slow demo bench stack-up stack-down airflow airflow-stop airflow-status clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -29,10 +29,15 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Two workers, a test file each at a time: the whole periods run through Airflow
-# (tests/test_dag_run.py) beside the rest. PYTEST_ARGS="-n 0" runs them one after the other.
+# The full suite. Two workers, a test file each at a time (a file's periods are built once
+# per worker, tests/conftest.py): the whole periods run through Airflow (tests/test_dag_run*.py)
+# beside the rest. PYTEST_ARGS="-n 0" runs them one after the other.
 test: venv
-	scripts/with-stack.sh $(BIN)/pytest -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
+	scripts/with-stack.sh $(BIN)/pytest -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
+
+# What a developer runs on every change (under 2 minutes): the tests not marked heavy.
+test-fast: venv
+	scripts/with-stack.sh $(BIN)/pytest -n 2 --dist loadfile --durations=10 -m "not heavy" $(PYTEST_ARGS)
 
 demo: venv
 	scripts/with-stack.sh scripts/demo.sh

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import boto3
 import psycopg2
@@ -20,6 +23,8 @@ from helpers import PERIODE, approve_all_but_first, screened_period, validated_p
 
 from kuota import db, migrations
 from kuota.storage import Storage
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _require(name: str) -> str:
@@ -101,16 +106,22 @@ class Prebuilt:
     def _dsn(self, name: str) -> str:
         return self.base.rsplit("/", 1)[0] + "/" + name
 
-    def restore(self, key: str, dsn: str, bucket: str, build) -> None:
-        """``build(dsn, storage, bucket)`` makes the state ``key`` the first time."""
+    def restore(self, key: str, dsn: str, bucket: str, build, start: tuple | None = None) -> None:
+        """``build(dsn, storage, bucket)`` makes the state ``key`` the first time, from an
+        empty warehouse or from the state ``start`` (its key and build)."""
         if key not in self.built:
             name, source = f"kuota_pre_{uuid.uuid4().hex[:10]}", f"kuota-pre-{uuid.uuid4().hex[:12]}"
             with contextlib.closing(_admin(self.base)) as admin, admin.cursor() as cur:
                 cur.execute(f"CREATE DATABASE {name} TEMPLATE {self.template_db}")
             self.s3.create_bucket(Bucket=source)
+            if start:
+                start_key, start_build = start
+                self.restore(start_key, self._dsn(name), source, start_build)
             build(self._dsn(name), Storage(self.s3), source)
             self.built[key] = (name, source)
-        name, source = self.built[key]
+        self._clone(*self.built[key], dsn, bucket)
+
+    def _clone(self, name: str, source: str, dsn: str, bucket: str) -> None:
         target = dsn.rsplit("/", 1)[1]
         with contextlib.closing(_admin(self.base)) as admin, admin.cursor() as cur:
             # GX's pooled connections to the built database would block it as a template.
@@ -154,11 +165,15 @@ def screened(dsn, storage, bucket, prebuilt):
     return {"exchange": f"s3://{bucket}/exchange", "cutoff": f"s3://{bucket}/dapodik/cutoff"}
 
 
+VALIDATED = ("validated-3000", lambda d, s, b: validated_period(d, s, b, PERIODE, 3_000, seed=5))
+
+
 @pytest.fixture
 def validated(dsn, storage, bucket, prebuilt):
     """A period of 3,000 students screened and validated by the provider simulator; returns
     its exchange root."""
-    prebuilt.restore("validated-3000", dsn, bucket, lambda d, s, b: validated_period(d, s, b, PERIODE, 3_000, seed=5))
+    key, build = VALIDATED
+    prebuilt.restore(key, dsn, bucket, build)
     return f"s3://{bucket}/exchange"
 
 
@@ -168,12 +183,37 @@ def approved(dsn, storage, bucket, prebuilt):
     rejected."""
 
     def build(d, s, b):
-        validated_period(d, s, b, PERIODE, 3_000, seed=5)
         approve_all_but_first(d, s, f"s3://{b}/exchange")
 
-    prebuilt.restore("approved-3000", dsn, bucket, build)
+    prebuilt.restore("approved-3000", dsn, bucket, build, start=VALIDATED)
     numbers = [n for (n,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")]
     return {"exchange": f"s3://{bucket}/exchange", "rejected": numbers[0], "approved": numbers[1:]}
+
+
+@pytest.fixture(scope="module")
+def airflow_env(tmp_path_factory):
+    """The environment of ``airflow`` commands run by a test module (tests/airflow_runs.py):
+    its own AIRFLOW_HOME and its own metadata database, so two modules on two workers never
+    meet in Airflow's tables."""
+    base = _require("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    name = f"airflow_t_{uuid.uuid4().hex[:10]}"
+    with contextlib.closing(_admin(base)) as admin, admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(tmp_path_factory.mktemp("airflow-home")),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=base.rsplit("/", 1)[0] + "/" + name,
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    )
+    migrated = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=env, capture_output=True, text=True
+    )
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    yield env
+    with contextlib.closing(_admin(base)) as admin, admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def query(dsn: str, sql: str, params=None) -> list[tuple]:

@@ -147,6 +147,7 @@ def test_compose_requires_every_secret_with_a_message_and_no_default():
                 assert op == ":?" and name in message and ".env" in message, (name, op, message)
 
 
+@pytest.mark.heavy
 def test_compose_without_the_secrets_refuses_naming_the_missing_one(tmp_path, values):
     done = compose_config(tmp_path, {})
     assert done.returncode != 0
@@ -298,6 +299,7 @@ def test_every_long_running_airflow_service_has_a_healthcheck_of_its_own_kind(co
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy", name
 
 
+@pytest.mark.heavy
 def test_healthchecks_and_settings_exist_in_the_pinned_airflow(config):
     """What compose asks of Airflow is there in the version the image pins (the test venv's)."""
     from airflow.api_fastapi.core_api.routes.public import public_router

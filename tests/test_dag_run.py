@@ -1,324 +1,19 @@
-"""The DAGs run by Airflow itself (``airflow dags test``, ``airflow tasks test``) on the real
-stack, with the provider and school simulators as separate processes beside them.
-
-Each run gets the test's own warehouse database and bucket through the same connection ids
-the deployment uses (AIRFLOW_CONN_KUOTA_WAREHOUSE, AIRFLOW_CONN_KUOTA_S3).
-"""
+"""The DAGs run by Airflow itself on the real stack (tests/airflow_runs.py): a whole period in
+stages with both simulators, and a monthly run stopped by a bad manifest."""
 
 from __future__ import annotations
 
-import collections
-import contextlib
-import csv
-import datetime as dt
-import gzip
-import hashlib
-import io
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from airflow_runs import PERIODE, Period, check_export_against_ledger_and_files_sent, green, period_state
 from conftest import query
-from helpers import read_csv, rewrite_manifest
+from helpers import rewrite_manifest
 
-from kuota import db, generator, periode
+from kuota import generator
 from kuota.contract import PROVIDERS
 
-REPO = Path(__file__).resolve().parent.parent
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-KUOTA = str(Path(sys.executable).with_name("kuota"))
-PERIODE = "2020-09"
-
-
-@pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory):
-    env = dict(
-        os.environ,
-        AIRFLOW_HOME=str(tmp_path_factory.mktemp("airflow-home")),
-        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
-        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-    )
-    if not env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
-        pytest.fail("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is not set: run the tests with 'make test'")
-    migrated = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True)
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
-    return env
-
-
-class Period:
-    """One period of the test's bucket and warehouse, run DAG by DAG through Airflow."""
-
-    def __init__(self, env: dict, dsn: str, bucket: str, cutoff_uri: str):
-        self.env = dict(env, AIRFLOW_CONN_KUOTA_WAREHOUSE=db.libpq_dsn(dsn))
-        self.dsn, self.bucket, self.cutoff_uri = dsn, bucket, cutoff_uri
-        self.exchange_uri, self.output_uri = f"s3://{bucket}/exchange", f"s3://{bucket}/output"
-
-    @contextlib.contextmanager
-    def simulators(self, faults: tuple[str, ...] = (), schools: bool = True):
-        """The providers (and the schools' SPTJM decisions) playing their part while the block
-        runs; the schools' corrections come when the test says (``correct``), so that what a
-        stage finds is known."""
-        procs = [
-            subprocess.Popen(
-                [KUOTA, "simulate-providers", *self._common(), *[a for f in faults for a in ("--fault", f)]],
-                env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        ]
-        if schools:
-            procs.append(
-                subprocess.Popen(
-                    [
-                        KUOTA,
-                        "simulate-schools",
-                        *self._common(),
-                        "--delay-seconds",
-                        "1",
-                        "--reject-share",
-                        "0.1",
-                        "--only",
-                        "persetujuan",
-                    ],
-                    env=self.env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-            )
-        self.simulator_log = ""
-        try:
-            yield
-        finally:
-            for proc in procs:
-                proc.terminate()
-                self.simulator_log += proc.communicate(timeout=30)[1]
-
-    def _common(self) -> list[str]:
-        return ["--exchange-uri", self.exchange_uri, "--periode", PERIODE, "--poll-seconds", "0.5"]
-
-    def correct(self) -> list[dict]:
-        """The schools correct a share of their residu numbers (one pass of the simulator)."""
-        done = subprocess.run(
-            [KUOTA, "simulate-schools", *self._common(), "--once", "--only", "koreksi"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        return json.loads(done.stdout)
-
-    def monthly(self) -> tuple[int, str, dict]:
-        """Opens the period (2020-09, so its deadline must be given: its last day has passed)."""
-        deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)).isoformat(timespec="seconds")
-        return self._dags_test(
-            "kuota_bulanan",
-            {
-                "periode": PERIODE,
-                "cutoff_uri": self.cutoff_uri,
-                "exchange_uri": self.exchange_uri,
-                "output_uri": self.output_uri,
-                "batas_jawaban": deadline,
-            },
-        )
-
-    def deadline_in(self, seconds: float, why: str) -> None:
-        """The period's deadline moved, as an operator does (kuota periode-batas)."""
-        at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat(timespec="seconds")
-        periode.set_deadline(self.dsn, PERIODE, at, why, "test")
-
-    def stage(self, tahap: int, wait_minutes: float = 0.5, **more) -> tuple[int, str, dict]:
-        return self._dags_test(
-            "kuota_tahap",
-            {
-                "periode": PERIODE,
-                "tahap": tahap,
-                "exchange_uri": self.exchange_uri,
-                "output_uri": self.output_uri,
-                "ukuran_batch": 400,
-                "poll_detik": 1,
-                "tunggu_menit": wait_minutes,
-                **more,
-            },
-        )
-
-    def _dags_test(self, dag_id: str, conf: dict) -> tuple[int, str, dict]:
-        """Exit code, log, and the states of the run's tasks (a mapped task: the set of its
-        instances' states)."""
-        done = subprocess.run(
-            [AIRFLOW, "dags", "test", dag_id, "-c", json.dumps(conf)],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        self.runs = getattr(self, "runs", 0) + 1
-        saved = Path(self.env["AIRFLOW_HOME"]) / f"run-{self.bucket}-{self.runs}-{dag_id}.log"
-        saved.write_text(done.stdout + done.stderr)  # the whole log, for a failure's reader
-        self.run_id = self.latest_run(dag_id)
-        with db.connect(self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) as conn, conn.cursor() as cur:
-            cur.execute(
-                """SELECT task_id, array_agg(DISTINCT state) FROM task_instance
-                           WHERE dag_id = %s AND run_id = %s GROUP BY task_id""",
-                (dag_id, self.run_id),
-            )
-            states = {task_id: s[0] if len(s) == 1 else set(s) for task_id, s in cur.fetchall()}
-        return done.returncode, done.stdout + done.stderr + getattr(self, "simulator_log", ""), states
-
-    def latest_run(self, dag_id: str) -> str:
-        with db.connect(self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) as conn, conn.cursor() as cur:
-            cur.execute(
-                "SELECT run_id FROM dag_run WHERE dag_id = %s AND conf::text LIKE %s ORDER BY start_date DESC LIMIT 1",
-                (dag_id, f"%{self.exchange_uri}%"),
-            )
-            ((run_id,),) = cur.fetchall()
-        return run_id
-
-    def labels(self, dag_id: str) -> dict[str, list[str]]:
-        """task_id -> what its mapped instances show in the UI, in map index order."""
-        with db.connect(self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) as conn, conn.cursor() as cur:
-            cur.execute(
-                """SELECT task_id, array_agg(rendered_map_index ORDER BY map_index) FROM task_instance
-                           WHERE map_index >= 0 AND dag_id = %s AND run_id = %s GROUP BY 1""",
-                (dag_id, self.latest_run(dag_id)),
-            )
-            return dict(cur.fetchall())
-
-    def retry_task(self, task_id: str, map_index: int) -> str:
-        """The task run again by Airflow (``airflow tasks test``) in the latest stage run."""
-        done = subprocess.run(
-            [
-                AIRFLOW,
-                "tasks",
-                "test",
-                "kuota_tahap",
-                task_id,
-                self.latest_run("kuota_tahap"),
-                "--map-index",
-                str(map_index),
-            ],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        return done.stdout + done.stderr
-
-
-def _green(code: int, log: str, states: dict) -> None:
-    """The run succeeded: every task succeeded or was skipped (nothing to map), the verdict too."""
-    flat = {t: s if isinstance(s, set) else {s} for t, s in states.items()}
-    bad = {t: s for t, s in flat.items() if t != "any_task_failed" and not s <= {"success", "skipped"}}
-    assert code == 0 and not bad and flat["any_task_failed"] == {"skipped"}, (bad, log[-3000:])
-
-
-def _money(dsn: str) -> list[tuple]:
-    """What the providers are paid for: one row per successful injection."""
-    return query(
-        dsn,
-        "SELECT i.jenis, i.id::text, i.msisdn, i.provider, i.paket_gb FROM kuota.injeksi i "
-        "JOIN kuota.permintaan r USING (request_id) WHERE r.hasil = 'berhasil' ORDER BY 1, 2",
-    )
-
-
-def _period_state(dsn: str) -> tuple:
-    return (
-        query(
-            dsn,
-            "SELECT jenis, id::text, status, coalesce(alasan, ''), coalesce(msisdn, '') FROM kuota.penerima "
-            "ORDER BY 1, 2",
-        ),
-        query(dsn, "SELECT batch_id, sha256 FROM kuota.batch ORDER BY 1"),
-        query(dsn, "SELECT request_id, hasil FROM kuota.permintaan ORDER BY 1"),
-        query(dsn, "SELECT sptjm_no, keputusan, sha256 FROM kuota.sptjm ORDER BY 1"),
-        _money(dsn),
-    )
-
-
-def _files(storage, folder: str, suffix: str) -> list[str]:
-    return [f"{folder}/{n}" for n in storage.list_names(folder) if n.endswith(suffix)]
-
-
-def _check_export_against_ledger_and_files_sent(storage, period: Period, dsn: str) -> dict:
-    """The §4 export agrees with the warehouse, and every package paid was sent once, on an
-    approved SPTJM that listed it, and answered berhasil by its provider."""
-    out = f"{period.output_uri}/{PERIODE}"
-    data = storage.read_bytes(f"{out}/status_penerima.csv.gz")
-    manifest = json.loads(storage.read_bytes(f"{out}/status_penerima.manifest.json"))
-    rows = list(csv.DictReader(io.StringIO(gzip.decompress(data).decode(), newline="")))
-    assert manifest["sha256"] == hashlib.sha256(data).hexdigest() and manifest["rows"] == len(rows)
-    assert list(rows[0]) == ["jenis", "id", "npsn", "msisdn", "provider", "status", "alasan", "sptjm_no", "paket_gb"]
-    warehouse = query(
-        dsn,
-        "SELECT jenis, id::text, npsn, coalesce(msisdn, ''), coalesce(provider, ''), status, "
-        "coalesce(alasan, ''), coalesce(paket_gb::text, '') FROM kuota.penerima ORDER BY 1, 2",
-    )
-    assert [
-        (r["jenis"], r["id"], r["npsn"], r["msisdn"], r["provider"], r["status"], r["alasan"], r["paket_gb"])
-        for r in rows
-    ] == warehouse
-    ((cutoff_records,),) = query(dsn, "SELECT sum(loaded_rows) FROM snapshot.cutoff_file WHERE tabel <> 'sekolah'")
-    assert len(rows) >= cutoff_records  # every cutoff record (and readable malformed rows) is there
-    rekap = list(csv.DictReader(io.StringIO(storage.read_bytes(f"{out}/rekap.csv").decode(), newline="")))
-    by_state = collections.Counter()
-    for r in rekap:
-        by_state[(r["status"], r["alasan"])] += int(r["jumlah"])
-    assert by_state == collections.Counter((r["status"], r["alasan"]) for r in rows)
-
-    # Files sent to providers, and their answers.
-    sent, answers = {}, {}
-    for provider in PROVIDERS:
-        folder = f"{period.exchange_uri}/provider/{provider}/{PERIODE}/injeksi"
-        for uri in _files(storage, folder, ".csv.gz"):
-            table = read_csv(storage, uri)
-            if ".hasil." in uri:
-                answers.update({r[0]: r[2] for r in table[1:]})
-            else:
-                assert table[0] == ["request_id", "msisdn", "paket_gb"]  # nothing personal leaves
-                for request_id, msisdn, paket in table[1:]:
-                    assert request_id not in sent
-                    sent[request_id] = (provider, msisdn, int(paket))
-    ledger = {
-        rid: (j, i, no)
-        for rid, j, i, no in query(dsn, "SELECT request_id, jenis, id::text, sptjm_no FROM kuota.injeksi")
-    }
-    assert set(sent) == set(ledger)
-    recipients = collections.Counter((j, i) for j, i, _ in ledger.values())
-    assert max(recipients.values()) == 1  # at most one injection request per recipient in the period
-    # Each request on an approved SPTJM whose file lists that record with that number and package.
-    listed = {}
-    for no, npsn, keputusan in query(dsn, "SELECT sptjm_no, npsn, keputusan FROM kuota.sptjm"):
-        table = read_csv(storage, f"{period.exchange_uri}/portal/{PERIODE}/sptjm/{npsn}/{no}.csv")
-        listed.update({(no, j, i): (m, p, int(g), keputusan) for j, i, _nama, m, p, g in table[1:]})
-    paid = collections.Counter()
-    export = {(r["jenis"], r["id"]): r for r in rows}
-    for request_id, (provider, msisdn, paket) in sent.items():
-        jenis, rid, no = ledger[request_id]
-        assert listed[(no, jenis, rid)] == (msisdn, provider, paket, "disetujui")
-        record = export[(jenis, rid)]
-        assert record["sptjm_no"] == no and record["msisdn"] == msisdn and record["provider"] == provider
-        expected = {"berhasil": ("berhasil", ""), "gagal": ("residu", "injeksi_gagal")}.get(
-            answers.get(request_id), ("residu", None)
-        )
-        assert record["status"] == expected[0] and expected[1] in (None, record["alasan"]), (record, request_id)
-        if answers.get(request_id) == "berhasil":
-            paid[provider, "paket"] += 1
-            paid[provider, "gb"] += paket
-    assert sum(r["status"] == "berhasil" for r in rows) == sum(v for (_, k), v in paid.items() if k == "paket")
-    # The BAST per provider: packages and GB paid, as the answers say.
-    for provider in {p for p, _ in paid}:
-        bast = list(csv.DictReader(io.StringIO(storage.read_bytes(f"{out}/bast/{provider}.csv").decode())))
-        assert sum(int(b["berhasil"]) for b in bast) == paid[provider, "paket"]
-        assert sum(int(b["gb_berhasil"]) for b in bast) == paid[provider, "gb"]
-        assert storage.read_bytes(f"{out}/bast/{provider}.pdf").startswith(b"%PDF")
-    return {"records": len(rows), "sent": len(sent), "paid": sum(v for (_, k), v in paid.items() if k == "paket")}
+pytestmark = pytest.mark.heavy
 
 
 def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage, bucket):
@@ -327,18 +22,18 @@ def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage
     period = Period(airflow_env, dsn, bucket, uri)
     with period.simulators():
         code, log, states = period.monthly()
-        _green(code, log, states)
+        green(code, log, states)
         assert "format_tidak_valid" in log and "screening funnel" in log and "similarity index:" in log
         assert storage.list_names(f"s3://{bucket}/exchange/portal/{PERIODE}/residu")  # residu went to schools
         assert query(dsn, "SELECT count(*) FROM kuota.batch") == [(0,)]  # opening the period sends nothing
-        _green(*period.stage(1))
+        green(*period.stage(1))
         assert period.correct()  # schools correct numbers from the residu they got back
         code, log, states = period.stage(2)
-        _green(code, log, states)
+        green(code, log, states)
         stage_two, labels = log, period.labels("kuota_tahap")
         # Retried injection tasks, then one batch cleared and run again (Airflow runs its tasks
         # again): nothing is planned, sent, waited for or paid twice.
-        after_two = _period_state(dsn)
+        after_two = period_state(dsn)
         log = "".join(
             period.retry_task(task_id, 0)
             for task_id in (
@@ -349,10 +44,10 @@ def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage
             )
         )
         assert "not re-sent" in log and "nothing to wait for" in log and "duplicate_ignored" in log, log[-2000:]
-        assert _period_state(dsn) == after_two
+        assert period_state(dsn) == after_two
         # The same stage again, straight away: nothing changes.
-        _green(*period.stage(2))
-        assert _period_state(dsn) == after_two
+        green(*period.stage(2))
+        assert period_state(dsn) == after_two
     # Both stages did their part: corrections re-validated in stage 2, SPTJMs in both, decisions
     # (approvals and rejections) taken, packages injected in both.
     assert query(dsn, "SELECT DISTINCT tahap FROM kuota.batch WHERE jenis = 'injeksi' ORDER BY 1") == [(1,), (2,)]
@@ -369,25 +64,25 @@ def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage
     assert labels["injection.batch.send_batch"] == labels["injection.batch.ingest_answer"]
     assert set(labels["injection.batch.send_batch"]) <= {b for (b,) in query(dsn, "SELECT batch_id FROM kuota.batch")}
     assert labels["validation.plan_batches"] == [p for p in PROVIDERS if p in labels["validation.plan_batches"]]
-    checked = _check_export_against_ledger_and_files_sent(storage, period, dsn)
+    checked = check_export_against_ledger_and_files_sent(storage, period, dsn)
     assert checked["records"] // 4 < checked["paid"] <= checked["sent"]
 
     # The whole period again, as a backfill would: the monthly run and its stages change nothing.
     exported = storage.read_bytes(f"{period.output_uri}/{PERIODE}/status_penerima.csv.gz")
-    _green(*period.monthly())
+    green(*period.monthly())
     for tahap in (1, 2):
-        _green(*period.stage(tahap, wait_minutes=0.1))
-    assert _period_state(dsn) == after_two
+        green(*period.stage(tahap, wait_minutes=0.1))
+    assert period_state(dsn) == after_two
     assert storage.read_bytes(f"{period.output_uri}/{PERIODE}/status_penerima.csv.gz") == exported
     assert json.loads(storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.manifest.json"))["final"] is False
 
     # The deadline passes: the next stage run is the closing one (nothing waits: it closes).
     period.deadline_in(0, "the test closes the month now")
     code, log, states = period.stage(3, wait_minutes=0.1)
-    _green(code, log, states)
+    green(code, log, states)
     assert states["reconciliation.close_period"] == "success" and "CLOSED at" in log
     assert json.loads(storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.manifest.json"))["final"] is True
-    closed, exported = _period_state(dsn), storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.csv")
+    closed, exported = period_state(dsn), storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.csv")
     # A later stage is refused at once, the run is not green, and nothing of the period changes.
     code, log, states = period.stage(4)
     assert states["open_stage"] == "failed" and states["any_task_failed"] == "failed", states
@@ -395,7 +90,7 @@ def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage
     assert {
         states[t] for t in ("reconciliation.close_at_deadline", "reconciliation.refresh_residu", "sptjm.issue_sptjm")
     } == {"skipped"}, states
-    assert _period_state(dsn) == closed
+    assert period_state(dsn) == closed
     assert storage.read_bytes(f"{period.output_uri}/{PERIODE}/rekap.csv") == exported
 
 
@@ -409,110 +104,3 @@ def test_monthly_dag_stops_at_a_bad_manifest_and_names_the_file(airflow_env, dsn
     assert states["cutoff_snapshot.load_snapshot"] == "upstream_failed", states
     assert "ptk.csv.gz" in log and "sha256" in log
     assert query(dsn, "SELECT count(*) FROM snapshot.cutoff") == [(0,)]
-
-
-def test_bad_and_duplicated_answers_fail_only_their_batch_and_a_redo_pays_once(airflow_env, dsn, storage, bucket):
-    uri = f"s3://{bucket}/dapodik/cutoff"
-    generator.generate(uri, generator.Scale.for_students(2_000), seed=7, storage=storage)
-    period = Period(airflow_env, dsn, bucket, uri)
-    faults = ("missing_rows:xl:1:validasi", "missing_rows:indosat:1:injeksi", "duplicate:telkomsel:1:injeksi")
-    with period.simulators(faults):
-        _green(*period.monthly())
-        code, log, states = period.stage(1)
-    assert code != 0 or "failed" in str(states)
-    assert states["validation.batch.ingest_answer"] == {"success", "failed"}, states
-    assert states["injection.batch.ingest_answer"] == {"success", "failed"}, states
-    assert states["reconciliation.check_exchange"] == "failed" and states["any_task_failed"] == "failed"
-    assert states["run_summary"] == "success" and states["sptjm.issue_sptjm"] == "success"
-    bad = dict(
-        query(
-            dsn,
-            "SELECT b.jenis, b.batch_id FROM kuota.jawaban j JOIN kuota.batch b USING (batch_id) "
-            "WHERE j.hasil = 'dikarantina'",
-        )
-    )
-    assert bad["validasi"].startswith(f"V-{PERIODE}-xl-") and bad["injeksi"].startswith(f"I-{PERIODE}-indosat-")
-    assert bad["validasi"] in log and "requests are not answered" in log
-    paid = _money(dsn)
-    assert not [
-        p
-        for p in paid
-        if p[3] == "indosat"
-        and p[0:2] in query(dsn, "SELECT jenis, id::text FROM kuota.injeksi WHERE batch_id = %s", (bad["injeksi"],))
-    ]
-    sent = storage.read_bytes(f"{period.exchange_uri}/provider/xl/{PERIODE}/validasi/{bad['validasi']}.csv.gz")
-
-    # The xl batch redone alone from the CLI; the indosat one is asked again by the next stage.
-    with period.simulators(schools=False):
-        redo = subprocess.run(
-            [
-                KUOTA,
-                "redo-batch",
-                "--batch-id",
-                bad["validasi"],
-                "--exchange-uri",
-                period.exchange_uri,
-                "--dsn",
-                dsn,
-                "--poll-seconds",
-                "0.5",
-                "--wait-seconds",
-                "60",
-            ],
-            env=period.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert redo.returncode == 0, redo.stderr[-2000:]
-        assert json.loads(redo.stdout)["outcome"] == "loaded"
-        assert (
-            storage.read_bytes(f"{period.exchange_uri}/provider/xl/{PERIODE}/validasi/{bad['validasi']}.csv.gz") == sent
-        )
-        code, log, states = period.stage(2)
-    _green(code, log, states)
-    # The duplicated telkomsel answer was ignored, the indosat batch paid once after its redo.
-    assert "seen again with the sha256 already loaded" in log or query(
-        dsn, "SELECT count(*) FROM kuota.jawaban WHERE hasil = 'dimuat'"
-    ) == query(dsn, "SELECT count(*) FROM kuota.batch")
-    money = _money(dsn)
-    assert len(money) == len({(j, i) for j, i, *_ in money}) and set(paid) <= set(money)
-    assert query(
-        dsn,
-        "SELECT count(*) FROM kuota.permintaan r JOIN kuota.injeksi i USING (request_id) "
-        "WHERE i.batch_id = %s AND r.hasil IS NULL",
-        (bad["injeksi"],),
-    ) == [(0,)]
-    assert query(dsn, "SELECT count(*), count(DISTINCT batch_id) FROM kuota.jawaban WHERE hasil = 'dimuat'") == query(
-        dsn, "SELECT count(*), count(*) FROM kuota.batch"
-    )
-    assert query(dsn, "SELECT count(*) FROM kuota.anomali_provider") == [(0,)]
-
-
-def test_a_batch_never_answered_waits_on_the_trigger_until_the_deadline_then_ends_as_residu(
-    airflow_env, dsn, storage, bucket
-):
-    uri = f"s3://{bucket}/dapodik/cutoff"
-    generator.generate(uri, generator.Scale.for_students(1_000), seed=8, storage=storage)
-    period = Period(airflow_env, dsn, bucket, uri)
-    with period.simulators(("no_answer:tri:9:validasi",), schools=False):
-        _green(*period.monthly())
-        period.deadline_in(60, "a short deadline for the test")
-        code, log, states = period.stage(1, wait_minutes=5)
-    # The deadline passed during the wait with SPTJMs undecided: the run closes the requests,
-    # but it cannot close the period nor look green while those records wait.
-    assert states["reconciliation.close_period"] == "failed" and states["any_task_failed"] == "failed", states
-    assert "sptjm_dicetak" in log and "stays open" in log and "alasan_tutup" in log
-    assert "no answer by the period's deadline" in log  # the skipped wait says why
-    assert states["validation.batch.wait_for_answer"] == {"success", "skipped"}, states
-    assert states["validation.batch.ingest_answer"] == {"success", "skipped"}, states
-    assert states["reconciliation.close_at_deadline"] == "success"
-    assert "[DAG TEST] running trigger in line" in log  # the wait was deferred to a trigger
-    ((tri,),) = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE provider = 'tri' AND status <> 'residu'")
-    assert tri == 0
-    assert query(dsn, "SELECT DISTINCT provider FROM kuota.penerima WHERE alasan = 'tanpa_respons_provider'") == [
-        ("tri",)
-    ]
-    # No school decided within the stage: its SPTJMs wait, nothing was injected, the run is green.
-    assert query(dsn, "SELECT count(*) FROM kuota.sptjm WHERE keputusan IS NULL")[0][0] > 0
-    assert query(dsn, "SELECT count(*) FROM kuota.batch WHERE jenis = 'injeksi'") == [(0,)]

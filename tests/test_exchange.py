@@ -52,6 +52,7 @@ def _ledger(dsn) -> list[tuple]:
     return query(dsn, "SELECT r.request_id, r.batch_id, r.msisdn, r.hasil FROM kuota.permintaan r ORDER BY 1")
 
 
+@pytest.mark.heavy
 def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage, screened):
     sent = _send_all(dsn, storage, screened["exchange"])
     assert {s["provider"] for s in sent} <= set(PROVIDERS) and len(sent) > len({s["provider"] for s in sent})
@@ -108,6 +109,7 @@ def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage
     }  # the package leaves with injections; the rest is answers
 
 
+@pytest.mark.heavy
 def test_validation_twice_gives_the_same_batches_bytes_and_states(dsn, storage, screened):
     ex = screened["exchange"]
     first = _send_all(dsn, storage, ex)
@@ -127,6 +129,7 @@ def test_validation_twice_gives_the_same_batches_bytes_and_states(dsn, storage, 
     assert loads == len(first)
 
 
+@pytest.mark.heavy
 def test_answers_move_recipients_to_valid_or_residu_by_status(dsn, storage, screened):
     ex = screened["exchange"]
     _send_all(dsn, storage, ex)
@@ -166,6 +169,7 @@ FAULT_ERRORS = {
 
 
 @pytest.mark.parametrize("fault", sorted(FAULT_ERRORS))
+@pytest.mark.heavy
 def test_a_bad_answer_is_quarantined_whole_and_the_redo_loads_it_once(dsn, storage, screened, fault):
     ex = screened["exchange"]
     sent = _send_all(dsn, storage, ex)
@@ -214,6 +218,7 @@ def _bump_clock(sim: ProviderSimulator, batch_id: str) -> None:
     sim.batches[batch_id].sent_at -= 2
 
 
+@pytest.mark.heavy
 def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storage, screened):
     ex = screened["exchange"]
     sent = _send_all(dsn, storage, ex)
@@ -248,6 +253,7 @@ def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storag
             query(dsn, f"DELETE FROM {table}")
 
 
+@pytest.mark.heavy
 def test_no_answer_and_late_answer_end_as_tanpa_respons_at_the_deadline(dsn, storage, screened):
     ex = screened["exchange"]
     sent = _send_all(dsn, storage, ex)
@@ -316,6 +322,7 @@ def test_only_new_numbers_join_a_later_batch(dsn, storage, screened):
         )
 
 
+@pytest.mark.heavy
 def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storage, screened):
     ex = screened["exchange"]
     sent = _send_all(dsn, storage, ex)
@@ -349,6 +356,7 @@ def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storag
     ) == [(0,)]
 
 
+@pytest.mark.heavy
 def test_the_simulator_waits_its_delay_before_answering(dsn, storage, screened):
     ex = screened["exchange"]
     sent = _send_all(dsn, storage, ex)
@@ -358,6 +366,7 @@ def test_the_simulator_waits_its_delay_before_answering(dsn, storage, screened):
     assert sorted(e["batch_id"] for e in later) == sorted(s["batch_id"] for s in sent)
 
 
+@pytest.mark.heavy
 def test_validate_without_airflow_against_the_simulator_process(dsn, storage, screened):
     """`kuota validate` (the exchange without Airflow) with `kuota simulate-providers` running
     as its own process, one provider misbehaving: the rest loads, the bad batch is reported."""

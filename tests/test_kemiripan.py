@@ -81,6 +81,7 @@ def test_one_slip_apart_agrees_with_the_edit_distance(dsn):
 
 
 @pytest.mark.parametrize("seed", [3, 21])
+@pytest.mark.heavy
 def test_planted_pairs_are_found_with_their_partner_and_twins_are_not(dsn, storage, bucket, seed):
     uri = _load(dsn, storage, bucket, seed, students=8_000)
     screening.screen(dsn, "2020-09")
@@ -112,6 +113,7 @@ def test_planted_pairs_are_found_with_their_partner_and_twins_are_not(dsn, stora
     assert all(r["precision"] == 1 and r["recall"] == 1 for r in k2.values()), k2
 
 
+@pytest.mark.heavy
 def test_the_threshold_is_a_policy_recorded_with_the_period(dsn, storage, bucket):
     uri = _load(dsn, storage, bucket, seed=5, students=6_000)
     query(dsn, "INSERT INTO kuota.kebijakan VALUES ('ambang_kemiripan', '0.3', '2020-09-01', 'test') RETURNING 1")
@@ -127,6 +129,7 @@ def test_the_threshold_is_a_policy_recorded_with_the_period(dsn, storage, bucket
     assert set(above) >= planted and len(above) > len(planted)  # a low threshold flags look-alikes too
 
 
+@pytest.mark.heavy
 def test_ours_is_at_least_as_accurate_as_splink(dsn, storage, bucket):
     uri = _load(dsn, storage, bucket, seed=13, students=10_000)
     screening.screen(dsn, "2020-09")
@@ -139,6 +142,7 @@ def test_ours_is_at_least_as_accurate_as_splink(dsn, storage, bucket):
     assert ours["precision"] >= (best["precision"] or 0) and ours["recall"] >= best["recall"], (ours, best)
 
 
+@pytest.mark.heavy
 def test_screening_suite_fails_when_a_pair_is_broken(dsn, storage, bucket):
     _load(dsn, storage, bucket, seed=6, students=6_000)
     screening.screen(dsn, "2020-09")
@@ -222,6 +226,7 @@ def _write_cutoff(storage, uri: str, tables: dict[str, list[dict]], cutoff_date:
     storage.write_bytes(join(uri, "manifest.json"), json.dumps(manifest).encode())
 
 
+@pytest.mark.heavy
 def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, storage, bucket):
     """100 pupils, each 50 times under 50 valid NISNs (40 copies as typed, 10 with one slip in
     the name, anywhere), all born one day to one mother's name in one school: one block of

@@ -87,6 +87,7 @@ def _personal(dsn, ids) -> set[str]:
     return values
 
 
+@pytest.mark.heavy
 def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, caplog):
     caplog.set_level(logging.DEBUG, logger="kuota")  # everything the pipeline logs, not the S3 client's
     ex = screened

@@ -137,6 +137,7 @@ def test_twins_and_children_of_one_common_name_stay_apart(dsn):
         assert kembar[pair] == kind.startswith("twins"), kind
 
 
+@pytest.mark.heavy
 def test_each_kind_planted_by_the_generator_is_found_and_no_control_is_flagged(dsn, storage, bucket):
     uri = _load(dsn, storage, bucket, seed=31, students=60_000)
     screening.screen(dsn, "2020-09")

@@ -114,6 +114,7 @@ def _generated_numbers(tmp_path, seeds=(1, 2, 3), students=25_000) -> list[str]:
     return sorted(numbers)
 
 
+@pytest.mark.heavy
 def test_normalization_agrees_with_libphonenumber(dsn, tmp_path):
     numbers = _generated_numbers(tmp_path) + HANDMADE
     assert len(numbers) > 70_000

@@ -22,6 +22,7 @@ from kuota.manifest import ContractError, file_manifest, manifest_uri, now_iso
 from kuota.simulator import Fault, ProviderSimulator
 from kuota.storage import basename
 
+pytestmark = pytest.mark.heavy
 PERIODE = "2020-09"
 UTC = dt.UTC
 

@@ -64,6 +64,7 @@ def test_opening_stores_the_deadline_once_and_refuses_one_already_passed(dsn):
     }
 
 
+@pytest.mark.heavy
 def test_a_scheduled_stage_run_finds_its_period_and_stage_from_the_calendar(dsn, storage, bucket):
     validated_period(dsn, storage, bucket, PERIODE, 600, seed=3)
     assert periode.state(dsn, PERIODE)["hari_tahap"] == [15, 28]
@@ -80,6 +81,7 @@ def test_a_scheduled_stage_run_finds_its_period_and_stage_from_the_calendar(dsn,
         at("2020-08-28")
 
 
+@pytest.mark.heavy
 def test_after_the_deadline_records_still_waiting_keep_the_period_open_and_its_export_not_final(dsn, storage, bucket):
     ex = validated_period(dsn, storage, bucket, PERIODE, 1_500, seed=11)
     out = f"s3://{bucket}/output"
@@ -109,6 +111,7 @@ def test_after_the_deadline_records_still_waiting_keep_the_period_open_and_its_e
     assert ex
 
 
+@pytest.mark.heavy
 def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_database(dsn, storage, bucket):
     ex = validated_period(dsn, storage, bucket, PERIODE, 1_500, seed=12)
     out = f"s3://{bucket}/output"
@@ -184,6 +187,7 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
     assert history[2][3:] == ("the BAST for xl was disputed: re-run stage 2", "kuota periode-buka-kembali (ops)")
 
 
+@pytest.mark.heavy
 def test_the_cli_refuses_to_open_a_period_past_its_deadline_and_shows_the_lifecycle(dsn, storage, bucket):
     kuota = str(Path(sys.executable).with_name("kuota"))
     env = dict(os.environ, KUOTA_WAREHOUSE_DSN=dsn)

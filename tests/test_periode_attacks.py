@@ -69,6 +69,7 @@ def test_screening_refuses_a_closed_period(dsn, storage, bucket):
 # -- a period never closed -------------------------------------------------------------------
 
 
+@pytest.mark.heavy
 def test_a_scheduled_run_closes_an_earlier_period_whose_moved_deadline_passed(dsn, storage, bucket):
     """The README's own example: September's deadline moved to 7 October. The 1 October run
     is then not the closing one, and from 12 October the scheduled runs take October (the
@@ -102,6 +103,7 @@ def test_a_run_before_the_periods_month_is_its_first_stage(dsn, storage, bucket)
 # -- sent after the deadline, or after the close ----------------------------------------------
 
 
+@pytest.mark.heavy
 def test_after_the_deadline_a_stage_run_re_sends_nothing(dsn, storage, bucket):
     """open_stage says a run after the deadline "plans and sends nothing", but send_batch
     re-sent a batch whose answer was quarantined: the provider answers (for an injection:
@@ -128,6 +130,7 @@ def test_after_the_deadline_a_stage_run_re_sends_nothing(dsn, storage, bucket):
     assert storage.modified_at(manifest_uri(bad["uri"])) == before
 
 
+@pytest.mark.heavy
 def test_the_closing_step_waits_for_a_send_or_an_ingest_in_flight(dsn, storage, bucket):
     """A send or an ingest checks that the period is open, then writes (S3: the provider's
     inbox; a batch written there after the close is answered, and for an injection
@@ -203,6 +206,7 @@ def test_the_lifecycle_never_changes_without_its_history_row(dsn, storage, bucke
 # -- paid for after the close ----------------------------------------------------------------
 
 
+@pytest.mark.heavy
 def test_no_injection_is_added_to_a_closed_period_even_straight_at_the_database(dsn, storage, bucket):
     """The BAST (what a provider is paid) is read from kuota.injeksi and kuota.permintaan, and
     neither refused a closed period: an injection request, answered berhasil, inserted after

@@ -16,6 +16,7 @@ from kuota import portal, residu, sptjm
 from kuota.contract import CORRECTABLE_REASONS
 from kuota.school_simulator import SchoolSimulator
 
+pytestmark = pytest.mark.heavy
 PERIODE = "2020-09"
 
 

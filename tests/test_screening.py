@@ -59,6 +59,7 @@ def _shared_groups_still_over_the_limit(storage, uri, planted) -> set[str]:
 
 
 @pytest.mark.parametrize("seed", [4, 17])
+@pytest.mark.heavy
 def test_every_planted_anomaly_ends_in_its_reason(dsn, storage, bucket, seed):
     uri = _load(dsn, storage, bucket, seed)
     result = screening.screen(dsn, "2020-09")
@@ -86,6 +87,7 @@ def test_every_planted_anomaly_ends_in_its_reason(dsn, storage, bucket, seed):
     assert seen >= planted_reasons and len(planted_reasons) >= 12, planted_reasons - seen
 
 
+@pytest.mark.heavy
 def test_every_cutoff_record_is_in_exactly_one_state(dsn, storage, bucket):
     _load(dsn, storage, bucket, seed=8)
     screening.screen(dsn, "2020-09")
@@ -115,6 +117,7 @@ def test_every_cutoff_record_is_in_exactly_one_state(dsn, storage, bucket):
     assert quality.check_screening(dsn, "2020-09")["failed"] == 0
 
 
+@pytest.mark.heavy
 def test_screening_suite_fails_when_a_record_is_lost(dsn, storage, bucket):
     _load(dsn, storage, bucket, seed=12, students=2_000)
     screening.screen(dsn, "2020-09")
@@ -157,6 +160,7 @@ def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket):
     assert excluded > 0 and left == 0
 
 
+@pytest.mark.heavy
 def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
     _load(dsn, storage, bucket, seed=14, students=3_000)
     screening.screen(dsn, "2020-09")

@@ -65,6 +65,7 @@ def _counts(dsn):
 
 
 @pytest.mark.parametrize("seed", [3, 29])
+@pytest.mark.heavy
 def test_every_malformed_row_is_reported_with_its_line(dsn, storage, bucket, seed):
     uri = _cutoff(storage, bucket, seed=seed)
     result = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
@@ -141,6 +142,7 @@ def test_header_that_breaks_the_contract_is_refused(dsn, storage, bucket):
         pipeline.run_snapshot(dsn, "2020-09", uri, storage)
 
 
+@pytest.mark.heavy
 def test_loading_the_same_cutoff_twice_is_a_no_op(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
     first = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
@@ -197,12 +199,14 @@ def test_a_cutoff_date_never_changes_content(dsn, storage, bucket):
         "UPDATE snapshot.cutoff SET cutoff_date = '2020-01-01'",
     ],
 )
+@pytest.mark.heavy
 def test_the_snapshot_is_immutable(dsn, storage, bucket, statement):
     pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
     with pytest.raises(psycopg2.errors.IntegrityConstraintViolation, match="immutable"):
         query(dsn, statement + " RETURNING 1" if not statement.startswith("TRUNCATE") else statement)
 
 
+@pytest.mark.heavy
 def test_quality_suite_fails_when_rows_do_not_add_up(dsn, storage, bucket):
     result = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
     # A report row with no missing row behind it: the snapshot no longer adds up to the manifest.
@@ -215,6 +219,7 @@ def test_quality_suite_fails_when_rows_do_not_add_up(dsn, storage, bucket):
         quality.check_snapshot(dsn, result["cutoff_id"])
 
 
+@pytest.mark.heavy
 def test_quality_suite_reads_only_its_cutoff(dsn, storage, bucket):
     # Two unrelated exports: their volumes differ in every table, a known change here.
     query(
@@ -306,6 +311,7 @@ def test_broken_quoting_names_its_line(dsn, storage, bucket):
     assert _counts(dsn)["sekolah"] == 0
 
 
+@pytest.mark.heavy
 def test_a_cutoff_that_lost_its_rows_fails_check_snapshot_until_the_policy_waives_it(dsn, storage, bucket, caplog):
     caplog.set_level(logging.INFO, logger="kuota")
     september = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, prefix="sep"), storage)
@@ -386,6 +392,7 @@ def test_a_cutoff_that_lost_its_rows_fails_check_snapshot_until_the_policy_waive
         quality.check_snapshot(dsn, october, "2020-11")
 
 
+@pytest.mark.heavy
 def test_the_threshold_is_a_policy(dsn, storage, bucket):
     pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, prefix="sep"), storage)
     uri = _cutoff(storage, bucket, prefix="oct", cutoff_date="2020-10-11")
@@ -461,6 +468,7 @@ def _plain_copy(storage, uri, out_uri, cutoff_date=None):
     return out_uri
 
 
+@pytest.mark.heavy
 def test_a_cutoff_of_plain_csv_files_loads_like_its_gzip(dsn, storage, bucket, tmp_path):
     uri = _cutoff(storage, bucket)
     gz = pipeline.run_snapshot(dsn, "2020-09", uri, storage)

@@ -69,6 +69,7 @@ def _money(dsn) -> list[tuple]:
     )
 
 
+@pytest.mark.heavy
 def test_sptjm_lists_each_school_valid_records_once_and_locks_them(dsn, storage, validated):
     ex = validated
     valid = query(
@@ -133,6 +134,7 @@ def test_sptjm_lists_each_school_valid_records_once_and_locks_them(dsn, storage,
         )
 
 
+@pytest.mark.heavy
 def test_decisions_approve_reject_and_are_final(dsn, storage, approved):
     ex, rejected = approved["exchange"], approved["rejected"]
     states = dict(query(dsn, "SELECT k.sptjm_no, k.keputusan FROM kuota.sptjm k"))
@@ -255,6 +257,7 @@ def test_no_injection_without_an_approved_sptjm_the_database_refuses(dsn, storag
             query(dsn, statement)
 
 
+@pytest.mark.heavy
 def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, storage, approved):
     ex = approved["exchange"]
     approved_records = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'sptjm_disetujui'")[0][0]
@@ -298,6 +301,7 @@ def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, sto
     assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'berhasil'") == [(len(paid),)]
 
 
+@pytest.mark.heavy
 def test_a_changed_injection_answer_is_quarantined_and_its_repeated_berhasil_reported(dsn, storage, approved):
     ex = approved["exchange"]
     sent = _inject(dsn, storage, ex)
@@ -315,6 +319,7 @@ def test_a_changed_injection_answer_is_quarantined_and_its_repeated_berhasil_rep
     assert n > 0 and _money(dsn) == paid
 
 
+@pytest.mark.heavy
 def test_a_bad_injection_answer_is_quarantined_and_the_redo_pays_once(dsn, storage, approved):
     ex = approved["exchange"]
     sent = _inject(dsn, storage, ex)
@@ -338,6 +343,7 @@ def test_a_bad_injection_answer_is_quarantined_and_the_redo_pays_once(dsn, stora
     assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_injeksi'") == [(0,)]
 
 
+@pytest.mark.heavy
 def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn, storage, approved):
     ex = approved["exchange"]
     sent = _inject(dsn, storage, ex)
@@ -359,6 +365,7 @@ def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn,
     ]
 
 
+@pytest.mark.heavy
 def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_refused(dsn, storage, approved, caplog):
     ex, rejected = approved["exchange"], approved["rejected"]
     fixable = query(
@@ -469,6 +476,7 @@ def test_nothing_new_is_asked_of_a_provider_after_the_deadline(dsn, storage, app
     )
 
 
+@pytest.mark.heavy
 def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, storage, approved):
     ex = approved["exchange"]
     out = ex.replace("/exchange", "/output")
@@ -536,6 +544,7 @@ def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated)
     assert query(dsn, "SELECT status, tahap FROM kuota.penerima WHERE id = %s", (rid,)) == [("siap_validasi", 2)]
 
 
+@pytest.mark.heavy
 def test_the_reconciliation_suite_catches_a_recipient_that_disagrees_with_the_ledger(dsn, storage, approved):
     ex = approved["exchange"]
     _inject(dsn, storage, ex)
