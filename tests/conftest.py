@@ -13,8 +13,8 @@ import boto3
 import psycopg2
 import pytest
 
-from kuota import db
-from kuota.storage import Storage
+from kuota.infra import db
+from kuota.infra.storage import Storage
 
 
 def _require(name: str) -> str:

@@ -7,9 +7,11 @@ import gzip
 import io
 import json
 
-from kuota import exchange, generator, pipeline
-from kuota.simulator import ProviderSimulator
-from kuota.storage import Storage, join
+from kuota.bulanan import screening, snapshot
+from kuota.infra.storage import Storage, join
+from kuota.partners import exchange
+from kuota_tools import generator
+from kuota_tools.simulator import ProviderSimulator
 
 
 def read_csv(storage: Storage, uri: str) -> list[list[str]]:
@@ -40,8 +42,8 @@ def validated_period(
     """A period screened and validated by the provider simulator; returns its exchange root."""
     cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
     generator.generate(cutoff, generator.Scale.for_students(students), seed=seed, storage=storage)
-    pipeline.run_snapshot(dsn, periode, cutoff, storage)
-    pipeline.run_screening(dsn, periode, ex, storage)
+    snapshot.run_snapshot(dsn, periode, cutoff, storage)
+    screening.run_screening(dsn, periode, ex, storage)
     for provider in exchange.providers_to(dsn, periode, "validasi"):
         for batch in exchange.plan(dsn, periode, provider, "validasi", batch_rows):
             exchange.send_batch(dsn, storage, ex, batch["batch_id"])

@@ -16,9 +16,12 @@ import pytest
 from conftest import query
 from test_screening import _load
 
-from kuota import accuracy, db, pipeline, quality, screening, splink_reference
-from kuota.contract import CUTOFF_COLUMNS, SCHEMA_VERSION, SCREENING_REASONS
-from kuota.storage import join
+from kuota import summary
+from kuota.bulanan import quality, screening, snapshot
+from kuota.infra import db
+from kuota.infra.storage import join
+from kuota.partners.contract import CUTOFF_COLUMNS, SCHEMA_VERSION, SCREENING_REASONS
+from kuota_tools import accuracy, splink_reference
 
 K2 = SCREENING_REASONS[
     SCREENING_REASONS.index("nisn_tidak_valid") : SCREENING_REASONS.index("kemungkinan_orang_sama") + 1
@@ -314,8 +317,8 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
             ],
         },
     )
-    pipeline.run_snapshot(dsn, "2020-09", uri, storage)
-    result = pipeline.run_screening(dsn, "2020-09", f"s3://{bucket}/exchange", storage)
+    snapshot.run_snapshot(dsn, "2020-09", uri, storage)
+    result = screening.run_screening(dsn, "2020-09", f"s3://{bucket}/exchange", storage)
 
     state = {
         rid: (status, alasan, partner)
@@ -347,7 +350,7 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
         blocks["blok_dipecah"] >= 1 and blocks["subblok_melebihi"] == 0 and blocks["perbandingan_maks"] <= 50 * 49 // 2
     )
     assert blocks["terbesar"][0] == {"kunci": "province+mother", "murid": 5_020, "profil": blocks["profil_terbesar"]}
-    text = pipeline.summary(dsn, "2020-09")
+    text = summary.summary(dsn, "2020-09")
     assert "similarity blocks: largest 5,020 pupils" in text and "blocks over 50 profiles split" in text
     assert "WARNING similarity index" not in text
 

@@ -14,9 +14,12 @@ import re
 import pytest
 from conftest import query
 
-from kuota import db, generator, pipeline, portal
-from kuota.contract import PORTAL_IN_COLUMNS
-from kuota.manifest import file_manifest, now_iso
+from kuota.bulanan import screening, snapshot
+from kuota.infra import db
+from kuota.partners.contract import PORTAL_IN_COLUMNS
+from kuota.partners.manifest import file_manifest, now_iso
+from kuota.tahap import koreksi
+from kuota_tools import generator
 
 PERIODE = "2020-09"
 AT = "2020-09-21T09:00:00+07:00"
@@ -29,8 +32,8 @@ def screened(dsn, storage, bucket):
     """A period of 2,000 students loaded and screened, its residu at the schools."""
     cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
     generator.generate(cutoff, generator.Scale.for_students(2_000), seed=23, storage=storage)
-    pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
-    pipeline.run_screening(dsn, PERIODE, ex, storage)
+    snapshot.run_snapshot(dsn, PERIODE, cutoff, storage)
+    screening.run_screening(dsn, PERIODE, ex, storage)
     return ex
 
 
@@ -104,7 +107,7 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
         ("pd", a2, "+62 812 7777 0002", "wali", AT),
     ]
     _koreksi(storage, ex, "sekolah-a-1", rows, npsn=npsn_a)
-    result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     # The file is taken (its other rows are A's own), but B's pupil is untouched.
     assert result["loaded"] == 1 and not result["quarantined"], result
     assert _record(dsn, b1) == victim_before
@@ -148,7 +151,7 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
     assert not leaked, leaked
     # B's own operator can still correct its pupil: the refused row did not count against it.
     _koreksi(storage, ex, "sekolah-b-1", [("pd", b1, "0812-7777-0003", "orang_tua", AT)], npsn=npsn_b)
-    result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     assert result["loaded"] == 1 and result.get("koreksi_diterapkan") == 1, result
     assert _record(dsn, b1)[1:4] == ("6281277770003", "telkomsel", "siap_validasi")
 
@@ -179,7 +182,7 @@ def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(ds
         _koreksi(storage, ex, name, [("pd", ids_a[0], "0812-7777-0101", "sendiri", AT)], **fields)
     # One school's good file beside them is not held up.
     _koreksi(storage, ex, "sekolah-b-1", [("pd", ids_b[0], "0812-7777-0202", "sendiri", AT)], npsn=npsn_b)
-    result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     assert result["files"] == 5 and result["loaded"] == 1 and len(result["quarantined"]) == 4, result
     folder = f"{ex}/portal/{PERIODE}/koreksi"
     for name, (_, rule) in bad.items():
@@ -200,6 +203,6 @@ def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(ds
     ]
     # What the error says to do works: the same rows again under a new name, the manifest naming the school.
     _koreksi(storage, ex, "tanpa-npsn-2", [("pd", ids_a[0], "0812-7777-0101", "sendiri", AT)], npsn=npsn_a)
-    result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     assert result["loaded"] == 1 and not result["quarantined"], result
     assert _record(dsn, ids_a[0])[1:4] == ("6281277770101", "telkomsel", "siap_validasi")

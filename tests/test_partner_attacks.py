@@ -15,11 +15,14 @@ from conftest import query
 from test_exchange import _ingest_all, _ledger, _send_all, _states, screened  # noqa: F401 (fixture)
 from test_sptjm_injeksi import _ingest, _inject, _money, _portal_file, approved, validated  # noqa: F401
 
-from kuota import db, exchange, portal, sptjm
-from kuota.contract import answer_uri
-from kuota.manifest import ContractError, file_manifest, manifest_uri, now_iso
-from kuota.simulator import Fault, ProviderSimulator
-from kuota.storage import basename
+from kuota.infra import db
+from kuota.infra.errors import ContractError
+from kuota.infra.storage import basename
+from kuota.partners import exchange, portal
+from kuota.partners.layout import answer_uri
+from kuota.partners.manifest import file_manifest, manifest_uri, now_iso
+from kuota.tahap import sptjm
+from kuota_tools.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
 UTC = dt.UTC

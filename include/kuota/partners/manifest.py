@@ -1,4 +1,7 @@
-"""Manifests: a data file is complete only when its manifest exists and agrees with it."""
+"""Manifests: a data file is complete only when its manifest exists and agrees with it.
+
+The one place a manifest is checked, the cutoff's (§1) and a partner file's (§2-3) alike;
+what breaks one is a ContractError (Rejected: a partner file the caller quarantines whole)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,10 @@ import io
 import json
 import re
 
+from ..infra.errors import ContractError, Rejected
 from .contract import CUTOFF_TABLES, SCHEMA_VERSION, cutoff_file_name
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class ContractError(Exception):
-    """A partner's file breaks its contract.  The message names the file and the rule."""
 
 
 def now_iso() -> str:
@@ -119,6 +119,26 @@ def parse_cutoff_manifest(raw: bytes, where: str, present: list[str]) -> dict:
             f"nothing loaded: the export must list only those three files"
         )
     return {"cutoff_date": cutoff_date.isoformat(), "tables": tables}
+
+
+def check_manifest(raw: bytes, expected: dict, what: str = "manifest") -> dict:
+    """The manifest's JSON, its expected fields, a row count and a sha256."""
+    try:
+        manifest = json.loads(raw)
+    except ValueError as err:
+        raise Rejected(f"the {what} is not valid JSON ({err})") from None
+    if not isinstance(manifest, dict):
+        raise Rejected(f"the {what} is not a JSON object")
+    expected = {"schema_version": SCHEMA_VERSION, **expected}
+    wrong = [f"{k} is {manifest.get(k)!r}, expected {v!r}" for k, v in expected.items() if manifest.get(k) != v]
+    rows = manifest.get("rows")
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        wrong.append(f"rows is {rows!r}, expected a count")
+    if not _SHA256.match(str(manifest.get("sha256", ""))):
+        wrong.append(f"sha256 is {manifest.get('sha256')!r}, expected 64 hex digits")
+    if wrong:
+        raise Rejected(f"the {what} " + "; ".join(wrong))
+    return manifest
 
 
 def manifest_name(file_name: str) -> str:

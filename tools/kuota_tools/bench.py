@@ -5,7 +5,7 @@ exchange injection batches, check the reconciliation and write the period export
 then the accuracy of every screening reason against the generator's labels, and the
 similarity index beside Splink (the reference) on the same pupils.
 
-    python -m kuota.bench --students 1000000 10000000      (make bench)
+    python -m kuota_tools.bench --students 1000000 10000000      (make bench)
 
 Each step runs in its own child process so that its wall time and peak resident memory
 (``ru_maxrss`` of that child) are its own. Each scale gets a fresh warehouse database on the
@@ -26,9 +26,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from . import accuracy, db, ekspor, exchange, nomor, pipeline, quality, residu, screening, snapshot, sptjm
-from .cli import configure_logging
-from .storage import Storage, join
+from kuota.bulanan import nomor, quality, residu, screening, snapshot
+from kuota.cli import configure_logging
+from kuota.infra import db
+from kuota.infra.storage import Storage, join
+from kuota.partners import exchange
+from kuota.tahap import ekspor, rekonsiliasi, sptjm, validasi
+
+from . import accuracy
 
 # The per-row libphonenumber baseline runs on the first million numbers only (its rate is
 # what matters; at 10 million it would take longer than everything else together).
@@ -94,13 +99,13 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         result = generator.generate(uri, generator.Scale.for_students(students), seed=seed)
         return {"rows": sum(result["rows"].values())}
     if name == "verify_manifest":
-        manifest = pipeline.verify_cutoff(storage, uri)
+        manifest = snapshot.verify_cutoff(storage, uri)
     else:
         manifest = snapshot.read_manifest(storage, uri)
     rows = sum(entry["rows"] for entry in manifest["tables"].values())
     if name == "load_snapshot":
-        pipeline.prepare_warehouse(dsn)
-        pipeline.load_snapshot(dsn, storage, manifest, PERIODE)
+        snapshot.prepare_warehouse(dsn)
+        snapshot.load_snapshot(dsn, storage, manifest, PERIODE)
     elif name == "check_snapshot":
         quality.check_snapshot(dsn, _cutoff_id(dsn))
     elif name == "normalize_numbers_sql":
@@ -116,8 +121,8 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         return {"rows": residu.write_residu(dsn, storage, join(uri, "exchange"), PERIODE)["rows"]}
     elif name == "send_validation":
         sent = 0
-        for provider in exchange.providers_to_validate(dsn, PERIODE):
-            for batch in exchange.plan_validation(dsn, PERIODE, provider):
+        for provider in validasi.providers(dsn, PERIODE):
+            for batch in validasi.plan(dsn, PERIODE, provider):
                 sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
         return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE))}
     elif name in ("simulate_providers", "simulate_injection"):  # the partner's side, measured for scale only
@@ -150,7 +155,7 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
                 sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
         return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE, "injeksi"))}
     elif name == "check_reconciliation":
-        quality.check_reconciliation(dsn, PERIODE)
+        rekonsiliasi.check_reconciliation(dsn, PERIODE)
         return {"rows": _count(dsn, "SELECT count(*) FROM kuota.injeksi")}
     elif name == "export_period":
         exported = ekspor.write_export(dsn, storage, join(uri, "output"), PERIODE, final=True)
@@ -187,7 +192,7 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     argv = [
         sys.executable,
         "-m",
-        "kuota.bench",
+        "kuota_tools.bench",
         "--step",
         name,
         "--dsn",
@@ -322,7 +327,7 @@ def _accuracy_tables(by_step: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kuota.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m kuota_tools.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--students", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=2020)

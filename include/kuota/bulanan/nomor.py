@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from . import db
+from ..infra import db
 
 log = logging.getLogger(__name__)
 

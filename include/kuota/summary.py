@@ -1,112 +1,14 @@
-"""The monthly run's steps, one function per Airflow task, small inputs and outputs.
-
-Tasks exchange ids and counts only (XCom stays tiny); the data stays in the warehouse.
-"""
+"""The run summary a data engineer reads at the end of each run's log (both DAGs, the demo):
+the period's state, the cutoff's rows, the screening funnel, the exchanges, SPTJMs, the BAST and
+the funnel from cutoff to injection."""
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-
-from . import db, ekspor, exchange, quality, residu, screening, snapshot
 from . import periode as lifecycle
-from .contract import LATER_REASONS
-from .periode import check_periode
-from .storage import Storage
-
-log = logging.getLogger(__name__)
-
-
-def prepare_warehouse(dsn: str) -> None:
-    db.migrate(dsn)
-
-
-def verify_cutoff(storage: Storage, cutoff_uri: str, periode: str | None = None) -> dict:
-    """Manifest shape, presence and sha256 of every file; returns the manifest (small). The
-    period, when given, is checked first: a bad one should not cost reading the export."""
-    if periode is not None:
-        check_periode(periode)
-    return snapshot.verify_checksums(storage, snapshot.read_manifest(storage, cutoff_uri))
-
-
-def load_snapshot(
-    dsn: str, storage: Storage, manifest: dict, periode: str, opening: dict | None = None, oleh: str = "kuota"
-) -> dict:
-    """Load the cutoff and open the period on it; the period is checked (its form, that it is
-    not closed, nor bound to another cutoff) before anything is loaded. ``opening``: what
-    ``periode.check_opening`` said (its deadline and calendar); by default the period's last
-    day and the 2020 stage days, even if passed (the DAG and the CLI refuse that up front)."""
-    check_periode(periode)
-    opening = opening or lifecycle.check_opening(dsn, periode, None, refuse_passed=False)
-    snapshot.refuse_other_cutoff(dsn, periode, manifest)
-    result = snapshot.load_cutoff(dsn, storage, manifest)
-    lifecycle.open_period(dsn, periode, result["cutoff_id"], opening, oleh)
-    for tabel, baris, pelanggaran in snapshot.invalid_rows(dsn, result["cutoff_id"]):
-        log.warning("format_tidak_valid: %s line %s: %s", tabel, baris, pelanggaran)
-    return result
-
-
-def run_snapshot(
-    dsn: str,
-    periode: str,
-    cutoff_uri: str,
-    storage: Storage | None = None,
-    batas_jawaban: str | None = None,
-    hari_tahap=None,
-    strict: bool = False,
-) -> dict:
-    """Stage 1 end to end, as the DAG's task group runs it (CLI and demo). ``strict``: refuse
-    to open a period whose deadline has already passed, as the DAG does."""
-    storage = storage or Storage()
-    check_periode(periode)
-    prepare_warehouse(dsn)
-    opening = lifecycle.check_opening(dsn, periode, batas_jawaban, hari_tahap, refuse_passed=strict)
-    manifest = verify_cutoff(storage, cutoff_uri, periode)
-    result = load_snapshot(dsn, storage, manifest, periode, opening, oleh="kuota snapshot")
-    result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"], periode)
-    return result
-
-
-def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | None = None) -> dict:
-    """Stage 2 end to end, as the DAG's task group runs it (CLI)."""
-    result = screening.screen(dsn, periode)
-    result["quality"] = quality.check_screening(dsn, periode)
-    result["residu"] = residu.write_residu(dsn, storage or Storage(), exchange_uri, periode)
-    return result
-
-
-@db.one_at_a_time("open_stage")
-def open_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.datetime | None = None) -> dict:
-    """Record a stage of an opened period (once); a corrections file joins the stage that
-    takes it. A scheduled run names neither: they come from the run's date and the period's
-    calendar. A closed period is refused; after the deadline the stage is the closing one."""
-    periode, tahap = lifecycle.resolve_stage(dsn, periode, tahap, when or dt.datetime.now(dt.UTC))
-    s = lifecycle.require_open(dsn, periode, f"stage {tahap}")
-    with db.connect(dsn) as conn:
-        stages = db.run(conn, "tahap_buka", {"periode": periode, "tahap": tahap})
-    log.info(
-        "periode %s: stage %d (stages so far: %s); deadline for answers %s",
-        periode,
-        tahap,
-        ", ".join(f"{t} at {at}" for t, at in stages),
-        s["batas_jawaban"],
-    )
-    if s["batas_lewat"]:
-        waiting = {k: v for k, v in s["menunggu"].items() if v}
-        log.warning(
-            "periode %s: the deadline %s has passed: this run plans and sends nothing, closes the requests "
-            "still open, and closes the period if nothing waits%s",
-            periode,
-            s["batas_jawaban"],
-            f" (waiting: {waiting})" if waiting else "",
-        )
-    return {
-        "periode": periode,
-        "tahap": tahap,
-        "stages": len(stages),
-        "batas_jawaban": s["batas_jawaban"],
-        "batas_lewat": s["batas_lewat"],
-    }
+from .bulanan import screening
+from .infra import db
+from .partners.contract import LATER_REASONS
+from .tahap import ekspor, validasi
 
 
 def summary(dsn: str, periode: str) -> str:
@@ -164,7 +66,7 @@ def summary(dsn: str, periode: str) -> str:
                     f"  WARNING similarity index: {over_cap:,} sub-blocks still over {cap} profiles after "
                     f"splitting ({over_cap_pupils:,} pupils), compared by sorted neighbourhood only: review them"
                 )
-    split = exchange.validation_split(dsn, periode)
+    split = validasi.split(dsn, periode)
     if split:
         lines += [
             "",

@@ -27,10 +27,13 @@ import zlib
 import psycopg2
 import psycopg2.errors
 
-from . import db
-from .contract import CUTOFF_COLUMNS, CUTOFF_TABLES
-from .manifest import ContractError, HashingReader, parse_cutoff_manifest
-from .storage import Storage, join
+from .. import periode as lifecycle
+from ..infra import db
+from ..infra.errors import ContractError
+from ..infra.storage import Storage, join
+from ..partners.contract import CUTOFF_COLUMNS, CUTOFF_TABLES
+from ..partners.manifest import HashingReader, parse_cutoff_manifest
+from . import quality
 
 log = logging.getLogger(__name__)
 
@@ -394,3 +397,56 @@ def invalid_rows(dsn: str, cutoff_id: int, limit: int = 20) -> list[tuple]:
             (cutoff_id, limit),
         )
         return cur.fetchall()
+
+
+# -- the snapshot's steps, one per task of kuota_bulanan's cutoff_snapshot group ----------
+
+
+def prepare_warehouse(dsn: str) -> None:
+    db.migrate(dsn)
+
+
+def verify_cutoff(storage: Storage, cutoff_uri: str, periode: str | None = None) -> dict:
+    """Manifest shape, presence and sha256 of every file; returns the manifest (small). The
+    period, when given, is checked first: a bad one should not cost reading the export."""
+    if periode is not None:
+        lifecycle.check_periode(periode)
+    return verify_checksums(storage, read_manifest(storage, cutoff_uri))
+
+
+def load_snapshot(
+    dsn: str, storage: Storage, manifest: dict, periode: str, opening: dict | None = None, oleh: str = "kuota"
+) -> dict:
+    """Load the cutoff and open the period on it; the period is checked (its form, that it is
+    not closed, nor bound to another cutoff) before anything is loaded. ``opening``: what
+    ``periode.check_opening`` said (its deadline and calendar); by default the period's last
+    day and the 2020 stage days, even if passed (the DAG and the CLI refuse that up front)."""
+    lifecycle.check_periode(periode)
+    opening = opening or lifecycle.check_opening(dsn, periode, None, refuse_passed=False)
+    refuse_other_cutoff(dsn, periode, manifest)
+    result = load_cutoff(dsn, storage, manifest)
+    lifecycle.open_period(dsn, periode, result["cutoff_id"], opening, oleh)
+    for tabel, baris, pelanggaran in invalid_rows(dsn, result["cutoff_id"]):
+        log.warning("format_tidak_valid: %s line %s: %s", tabel, baris, pelanggaran)
+    return result
+
+
+def run_snapshot(
+    dsn: str,
+    periode: str,
+    cutoff_uri: str,
+    storage: Storage | None = None,
+    batas_jawaban: str | None = None,
+    hari_tahap=None,
+    strict: bool = False,
+) -> dict:
+    """Stage 1 end to end, as the DAG's task group runs it (CLI and demo). ``strict``: refuse
+    to open a period whose deadline has already passed, as the DAG does."""
+    storage = storage or Storage()
+    lifecycle.check_periode(periode)
+    prepare_warehouse(dsn)
+    opening = lifecycle.check_opening(dsn, periode, batas_jawaban, hari_tahap, refuse_passed=strict)
+    manifest = verify_cutoff(storage, cutoff_uri, periode)
+    result = load_snapshot(dsn, storage, manifest, periode, opening, oleh="kuota snapshot")
+    result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"], periode)
+    return result

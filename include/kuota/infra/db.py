@@ -11,7 +11,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg2
 
-from . import SQL_DIR
+from .. import SQL_DIR
+from .errors import Busy
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,6 @@ def connect(dsn: str):
             yield conn
     finally:
         conn.close()
-
-
-class Busy(Exception):
-    """Another process still runs the same step of the period after the wait."""
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """A stand-in for the mobile providers, written only from the contract (exchange.md §2).
 
-It is a separate process (``kuota simulate-providers``), never imported by the pipeline: it
+It is a separate process (``python -m kuota_tools simulate-providers``), never imported by the pipeline: it
 polls the exchange for batches, answers them, and can misbehave on purpose. Answers are a
 function of the seed and the number (the same number always gets the same status), so an
 answer to a re-sent batch is byte-identical to the first one.
@@ -29,9 +29,9 @@ import json
 import logging
 import time
 
-from .contract import ANSWER_COLUMNS, PROVIDERS, provider_root
-from .manifest import file_manifest, manifest_name, now_iso
-from .storage import Storage, join
+from kuota.infra.storage import Storage, join
+from kuota.partners.contract import ANSWER_COLUMNS, PROVIDERS
+from kuota.partners.manifest import file_manifest, manifest_name, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,8 @@ class ProviderSimulator:
         now = time.time() if now is None else now
         events = []
         for provider, kind in itertools.product(self.providers, ("validasi", "injeksi")):
-            folder = join(provider_root(self.exchange_uri, provider, self.periode), kind)
+            # Its own reading of exchange.md §2, not the pipeline's layout: a misreading is never shared.
+            folder = join(self.exchange_uri, "provider", provider, self.periode, kind)
             stored = self.storage.modified_by_name(folder)
             for name in sorted(stored):
                 if not name.endswith(".manifest.json") or ".hasil." in name:

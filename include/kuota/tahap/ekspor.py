@@ -17,11 +17,12 @@ import io
 import logging
 import tempfile
 
-from . import db
-from . import periode as lifecycle
-from .manifest import file_manifest, manifest_for, manifest_uri, sha256_file
-from .pdf import Document
-from .storage import Storage, join
+from .. import periode as lifecycle
+from ..infra import db
+from ..infra.pdf import Document
+from ..infra.storage import Storage
+from ..partners.layout import bast_uri, export_folder, export_uri
+from ..partners.manifest import file_manifest, manifest_for, manifest_uri, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def _put(storage: Storage, uri: str, data: bytes, rows: int, created_at: str, **
 def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, final: bool) -> dict:
     """status_penerima.csv.gz and rekap.csv of the period, each with its manifest."""
     created_at, settled = _stamp(dsn, periode)
-    folder = join(output_uri, periode)
+    folder = export_folder(output_uri, periode)
     fields = {"periode": periode, "final": bool(final and settled)}
     with tempfile.NamedTemporaryFile(suffix=".csv.gz") as tmp:
         with gzip.GzipFile(filename="", fileobj=tmp, mode="wb", compresslevel=6, mtime=0) as gz:
@@ -60,7 +61,7 @@ def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, fina
                 db.copy_out(conn, "ekspor_status", {"periode": periode}, counter)
         tmp.flush()
         sha = sha256_file(tmp.name)
-        uri = join(folder, "status_penerima.csv.gz")
+        uri = export_uri(output_uri, periode, "status_penerima.csv.gz")
         manifest = manifest_for("status_penerima.csv.gz", sha, counter.lines, created_at, **fields)
         if not (storage.exists(manifest_uri(uri)) and storage.read_bytes(manifest_uri(uri)) == manifest):
             storage.upload_file(tmp.name, uri)
@@ -70,7 +71,7 @@ def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, fina
     with db.connect(dsn) as conn:
         db.copy_out(conn, "ekspor_rekap", {"periode": periode}, rekap)
     data = rekap.getvalue()
-    _put(storage, join(folder, "rekap.csv"), data, data.count(b"\n") - 1, created_at, **fields)
+    _put(storage, export_uri(output_uri, periode, "rekap.csv"), data, data.count(b"\n") - 1, created_at, **fields)
     log.info(
         "periode %s exported: %d records, %d rekap rows (final: %s) -> %s",
         periode,
@@ -156,10 +157,10 @@ def write_bast(dsn: str, storage: Storage, output_uri: str, periode: str) -> dic
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(BAST_COLUMNS)
         writer.writerows([r[c] for c in BAST_COLUMNS] for r in mine)
-        uri = join(output_uri, periode, "bast", f"{provider}.csv")
+        uri, pdf_uri = bast_uri(output_uri, periode, provider), bast_uri(output_uri, periode, provider, "pdf")
         pdf = render_bast_pdf(periode, provider, mine, created_at)
-        if not storage.exists(uri.replace(".csv", ".pdf")) or storage.read_bytes(uri.replace(".csv", ".pdf")) != pdf:
-            storage.write_bytes(uri.replace(".csv", ".pdf"), pdf)
+        if not storage.exists(pdf_uri) or storage.read_bytes(pdf_uri) != pdf:
+            storage.write_bytes(pdf_uri, pdf)
         _put(
             storage,
             uri,

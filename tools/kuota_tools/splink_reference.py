@@ -17,9 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import accuracy, db
-from .contract import SCREENING_REASONS
-from .storage import Storage
+from kuota.infra import db
+from kuota.infra.storage import Storage
+from kuota.partners.contract import SCREENING_REASONS
+
+from . import accuracy
 
 log = logging.getLogger(__name__)
 PROBABILITIES = (0.5, 0.9, 0.99, 0.999, 0.9999)

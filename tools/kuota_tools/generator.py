@@ -27,10 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from kuota.infra.storage import Storage, join
+from kuota.partners.contract import CUTOFF_COLUMNS, KODE_PROVINSI, SCHEMA_VERSION
+from kuota.partners.manifest import now_iso, sha256_file
+
 from . import nama_varian
-from .contract import CUTOFF_COLUMNS, KODE_PROVINSI, SCHEMA_VERSION
-from .manifest import now_iso, sha256_file
-from .storage import Storage, join
 
 log = logging.getLogger(__name__)
 

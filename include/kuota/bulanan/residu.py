@@ -18,10 +18,11 @@ import itertools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from . import db
-from . import periode as lifecycle
-from .manifest import file_manifest, manifest_name
-from .storage import Storage, join
+from .. import periode as lifecycle
+from ..infra import db
+from ..infra.storage import Storage, join
+from ..partners.layout import portal_root, residu_folder
+from ..partners.manifest import file_manifest, manifest_name
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,9 @@ class _Publisher:
 @db.one_at_a_time("residu")
 def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> dict:
     """Every school with residu gets its file; returns counts (schools, rows, files written)."""
-    portal = join(exchange_uri, "portal", periode)
+    portal = portal_root(exchange_uri, periode)
     schools = rows = 0
-    publisher = _Publisher(storage, join(portal, "residu"))
+    publisher = _Publisher(storage, residu_folder(exchange_uri, periode))
     # Pusdatin's own files beside the schools' folder: residu naming no school, and the rekap.
     own = _Publisher(storage, portal, workers=1)
     with db.connect(dsn) as conn:

@@ -7,38 +7,10 @@ from __future__ import annotations
 
 import csv
 import gzip
-import json
-import re
 import tempfile
 
-from .contract import SCHEMA_VERSION
-from .storage import Storage
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class Rejected(Exception):
-    """A partner's file breaks the contract; the message names the rule and the rows."""
-
-
-def check_manifest(raw: bytes, expected: dict, what: str = "manifest") -> dict:
-    """The manifest's JSON, its expected fields, a row count and a sha256."""
-    try:
-        manifest = json.loads(raw)
-    except ValueError as err:
-        raise Rejected(f"the {what} is not valid JSON ({err})") from None
-    if not isinstance(manifest, dict):
-        raise Rejected(f"the {what} is not a JSON object")
-    expected = {"schema_version": SCHEMA_VERSION, **expected}
-    wrong = [f"{k} is {manifest.get(k)!r}, expected {v!r}" for k, v in expected.items() if manifest.get(k) != v]
-    rows = manifest.get("rows")
-    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-        wrong.append(f"rows is {rows!r}, expected a count")
-    if not _SHA256.match(str(manifest.get("sha256", ""))):
-        wrong.append(f"sha256 is {manifest.get('sha256')!r}, expected 64 hex digits")
-    if wrong:
-        raise Rejected(f"the {what} " + "; ".join(wrong))
-    return manifest
+from ..infra.errors import Rejected
+from ..infra.storage import Storage
 
 
 class _Lines:

@@ -1,4 +1,5 @@
-"""Data-quality suites (Great Expectations Core, used directly) on warehouse tables.
+"""The monthly run's data-quality suites (Great Expectations Core, through kuota.infra.suites):
+the cutoff snapshot's and screening's, each run right after its step.
 
 Each suite reads table assets on the ``quality.*`` views, which show one cutoff or one period
 (the session setting ``kuota.cutoff_id`` or ``kuota.periode`` of the suite's connection), so GX
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from . import db
-from .contract import (
+from ..infra import db
+from ..infra.errors import QualityError
+from ..infra.suites import run_suites
+from ..partners.contract import (
     BENTUK_PENDIDIKAN,
     JENIS_KELAMIN,
     JENIS_KELUAR,
@@ -28,10 +31,6 @@ from .contract import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class QualityError(Exception):
-    """A stage's output breaks its contract: the run must stop here."""
 
 
 def _snapshot_suites(gx, expected_rows: dict) -> dict:
@@ -77,42 +76,6 @@ def _expected_rows(dsn: str, cutoff_id: int) -> dict:
     with db.connect(dsn) as conn:
         rows = db.run(conn, "snapshot_expected_rows", {"cutoff_id": cutoff_id})
     return {table: int(n) for table, n in rows}
-
-
-def _validate(dsn: str, settings: dict, scope: str, suites: dict) -> int:
-    """Run each suite on its ``quality.<view>`` (scoped by the session ``settings``); raise
-    QualityError naming every failed expectation. Returns how many were checked."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_postgres(name="warehouse", connection_string=db.sqlalchemy_url(dsn, settings))
-    failures, checked = [], 0
-    for view, expectations in suites.items():
-        asset = source.add_table_asset(name=view, schema_name="quality", table_name=view)
-        batch = asset.add_batch_definition_whole_table(view).get_batch()
-        result = batch.validate(gx.ExpectationSuite(name=view, expectations=expectations), result_format="SUMMARY")
-        for res in result.results:
-            checked += 1
-            if not res.success:
-                cfg = res.expectation_config
-                observed = res.result.get("observed_value", res.result.get("unexpected_count"))
-                kw = cfg.kwargs
-                what = kw.get("column") or ",".join(
-                    kw.get("column_list") or [kw.get("column_A", ""), kw.get("column_B", "")]
-                )
-                failures.append(f"quality.{view}: {cfg.type}({what}) failed, observed {observed}")
-        log.info(
-            "%s, quality.%s: %d expectations, %s",
-            scope,
-            view,
-            len(result.results),
-            "all met" if result.success else "FAILED",
-        )
-    if failures:
-        raise QualityError(f"{scope}: {len(failures)} of {checked} expectations failed:\n" + "\n".join(failures))
-    return checked
 
 
 def _check_volume(dsn: str, cutoff_id: int, periode: str | None) -> tuple[dict, list[str]]:
@@ -180,7 +143,7 @@ def check_snapshot(dsn: str, cutoff_id: int, periode: str | None = None) -> dict
     volume, volume_failures = _check_volume(dsn, cutoff_id, periode)
     suites = {f"snapshot_{table}": exps for table, exps in _snapshot_suites(gx, _expected_rows(dsn, cutoff_id)).items()}
     try:
-        checked = _validate(dsn, {"kuota.cutoff_id": cutoff_id}, f"cutoff {cutoff_id}", suites)
+        checked = run_suites(dsn, {"kuota.cutoff_id": cutoff_id}, f"cutoff {cutoff_id}", suites)
     except QualityError as err:
         if volume_failures:
             raise QualityError("\n".join([str(err), *volume_failures])) from None
@@ -231,28 +194,5 @@ def check_screening(dsn: str, periode: str) -> dict:
             E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="skor", column_B="ambang", or_equal=True),
         ],
     }
-    checked = _validate(dsn, {"kuota.periode": periode}, f"periode {periode}", suites)
+    checked = run_suites(dsn, {"kuota.periode": periode}, f"periode {periode}", suites)
     return {"periode": periode, "records": int(expected), "expectations": checked, "failed": 0}
-
-
-def check_reconciliation(dsn: str, periode: str) -> dict:
-    """Per provider, every injection request is answered berhasil or gagal, closed unanswered or
-    still pending; the ledger's outcomes agree with the recipients' states, in packages and GB;
-    no recipient is berhasil without a berhasil request, nor has two requests in the period."""
-    import great_expectations as gx
-
-    E = gx.expectations
-    suites = {
-        "rekonsiliasi": [
-            E.ExpectColumnValuesToBeInSet(column="selisih", value_set=[0]),
-            E.ExpectColumnPairValuesToBeEqual(column_A="berhasil", column_B="penerima_berhasil"),
-            E.ExpectColumnPairValuesToBeEqual(column_A="gb_berhasil", column_B="gb_penerima_berhasil"),
-            E.ExpectColumnPairValuesToBeEqual(column_A="gagal", column_B="penerima_gagal"),
-            E.ExpectColumnPairValuesToBeEqual(column_A="menunggu", column_B="penerima_menunggu"),
-            E.ExpectColumnValuesToBeUnique(column="provider"),
-        ],
-        "berhasil_tanpa_ledger": [E.ExpectTableRowCountToEqual(value=0)],
-        "injeksi": [E.ExpectCompoundColumnsToBeUnique(column_list=["jenis", "id"])],
-    }
-    checked = _validate(dsn, {"kuota.periode": periode}, f"periode {periode} reconciliation", suites)
-    return {"periode": periode, "expectations": checked, "failed": 0}

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import time
 
-from . import db, nomor
-from . import periode as lifecycle
-from .contract import SCREENING_REASONS
-from .quality import QualityError
+from .. import periode as lifecycle
+from ..infra import db
+from ..infra.errors import QualityError
+from ..infra.storage import Storage
+from ..partners.contract import SCREENING_REASONS
+from . import nomor, quality, residu
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +106,11 @@ def funnel(dsn: str, periode: str) -> list[tuple]:
     """(status, alasan, pd, ptk) rows: the screening funnel of the period."""
     with db.connect(dsn) as conn:
         return db.run(conn, "summary_screening", {"periode": periode, "reasons": list(SCREENING_REASONS)})
+
+
+def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | None = None) -> dict:
+    """Stage 2 end to end, as the DAG's task group runs it (CLI)."""
+    result = screen(dsn, periode)
+    result["quality"] = quality.check_screening(dsn, periode)
+    result["residu"] = residu.write_residu(dsn, storage or Storage(), exchange_uri, periode)
+    return result

@@ -11,9 +11,9 @@ import csv
 import gzip
 from collections import Counter
 
-from . import db
-from .contract import SCREENING_REASONS
-from .storage import Storage
+from kuota.infra import db
+from kuota.infra.storage import Storage
+from kuota.partners.contract import SCREENING_REASONS
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 

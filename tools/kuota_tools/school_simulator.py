@@ -1,7 +1,7 @@
 """A stand-in for the schools and the portal's verifiers, written only from the contract
 (exchange.md §3).
 
-A separate process (``kuota simulate-schools``), never imported by the pipeline. It polls the
+A separate process (``python -m kuota_tools simulate-schools``), never imported by the pipeline. It polls the
 portal and, like the schools do:
 - corrects a share of the numbers its residu file lists (reasons a number can fix): for each
   version of ``residu/<npsn>.csv`` once, as ``koreksi/<npsn>-<sha of that version>.csv``, its
@@ -25,10 +25,11 @@ import logging
 import re
 import time
 
-from .contract import CORRECTABLE_REASONS, PORTAL_IN_COLUMNS, portal_root
-from .manifest import file_manifest, manifest_name, now_iso
+from kuota.infra.storage import Storage, join
+from kuota.partners.contract import CORRECTABLE_REASONS, PORTAL_IN_COLUMNS
+from kuota.partners.manifest import file_manifest, manifest_name, now_iso
+
 from .simulator import poll
-from .storage import Storage, join
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ class SchoolSimulator:
         for name, share in (("correct_share", correct_share), ("reject_share", reject_share)):
             if not 0 <= share <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, not {share}")
-        self.storage, self.root, self.periode = storage, portal_root(exchange_uri, periode), periode
+        # Its own reading of exchange.md §3, not the pipeline's layout: a misreading is never shared.
+        self.storage, self.root, self.periode = storage, join(exchange_uri, "portal", periode), periode
         self.correct_share, self.reject_share, self.delay, self.seed = correct_share, reject_share, delay_seconds, seed
         if only not in (None, "koreksi", "persetujuan"):
             raise ValueError(f"only: koreksi or persetujuan, not {only!r}")

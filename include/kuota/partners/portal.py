@@ -16,19 +16,19 @@ school's pupil. A file that names no school of the period's cutoff is quarantine
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import re
 import shutil
 import tempfile
 
-from . import db
-from . import periode as lifecycle
-from .contract import CORRECTABLE_REASONS, PORTAL_IN_COLUMNS, portal_root
-from .inbound import Rejected, check_manifest, load_csv, move_to_quarantine, offending
-from .manifest import HashingReader
-from .storage import Storage, join
+from ..infra import db
+from ..infra.errors import Rejected
+from ..infra.storage import Storage, join
+from .contract import CORRECTABLE_REASONS, PORTAL_IN_COLUMNS
+from .inbound import load_csv, move_to_quarantine, offending
+from .layout import portal_folder, portal_quarantine_uri
+from .manifest import HashingReader, check_manifest
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ _NPSN = re.compile(r"[0-9]{8}")
 _NPSN_RULE = "a koreksi manifest carries npsn, the school whose operator submitted the file (exchange.md §3)"
 
 
-def _loaded(conn, periode: str, kind: str) -> dict[str, str]:
+def loaded_files(conn, periode: str, kind: str) -> dict[str, str]:
     """name -> sha256 of the files of a kind already loaded in the period."""
     with conn.cursor() as cur:
         cur.execute(
@@ -77,8 +77,8 @@ def _submitting_school(conn, periode: str, manifest: dict) -> str:
 
 
 def _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha, why) -> str:
-    folder = join(portal_root(exchange_uri, periode), kind)
-    target = f"{exchange_uri.rstrip('/')}/karantina/portal/{periode}/{kind}/{name}-{sha[:12]}"
+    folder = portal_folder(exchange_uri, periode, kind)
+    target = portal_quarantine_uri(exchange_uri, periode, kind, name, sha[:12])
     message = f"{kind} file {folder}/{data_name} quarantined to {target}.*: {why}"
 
     def record():
@@ -113,7 +113,7 @@ def _ingest_file(
     loaded: dict[str, str],
     tahap: int,
 ) -> dict:
-    folder = join(portal_root(exchange_uri, periode), kind)
+    folder = portal_folder(exchange_uri, periode, kind)
     manifest_raw = storage.read_bytes(join(folder, f"{name}.manifest.json"))
     data_name = next((n for n in (f"{name}.csv", f"{name}.csv.gz") if n in present), f"{name}.csv")
     with tempfile.TemporaryFile() as tmp:
@@ -189,11 +189,11 @@ def ingest(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: st
     """Every complete file (its manifest present) of a kind waiting in the portal, in name
     order; returns the counts and the errors of quarantined files. One process at a time per
     kind: a second run waits, then finds the files loaded."""
-    folder = join(portal_root(exchange_uri, periode), kind)
+    folder = portal_folder(exchange_uri, periode, kind)
     with db.serialized(dsn, periode, f"portal {kind}"):
         present = set(storage.list_names(folder))
         with db.connect(dsn) as conn:
-            loaded = _loaded(conn, periode, kind)
+            loaded = loaded_files(conn, periode, kind)
         outcomes = [
             _ingest_file(
                 dsn, storage, exchange_uri, periode, kind, m.removesuffix(".manifest.json"), present, loaded, tahap
@@ -211,38 +211,3 @@ def ingest(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: st
     for key in {k for o in outcomes if o["outcome"] == "loaded" for k in o} - {"file", "outcome"}:
         summary[key] = sum(o.get(key, 0) for o in outcomes if o["outcome"] == "loaded")
     return summary
-
-
-@lifecycle.while_open("taking corrections")
-def ingest_corrections(
-    dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int, deadline: dt.datetime
-) -> dict:
-    """The schools' corrections, while the period can still validate them: after its deadline
-    nothing new is asked of a provider, so a correction would only leave its record waiting.
-    Late files stay in the portal, unconsumed; the school corrects in Dapodik for the next cutoff."""
-    if dt.datetime.now(dt.UTC) >= deadline:
-        folder = join(portal_root(exchange_uri, periode), "koreksi")
-        with db.connect(dsn) as conn:
-            loaded = _loaded(conn, periode, "koreksi")
-        late = [
-            m
-            for m in storage.list_names(folder)
-            if m.endswith(".manifest.json") and m.removesuffix(".manifest.json") not in loaded
-        ]
-        if late:
-            log.warning(
-                "periode %s: the deadline %s has passed: %d corrections files left unconsumed (%s)",
-                periode,
-                deadline.isoformat(),
-                len(late),
-                ", ".join(late[:5]),
-            )
-        return {
-            "periode": periode,
-            "kind": "koreksi",
-            "files": 0,
-            "loaded": 0,
-            "quarantined": [],
-            "after_deadline": len(late),
-        }
-    return ingest(dsn, storage, exchange_uri, periode, "koreksi", tahap)

@@ -10,6 +10,10 @@ Inbound: an answer is consumed only when its manifest agrees with it and every r
 contract; otherwise it is quarantined whole (moved under ``karantina/`` with an error file)
 and nothing from it is loaded. The sha256 of every answer looked at is recorded: the same
 answer again is ignored, a different one is quarantined, and the first answer's outcome stands.
+
+Both kinds (validasi, injeksi) travel the same way; what each means for the recipients is in
+its SQL (sql/tahap/<kind>/) and its stage module (kuota.tahap.validasi, kuota.tahap.injeksi).
+``run_exchange`` drives one kind to its end without Airflow.
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ import shutil
 import tempfile
 import time
 
-from . import db
-from . import periode as lifecycle
-from .contract import ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS, answer_uri, batch_uri, provider_root
-from .inbound import Rejected, check_manifest, load_csv, move_to_quarantine, offending
-from .manifest import ContractError, HashingReader, file_manifest, manifest_uri
-from .quality import QualityError
-from .storage import Storage, basename
+from .. import periode as lifecycle
+from ..infra import db
+from ..infra.errors import ContractError, Rejected
+from ..infra.storage import Storage, basename
+from .contract import ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS
+from .inbound import load_csv, move_to_quarantine, offending
+from .layout import answer_manifest_uri, answer_quarantine_uri, answer_uri, batch_uri, provider_folder
+from .manifest import HashingReader, check_manifest, file_manifest, manifest_uri
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +74,6 @@ def providers_to(dsn: str, periode: str, kind: str) -> list[str]:
         )
         found = {r[0] for r in cur.fetchall()}
     return [p for p in PROVIDERS if p in found]
-
-
-def providers_to_validate(dsn: str, periode: str) -> list[str]:
-    return providers_to(dsn, periode, "validasi")
 
 
 @lifecycle.while_open("planning batches")
@@ -124,12 +125,6 @@ def plan(
         sum(b["rows"] for b in batches),
     )
     return batches
-
-
-def plan_validation(
-    dsn: str, periode: str, provider: str, batch_rows: int = DEFAULT_BATCH_ROWS, tahap: int = 1
-) -> list[dict]:
-    return plan(dsn, periode, provider, "validasi", batch_rows, tahap)
 
 
 def batch_bytes(conn, batch_id: str, kind: str = "validasi") -> tuple[bytes, int]:
@@ -231,10 +226,6 @@ def send_batch(
 # -- inbound ------------------------------------------------------------------------------
 
 
-def answer_manifest_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
-    return manifest_uri(answer_uri(exchange_uri, provider, periode, kind, batch_id))
-
-
 def answer_loaded(dsn: str, batch_id: str) -> bool:
     with db.connect(dsn) as conn:
         return _batch(conn, batch_id)["dimuat_sha256"] is not None
@@ -277,13 +268,6 @@ def _check_rows(conn, batch: dict, rows: int, manifest_rows: int) -> None:
         raise Rejected(f"{missing[0][1]} of the batch's {batch['baris']} requests are not answered, first: {shown}")
 
 
-def quarantine_uri(exchange_uri: str, batch: dict, tag: str) -> str:
-    return (
-        f"{exchange_uri.rstrip('/')}/karantina/provider/{batch['provider']}/{batch['periode']}/"
-        f"{batch['jenis']}/{batch['batch_id']}.hasil-{tag}"
-    )
-
-
 def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha: str, why: str) -> str:
     """Move the answer (data and manifest) under karantina/ with an error file, record it, and
     return the error. Copies first, deletes last: a retry after a crash redoes it."""
@@ -291,7 +275,9 @@ def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha:
     manifest_uri = answer_manifest_uri(
         exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch["batch_id"]
     )
-    target = quarantine_uri(exchange_uri, batch, sha[:12])
+    target = answer_quarantine_uri(
+        exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch["batch_id"], sha[:12]
+    )
     message = (
         f"{batch['jenis']} answer of batch {batch['batch_id']} ({batch['provider']}, {batch['periode']}) "
         f"quarantined to {target}.*: {why}"
@@ -408,7 +394,7 @@ def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str
         loaded = db.run(conn, "jawaban_dimuat", {"periode": periode, "jenis": kind})
     changed = []
     for provider in sorted({p for _, p, _, _ in loaded}):
-        listed = storage.fingerprints_by_name(f"{provider_root(exchange_uri, provider, periode)}/{kind}")
+        listed = storage.fingerprints_by_name(provider_folder(exchange_uri, provider, periode, kind))
         for batch_id, _, _, sidik in (row for row in loaded if row[1] == provider):
             now = listed.get(basename(answer_uri(exchange_uri, provider, periode, kind, batch_id)))
             if now is None or now == sidik:
@@ -483,16 +469,6 @@ def close_unanswered(
     }
 
 
-parse_deadline = lifecycle.parse_deadline
-
-
-def validation_split(dsn: str, periode: str) -> list[tuple]:
-    """Per provider: batches, answered, quarantined, numbers, then recipients valid, residu by
-    the provider's answer, and still waiting."""
-    with db.connect(dsn) as conn:
-        return db.run(conn, "summary_validasi", {"periode": periode})
-
-
 def batches_of(dsn: str, periode: str, kind: str = "validasi") -> list[dict]:
     """The period's batches of a kind, in a stable order (the DAG maps over them), each with
     whether its answer is loaded."""
@@ -514,27 +490,29 @@ def open_batches(dsn: str, periode: str, kind: str) -> list[dict]:
     ]
 
 
-def validate(
+def run_exchange(
     dsn: str,
     storage: Storage,
     exchange_uri: str,
     periode: str,
+    kind: str,
     deadline: dt.datetime,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     poll_seconds: float = 5.0,
 ) -> dict:
-    """The validation exchange without Airflow (CLI): plan and send every provider's batches,
-    then ingest answers as they come until none is pending or the deadline passes. A
-    quarantined answer is reported and the others go on; the batch can be redone alone."""
-    recheck_answered(dsn, storage, exchange_uri, periode, "validasi")
-    for provider in providers_to_validate(dsn, periode):
-        for batch in plan_validation(dsn, periode, provider, batch_rows):
+    """One kind of provider exchange without Airflow (the CLI, the bench, the tests): plan and
+    send every provider's batches, then ingest answers as they come until none is pending or
+    the deadline passes. A quarantined answer is reported and the others go on; the batch can
+    be redone alone. The stage DAG runs the same steps, one task each."""
+    recheck_answered(dsn, storage, exchange_uri, periode, kind)
+    for provider in providers_to(dsn, periode, kind):
+        for batch in plan(dsn, periode, provider, kind, batch_rows):
             send_batch(dsn, storage, exchange_uri, batch["batch_id"])
-    pending = {b["batch_id"]: b["provider"] for b in batches_of(dsn, periode) if not b["loaded"]}
+    pending = {b["batch_id"]: b["provider"] for b in batches_of(dsn, periode, kind) if not b["loaded"]}
     errors = {}
     while pending and dt.datetime.now(dt.UTC) < deadline:
         for batch, provider in sorted(pending.items()):
-            if storage.exists(answer_manifest_uri(exchange_uri, provider, periode, "validasi", batch)):
+            if storage.exists(answer_manifest_uri(exchange_uri, provider, periode, kind, batch)):
                 try:
                     ingest_answer(dsn, storage, exchange_uri, batch)
                     del pending[batch]
@@ -545,33 +523,11 @@ def validate(
     closed = close_unanswered(dsn, periode, deadline, storage=storage, exchange_uri=exchange_uri)
     return {
         "periode": periode,
-        "batches": len(batches_of(dsn, periode)),
+        "batches": len(batches_of(dsn, periode, kind)),
         "unanswered": sorted(pending),
         "quarantined": errors,
         "closed": closed,
     }
-
-
-def check_exchange(dsn: str, periode: str) -> dict:
-    """The exchange's final word: fails while a batch's answer is quarantined and not redone
-    (naming the batch and the error), or if the ledger disagrees with the recipients' states.
-    Batches simply still waiting (before the deadline) are reported, not failed."""
-    with db.connect(dsn) as conn:
-        rows = db.run(conn, "batch_periksa", {"periode": periode})
-    open_batches = [(b, p, n, q) for kind, b, p, n, q in rows if kind == "batch"]
-    broken = {kind: n for kind, _, _, n, _ in rows if kind != "batch" and n}
-    if broken:
-        raise QualityError(f"periode {periode}: the exchange ledger and the recipients disagree: {broken}")
-    quarantined = [(b, q) for b, _, _, q in open_batches if q]
-    for batch_id, provider, n, _ in open_batches:
-        log.info("batch %s (%s): %d requests still open", batch_id, provider, n)
-    if quarantined:
-        raise QualityError(
-            f"periode {periode}: {len(quarantined)} batch(es) need a redo (clear their "
-            f"send_batch with downstream in the stage run, or 'kuota redo-batch'): "
-            + " | ".join(q for _, q in quarantined)
-        )
-    return {"periode": periode, "open_batches": len(open_batches)}
 
 
 def redo_batch(

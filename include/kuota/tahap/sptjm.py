@@ -16,12 +16,14 @@ import itertools
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from . import db, portal
-from . import periode as lifecycle
-from .contract import SPTJM_COLUMNS, sptjm_uri
-from .manifest import file_manifest, manifest_uri
-from .pdf import Document
-from .storage import Storage
+from .. import periode as lifecycle
+from ..infra import db
+from ..infra.pdf import Document
+from ..infra.storage import Storage
+from ..partners import portal
+from ..partners.contract import SPTJM_COLUMNS
+from ..partners.layout import sptjm_uri
+from ..partners.manifest import file_manifest, manifest_uri
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,6 @@
-"""The file contracts of ../shared/spec/exchange.md, as data.
+"""The file contracts of ../shared/spec/exchange.md, as data: Dapodik's cutoff (§1), the
+providers' batches and answers (§2), the portal's files (§3), and the states and reasons
+they carry (domain.md). Where each file lives is kuota.partners.layout.
 
 Partners are written against these layouts: change them only with a new schema_version.
 """
@@ -173,18 +175,6 @@ VALIDASI_OUTCOME = {
 }
 
 
-def provider_root(exchange_uri: str, provider: str, periode: str) -> str:
-    return f"{exchange_uri.rstrip('/')}/provider/{provider}/{periode}"
-
-
-def batch_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
-    return f"{provider_root(exchange_uri, provider, periode)}/{kind}/{batch_id}.csv.gz"
-
-
-def answer_uri(exchange_uri: str, provider: str, periode: str, kind: str, batch_id: str) -> str:
-    return f"{provider_root(exchange_uri, provider, periode)}/{kind}/{batch_id}.hasil.csv.gz"
-
-
 # Verification portal (§3): what schools send, and the SPTJM each school receives.
 PORTAL_IN_COLUMNS = {
     "koreksi": ("jenis", "id", "nomor_hp", "kepemilikan_hp", "waktu_koreksi"),
@@ -206,11 +196,3 @@ CORRECTABLE_REASONS = (
     "tanpa_respons_provider",
     "sptjm_ditolak",
 )
-
-
-def portal_root(exchange_uri: str, periode: str) -> str:
-    return f"{exchange_uri.rstrip('/')}/portal/{periode}"
-
-
-def sptjm_uri(exchange_uri: str, periode: str, npsn: str, sptjm_no: str, ext: str = "csv") -> str:
-    return f"{portal_root(exchange_uri, periode)}/sptjm/{npsn}/{sptjm_no}.{ext}"
