@@ -356,7 +356,7 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
 
 
 def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
-    """screen_kemiripan.sql alone on hand-made pupils (id, name, mother, district[, sex]; a boy
+    """bulanan/screening/04_screen_kemiripan.sql alone on hand-made pupils (id, name, mother, district[, sex]; a boy
     unless said), all born one day: the notices, the flagged (id, partner) rows, the pairs
     scored ({(id_a, id_b): twins}) and the block sizes; nothing is kept."""
     rows = [(*row, "L")[:5] for row in rows]
@@ -374,7 +374,7 @@ def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
             tuple(list(col) for col in zip(*rows, strict=True)),
         )
         cur.execute("CREATE TEMP TABLE k2 (jenis text, id uuid, alasan text, partner_id uuid) ON COMMIT DROP")
-        db.run(conn, "screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})
+        db.run(conn, "bulanan/screening/04_screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})
         notices = list(conn.notices)
         cur.execute("SELECT id::text, partner_id::text FROM k2")
         flagged = cur.fetchall()

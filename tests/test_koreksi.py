@@ -112,7 +112,11 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
     assert result["loaded"] == 1 and not result["quarantined"], result
     assert _record(dsn, b1) == victim_before
     # The foreign row is refused, recorded with its line and why, and counted.
-    assert (result.get("koreksi_diterapkan"), result.get("koreksi_ditolak"), result.get("koreksi_sekolah_lain")) == (
+    assert (
+        result.get("koreksi_diterapkan"),
+        result.get("tahap/koreksi/04_list_koreksi_ditolak"),
+        result.get("koreksi_sekolah_lain"),
+    ) == (
         2,
         1,
         1,
@@ -137,7 +141,9 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
     )
     # Reported like every refused correction: file, line, ids and why, from koreksi_ditolak.
     with db.connect(dsn) as conn:
-        reported = db.run(conn, "koreksi_ditolak", {"periode": PERIODE, "berkas": "sekolah-a-1.csv"})
+        reported = db.run(
+            conn, "tahap/koreksi/04_list_koreksi_ditolak", {"periode": PERIODE, "berkas": "sekolah-a-1.csv"}
+        )
     assert [r[:3] for r in reported] == [(3, "pd", b1)]
     assert re.search(
         rf"sekolah-a-1\.csv line 3 \(pd {b1}\): correction refused: the record is not of school "

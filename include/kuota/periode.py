@@ -84,7 +84,7 @@ def parse_stage_days(days) -> list[int]:
 def state(dsn: str, periode: str) -> dict | None:
     """Where the period stands (None: never opened)."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "periode_keadaan", {"periode": periode})
+        rows = db.run(conn, "periode/01_read_keadaan", {"periode": periode})
     if not rows:
         return None
     ((p, deadline, days, closed_at, reason, stages, open_requests, *waiting, passed),) = rows
@@ -184,7 +184,7 @@ def open_period(dsn: str, periode: str, cutoff_id: int, opening: dict, oleh: str
     with db.connect(dsn) as conn:
         ((bound,),) = db.run(
             conn,
-            "periode_open",
+            "periode/02_open_periode",
             {
                 "periode": periode,
                 "cutoff_id": cutoff_id,
@@ -204,7 +204,7 @@ def resolve_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.dat
     before the period's month, the last after it)."""
     if not periode:
         with db.connect(dsn) as conn:
-            rows = db.run(conn, "periode_terbaru", {"bulan": of_moment(when), "saat": when})
+            rows = db.run(conn, "periode/03_find_terbaru", {"bulan": of_moment(when), "saat": when})
         if not rows:
             raise ContractError(f"no period is opened for {of_moment(when)} or before: run kuota_bulanan first")
         periode = rows[0][0]
@@ -239,7 +239,7 @@ def _change(
     with db.serialized(dsn, periode, "lifecycle"), db.connect(dsn) as conn:
         rows = db.run(
             conn,
-            "periode_ubah",
+            "periode/05_change_periode",
             {"periode": periode, "aksi": aksi, "alasan": alasan, "oleh": oleh, "batas_jawaban": batas_jawaban},
         )
     return rows[0] if rows else None
@@ -320,7 +320,7 @@ def _need_reason(alasan: str | None) -> None:
 
 def history(dsn: str, periode: str) -> list[tuple]:
     with db.connect(dsn) as conn:
-        return db.run(conn, "periode_riwayat", {"periode": periode})
+        return db.run(conn, "periode/06_read_riwayat", {"periode": periode})
 
 
 def describe(s: dict | None, periode: str) -> list[str]:
@@ -358,7 +358,7 @@ def open_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.dateti
     periode, tahap = resolve_stage(dsn, periode, tahap, when or dt.datetime.now(dt.UTC))
     s = require_open(dsn, periode, f"stage {tahap}")
     with db.connect(dsn) as conn:
-        stages = db.run(conn, "tahap_buka", {"periode": periode, "tahap": tahap})
+        stages = db.run(conn, "periode/04_open_tahap", {"periode": periode, "tahap": tahap})
     log.info(
         "periode %s: stage %d (stages so far: %s); deadline for answers %s",
         periode,

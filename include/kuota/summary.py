@@ -14,7 +14,7 @@ from .tahap import ekspor, validasi
 def summary(dsn: str, periode: str) -> str:
     """The run summary a data engineer reads at the end of the run's log."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "summary_snapshot", {"periode": periode})
+        rows = db.run(conn, "summary/01_snapshot", {"periode": periode})
     if not rows:
         return f"periode {periode}: not opened yet"
     lines = [
@@ -49,7 +49,7 @@ def summary(dsn: str, periode: str) -> str:
                     max_comparisons,
                     cap,
                 ),
-            ) = db.run(conn, "summary_kemiripan", {"periode": periode})
+            ) = db.run(conn, "summary/03_kemiripan", {"periode": periode})
         if scored:
             lines.append(
                 f"  similarity index: {scored:,} candidate pairs scored, {flagged:,} flagged "
@@ -85,8 +85,8 @@ def summary(dsn: str, periode: str) -> str:
 def _later_stages(dsn: str, periode: str) -> list[str]:
     """SPTJM, injection per provider (the BAST) and the funnel, once the period got that far."""
     with db.connect(dsn) as conn:
-        ((issued, approved, rejected, waiting, refused),) = db.run(conn, "summary_sptjm", {"periode": periode})
-        funnel = db.run(conn, "summary_funnel", {"periode": periode, "later": list(LATER_REASONS)})
+        ((issued, approved, rejected, waiting, refused),) = db.run(conn, "summary/05_sptjm", {"periode": periode})
+        funnel = db.run(conn, "summary/06_funnel", {"periode": periode, "later": list(LATER_REASONS)})
     lines = []
     if issued:
         lines += [

@@ -10,10 +10,18 @@ from __future__ import annotations
 import csv
 import gzip
 from collections import Counter
+from pathlib import Path
 
 from kuota.infra import db
 from kuota.infra.storage import Storage
 from kuota.partners.contract import SCREENING_REASONS
+
+
+def tools_sql(name: str) -> str:
+    """A SQL file of the tools (tools/kuota_tools/sql/), never shipped with the runtime: an
+    absolute name, which db.sql reads as it is."""
+    return str(Path(__file__).resolve().parent / "sql" / name)
+
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
@@ -38,9 +46,11 @@ def evaluate(
     """{"reasons": [...], "similarity": [...]}: counts, precision and recall per row."""
     with db.connect(dsn) as conn:
         _load_labels(conn, storage, labels_uri)
-        reasons = db.run(conn, "accuracy_reasons", {"periode": periode, "reasons": list(SCREENING_REASONS)})
-        sweep = db.run(conn, "accuracy_similarity", {"periode": periode, "thresholds": list(thresholds)})
-        flagged = {(a, b) for a, b in db.run(conn, "accuracy_kemiripan_ditandai", {"periode": periode})}
+        reasons = db.run(
+            conn, tools_sql("01_accuracy_reasons"), {"periode": periode, "reasons": list(SCREENING_REASONS)}
+        )
+        sweep = db.run(conn, tools_sql("02_accuracy_similarity"), {"periode": periode, "thresholds": list(thresholds)})
+        flagged = {(a, b) for a, b in db.run(conn, tools_sql("03_accuracy_kemiripan_ditandai"), {"periode": periode})}
     return {
         "kinds": per_kind(planted_kinds(storage, labels_uri), flagged),
         "reasons": [

@@ -114,7 +114,10 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         return {"rows": nomor.libphonenumber_baseline(dsn, _cutoff_id(dsn), BASELINE_ROWS)["rows"]}
     elif name == "screen_records":
         result = screening.screen(dsn, PERIODE)
-        return {"rows": result["records"], "similarity_seconds": result["seconds"]["screen_kemiripan"]}
+        return {
+            "rows": result["records"],
+            "similarity_seconds": result["seconds"]["bulanan/screening/04_screen_kemiripan"],
+        }
     elif name == "check_screening":
         return {"rows": quality.check_screening(dsn, PERIODE)["records"]}
     elif name == "residu_to_schools":

@@ -2,7 +2,7 @@
 trained by expectation maximisation, DuckDB backend) on the same pupils, scored against the
 same planted pairs. Benchmark only; splink and duckdb are development dependencies.
 
-The pupils are the ones that reached our index (similarity_input.sql), streamed out of
+The pupils are the ones that reached our index (04_similarity_input.sql), streamed out of
 PostgreSQL with COPY into a file DuckDB reads. Splink is given the fields our index compares
 (name, mother's name, district; birth date as a blocking key, as ours), the names folded as
 ours folds them (old spellings, the Muhammad forms, doubled letters), and standard settings.
@@ -38,7 +38,11 @@ def _with_label(kinds: dict, label: str) -> set[tuple[str, str]]:
 def _export(dsn: str, periode: str, path: Path) -> None:
     with db.connect(dsn) as conn, open(path, "w", newline="") as out:
         db.copy_out(
-            conn, "similarity_input", {"periode": periode, "reasons": list(SCREENING_REASONS)}, out, header=True
+            conn,
+            accuracy.tools_sql("04_similarity_input"),
+            {"periode": periode, "reasons": list(SCREENING_REASONS)},
+            out,
+            header=True,
         )
 
 

@@ -74,7 +74,7 @@ def _snapshot_suites(gx, expected_rows: dict) -> dict:
 def _expected_rows(dsn: str, cutoff_id: int) -> dict:
     """Manifest rows minus reported rows, counted from the evidence, not from the loader."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "snapshot_expected_rows", {"cutoff_id": cutoff_id})
+        rows = db.run(conn, "bulanan/snapshot/06_count_expected_rows", {"cutoff_id": cutoff_id})
     return {table: int(n) for table, n in rows}
 
 
@@ -83,7 +83,7 @@ def _check_volume(dsn: str, cutoff_id: int, periode: str | None) -> tuple[dict, 
     rows (a header-only export) still passes every row-level expectation, so the volume is
     checked too. Returns what was compared and the failures, each naming table and province."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "snapshot_volume", {"cutoff_id": cutoff_id, "periode": periode})
+        rows = db.run(conn, "bulanan/snapshot/07_check_volume", {"cutoff_id": cutoff_id, "periode": periode})
     if not rows:
         return {"previous_cutoff_id": None, "outside": 0, "waived": 0}, []
     periode, ambang, prev_id, prev_date = rows[0][:4]
@@ -164,8 +164,8 @@ def check_screening(dsn: str, periode: str) -> dict:
 
     E = gx.expectations
     with db.connect(dsn) as conn:
-        ((expected,),) = db.run(conn, "screening_expected_rows", {"periode": periode})
-        ((policy,),) = db.run(conn, "kebijakan_periode", {"periode": periode})
+        ((expected,),) = db.run(conn, "bulanan/screening/07_count_expected_rows", {"periode": periode})
+        ((policy,),) = db.run(conn, "bulanan/screening/01_record_kebijakan", {"periode": periode})
     suites = {
         "penerima": [
             E.ExpectTableRowCountToEqual(value=int(expected)),

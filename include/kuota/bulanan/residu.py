@@ -44,7 +44,7 @@ def _rekap_bytes(conn, periode: str) -> tuple[bytes, int]:
     scale millions of rows, which as Python tuples would cost ten times the memory)."""
     out = io.BytesIO()
     out.write(_csv_bytes(REKAP_COLUMNS, []))
-    db.copy_out(conn, "residu_rekap", {"periode": periode}, out)
+    db.copy_out(conn, "bulanan/residu/02_count_rekap_residu", {"periode": periode}, out)
     data = out.getvalue()
     return data, data.count(b"\n") - 1
 
@@ -104,9 +104,9 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
     # Pusdatin's own files beside the schools' folder: residu naming no school, and the rekap.
     own = _Publisher(storage, portal, workers=1)
     with db.connect(dsn) as conn:
-        with conn.cursor(name="residu_sekolah") as cur:
+        with conn.cursor(name="bulanan/residu/01_list_residu_sekolah") as cur:
             cur.itersize = 20_000
-            cur.execute(db.sql("residu_sekolah"), {"periode": periode})
+            cur.execute(db.sql("bulanan/residu/01_list_residu_sekolah"), {"periode": periode})
             for npsn, group in itertools.groupby(cur, key=lambda r: r[0]):
                 group = list(group)
                 data = _csv_bytes(RESIDU_COLUMNS, (r[1:8] for r in group))
@@ -119,7 +119,7 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
                 if schools % 10_000 == 0 and npsn:
                     log.info("residu: %d schools, %d rows so far", schools, rows)
         rekap, rekap_rows = _rekap_bytes(conn, periode)
-        ((created_at,),) = db.run(conn, "residu_stamp", {"periode": periode})
+        ((created_at,),) = db.run(conn, "bulanan/residu/03_stamp_residu", {"periode": periode})
     # A school whose residu is all resolved gets an empty file (header, 0 rows), not silence:
     # its old list would otherwise stay in the portal as if still open.
     emptied = publisher.stale_csv()

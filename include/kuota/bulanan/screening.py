@@ -1,6 +1,6 @@
 """Screening stages: every cutoff record of a period ends in one state (kuota.penerima).
 
-The rules run as set-based SQL over the snapshot (screen_nomor.sql, then SCREENING_PARTS);
+The rules run as set-based SQL over the snapshot (bulanan/screening/02_normalize_nomor.sql, then SCREENING_PARTS);
 this module orders the steps, makes them idempotent and checks that nothing was dropped.
 """
 
@@ -19,14 +19,18 @@ from . import nomor, quality, residu
 log = logging.getLogger(__name__)
 
 # The screening SQL, in order: identifiers (K1, NISN/NIK), the similarity index, states.
-SCREENING_PARTS = ("screen_rekaman", "screen_kemiripan", "screen_penerima")
+SCREENING_PARTS = (
+    "bulanan/screening/03_screen_rekaman",
+    "bulanan/screening/04_screen_kemiripan",
+    "bulanan/screening/05_screen_penerima",
+)
 
 
 @db.one_at_a_time("policies")
 def policies(dsn: str, periode: str) -> dict:
     """The policy values the period runs with (recorded at first use, then fixed)."""
     with db.connect(dsn) as conn:
-        ((values,),) = db.run(conn, "kebijakan_periode", {"periode": periode})
+        ((values,),) = db.run(conn, "bulanan/screening/01_record_kebijakan", {"periode": periode})
     return values
 
 
@@ -54,7 +58,9 @@ def screen(dsn: str, periode: str) -> dict:
     cutoff_id = normalize_numbers(dsn, periode)["cutoff_id"]  # a no-op when done
     started = time.monotonic()
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_penerima'), hashtext(%s))", (periode,))
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('bulanan/screening/05_screen_penerima'), hashtext(%s))", (periode,)
+        )
         cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
         ((done,),) = cur.fetchall()
         if done:
@@ -97,7 +103,7 @@ def similarity_blocks(dsn: str, periode: str) -> dict | None:
     """The similarity index's block sizes (kuota.kemiripan_blok), so that a caller sees in the
     result, not only in the log, when blocks stayed over the cap and were compared partially."""
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(db.sql("kemiripan_blok"), {"periode": periode})
+        cur.execute(db.sql("bulanan/screening/06_read_kemiripan_blok"), {"periode": periode})
         row = cur.fetchone()
         return dict(zip([c.name for c in cur.description], row, strict=True)) if row else None
 
@@ -105,7 +111,7 @@ def similarity_blocks(dsn: str, periode: str) -> dict | None:
 def funnel(dsn: str, periode: str) -> list[tuple]:
     """(status, alasan, pd, ptk) rows: the screening funnel of the period."""
     with db.connect(dsn) as conn:
-        return db.run(conn, "summary_screening", {"periode": periode, "reasons": list(SCREENING_REASONS)})
+        return db.run(conn, "summary/02_screening", {"periode": periode, "reasons": list(SCREENING_REASONS)})
 
 
 def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | None = None) -> dict:

@@ -1,7 +1,7 @@
 """Stage 1, cutoff snapshot: verify the Dapodik export and bulk-load it, immutable, by cutoff.
 
 Each table is streamed once (S3 or disk -> gunzip -> csv -> PostgreSQL COPY) into a
-session-private staging table, type-checked by set-based SQL (include/sql/snapshot_load_*.sql)
+session-private staging table, type-checked by set-based SQL (include/sql/bulanan/snapshot/0[3-5]_load_*.sql)
 and published in the same transaction as its ``snapshot.cutoff_file`` row; the cutoff's own
 row is written in the transaction of the first table loaded, never alone.  So a table is
 either loaded completely or not at all, a failed load leaves nothing behind (a load that
@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 1_000_000
 _CHUNK_ROWS = 20_000
+# Each table's type rules, schools first (the other two reference them).
+_LOAD_SQL = {
+    "sekolah": "bulanan/snapshot/03_load_sekolah",
+    "peserta_didik": "bulanan/snapshot/04_load_peserta_didik",
+    "ptk": "bulanan/snapshot/05_load_ptk",
+}
 
 
 def read_manifest(storage: Storage, cutoff_uri: str) -> dict:
@@ -74,7 +80,7 @@ def register_cutoff(conn, manifest: dict) -> int:
     existing cutoff date with other content is refused (immutable)."""
     rows = db.run(
         conn,
-        "snapshot_register_cutoff",
+        "bulanan/snapshot/02_register_cutoff",
         {
             "cutoff_date": manifest["cutoff_date"],
             "content_sha256": manifest["content_sha256"],
@@ -323,7 +329,7 @@ def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[
         try:
             db.run(
                 conn,
-                f"snapshot_load_{table}",
+                _LOAD_SQL[table],
                 {
                     "cutoff_id": cutoff_id,
                     "file_name": entry["file"],
@@ -338,9 +344,9 @@ def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[
             where = f"line {found.group(1)}" if found else "a line the warehouse did not name"
             rule = err.diag.constraint_name or err.diag.message_primary
             raise ContractError(
-                f"{uri}: {where}: a value passed snapshot_load_{table}.sql's type rules but the "
+                f"{uri}: {where}: a value passed {_LOAD_SQL[table]}.sql's type rules but the "
                 f"warehouse refused it ({type(err).__name__}: {rule}); nothing loaded: add the "
-                f"rule to snapshot_load_{table}.sql so the row is reported, then load again"
+                f"rule to {_LOAD_SQL[table]}.sql so the row is reported, then load again"
             ) from None
         done = _loaded(cur, cutoff_id, table)
     log.info(
@@ -378,7 +384,7 @@ def refuse_other_cutoff(dsn: str, periode: str, manifest: dict) -> None:
     """Before anything is loaded: a period already bound to another cutoff keeps it, so an
     export meant for another period is refused before it costs a load."""
     with db.connect(dsn) as conn:
-        bound = db.run(conn, "snapshot_periode_cutoff", {"periode": periode})
+        bound = db.run(conn, "bulanan/snapshot/01_find_periode_cutoff", {"periode": periode})
     for cutoff_id, cutoff_date, content in bound:
         if content != manifest["content_sha256"]:
             raise ContractError(

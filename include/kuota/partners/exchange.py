@@ -49,7 +49,7 @@ def gzip_bytes(data: bytes) -> bytes:
 
 def _batch(conn, batch_id: str) -> dict:
     with conn.cursor() as cur:
-        cur.execute(db.sql("batch_keadaan"), {"batch_id": batch_id})
+        cur.execute(db.sql("partners/exchange/02_read_batch"), {"batch_id": batch_id})
         row = cur.fetchone()
         keys = [c.name for c in cur.description]
     if row is None:
@@ -60,6 +60,16 @@ def _batch(conn, batch_id: str) -> dict:
 # -- outbound -----------------------------------------------------------------------------
 
 _WAITING = {"validasi": "siap_validasi", "injeksi": "sptjm_disetujui"}
+# Each kind's own steps (what its answer does to the recipients): sql/tahap/<kind>/.
+_SQL = {
+    kind: {
+        "plan": f"tahap/{kind}/01_plan_batch",
+        "write": f"tahap/{kind}/02_write_batch",
+        "load": f"tahap/{kind}/03_load_jawaban",
+        "close": f"tahap/{kind}/{close}_close_permintaan",
+    }
+    for kind, close in (("validasi", "04"), ("injeksi", "05"))
+}
 
 
 def providers_to(dsn: str, periode: str, kind: str) -> list[str]:
@@ -68,9 +78,7 @@ def providers_to(dsn: str, periode: str, kind: str) -> list[str]:
     contract's order."""
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(
-            """SELECT DISTINCT provider FROM kuota.penerima WHERE periode = %(p)s AND status = %(s)s
-                       UNION SELECT provider FROM kuota.batch WHERE periode = %(p)s AND jenis = %(k)s""",
-            {"p": periode, "s": _WAITING[kind], "k": kind},
+            db.sql("partners/exchange/01_list_providers"), {"periode": periode, "status": _WAITING[kind], "jenis": kind}
         )
         found = {r[0] for r in cur.fetchall()}
     return [p for p in PROVIDERS if p in found]
@@ -110,7 +118,7 @@ def plan(
         return batches
     with db.serialized(dsn, periode, f"plan {kind} {provider}"), db.connect(dsn) as conn:
         rows = db.run(
-            conn, f"{kind}_batch", {"periode": periode, "provider": provider, "ukuran": batch_rows, "tahap": tahap}
+            conn, _SQL[kind]["plan"], {"periode": periode, "provider": provider, "ukuran": batch_rows, "tahap": tahap}
         )
     batches = [{"batch_id": b, "provider": provider, "rows": n} for b, n, _ in rows]
     new = [b for b, _, baru in rows if baru]
@@ -131,7 +139,7 @@ def batch_bytes(conn, batch_id: str, kind: str = "validasi") -> tuple[bytes, int
     """The batch file as sent: header + rows from kuota.permintaan, gzipped."""
     raw = io.BytesIO()
     raw.write((",".join(BATCH_COLUMNS[kind]) + "\n").encode())
-    db.copy_out(conn, f"batch_isi_{kind}", {"batch_id": batch_id}, raw)
+    db.copy_out(conn, _SQL[kind]["write"], {"batch_id": batch_id}, raw)
     data = raw.getvalue()
     header = data.split(b"\n", 1)[0].decode()
     first = data.split(b"\n", 2)[1] if data.count(b"\n") > 1 else b""
@@ -195,10 +203,7 @@ def send_batch(
         if rows != batch["baris"]:
             raise ContractError(f"batch {batch_id}: {rows} rows in the warehouse, {batch['baris']} planned")
         if batch["sha256"] is None:
-            with conn.cursor() as cur:
-                cur.execute(
-                    "UPDATE kuota.batch SET sha256 = %s WHERE batch_id = %s AND sha256 IS NULL", (sha, batch_id)
-                )
+            db.run(conn, "partners/exchange/04_record_batch_sha256", {"batch_id": batch_id, "sha256": sha})
         elif batch["sha256"] != sha:
             raise ContractError(
                 f"batch {batch_id}: its bytes would differ from those first sent "
@@ -246,7 +251,7 @@ def _repeated_berhasil(dsn: str, tmp, batch: dict, sha: str) -> str:
     try:
         with db.connect(dsn) as conn, conn.cursor() as cur:
             _load_answer(cur, tmp, "injeksi")
-            ((n,),) = db.run(conn, "injeksi_anomali", {"batch_id": batch["batch_id"], "sha256": sha})
+            ((n,),) = db.run(conn, "tahap/injeksi/04_record_anomali", {"batch_id": batch["batch_id"], "sha256": sha})
     except Rejected:
         return ""
     return f"; {n} of its rows report berhasil again for requests already berhasil (provider anomaly)" if n else ""
@@ -257,12 +262,12 @@ def _check_rows(conn, batch: dict, rows: int, manifest_rows: int) -> None:
         raise Rejected(f"the manifest says {manifest_rows} rows, the file has {rows}")
     found = db.run(
         conn,
-        "jawaban_periksa",
+        "partners/exchange/05_check_jawaban",
         {"batch_id": batch["batch_id"], "jenis": batch["jenis"], "statuses": list(ANSWER_STATUS[batch["jenis"]])},
     )
     if found:
         raise Rejected(offending(found, ("request_id", "status")))
-    missing = db.run(conn, "jawaban_hilang", {"batch_id": batch["batch_id"]})
+    missing = db.run(conn, "partners/exchange/06_find_jawaban_hilang", {"batch_id": batch["batch_id"]})
     if missing:
         shown = ", ".join(rid for rid, _ in missing)
         raise Rejected(f"{missing[0][1]} of the batch's {batch['baris']} requests are not answered, first: {shown}")
@@ -284,12 +289,11 @@ def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha:
     )
 
     def record():
-        with db.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute(
-                """INSERT INTO kuota.jawaban (batch_id, sha256, hasil, pesan, karantina)
-                           VALUES (%s, %s, 'dikarantina', %s, %s)
-                           ON CONFLICT (batch_id, sha256) DO UPDATE SET diterima_at = now()""",
-                (batch["batch_id"], sha, message, target),
+        with db.connect(dsn) as conn:
+            db.run(
+                conn,
+                "partners/exchange/09_record_karantina",
+                {"batch_id": batch["batch_id"], "sha256": sha, "pesan": message, "karantina": target},
             )
 
     move_to_quarantine(storage, [(data_uri, ".csv.gz"), (manifest_uri, ".manifest.json")], target, message, record)
@@ -332,12 +336,12 @@ def _ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str)
             sha = reader.hexdigest()
             if sha == loaded:
                 with db.connect(dsn) as conn:
-                    db.run(conn, "jawaban_sidik", {"batch_id": batch_id, "sidik": sidik})
+                    db.run(conn, "partners/exchange/07_record_sidik", {"batch_id": batch_id, "sidik": sidik})
                 log.info("answer to %s seen again with the sha256 already loaded (%s): ignored", batch_id, sha)
                 return {"batch_id": batch_id, "provider": provider, "outcome": "duplicate_ignored", "sha256": sha}
             if loaded:
                 with db.connect(dsn) as conn:
-                    db.run(conn, "jawaban_berubah", {"batch_id": batch_id, "sha256": sha})
+                    db.run(conn, "partners/exchange/08_record_jawaban_berubah", {"batch_id": batch_id, "sha256": sha})
                 raise Rejected(
                     f"a different answer (sha256 {sha}) to a batch already answered and loaded "
                     f"(sha256 {loaded}): the first answer's outcome stands; recorded as a provider "
@@ -367,7 +371,7 @@ def _ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str)
                 rows = _load_answer(cur, tmp, kind)
                 _check_rows(conn, batch, rows, manifest["rows"])
                 counts = db.run(
-                    conn, f"{kind}_muat", {"batch_id": batch_id, "sha256": sha, "baris": rows, "sidik": sidik}
+                    conn, _SQL[kind]["load"], {"batch_id": batch_id, "sha256": sha, "baris": rows, "sidik": sidik}
                 )
         except Rejected as err:
             raise ContractError(_quarantine(dsn, storage, exchange_uri, batch, sha, str(err))) from None
@@ -391,7 +395,7 @@ def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str
     answer is quarantined, named in the log with both sha256s and recorded as a provider
     anomaly; the batch's outcome does not change, so the run goes on."""
     with db.connect(dsn) as conn:
-        loaded = db.run(conn, "jawaban_dimuat", {"periode": periode, "jenis": kind})
+        loaded = db.run(conn, "partners/exchange/10_list_jawaban_dimuat", {"periode": periode, "jenis": kind})
     changed = []
     for provider in sorted({p for _, p, _, _ in loaded}):
         listed = storage.fingerprints_by_name(provider_folder(exchange_uri, provider, periode, kind))
@@ -430,7 +434,7 @@ def close_unanswered(
         log.info("deadline %s not reached: unanswered requests stay pending", deadline.isoformat())
         return {"periode": periode, "closed_requests": 0, "residu": 0, "deadline_passed": False}
     with db.serialized(dsn, periode, "close"), db.connect(dsn) as conn:
-        closed = [db.run(conn, f"{kind}_tutup", {"periode": periode})[0] for kind in ("validasi", "injeksi")]
+        closed = [db.run(conn, _SQL[kind]["close"], {"periode": periode})[0] for kind in ("validasi", "injeksi")]
     requests, residu = sum(c[0] for c in closed), sum(c[1] for c in closed)
     batches = ", ".join(c[2] for c in closed if c[2])
     if requests:
@@ -473,7 +477,9 @@ def batches_of(dsn: str, periode: str, kind: str = "validasi") -> list[dict]:
     """The period's batches of a kind, in a stable order (the DAG maps over them), each with
     whether its answer is loaded."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "batch_daftar", {"periode": periode, "jenis": kind, "providers": list(PROVIDERS)})
+        rows = db.run(
+            conn, "partners/exchange/03_list_batch", {"periode": periode, "jenis": kind, "providers": list(PROVIDERS)}
+        )
     return [
         {"batch_id": b, "provider": p, "rows": n, "loaded": loaded, "open": pending}
         for b, p, n, loaded, pending in rows

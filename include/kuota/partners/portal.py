@@ -34,18 +34,18 @@ log = logging.getLogger(__name__)
 
 # The values each check names for an offending row, after its line.
 _SHOWN = {"koreksi": ("jenis", "id"), "persetujuan": ("sptjm_no", "npsn")}
+# Each kind's checks and load, in the folder of the stage's group that takes it.
+_SQL = {
+    "koreksi": {"check": "tahap/koreksi/02_check_koreksi", "load": "tahap/koreksi/03_load_koreksi"},
+    "persetujuan": {"check": "tahap/sptjm/04_check_persetujuan", "load": "tahap/sptjm/05_load_persetujuan"},
+}
 _NPSN = re.compile(r"[0-9]{8}")
 _NPSN_RULE = "a koreksi manifest carries npsn, the school whose operator submitted the file (exchange.md §3)"
 
 
 def loaded_files(conn, periode: str, kind: str) -> dict[str, str]:
     """name -> sha256 of the files of a kind already loaded in the period."""
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT nama, sha256 FROM kuota.berkas_portal WHERE periode = %s AND jenis = %s AND hasil = 'dimuat'",
-            (periode, kind),
-        )
-        return dict(cur.fetchall())
+    return dict(db.run(conn, "partners/portal/01_list_berkas_dimuat", {"periode": periode, "jenis": kind}))
 
 
 def _submitting_school(conn, periode: str, manifest: dict) -> str:
@@ -63,7 +63,7 @@ def _submitting_school(conn, periode: str, manifest: dict) -> str:
             f"the manifest's npsn is {npsn!r}, not 8 digits in a JSON string (rule: {_NPSN_RULE}): "
             f"send the file again under a new name, with the submitting school's npsn"
         )
-    found = db.run(conn, "koreksi_sekolah", {"periode": periode, "npsn": npsn})
+    found = db.run(conn, "tahap/koreksi/01_find_sekolah", {"periode": periode, "npsn": npsn})
     if not found:  # not the file's fault: leave it in the portal and fail the task
         raise RuntimeError(f"periode {periode} is not opened: run kuota_bulanan for it before taking corrections")
     ((cutoff_date, ada),) = found
@@ -82,12 +82,11 @@ def _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha,
     message = f"{kind} file {folder}/{data_name} quarantined to {target}.*: {why}"
 
     def record():
-        with db.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute(
-                """INSERT INTO kuota.berkas_portal (periode, jenis, nama, sha256, hasil, pesan, karantina)
-                           VALUES (%s, %s, %s, %s, 'dikarantina', %s, %s)
-                           ON CONFLICT (periode, jenis, nama, sha256) DO UPDATE SET diterima_at = now()""",
-                (periode, kind, name, sha, message, target),
+        with db.connect(dsn) as conn:
+            db.run(
+                conn,
+                "partners/portal/02_record_karantina",
+                {"periode": periode, "jenis": kind, "nama": name, "sha256": sha, "pesan": message, "karantina": target},
             )
 
     suffix = data_name[len(name) :]
@@ -146,12 +145,12 @@ def _ingest_file(
                 rows = load_csv(cur, tmp, "berkas_masuk", PORTAL_IN_COLUMNS[kind], data_name.endswith(".gz"))
                 if rows != manifest["rows"]:
                     raise Rejected(f"the manifest says {manifest['rows']} rows, the file has {rows}")
-                found = db.run(conn, f"{kind}_periksa", {"periode": periode})
+                found = db.run(conn, _SQL[kind]["check"], {"periode": periode})
                 if found:
                     raise Rejected(offending(found, _SHOWN[kind]))
                 counts = db.run(
                     conn,
-                    f"{kind}_muat",
+                    _SQL[kind]["load"],
                     {
                         "periode": periode,
                         "berkas": data_name,
@@ -171,9 +170,9 @@ def _ingest_file(
             }
     result = {"file": data_name, "outcome": "loaded", "rows": rows, **{k: n for k, n in counts}}
     log.info("%s file %s loaded: %s", kind, data_name, result)
-    if result.get("koreksi_ditolak"):  # ids only: the log never shows a name, NISN, NIK or number
+    if result.get("tahap/koreksi/04_list_koreksi_ditolak"):  # ids only: the log never shows a name, NISN, NIK or number
         with db.connect(dsn) as conn:
-            refused = db.run(conn, "koreksi_ditolak", {"periode": periode, "berkas": data_name})
+            refused = db.run(conn, "tahap/koreksi/04_list_koreksi_ditolak", {"periode": periode, "berkas": data_name})
         for line, jenis, record, why, _ in refused:
             log.warning("%s line %d (%s %s): correction refused: %s", data_name, line, jenis, record, why)
         if refused and refused[0][-1] > len(refused):

@@ -33,7 +33,7 @@ BAST_COLUMNS = ("provider", "paket_gb", "diminta", "berhasil", "gb_berhasil", "g
 
 def _stamp(dsn: str, periode: str) -> tuple[str, bool]:
     with db.connect(dsn) as conn:
-        ((created_at, settled),) = db.run(conn, "ekspor_stempel", {"periode": periode})
+        ((created_at, settled),) = db.run(conn, "tahap/ekspor/01_stamp_ekspor", {"periode": periode})
     return created_at, settled
 
 
@@ -58,7 +58,7 @@ def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, fina
             gz.write((",".join(STATUS_COLUMNS) + "\n").encode())
             counter = _LineCounter(gz)
             with db.connect(dsn) as conn:
-                db.copy_out(conn, "ekspor_status", {"periode": periode}, counter)
+                db.copy_out(conn, "tahap/ekspor/02_write_status_penerima", {"periode": periode}, counter)
         tmp.flush()
         sha = sha256_file(tmp.name)
         uri = export_uri(output_uri, periode, "status_penerima.csv.gz")
@@ -69,7 +69,7 @@ def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, fina
     rekap = io.BytesIO()
     rekap.write((",".join(REKAP_COLUMNS) + "\n").encode())
     with db.connect(dsn) as conn:
-        db.copy_out(conn, "ekspor_rekap", {"periode": periode}, rekap)
+        db.copy_out(conn, "tahap/ekspor/03_count_rekap", {"periode": periode}, rekap)
     data = rekap.getvalue()
     _put(storage, export_uri(output_uri, periode, "rekap.csv"), data, data.count(b"\n") - 1, created_at, **fields)
     log.info(
@@ -98,7 +98,7 @@ class _LineCounter:
 
 def bast(dsn: str, periode: str) -> list[dict]:
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "bast_rekap", {"periode": periode})
+        rows = db.run(conn, "tahap/ekspor/04_count_bast", {"periode": periode})
     return [dict(zip((*BAST_COLUMNS, "anomali"), r, strict=True)) for r in rows]
 
 

@@ -22,7 +22,7 @@ def check_exchange(dsn: str, periode: str) -> dict:
     (naming the batch and the error), or if the ledger disagrees with the recipients' states.
     Batches simply still waiting (before the deadline) are reported, not failed."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "batch_periksa", {"periode": periode})
+        rows = db.run(conn, "tahap/rekonsiliasi/01_check_batch", {"periode": periode})
     open_batches = [(b, p, n, q) for kind, b, p, n, q in rows if kind == "batch"]
     broken = {kind: n for kind, _, _, n, _ in rows if kind != "batch" and n}
     if broken:

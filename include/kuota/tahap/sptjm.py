@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def issue(dsn: str, periode: str, tahap: int) -> dict:
     """The next SPTJM of every school with valid records not yet on one (idempotent)."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "sptjm_terbit", {"periode": periode, "tahap": tahap})
+        rows = db.run(conn, "tahap/sptjm/01_issue_sptjm", {"periode": periode, "tahap": tahap})
     log.info(
         "periode %s tahap %d: %d SPTJM issued, %d records locked", periode, tahap, len(rows), sum(r[1] for r in rows)
     )
@@ -108,9 +108,9 @@ def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str, wor
     written = 0
     with db.connect(dsn) as conn, ThreadPoolExecutor(workers) as pool:
         pending: list[tuple[str, Future]] = []
-        with conn.cursor(name="sptjm_isi") as cur:
+        with conn.cursor(name="tahap/sptjm/02_list_sptjm_isi") as cur:
             cur.itersize = 20_000
-            cur.execute(db.sql("sptjm_isi"), {"periode": periode})
+            cur.execute(db.sql("tahap/sptjm/02_list_sptjm_isi"), {"periode": periode})
             keys = None
             for sptjm_no, group in itertools.groupby(cur, key=lambda r: r[0]):
                 group = list(group)
@@ -128,11 +128,8 @@ def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str, wor
 
 def _record(conn, pending: list) -> int:
     """The sha256 of each SPTJM whose files are written (a failed write re-raises here)."""
-    with conn.cursor() as upd:
-        for sptjm_no, future in pending:
-            upd.execute(
-                "UPDATE kuota.sptjm SET sha256 = %s WHERE sptjm_no = %s AND sha256 IS NULL", (future.result(), sptjm_no)
-            )
+    for sptjm_no, future in pending:
+        db.run(conn, "tahap/sptjm/03_record_sptjm_ditulis", {"sptjm_no": sptjm_no, "sha256": future.result()})
     done = len(pending)
     pending.clear()
     return done
@@ -173,7 +170,7 @@ def ingest_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str
 def undecided(dsn: str, periode: str) -> int:
     """SPTJMs of the period awaiting a decision (the run summary's count)."""
     with db.connect(dsn) as conn:
-        ((_, _, _, waiting, _),) = db.run(conn, "summary_sptjm", {"periode": periode})
+        ((_, _, _, waiting, _),) = db.run(conn, "summary/05_sptjm", {"periode": periode})
     return waiting
 
 

@@ -54,4 +54,4 @@ def split(dsn: str, periode: str) -> list[tuple]:
     """Per provider: batches, answered, quarantined, numbers, then recipients valid, residu by
     the provider's answer, and still waiting."""
     with db.connect(dsn) as conn:
-        return db.run(conn, "summary_validasi", {"periode": periode})
+        return db.run(conn, "summary/04_validasi", {"periode": periode})

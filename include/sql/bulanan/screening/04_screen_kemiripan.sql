@@ -1,4 +1,4 @@
--- Step 2 of screening (after screen_rekaman.sql, same transaction): the similarity index,
+-- Step 2 of screening (after bulanan/screening/03_screen_rekaman.sql, same transaction): the similarity index,
 -- the last K2 reason. Writes every candidate pair with its score to kuota.kemiripan, the
 -- block sizes to kuota.kemiripan_blok, and adds kemungkinan_orang_sama to the temp table k2.
 -- Params: periode, ambang_kemiripan.

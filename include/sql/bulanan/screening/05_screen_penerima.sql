@@ -1,4 +1,4 @@
--- Step 3 of screening (after screen_kemiripan.sql, same transaction): every cutoff record of
+-- Step 3 of screening (after bulanan/screening/04_screen_kemiripan.sql, same transaction): every cutoff record of
 -- the period into kuota.penerima in exactly one state: residu with the first reason that applies
 -- (lines 1-3 from the temp tables, then numbers and K3) or siap_validasi. Runs once per period:
 -- the caller skips the three files when the period has rows (same transaction, advisory lock).

@@ -2,7 +2,7 @@
 -- every record of the period's cutoff with what the rules read, its K1 reason (lines 1-2) and
 -- its K2 reason from identifiers (line 3: NISN and NIK), in temp tables the next files read.
 -- Each line looks only at the records that passed the lines before it (domain.md,
--- "One reason per record"). Needs: the cutoff loaded and its numbers normalized (screen_nomor.sql).
+-- "One reason per record"). Needs: the cutoff loaded and its numbers normalized (bulanan/screening/02_normalize_nomor.sql).
 -- Params: cutoff_id, tanggal (the period's first day: prefixes in force), kecualikan_pkh_pip.
 
 SET LOCAL jit = off;  -- compiling these plans costs more than it saves
