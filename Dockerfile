@@ -1,5 +1,6 @@
 # The Airflow image of the pipeline: the official image plus the pinned requirements and the
-# kuota package (its `kuota` CLI is the runbook's, e.g. `kuota redo-batch`).
+# kuota package (its `kuota` CLI is the runbook's, e.g. `kuota redo-batch`). The development
+# tools (tools/: generator, simulators, bench) are not copied: the runtime never imports them.
 FROM apache/airflow:3.3.2-python3.11
 COPY requirements.txt constraints.txt /opt/kuota/
 RUN pip install --no-cache-dir -r /opt/kuota/requirements.txt -c /opt/kuota/constraints.txt

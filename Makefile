@@ -12,12 +12,12 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 .PHONY: venv lint format test test-fast test-slow demo bench stack-up stack-down airflow airflow-stop airflow-status clean
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml tools/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: Python 3.11 is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt -c constraints.txt
-	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q --no-deps -e . -e tools
 	touch $@
 
 # ruff (pyproject.toml): lint and format checked; make format rewrites the files.
@@ -45,7 +45,7 @@ demo: venv
 # Throughput and peak memory of each step at 1 and 10 million students (docs/benchmarks.md).
 # Other scales: make bench BENCH_ARGS="--students 45000000".
 bench: venv
-	scripts/with-stack.sh $(BIN)/python -m kuota.bench $(BENCH_ARGS)
+	scripts/with-stack.sh $(BIN)/python -m kuota_tools.bench $(BENCH_ARGS)
 
 stack-up: venv
 	scripts/stack.sh up

@@ -60,7 +60,9 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, task, task_group
 
-from kuota import periode, pipeline, quality, residu, screening
+from kuota import periode, summary
+from kuota.bulanan import quality, residu, screening, snapshot
+from kuota.infra import migrations
 from kuota_airflow import (
     DAG_DEFAULTS,
     add_verdict,
@@ -111,7 +113,7 @@ def kuota_bulanan():
     def prepare_warehouse() -> list[int]:
         """The warehouse's versioned migrations not yet applied (as `kuota migrate`): each
         numbered file once, recorded in kuota.schema_version."""
-        return strict(pipeline.prepare_warehouse, dsn(), run_name())
+        return strict(migrations.migrate, dsn(), run_name())
 
     prepare = prepare_warehouse()
 
@@ -123,13 +125,13 @@ def kuota_bulanan():
             passed), then the export: neither should cost a load."""
             p = run_periode(params)
             opening = strict(periode.check_opening, dsn(), p, params["batas_jawaban"], params["hari_tahap"])
-            manifest = strict(pipeline.verify_cutoff, storage(), params["cutoff_uri"].replace("{periode}", p), p)
+            manifest = strict(snapshot.verify_cutoff, storage(), params["cutoff_uri"].replace("{periode}", p), p)
             return {"manifest": manifest, "opening": opening}
 
         @task
         def load_snapshot(verified: dict, params=None) -> dict:
             return final(
-                pipeline.load_snapshot,
+                snapshot.load_snapshot,
                 dsn(),
                 storage(),
                 verified["manifest"],
@@ -170,7 +172,7 @@ def kuota_bulanan():
 
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:
-        text = pipeline.summary(dsn(), run_periode(params))
+        text = summary.summary(dsn(), run_periode(params))
         print(text)
         return text
 

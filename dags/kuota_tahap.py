@@ -67,7 +67,10 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, task, task_group
 
-from kuota import ekspor, exchange, periode, pipeline, portal, quality, residu, sptjm
+from kuota import periode, summary
+from kuota.bulanan import residu
+from kuota.partners import exchange
+from kuota.tahap import ekspor, injeksi, koreksi, rekonsiliasi, sptjm, validasi
 from kuota_airflow import (
     DAG_DEFAULTS,
     S3,
@@ -90,24 +93,17 @@ from kuota_sensors import DecisionCollector, ProviderAnswerSensor
 STAGE = "ti.xcom_pull(task_ids='open_stage')"
 
 
-def _answer_loaded(batch_id: str) -> bool:
-    return exchange.answer_loaded(dsn(), batch_id)
-
-
-def _collect(periode_: str, exchange_uri: str, tahap: int) -> dict:
-    return final(sptjm.collect_decisions, dsn(), storage(), exchange_uri, periode_, tahap)
-
-
 def _deadline(stage: dict):
-    return exchange.parse_deadline(stage["batas_jawaban"], stage["periode"])
+    return periode.parse_deadline(stage["batas_jawaban"], stage["periode"])
 
 
-def provider_exchange(kind: str):
-    """Plan per provider, then send, wait for and ingest every batch of ``kind`` still open."""
+def provider_exchange(group):
+    """Plan per provider, then send, wait for and ingest every batch still open of the group's
+    kind (``group``: kuota.tahap.validasi or kuota.tahap.injeksi)."""
 
     @task
     def providers() -> list[str]:
-        return exchange.providers_to(dsn(), opened_stage()["periode"], kind)
+        return group.providers(dsn(), opened_stage()["periode"])
 
     @task(map_index_template="{{ provider }}")
     def plan_batches(provider: str, params=None) -> int:
@@ -115,11 +111,10 @@ def provider_exchange(kind: str):
         stage = opened_stage()
         return len(
             final(
-                exchange.plan,
+                group.plan,
                 dsn(),
                 stage["periode"],
                 provider,
-                kind,
                 params["ukuran_batch"],
                 stage["tahap"],
                 _deadline(stage),
@@ -128,14 +123,12 @@ def provider_exchange(kind: str):
 
     @task(trigger_rule="none_failed")
     def list_batches() -> list[dict]:
-        return exchange.open_batches(dsn(), opened_stage()["periode"], kind)
+        return group.open_batches(dsn(), opened_stage()["periode"])
 
     @task
     def recheck_answers(params=None) -> dict:
         """Answers already loaded that the provider overwrote since: quarantined, the first stands."""
-        return final(
-            exchange.recheck_answered, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"], kind
-        )
+        return final(group.recheck, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"])
 
     @task_group(group_id="batch")
     def per_batch(batch: dict):
@@ -154,14 +147,13 @@ def provider_exchange(kind: str):
         wait = ProviderAnswerSensor(
             task_id="wait_for_answer",
             batch=batch,
-            kind=kind,
+            kind=group.KIND,
             exchange_uri="{{ params.exchange_uri }}",
             periode=f"{{{{ {STAGE}['periode'] }}}}",
             deadline=f"{{{{ {STAGE}['batas_jawaban'] }}}}",
             poll_seconds="{{ params.poll_detik }}",
             wait_minutes="{{ params.tunggu_menit }}",
             aws_conn_id=S3,
-            already_loaded=_answer_loaded,
             map_index_template="{{ task.batch['batch_id'] }}",
         )
 
@@ -220,7 +212,7 @@ def provider_exchange(kind: str):
 def kuota_tahap():
     @task
     def open_stage(params=None) -> dict:
-        return strict(pipeline.open_stage, dsn(), params["periode"], params["tahap"], run_moment())
+        return strict(periode.open_stage, dsn(), params["periode"], params["tahap"], run_moment())
 
     @task_group(group_id="corrections")
     def corrections():
@@ -228,7 +220,7 @@ def kuota_tahap():
         def ingest_corrections(params=None) -> dict:
             stage = opened_stage()
             return final(
-                portal.ingest_corrections,
+                koreksi.ingest_corrections,
                 dsn(),
                 storage(),
                 params["exchange_uri"],
@@ -241,7 +233,7 @@ def kuota_tahap():
 
     @task_group(group_id="validation")
     def validation():
-        provider_exchange("validasi")
+        provider_exchange(validasi)
 
     @task_group(group_id="sptjm")
     def sptjm_stage():
@@ -256,7 +248,6 @@ def kuota_tahap():
 
         collect = DecisionCollector(
             task_id="collect_decisions",
-            collect=_collect,
             periode=f"{{{{ {STAGE}['periode'] }}}}",
             exchange_uri="{{ params.exchange_uri }}",
             tahap=f"{{{{ {STAGE}['tahap'] }}}}",
@@ -270,7 +261,7 @@ def kuota_tahap():
 
     @task_group(group_id="injection")
     def injection():
-        provider_exchange("injeksi")
+        provider_exchange(injeksi)
 
     @task_group(group_id="reconciliation")
     def reconciliation():
@@ -292,11 +283,11 @@ def kuota_tahap():
 
         @task(trigger_rule="all_done")
         def check_exchange() -> dict:
-            return final(exchange.check_exchange, dsn(), opened_stage()["periode"])
+            return final(rekonsiliasi.check_exchange, dsn(), opened_stage()["periode"])
 
         @task(trigger_rule="all_done")
         def check_reconciliation() -> dict:
-            return final(quality.check_reconciliation, dsn(), opened_stage()["periode"])
+            return final(rekonsiliasi.check_reconciliation, dsn(), opened_stage()["periode"])
 
         @task
         def export_period(params=None) -> dict:
@@ -324,7 +315,7 @@ def kuota_tahap():
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:
         p = stage_periode(params)
-        text = pipeline.summary(dsn(), p) if p else "no period: open_stage could not settle one (see its log)"
+        text = summary.summary(dsn(), p) if p else "no period: open_stage could not settle one (see its log)"
         print(text)
         return text
 

@@ -16,11 +16,9 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import CronTriggerTimetable, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from kuota.manifest import ContractError
-from kuota.migrations import MigrationError
-from kuota.periode import PeriodeDitutup, of_moment
-from kuota.quality import QualityError
-from kuota.storage import Storage, client_config
+from kuota.infra.errors import ContractError, MigrationError, PeriodeDitutup, QualityError
+from kuota.infra.storage import Storage, client_config
+from kuota.periode import PERIODE_PATTERN, of_moment
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +49,7 @@ def period_params(**more: Param) -> dict[str, Param]:
         "periode": Param(
             None,
             type=["null", "string"],
-            pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+            pattern=PERIODE_PATTERN,
             description="The period (month), YYYY-MM. Empty: the month of the run's logical date "
             "(a scheduled or backfilled run).",
         ),

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
@@ -26,7 +25,11 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from kuota.exchange import answer_manifest_uri, parse_deadline
+from kuota.partners import exchange
+from kuota.partners.layout import answer_manifest_uri, decisions_folder
+from kuota.periode import parse_deadline
+from kuota.tahap import sptjm
+from kuota_airflow import dsn, final, storage
 
 
 class _PollingTrigger(BaseTrigger):
@@ -145,13 +148,12 @@ class ProviderAnswerSensor(S3KeySensor):
         deadline: str = "",
         poll_seconds: Any = 60,
         kind: str = "validasi",
-        already_loaded: Callable[[str], bool] | None = None,
         wait_minutes: Any = None,
         **kwargs: Any,
     ):
         super().__init__(bucket_key="", deferrable=True, **kwargs)
         self.batch, self.exchange_uri, self.periode, self.deadline = batch, exchange_uri, periode, deadline
-        self.poll_seconds, self.kind, self.already_loaded = poll_seconds, kind, already_loaded
+        self.poll_seconds, self.kind = poll_seconds, kind
         self.wait_minutes = wait_minutes
 
     def _deadline(self) -> dt.datetime:
@@ -166,7 +168,7 @@ class ProviderAnswerSensor(S3KeySensor):
 
     def execute(self, context) -> None:
         batch_id = self.batch["batch_id"]
-        if self.already_loaded is not None and self.already_loaded(batch_id):
+        if exchange.answer_loaded(dsn(), batch_id):
             self.log.info("the answer to %s is already loaded: nothing to wait for", batch_id)
             return
         self.bucket_key = answer_manifest_uri(
@@ -223,7 +225,7 @@ class ProviderAnswerSensor(S3KeySensor):
 
 class DecisionCollector(BaseOperator):
     """Takes the schools' SPTJM decisions (``portal/<periode>/persetujuan/``) while SPTJMs of the
-    period are undecided: ``collect(periode, exchange_uri, tahap)`` loads what is there (on the
+    period are undecided: ``sptjm.collect_decisions`` loads what is there (on the
     worker) and returns how many SPTJMs still wait (``undecided``); then the task waits on the
     triggerer for new files, and again, until none waits or ``wait_minutes`` are over.
     Undecided SPTJMs then simply wait for the next stage run; nothing fails."""
@@ -233,7 +235,6 @@ class DecisionCollector(BaseOperator):
     def __init__(
         self,
         *,
-        collect: Callable[[str, str, int], dict],
         periode: str,
         exchange_uri: str,
         tahap: Any,
@@ -244,7 +245,7 @@ class DecisionCollector(BaseOperator):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.collect, self.periode, self.exchange_uri, self.tahap = collect, periode, exchange_uri, tahap
+        self.periode, self.exchange_uri, self.tahap = periode, exchange_uri, tahap
         self.deadline, self.wait_minutes, self.poll_seconds, self.aws_conn_id = (
             deadline,
             wait_minutes,
@@ -254,11 +255,11 @@ class DecisionCollector(BaseOperator):
 
     @property
     def prefix(self) -> str:
-        return f"{self.exchange_uri.rstrip('/')}/portal/{self.periode}/persetujuan"
+        return decisions_folder(self.exchange_uri, self.periode)
 
     def _round(self, until: str) -> dict:
         started = dt.datetime.now(dt.UTC).timestamp()
-        result = self.collect(self.periode, self.exchange_uri, int(self.tahap))
+        result = final(sptjm.collect_decisions, dsn(), storage(), self.exchange_uri, self.periode, int(self.tahap))
         waiting = result["undecided"]
         if waiting and dt.datetime.now(dt.UTC) < dt.datetime.fromisoformat(until):
             self.log.info(

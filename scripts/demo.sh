@@ -22,16 +22,16 @@ echo "== 1. Airflow metadata database"
   || { tail -20 "$KUOTA_STACK_DIR/airflow-db-migrate.log"; exit 1; }
 
 echo "== 2. Synthetic Dapodik cutoff: $students students -> $cutoff_uri"
-"$bin/kuota" generate --out "$cutoff_uri" --students "$students" --seed "$seed" --cutoff-date 2020-09-11 \
+"$bin/python" -m kuota_tools generate --out "$cutoff_uri" --students "$students" --seed "$seed" --cutoff-date 2020-09-11 \
   | "$bin/python" -c 'import json,sys; r=json.load(sys.stdin); print("   rows:", r["rows"], "labels:", r["labels"], "seconds:", r["seconds"])'
 
 echo "== 3. Partners: provider and school simulators (logs: $KUOTA_STACK_DIR/demo-{providers,schools}.log)"
 faults=()
 for f in ${DEMO_FAULTS:-}; do faults+=(--fault "$f"); done
-"$bin/kuota" simulate-providers --exchange-uri "s3://$bucket/exchange" --periode "$periode" \
+"$bin/python" -m kuota_tools simulate-providers --exchange-uri "s3://$bucket/exchange" --periode "$periode" \
   --poll-seconds 1 ${faults[@]+"${faults[@]}"} >"$KUOTA_STACK_DIR/demo-providers.log" 2>&1 &
 providers=$!
-"$bin/kuota" simulate-schools --exchange-uri "s3://$bucket/exchange" --periode "$periode" \
+"$bin/python" -m kuota_tools simulate-schools --exchange-uri "s3://$bucket/exchange" --periode "$periode" \
   --poll-seconds 1 --delay-seconds 3 >"$KUOTA_STACK_DIR/demo-schools.log" 2>&1 &
 schools=$!
 trap 'kill $providers $schools 2>/dev/null || true' EXIT
@@ -47,7 +47,7 @@ run_dag() {
   fi
   "$bin/python" - "$dag_id" <<'PY'
 import os, sys
-from kuota import db
+from kuota.infra import db
 with db.connect(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) as conn, conn.cursor() as cur:
     cur.execute("""SELECT task_id, count(*), string_agg(DISTINCT state, ','), max(try_number),
                           round(sum(extract(epoch FROM end_date - start_date))::numeric, 1)
@@ -86,7 +86,7 @@ run_dag kuota_tahap "$(stage_conf 3 0 ', "alasan_tutup": "demo: what still waits
   "$KUOTA_STACK_DIR/demo-tahap3.log"
 
 echo "== 8. Run summary"
-"$bin/python" -c "import os; from kuota import pipeline; print(pipeline.summary(os.environ['KUOTA_WAREHOUSE_DSN'], '$periode'))"
+"$bin/python" -c "import os; from kuota import summary; print(summary.summary(os.environ['KUOTA_WAREHOUSE_DSN'], '$periode'))"
 echo "   the period's history (kuota periode-status --periode $periode):"
 "$bin/python" - "$periode" <<'PY'
 import os, sys
@@ -97,7 +97,8 @@ PY
 echo "   first format_tidak_valid rows (table, line, rule):"
 "$bin/python" - "$periode" <<'PY'
 import os, sys
-from kuota import db, snapshot
+from kuota.bulanan import snapshot
+from kuota.infra import db
 with db.connect(os.environ["KUOTA_WAREHOUSE_DSN"]) as conn, conn.cursor() as cur:
     cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (sys.argv[1],))
     (cutoff_id,), = cur.fetchall()
@@ -107,7 +108,7 @@ PY
 echo "   residu back to schools (exchange.md §3):"
 "$bin/python" - "$bucket" "$periode" <<'PY'
 import sys
-from kuota.storage import Storage
+from kuota.infra.storage import Storage
 bucket, periode = sys.argv[1:]
 portal = f"s3://{bucket}/exchange/portal/{periode}"
 names = Storage().list_names(f"{portal}/residu")
@@ -118,8 +119,8 @@ PY
 echo "   files exchanged (exchange.md §2-4):"
 "$bin/python" - "$bucket" "$periode" <<'PY'
 import sys
-from kuota.contract import PROVIDERS
-from kuota.storage import Storage
+from kuota.infra.storage import Storage
+from kuota.partners.contract import PROVIDERS
 bucket, periode = sys.argv[1:]
 storage, ex, out = Storage(), f"s3://{bucket}/exchange", f"s3://{bucket}/output/{periode}"
 for provider in PROVIDERS:

@@ -24,11 +24,13 @@ from pathlib import Path
 from conftest import query
 from helpers import read_csv
 
-from kuota import db, periode
-from kuota.contract import PROVIDERS
+from kuota import periode
+from kuota.infra import db
+from kuota.partners.contract import PROVIDERS
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 KUOTA = str(Path(sys.executable).with_name("kuota"))
+TOOLS = [sys.executable, "-m", "kuota_tools"]  # the simulators (tools/, not the runtime CLI)
 PERIODE = "2020-09"
 
 
@@ -47,7 +49,7 @@ class Period:
         stage finds is known."""
         procs = [
             subprocess.Popen(
-                [KUOTA, "simulate-providers", *self._common(), *[a for f in faults for a in ("--fault", f)]],
+                [*TOOLS, "simulate-providers", *self._common(), *[a for f in faults for a in ("--fault", f)]],
                 env=self.env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -58,7 +60,7 @@ class Period:
             procs.append(
                 subprocess.Popen(
                     [
-                        KUOTA,
+                        *TOOLS,
                         "simulate-schools",
                         *self._common(),
                         "--delay-seconds",
@@ -88,7 +90,7 @@ class Period:
     def correct(self) -> list[dict]:
         """The schools correct a share of their residu numbers (one pass of the simulator)."""
         done = subprocess.run(
-            [KUOTA, "simulate-schools", *self._common(), "--once", "--only", "koreksi"],
+            [*TOOLS, "simulate-schools", *self._common(), "--once", "--only", "koreksi"],
             env=self.env,
             capture_output=True,
             text=True,

@@ -21,8 +21,8 @@ import psycopg2
 import pytest
 from helpers import PERIODE, approve_all_but_first, screened_period, validated_period
 
-from kuota import db, migrations
-from kuota.storage import Storage
+from kuota.infra import db, migrations
+from kuota.infra.storage import Storage
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,10 +8,14 @@ import gzip
 import io
 import json
 
-from kuota import db, exchange, generator, pipeline, sptjm
-from kuota.manifest import file_manifest, now_iso
-from kuota.simulator import ProviderSimulator
-from kuota.storage import Storage, join
+from kuota.bulanan import screening, snapshot
+from kuota.infra import db
+from kuota.infra.storage import Storage, join
+from kuota.partners import exchange
+from kuota.partners.manifest import file_manifest, now_iso
+from kuota.tahap import sptjm
+from kuota_tools import generator
+from kuota_tools.simulator import ProviderSimulator
 
 PERIODE = "2020-09"
 
@@ -42,8 +46,8 @@ def screened_period(dsn: str, storage: Storage, bucket: str, students: int, seed
     """A period loaded and screened, its residu at the schools; returns its exchange root."""
     cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
     generator.generate(cutoff, generator.Scale.for_students(students), seed=seed, storage=storage)
-    pipeline.run_snapshot(dsn, periode, cutoff, storage)
-    pipeline.run_screening(dsn, periode, ex, storage)
+    snapshot.run_snapshot(dsn, periode, cutoff, storage)
+    screening.run_screening(dsn, periode, ex, storage)
     return ex
 
 

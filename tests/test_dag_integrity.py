@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,20 @@ def test_package_never_imports_airflow():
     package = DAGS.parent / "include" / "kuota"
     for path in package.rglob("*.py"):
         assert "import airflow" not in path.read_text() and "from airflow" not in path.read_text(), path
+
+
+def test_runtime_never_imports_the_tools():
+    """The generator, the simulators and the bench (tools/kuota_tools) are not in the runtime
+    image: the package, the DAGs and the plugins must run without them."""
+    runtime = [DAGS.parent / "include" / "kuota", DAGS, DAGS.parent / "plugins"]
+    for path in (p for folder in runtime for p in folder.rglob("*.py")):
+        assert not re.search(r"^\s*(from|import)\s+kuota_tools\b", path.read_text(), re.M), path
+
+
+def test_simulators_build_their_own_paths():
+    """The partners' stand-ins read the contract themselves: a misreading of where a file lives
+    must not be shared with the pipeline through kuota.partners.layout."""
+    tools = DAGS.parent / "tools" / "kuota_tools"
+    pattern = r"^\s*(from|import)\s+kuota\.partners(\.layout|\s+import\s+.*\blayout\b)"
+    for name in ("simulator.py", "school_simulator.py"):
+        assert not re.search(pattern, (tools / name).read_text(), re.M), name

@@ -10,8 +10,8 @@ from airflow_runs import PERIODE, Period, check_export_against_ledger_and_files_
 from conftest import query
 from helpers import rewrite_manifest
 
-from kuota import generator
-from kuota.contract import PROVIDERS
+from kuota.partners.contract import PROVIDERS
+from kuota_tools import generator
 
 pytestmark = pytest.mark.heavy
 

@@ -11,7 +11,7 @@ import pytest
 from airflow_runs import KUOTA, PERIODE, Period, green, money
 from conftest import query
 
-from kuota import generator
+from kuota_tools import generator
 
 pytestmark = pytest.mark.heavy
 

@@ -12,10 +12,13 @@ import pytest
 from conftest import query
 from helpers import read_csv
 
-from kuota import exchange, pipeline
-from kuota.contract import PROVIDERS, answer_uri
-from kuota.manifest import ContractError
-from kuota.simulator import Fault, ProviderSimulator
+from kuota.bulanan.residu import write_residu
+from kuota.infra.errors import ContractError
+from kuota.partners import exchange, layout
+from kuota.partners.contract import PROVIDERS
+from kuota.partners.layout import answer_uri
+from kuota.tahap import validasi
+from kuota_tools.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
 UTC = dt.UTC
@@ -23,8 +26,8 @@ UTC = dt.UTC
 
 def _send_all(dsn, storage, exchange_uri, batch_rows=300) -> list[dict]:
     sent = []
-    for provider in exchange.providers_to_validate(dsn, PERIODE):
-        for batch in exchange.plan_validation(dsn, PERIODE, provider, batch_rows):
+    for provider in validasi.providers(dsn, PERIODE):
+        for batch in validasi.plan(dsn, PERIODE, provider, batch_rows):
             sent.append(exchange.send_batch(dsn, storage, exchange_uri, batch["batch_id"]))
     return sent
 
@@ -154,7 +157,7 @@ def test_answers_move_recipients_to_valid_or_residu_by_status(dsn, storage, scre
         (status, alasan) == expected[sim.status_of(m)] for status, alasan, m in rows
     )
     # The residu went back to the schools' files.
-    residu = pipeline.residu.write_residu(dsn, storage, ex, PERIODE)
+    residu = write_residu(dsn, storage, ex, PERIODE)
     assert residu["written"] > 0
     ((n,),) = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif'")
     assert n > 0
@@ -302,7 +305,7 @@ def test_only_new_numbers_join_a_later_batch(dsn, storage, screened):
             "UPDATE kuota.penerima SET status = 'siap_validasi', alasan = NULL, msisdn = %s, tahap = 2 WHERE id = %s",
             (number, rid),
         )
-    second = exchange.plan_validation(dsn, PERIODE, "telkomsel", 300, tahap=2)
+    second = validasi.plan(dsn, PERIODE, "telkomsel", 300, tahap=2)
     new = [b for b in second if b["batch_id"] not in {f["batch_id"] for f in first}]
     assert len(new) == 1 and new[0]["rows"] == 1
     assert new[0]["batch_id"].startswith(f"V-{PERIODE}-telkomsel-{len(second):04d}-")
@@ -334,12 +337,12 @@ def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storag
         (first, {"batch_id": second["batch_id"]}, "batch_id is"),
         (second, {"rows": second["rows"] + 1}, "the manifest says"),
     ):
-        uri = exchange.answer_manifest_uri(ex, batch["provider"], PERIODE, "validasi", batch["batch_id"])
+        uri = layout.answer_manifest_uri(ex, batch["provider"], PERIODE, "validasi", batch["batch_id"])
         storage.write_bytes(uri, json.dumps({**json.loads(storage.read_bytes(uri)), **edit}).encode())
         with pytest.raises(ContractError, match=rule):
             exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
     # A data file whose manifest never comes: not consumed; at the deadline, quarantined.
-    storage.delete(exchange.answer_manifest_uri(ex, third["provider"], PERIODE, "validasi", third["batch_id"]))
+    storage.delete(layout.answer_manifest_uri(ex, third["provider"], PERIODE, "validasi", third["batch_id"]))
     with pytest.raises(ContractError, match="no answer manifest"):
         exchange.ingest_answer(dsn, storage, ex, third["batch_id"])
     for batch in sent[3:]:
@@ -368,18 +371,18 @@ def test_the_simulator_waits_its_delay_before_answering(dsn, storage, screened):
 
 @pytest.mark.heavy
 def test_validate_without_airflow_against_the_simulator_process(dsn, storage, screened):
-    """`kuota validate` (the exchange without Airflow) with `kuota simulate-providers` running
+    """`kuota validate` (the exchange without Airflow) with `python -m kuota_tools simulate-providers` running
     as its own process, one provider misbehaving: the rest loads, the bad batch is reported."""
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
     ex = screened["exchange"]
-    kuota = str(Path(sys.executable).with_name("kuota"))
     providers = subprocess.Popen(
         [
-            kuota,
+            sys.executable,
+            "-m",
+            "kuota_tools",
             "simulate-providers",
             "--exchange-uri",
             ex,
@@ -394,7 +397,7 @@ def test_validate_without_airflow_against_the_simulator_process(dsn, storage, sc
     )
     try:
         deadline = dt.datetime.now(UTC) + dt.timedelta(seconds=20)
-        result = exchange.validate(dsn, storage, ex, PERIODE, deadline, batch_rows=500, poll_seconds=0.3)
+        result = validasi.run(dsn, storage, ex, PERIODE, deadline, batch_rows=500, poll_seconds=0.3)
     finally:
         providers.terminate()
         providers.wait(timeout=30)

@@ -7,10 +7,10 @@ from collections import Counter
 
 from helpers import read_csv
 
-from kuota import generator
-from kuota.contract import CUTOFF_COLUMNS
-from kuota.manifest import sha256_file
-from kuota.nama_varian import VARIAN_IBU, VARIAN_NAMA
+from kuota.partners.contract import CUTOFF_COLUMNS
+from kuota.partners.manifest import sha256_file
+from kuota_tools import generator
+from kuota_tools.nama_varian import VARIAN_IBU, VARIAN_NAMA
 
 
 def _generate(tmp_path, name, seed, students=2_500):

@@ -16,9 +16,12 @@ import pytest
 from conftest import query
 from test_screening import _load
 
-from kuota import accuracy, db, pipeline, quality, screening, splink_reference
-from kuota.contract import CUTOFF_COLUMNS, SCHEMA_VERSION, SCREENING_REASONS
-from kuota.storage import join
+from kuota import summary
+from kuota.bulanan import quality, screening, snapshot
+from kuota.infra import db
+from kuota.infra.storage import join
+from kuota.partners.contract import CUTOFF_COLUMNS, SCHEMA_VERSION, SCREENING_REASONS
+from kuota_tools import accuracy, splink_reference
 
 K2 = SCREENING_REASONS[
     SCREENING_REASONS.index("nisn_tidak_valid") : SCREENING_REASONS.index("kemungkinan_orang_sama") + 1
@@ -319,8 +322,8 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
             ],
         },
     )
-    pipeline.run_snapshot(dsn, "2020-09", uri, storage)
-    result = pipeline.run_screening(dsn, "2020-09", f"s3://{bucket}/exchange", storage)
+    snapshot.run_snapshot(dsn, "2020-09", uri, storage)
+    result = screening.run_screening(dsn, "2020-09", f"s3://{bucket}/exchange", storage)
 
     state = {
         rid: (status, alasan, partner)
@@ -352,13 +355,13 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
         blocks["blok_dipecah"] >= 1 and blocks["subblok_melebihi"] == 0 and blocks["perbandingan_maks"] <= 50 * 49 // 2
     )
     assert blocks["terbesar"][0] == {"kunci": "province+mother", "murid": 5_020, "profil": blocks["profil_terbesar"]}
-    text = pipeline.summary(dsn, "2020-09")
+    text = summary.summary(dsn, "2020-09")
     assert "similarity blocks: largest 5,020 pupils" in text and "blocks over 50 profiles split" in text
     assert "WARNING similarity index" not in text
 
 
 def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
-    """screen_kemiripan.sql alone on hand-made pupils (id, name, mother, district[, sex]; a boy
+    """bulanan/screening/04_screen_kemiripan.sql alone on hand-made pupils (id, name, mother, district[, sex]; a boy
     unless said), all born one day: the notices, the flagged (id, partner) rows, the pairs
     scored ({(id_a, id_b): twins}) and the block sizes; nothing is kept."""
     rows = [(*row, "L")[:5] for row in rows]
@@ -376,7 +379,7 @@ def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
             tuple(list(col) for col in zip(*rows, strict=True)),
         )
         cur.execute("CREATE TEMP TABLE k2 (jenis text, id uuid, alasan text, partner_id uuid) ON COMMIT DROP")
-        db.run(conn, "screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})
+        db.run(conn, "bulanan/screening/04_screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})
         notices = list(conn.notices)
         cur.execute("SELECT id::text, partner_id::text FROM k2")
         flagged = cur.fetchall()

@@ -15,9 +15,10 @@ import pytest
 from conftest import query
 from helpers import screened_period
 
-from kuota import db, portal
-from kuota.contract import PORTAL_IN_COLUMNS
-from kuota.manifest import file_manifest, now_iso
+from kuota.infra import db
+from kuota.partners.contract import PORTAL_IN_COLUMNS
+from kuota.partners.manifest import file_manifest, now_iso
+from kuota.tahap import koreksi
 
 PERIODE = "2020-09"
 AT = "2020-09-21T09:00:00+07:00"
@@ -103,12 +104,16 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
         ("pd", a2, "+62 812 7777 0002", "wali", AT),
     ]
     _koreksi(storage, ex, "sekolah-a-1", rows, npsn=npsn_a)
-    result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     # The file is taken (its other rows are A's own), but B's pupil is untouched.
     assert result["loaded"] == 1 and not result["quarantined"], result
     assert _record(dsn, b1) == victim_before
     # The foreign row is refused, recorded with its line and why, and counted.
-    assert (result.get("koreksi_diterapkan"), result.get("koreksi_ditolak"), result.get("koreksi_sekolah_lain")) == (
+    assert (
+        result.get("koreksi_diterapkan"),
+        result.get("tahap/koreksi/04_list_koreksi_ditolak"),
+        result.get("koreksi_sekolah_lain"),
+    ) == (
         2,
         1,
         1,
@@ -133,7 +138,9 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
     )
     # Reported like every refused correction: file, line, ids and why, from koreksi_ditolak.
     with db.connect(dsn) as conn:
-        reported = db.run(conn, "koreksi_ditolak", {"periode": PERIODE, "berkas": "sekolah-a-1.csv"})
+        reported = db.run(
+            conn, "tahap/koreksi/04_list_koreksi_ditolak", {"periode": PERIODE, "berkas": "sekolah-a-1.csv"}
+        )
     assert [r[:3] for r in reported] == [(3, "pd", b1)]
     assert re.search(
         rf"sekolah-a-1\.csv line 3 \(pd {b1}\): correction refused: the record is not of school "
@@ -147,7 +154,7 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
     assert not leaked, leaked
     # B's own operator can still correct its pupil: the refused row did not count against it.
     _koreksi(storage, ex, "sekolah-b-1", [("pd", b1, "0812-7777-0003", "orang_tua", AT)], npsn=npsn_b)
-    result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     assert result["loaded"] == 1 and result.get("koreksi_diterapkan") == 1, result
     assert _record(dsn, b1)[1:4] == ("6281277770003", "telkomsel", "siap_validasi")
 
@@ -178,7 +185,7 @@ def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(ds
         _koreksi(storage, ex, name, [("pd", ids_a[0], "0812-7777-0101", "sendiri", AT)], **fields)
     # One school's good file beside them is not held up.
     _koreksi(storage, ex, "sekolah-b-1", [("pd", ids_b[0], "0812-7777-0202", "sendiri", AT)], npsn=npsn_b)
-    result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     assert result["files"] == 5 and result["loaded"] == 1 and len(result["quarantined"]) == 4, result
     folder = f"{ex}/portal/{PERIODE}/koreksi"
     for name, (_, rule) in bad.items():
@@ -199,6 +206,6 @@ def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(ds
     ]
     # What the error says to do works: the same rows again under a new name, the manifest naming the school.
     _koreksi(storage, ex, "tanpa-npsn-2", [("pd", ids_a[0], "0812-7777-0101", "sendiri", AT)], npsn=npsn_a)
-    result = portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
     assert result["loaded"] == 1 and not result["quarantined"], result
     assert _record(dsn, ids_a[0])[1:4] == ("6281277770101", "telkomsel", "siap_validasi")

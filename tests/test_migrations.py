@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import _admin, _require, query
 
-from kuota import db, migrations
-from kuota.migrations import MigrationError
+from kuota.infra import db, migrations
+from kuota.infra.errors import MigrationError
 
 OLD_WAREHOUSE = Path(__file__).parent / "data" / "warehouse_before_versions.sql"
 VERSIONS = [m.version for m in migrations.available()]

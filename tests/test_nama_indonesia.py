@@ -11,9 +11,10 @@ from conftest import query
 from test_kemiripan import _index_only
 from test_screening import _load
 
-from kuota import accuracy, screening
-from kuota.nama_varian import VARIAN_IBU, VARIAN_NAMA
-from kuota.storage import join
+from kuota.bulanan import screening
+from kuota.infra.storage import join
+from kuota_tools import accuracy
+from kuota_tools.nama_varian import VARIAN_IBU, VARIAN_NAMA
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,10 @@ import pytest
 from conftest import query
 from helpers import read_csv
 
-from kuota import generator
-from kuota.contract import CUTOFF_COLUMNS
-from kuota.nomor import libphonenumber_msisdn
-from kuota.storage import Storage
+from kuota.bulanan.nomor import libphonenumber_msisdn
+from kuota.infra.storage import Storage
+from kuota.partners.contract import CUTOFF_COLUMNS
+from kuota_tools import generator
 
 # Forms seen in school data, beyond what the generator types.
 HANDMADE = [

@@ -16,11 +16,14 @@ from helpers import portal_file
 from test_exchange import _ingest_all, _ledger, _send_all, _states
 from test_sptjm_injeksi import _ingest, _inject, _money
 
-from kuota import db, exchange, portal, sptjm
-from kuota.contract import answer_uri
-from kuota.manifest import ContractError, file_manifest, manifest_uri, now_iso
-from kuota.simulator import Fault, ProviderSimulator
-from kuota.storage import basename
+from kuota.infra import db
+from kuota.infra.errors import ContractError
+from kuota.infra.storage import basename
+from kuota.partners import exchange, portal
+from kuota.partners.layout import answer_uri
+from kuota.partners.manifest import file_manifest, manifest_uri, now_iso
+from kuota.tahap import sptjm
+from kuota_tools.simulator import Fault, ProviderSimulator
 
 pytestmark = pytest.mark.heavy
 PERIODE = "2020-09"
@@ -191,7 +194,7 @@ def test_an_answer_changed_after_it_was_loaded_is_noticed_by_the_next_stage_run(
     assert changed in found["changed"][0] and first in found["changed"][0] and new in found["changed"][0]
     assert query(
         dsn, "SELECT jenis, baris, request_id FROM kuota.anomali_provider WHERE batch_id = %s", (changed,)
-    ) == [("jawaban_berubah", 0, None)]
+    ) == [("partners/exchange/08_record_jawaban_berubah", 0, None)]
     assert _states(dsn) == states and _ledger(dsn) == ledger  # the first answer stands
     assert not storage.exists(answer_uri(ex, "indosat", PERIODE, "validasi", changed))
     assert any(

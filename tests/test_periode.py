@@ -16,9 +16,12 @@ import pytest
 from conftest import query
 from helpers import validated_period
 
-from kuota import ekspor, exchange, periode, pipeline, portal, residu, sptjm
-from kuota.manifest import ContractError
-from kuota.periode import WIB, PeriodeDitutup
+from kuota import periode, summary
+from kuota.bulanan import residu
+from kuota.infra.errors import ContractError, PeriodeDitutup
+from kuota.partners import exchange
+from kuota.periode import WIB
+from kuota.tahap import ekspor, koreksi, sptjm
 
 PERIODE = "2020-09"
 UTC = dt.UTC
@@ -100,7 +103,7 @@ def test_after_the_deadline_records_still_waiting_keep_the_period_open_and_its_e
     exported = ekspor.write_export(dsn, storage, out, PERIODE, final=periode.may_close(s, None))
     assert exported["final"] is False
     assert json.loads(storage.read_bytes(f"{out}/{PERIODE}/rekap.manifest.json"))["final"] is False
-    assert "WARNING the deadline has passed with records still waiting" in pipeline.summary(dsn, PERIODE)
+    assert "WARNING the deadline has passed with records still waiting" in summary.summary(dsn, PERIODE)
 
     # More time for them instead: an audited change of the deadline; then it is not passed.
     later = (dt.datetime.now(UTC) + dt.timedelta(days=3)).isoformat(timespec="seconds")
@@ -117,7 +120,7 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
     out = f"s3://{bucket}/output"
     issued = sptjm.issue(dsn, PERIODE, 1)
     sptjm.write_files(dsn, storage, ex, PERIODE)
-    stage = pipeline.open_stage(dsn, PERIODE, 1)
+    stage = periode.open_stage(dsn, PERIODE, 1)
     assert stage["batas_lewat"]  # opened by the library with the period's last day, long passed
     exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(stage["batas_jawaban"]))
     assert (
@@ -137,9 +140,9 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
     batch = exchange.batches_of(dsn, PERIODE)[0]["batch_id"]
     deadline = dt.datetime.now(UTC) + dt.timedelta(days=1)
     later_steps = {
-        "a stage": lambda: pipeline.open_stage(dsn, PERIODE, 2),
+        "a stage": lambda: periode.open_stage(dsn, PERIODE, 2),
         "the monthly run": lambda: periode.check_opening(dsn, PERIODE, None),
-        "corrections": lambda: portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, deadline),
+        "corrections": lambda: koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, deadline),
         "planning": lambda: exchange.plan(dsn, PERIODE, "telkomsel", "validasi", 100, 2, deadline),
         "sending": lambda: exchange.send_batch(dsn, storage, ex, batch, force=True),
         "ingesting": lambda: exchange.ingest_answer(dsn, storage, ex, batch),
@@ -180,7 +183,7 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
     with pytest.raises(ContractError, match="reason is required"):
         periode.reopen(dsn, PERIODE, "oops", "test")
     periode.reopen(dsn, PERIODE, "the BAST for xl was disputed: re-run stage 2", "kuota periode-buka-kembali (ops)")
-    assert pipeline.open_stage(dsn, PERIODE, 2)["tahap"] == 2
+    assert periode.open_stage(dsn, PERIODE, 2)["tahap"] == 2
     history = periode.history(dsn, PERIODE)
     assert [h[1] for h in history] == ["dibuka", "ditutup", "dibuka_kembali"]
     assert history[1][3] == "the principals never answered; the month is paid"

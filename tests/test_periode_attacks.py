@@ -13,10 +13,16 @@ import pytest
 from conftest import query
 from helpers import validated_period
 
-from kuota import db, ekspor, exchange, generator, periode, pipeline, screening, sptjm
-from kuota.manifest import ContractError, file_manifest, manifest_uri, now_iso
-from kuota.periode import WIB, PeriodeDitutup
-from kuota.simulator import Fault, ProviderSimulator
+from kuota import periode, summary
+from kuota.bulanan import screening, snapshot
+from kuota.infra import db
+from kuota.infra.errors import ContractError, PeriodeDitutup
+from kuota.partners import exchange
+from kuota.partners.manifest import file_manifest, manifest_uri, now_iso
+from kuota.periode import WIB
+from kuota.tahap import ekspor, sptjm
+from kuota_tools import generator
+from kuota_tools.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
 UTC = dt.UTC
@@ -26,7 +32,7 @@ def _opened(dsn, storage, bucket, students: int = 400, seed: int = 21) -> str:
     """A period opened on its cutoff (loaded, not screened); returns the cutoff's uri."""
     cutoff = f"s3://{bucket}/dapodik/cutoff"
     generator.generate(cutoff, generator.Scale.for_students(students), seed=seed, storage=storage)
-    pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
+    snapshot.run_snapshot(dsn, PERIODE, cutoff, storage)
     return cutoff
 
 
@@ -52,7 +58,7 @@ def test_a_period_never_screened_is_not_closed_as_if_nothing_waited(dsn, storage
     with pytest.raises(ContractError, match=f"{cutoff_records:,} belum_disaring"):
         periode.close(dsn, PERIODE, "test")
     assert not periode.state(dsn, PERIODE)["ditutup_at"]
-    assert "WARNING the deadline has passed with records still waiting" in pipeline.summary(dsn, PERIODE)
+    assert "WARNING the deadline has passed with records still waiting" in summary.summary(dsn, PERIODE)
 
 
 def test_screening_refuses_a_closed_period(dsn, storage, bucket):
@@ -111,8 +117,8 @@ def test_after_the_deadline_a_stage_run_re_sends_nothing(dsn, storage, bucket):
     tanpa_respons_provider, so what it did is never loaded (never paid)."""
     cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
     generator.generate(cutoff, generator.Scale.for_students(600), seed=23, storage=storage)
-    pipeline.run_snapshot(dsn, PERIODE, cutoff, storage)
-    pipeline.run_screening(dsn, PERIODE, ex, storage)
+    snapshot.run_snapshot(dsn, PERIODE, cutoff, storage)
+    screening.run_screening(dsn, PERIODE, ex, storage)
     sent = [
         exchange.send_batch(dsn, storage, ex, b["batch_id"])
         for p in exchange.providers_to(dsn, PERIODE, "validasi")

@@ -12,9 +12,11 @@ import pytest
 from conftest import query
 from helpers import read_csv, validated_period
 
-from kuota import portal, residu, sptjm
-from kuota.contract import CORRECTABLE_REASONS
-from kuota.school_simulator import SchoolSimulator
+from kuota.bulanan import residu
+from kuota.partners import portal
+from kuota.partners.contract import CORRECTABLE_REASONS
+from kuota.tahap import sptjm
+from kuota_tools.school_simulator import SchoolSimulator
 
 pytestmark = pytest.mark.heavy
 PERIODE = "2020-09"

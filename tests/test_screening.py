@@ -12,9 +12,10 @@ import pytest
 from conftest import query
 from helpers import read_csv
 
-from kuota import generator, pipeline, quality, residu, screening
-from kuota.contract import CUTOFF_COLUMNS, SCREENING_REASONS
-from kuota.storage import join
+from kuota.bulanan import quality, residu, screening, snapshot
+from kuota.infra.storage import join
+from kuota.partners.contract import CUTOFF_COLUMNS, SCREENING_REASONS
+from kuota_tools import generator
 
 PRECEDENCE = SCREENING_REASONS  # domain.md, "One reason per record": the first that applies wins
 
@@ -22,7 +23,7 @@ PRECEDENCE = SCREENING_REASONS  # domain.md, "One reason per record": the first 
 def _load(dsn, storage, bucket, seed, students=6_000, periode="2020-09"):
     uri = f"s3://{bucket}/cutoff-{seed}"
     generator.generate(uri, generator.Scale.for_students(students), seed=seed, storage=storage)
-    pipeline.run_snapshot(dsn, periode, uri, storage)
+    snapshot.run_snapshot(dsn, periode, uri, storage)
     return uri
 
 

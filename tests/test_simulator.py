@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kuota import exchange
-from kuota.simulator import DEFAULT_SHARES, Fault, ProviderSimulator, parse_shares
-from kuota.storage import Storage
+from kuota import periode
+from kuota.infra.storage import Storage
+from kuota.partners import exchange
+from kuota_tools.simulator import DEFAULT_SHARES, Fault, ProviderSimulator, parse_shares
 
 
 @pytest.mark.parametrize("seed", [1, 2020, 777])
@@ -38,8 +39,8 @@ def test_bad_simulator_options_are_refused_with_the_reason():
 
 
 def test_the_default_deadline_is_the_periods_last_day_at_2359_wib():
-    assert exchange.parse_deadline("", "2020-09").isoformat() == "2020-09-30T23:59:00+07:00"
-    assert exchange.parse_deadline(None, "2020-12").isoformat() == "2020-12-31T23:59:00+07:00"
-    assert exchange.parse_deadline("2020-09-28T12:00:00+07:00", "2020-09").hour == 12
+    assert periode.parse_deadline("", "2020-09").isoformat() == "2020-09-30T23:59:00+07:00"
+    assert periode.parse_deadline(None, "2020-12").isoformat() == "2020-12-31T23:59:00+07:00"
+    assert periode.parse_deadline("2020-09-28T12:00:00+07:00", "2020-09").hour == 12
     with pytest.raises(exchange.ContractError, match="offset"):
-        exchange.parse_deadline("2020-09-28T12:00:00", "2020-09")
+        periode.parse_deadline("2020-09-28T12:00:00", "2020-09")

@@ -15,10 +15,11 @@ import pytest
 from conftest import query
 from helpers import labels, read_csv, rewrite_manifest
 
-from kuota import generator, migrations, pipeline, quality, snapshot
-from kuota.manifest import ContractError
-from kuota.quality import QualityError
-from kuota.storage import join
+from kuota.bulanan import quality, snapshot
+from kuota.infra import migrations
+from kuota.infra.errors import ContractError, QualityError
+from kuota.infra.storage import join
+from kuota_tools import generator
 
 
 def _cutoff(storage, bucket, seed=11, students=3_000, prefix="cutoff", cutoff_date="2020-09-11"):
@@ -68,7 +69,7 @@ def _counts(dsn):
 @pytest.mark.heavy
 def test_every_malformed_row_is_reported_with_its_line(dsn, storage, bucket, seed):
     uri = _cutoff(storage, bucket, seed=seed)
-    result = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    result = snapshot.run_snapshot(dsn, "2020-09", uri, storage)
 
     planted = labels(storage, uri)["format_tidak_valid"]
     reported = query(dsn, "SELECT tabel, baris, id_rekaman::text, pelanggaran FROM snapshot.format_tidak_valid")
@@ -93,7 +94,7 @@ def test_short_row_is_reported_not_fatal(dsn, storage, bucket):
     storage.write_bytes(join(uri, "ptk.csv.gz"), raw)
     rewrite_manifest(storage, uri, lambda m: m["files"]["ptk.csv.gz"].update(sha256=hashlib.sha256(raw).hexdigest()))
 
-    pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     rows = query(dsn, "SELECT baris, pelanggaran FROM snapshot.format_tidak_valid WHERE tabel = 'ptk'")
     assert (3, "row has 11 fields, the contract has 14") in rows
 
@@ -103,11 +104,11 @@ def test_checksum_mismatch_names_the_file_and_loads_nothing(dsn, storage, bucket
     rewrite_manifest(storage, uri, lambda m: m["files"]["peserta_didik.csv.gz"].update(sha256="0" * 64))
 
     with pytest.raises(ContractError, match=r"peserta_didik\.csv\.gz: sha256 .* does not match"):
-        pipeline.verify_cutoff(storage, uri)
+        snapshot.verify_cutoff(storage, uri)
     # Even past verification (a file changed between tasks) the load refuses it.
     manifest = snapshot.read_manifest(storage, uri)
     with pytest.raises(ContractError, match=r"peserta_didik\.csv\.gz: sha256 .*nothing loaded"):
-        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+        snapshot.load_snapshot(dsn, storage, manifest, "2020-09")
     counts = _counts(dsn)
     assert counts["pd"] == 0 and counts["ptk"] == 0
     assert counts["sekolah"] > 0  # good data already loaded stays
@@ -116,9 +117,9 @@ def test_checksum_mismatch_names_the_file_and_loads_nothing(dsn, storage, bucket
 def test_row_count_mismatch_names_the_file_and_loads_nothing(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
     rewrite_manifest(storage, uri, lambda m: m["files"]["ptk.csv.gz"].update(rows=m["files"]["ptk.csv.gz"]["rows"] + 1))
-    manifest = pipeline.verify_cutoff(storage, uri)  # sha256 still matches
+    manifest = snapshot.verify_cutoff(storage, uri)  # sha256 still matches
     with pytest.raises(ContractError, match=r"ptk\.csv\.gz: \d+ data rows, the manifest says \d+; nothing loaded"):
-        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+        snapshot.load_snapshot(dsn, storage, manifest, "2020-09")
     assert _counts(dsn)["ptk"] == 0
 
 
@@ -126,10 +127,10 @@ def test_missing_manifest_or_file_is_named(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
     storage.s3.delete_object(Bucket=bucket, Key="cutoff/ptk.csv.gz")
     with pytest.raises(ContractError, match=r"ptk\.csv\.gz: listed in manifest\.json but not stored"):
-        pipeline.verify_cutoff(storage, uri)
+        snapshot.verify_cutoff(storage, uri)
     storage.s3.delete_object(Bucket=bucket, Key="cutoff/manifest.json")
     with pytest.raises(ContractError, match=r"manifest\.json: missing"):
-        pipeline.verify_cutoff(storage, uri)
+        snapshot.verify_cutoff(storage, uri)
 
 
 def test_header_that_breaks_the_contract_is_refused(dsn, storage, bucket):
@@ -139,21 +140,21 @@ def test_header_that_breaks_the_contract_is_refused(dsn, storage, bucket):
     storage.write_bytes(join(uri, "ptk.csv.gz"), raw)
     rewrite_manifest(storage, uri, lambda m: m["files"]["ptk.csv.gz"].update(sha256=hashlib.sha256(raw).hexdigest()))
     with pytest.raises(ContractError, match=r"ptk\.csv\.gz: line 1: header"):
-        pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+        snapshot.run_snapshot(dsn, "2020-09", uri, storage)
 
 
 @pytest.mark.heavy
 def test_loading_the_same_cutoff_twice_is_a_no_op(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
-    first = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    first = snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     before = _counts(dsn)
-    again = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    again = snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     # The same export under another prefix is the same cutoff.
     for name in ("sekolah.csv.gz", "peserta_didik.csv.gz", "ptk.csv.gz", "manifest.json"):
         storage.s3.copy_object(
             Bucket=bucket, Key=f"copy/{name}", CopySource={"Bucket": bucket, "Key": f"cutoff/{name}"}
         )
-    copied = pipeline.run_snapshot(dsn, "2020-09", f"s3://{bucket}/copy", storage)
+    copied = snapshot.run_snapshot(dsn, "2020-09", f"s3://{bucket}/copy", storage)
 
     assert again["cutoff_id"] == copied["cutoff_id"] == first["cutoff_id"]
     assert all(t["skipped"] for t in again["tables"].values())
@@ -168,24 +169,24 @@ def test_a_failed_load_resumes_where_it_stopped(dsn, storage, bucket):
     storage.write_bytes(join(uri, "ptk.csv.gz"), good[: len(good) // 2])  # truncated upload
     manifest = snapshot.read_manifest(storage, uri)
     with pytest.raises(ContractError, match=r"ptk\.csv\.gz"):
-        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+        snapshot.load_snapshot(dsn, storage, manifest, "2020-09")
     assert _counts(dsn)["ptk"] == 0 and _counts(dsn)["pd"] > 0
 
     storage.write_bytes(join(uri, "ptk.csv.gz"), good)  # Dapodik re-uploads the file
-    result = pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+    result = snapshot.load_snapshot(dsn, storage, manifest, "2020-09")
     assert result["tables"]["sekolah"]["skipped"] and result["tables"]["peserta_didik"]["skipped"]
     assert not result["tables"]["ptk"]["skipped"]
     assert _counts(dsn)["ptk"] == result["tables"]["ptk"]["loaded_rows"] > 0
 
 
 def test_a_cutoff_date_never_changes_content(dsn, storage, bucket):
-    pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, seed=1, prefix="a"), storage)
+    snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, seed=1, prefix="a"), storage)
     with pytest.raises(ContractError, match=r"cutoff 2020-09-11 is already loaded with other files"):
-        pipeline.run_snapshot(dsn, "2020-10", _cutoff(storage, bucket, seed=2, prefix="b"), storage)
+        snapshot.run_snapshot(dsn, "2020-10", _cutoff(storage, bucket, seed=2, prefix="b"), storage)
     # A period never silently moves to another cutoff either.
     other = _cutoff(storage, bucket, seed=2, prefix="c", cutoff_date="2020-10-11")
     with pytest.raises(ContractError, match=r"periode 2020-09 already runs on cutoff .*; nothing loaded"):
-        pipeline.run_snapshot(dsn, "2020-09", other, storage)
+        snapshot.run_snapshot(dsn, "2020-09", other, storage)
     # Refused before the export costs a load: it is not even registered.
     assert query(dsn, "SELECT count(*) FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'") == [(0,)]
 
@@ -201,14 +202,14 @@ def test_a_cutoff_date_never_changes_content(dsn, storage, bucket):
 )
 @pytest.mark.heavy
 def test_the_snapshot_is_immutable(dsn, storage, bucket, statement):
-    pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
+    snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
     with pytest.raises(psycopg2.errors.IntegrityConstraintViolation, match="immutable"):
         query(dsn, statement + " RETURNING 1" if not statement.startswith("TRUNCATE") else statement)
 
 
 @pytest.mark.heavy
 def test_quality_suite_fails_when_rows_do_not_add_up(dsn, storage, bucket):
-    result = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
+    result = snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
     # A report row with no missing row behind it: the snapshot no longer adds up to the manifest.
     query(
         dsn,
@@ -235,8 +236,8 @@ def test_quality_suite_reads_only_its_cutoff(dsn, storage, bucket):
             ),
         ),
     )
-    september = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, seed=1, prefix="a"), storage)
-    october = pipeline.run_snapshot(
+    september = snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, seed=1, prefix="a"), storage)
+    october = snapshot.run_snapshot(
         dsn, "2020-10", _cutoff(storage, bucket, seed=2, prefix="b", students=4_000, cutoff_date="2020-10-11"), storage
     )
     assert september["quality"]["failed"] == october["quality"]["failed"] == 0
@@ -276,9 +277,9 @@ def test_type_rules_agree_with_the_calendar_and_uuid_parsers(dsn):
 def test_a_nul_byte_names_the_file_its_line_and_the_rule_and_loads_nothing(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
     row = _edit_line(storage, uri, "peserta_didik.csv.gz", 5, lambda r: r[:3] + [r[3][:2] + "\x00" + r[3][2:]] + r[4:])
-    manifest = pipeline.verify_cutoff(storage, uri)
+    manifest = snapshot.verify_cutoff(storage, uri)
     with pytest.raises(ContractError) as raised:
-        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+        snapshot.load_snapshot(dsn, storage, manifest, "2020-09")
     message = str(raised.value)
     assert f"{uri}/peserta_didik.csv.gz: line 5: field nama holds a NUL byte (0x00)" in message, message
     assert row[3] not in message and row[0] not in message  # no personal data, not even the id
@@ -292,9 +293,9 @@ def test_a_byte_that_is_not_utf8_names_its_line_not_an_offset(dsn, storage, buck
     lines = gzip.decompress(storage.read_bytes(join(uri, "ptk.csv.gz"))).split(b"\n")
     lines[line - 1] = lines[line - 1].replace(b",", b",\xff", 1)  # in nuptk
     _replace_file(storage, uri, "ptk.csv.gz", b"\n".join(lines))
-    manifest = pipeline.verify_cutoff(storage, uri)
+    manifest = snapshot.verify_cutoff(storage, uri)
     with pytest.raises(ContractError) as raised:
-        pipeline.load_snapshot(dsn, storage, manifest, "2020-09")
+        snapshot.load_snapshot(dsn, storage, manifest, "2020-09")
     message = str(raised.value)
     assert f"{uri}/ptk.csv.gz: line {line}: byte 0xFF is not UTF-8" in message, message
     assert "position" not in message and "offset" not in message
@@ -307,21 +308,21 @@ def test_broken_quoting_names_its_line(dsn, storage, bucket):
     lines[3] = lines[3].replace(b",", b',"x"y,', 1)
     _replace_file(storage, uri, "sekolah.csv.gz", b"\n".join(lines))
     with pytest.raises(ContractError, match=r"sekolah\.csv\.gz: line 4: not CSV as RFC 4180 quotes it"):
-        pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+        snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     assert _counts(dsn)["sekolah"] == 0
 
 
 @pytest.mark.heavy
 def test_a_cutoff_that_lost_its_rows_fails_check_snapshot_until_the_policy_waives_it(dsn, storage, bucket, caplog):
     caplog.set_level(logging.INFO, logger="kuota")
-    september = pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, prefix="sep"), storage)
+    september = snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, prefix="sep"), storage)
 
     # October: the same schools and teachers, but peserta_didik.csv.gz holds only its header.
     uri = _cutoff(storage, bucket, prefix="oct", cutoff_date="2020-10-11")
     header = gzip.decompress(storage.read_bytes(join(uri, "peserta_didik.csv.gz"))).split(b"\n")[0]
     _replace_file(storage, uri, "peserta_didik.csv.gz", header + b"\n", rows=0)
     with pytest.raises(QualityError) as raised:
-        pipeline.run_snapshot(dsn, "2020-10", uri, storage)
+        snapshot.run_snapshot(dsn, "2020-10", uri, storage)
     message = str(raised.value)
     provinces = [
         p
@@ -394,13 +395,13 @@ def test_a_cutoff_that_lost_its_rows_fails_check_snapshot_until_the_policy_waive
 
 @pytest.mark.heavy
 def test_the_threshold_is_a_policy(dsn, storage, bucket):
-    pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, prefix="sep"), storage)
+    snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket, prefix="sep"), storage)
     uri = _cutoff(storage, bucket, prefix="oct", cutoff_date="2020-10-11")
     header, *rows = gzip.decompress(storage.read_bytes(join(uri, "ptk.csv.gz"))).rstrip(b"\n").split(b"\n")
     kept = [r for i, r in enumerate(rows) if i % 3]  # a third of the teachers gone, in every school
     _replace_file(storage, uri, "ptk.csv.gz", b"\n".join([header, *kept]) + b"\n", rows=len(kept))
     with pytest.raises(QualityError, match=r"snapshot volume: ptk in province \d\d: .*allows ±20%"):
-        pipeline.run_snapshot(dsn, "2020-10", uri, storage)
+        snapshot.run_snapshot(dsn, "2020-10", uri, storage)
     ((october,),) = query(dsn, "SELECT cutoff_id FROM snapshot.cutoff WHERE cutoff_date = '2020-10-11'")
     # A looser threshold from the period's first day: only a province emptied would fail.
     query(dsn, "INSERT INTO kuota.kebijakan VALUES ('ambang_volume_cutoff', '1', '2020-10-01', 'test') RETURNING 1")
@@ -409,12 +410,12 @@ def test_the_threshold_is_a_policy(dsn, storage, bucket):
 
 def test_a_bad_periode_is_refused_before_anything_is_loaded(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
-    manifest = pipeline.verify_cutoff(storage, uri)
+    manifest = snapshot.verify_cutoff(storage, uri)
     for bad in ("2020-13", "2020-9", "202009", "", None):
         with pytest.raises(ContractError, match=r"periode .* is not YYYY-MM"):
-            pipeline.load_snapshot(dsn, storage, manifest, bad)
+            snapshot.load_snapshot(dsn, storage, manifest, bad)
         with pytest.raises(ContractError, match=r"periode .* is not YYYY-MM"):
-            pipeline.run_snapshot(dsn, bad, uri, storage)
+            snapshot.run_snapshot(dsn, bad, uri, storage)
     assert query(dsn, "SELECT count(*) FROM snapshot.cutoff") == [(0,)]
     assert _counts(dsn) == {"pd": 0, "ptk": 0, "sekolah": 0, "invalid": 0}
 
@@ -425,14 +426,14 @@ def test_a_manifest_entry_that_is_not_a_cutoff_file_is_refused_by_name(dsn, stor
     storage.write_bytes(join(uri, extra), b"")
     rewrite_manifest(storage, uri, lambda m: m["files"].update({extra: {"rows": 0, "sha256": "0" * 64}}))
     with pytest.raises(ContractError, match=rf"manifest\.json lists '{extra}', not a file of the cutoff export"):
-        pipeline.verify_cutoff(storage, uri)
+        snapshot.verify_cutoff(storage, uri)
     with pytest.raises(ContractError, match=rf"'{extra}'"):
-        pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+        snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     assert query(dsn, "SELECT count(*) FROM snapshot.cutoff") == [(0,)]
 
 
 def test_volume_counts_match_the_snapshot_and_are_backfilled_for_older_cutoffs(dsn, storage, bucket):
-    pipeline.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
+    snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)
     truth = """SELECT 'sekolah', kode_provinsi::text, count(*) FROM snapshot.sekolah GROUP BY 2 UNION ALL
                SELECT 'peserta_didik', s.kode_provinsi::text, count(*) FROM snapshot.peserta_didik
                  JOIN snapshot.sekolah s USING (cutoff_id, sekolah_id) GROUP BY 2 UNION ALL
@@ -471,7 +472,7 @@ def _plain_copy(storage, uri, out_uri, cutoff_date=None):
 @pytest.mark.heavy
 def test_a_cutoff_of_plain_csv_files_loads_like_its_gzip(dsn, storage, bucket, tmp_path):
     uri = _cutoff(storage, bucket)
-    gz = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    gz = snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     # The same rows as plain .csv, on disk and in S3; another cutoff_date each (one date, one content).
     local = _plain_copy(storage, uri, str(tmp_path / "plain"), cutoff_date="2020-10-11")
     s3 = _plain_copy(storage, uri, f"s3://{bucket}/plain", cutoff_date="2020-11-11")
@@ -482,7 +483,7 @@ def test_a_cutoff_of_plain_csv_files_loads_like_its_gzip(dsn, storage, bucket, t
         "sekolah.csv",
     ]
     for periode, plain_uri in (("2020-10", local), ("2020-11", s3)):
-        plain = pipeline.run_snapshot(dsn, periode, plain_uri, storage)
+        plain = snapshot.run_snapshot(dsn, periode, plain_uri, storage)
         assert plain["cutoff_id"] != gz["cutoff_id"]
         assert {t: (c["manifest_rows"], c["loaded_rows"], c["invalid_rows"]) for t, c in plain["tables"].items()} == {
             t: (c["manifest_rows"], c["loaded_rows"], c["invalid_rows"]) for t, c in gz["tables"].items()
@@ -518,7 +519,7 @@ def test_a_load_that_failed_before_any_table_was_loaded_leaves_nothing_and_takes
     good = {name: storage.read_bytes(join(uri, name)) for name in ("sekolah.csv.gz", "manifest.json")}
     damage(storage, uri)
     with pytest.raises(ContractError, match=r"sekolah\.csv\.gz: .*nothing loaded"):
-        pipeline.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-09")
+        snapshot.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-09")
     # Nothing was loaded, so nothing of the cutoff is left: not even its row.
     assert query(dsn, "SELECT count(*) FROM snapshot.cutoff") == [(0,)]
     assert query(dsn, "SELECT count(*) FROM snapshot.cutoff_file") == [(0,)]
@@ -526,7 +527,7 @@ def test_a_load_that_failed_before_any_table_was_loaded_leaves_nothing_and_takes
 
     for name, data in good.items():  # Dapodik sends the export again, corrected: another manifest
         storage.write_bytes(join(uri, name), data)
-    result = pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+    result = snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     assert not any(t["skipped"] for t in result["tables"].values())
     assert result["quality"]["failed"] == 0
     assert _counts(dsn)["pd"] == result["tables"]["peserta_didik"]["loaded_rows"] > 0
@@ -534,7 +535,7 @@ def test_a_load_that_failed_before_any_table_was_loaded_leaves_nothing_and_takes
     # Once loaded, the cutoff is immutable: other files for its date are refused (for any period).
     _break_sekolah_sha256(storage, uri)
     with pytest.raises(ContractError, match=r"cutoff 2020-09-11 is already loaded with other files"):
-        pipeline.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-10")
+        snapshot.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-10")
 
 
 def test_a_partly_loaded_cutoff_keeps_the_manifest_its_tables_were_loaded_by(dsn, storage, bucket):
@@ -542,7 +543,7 @@ def test_a_partly_loaded_cutoff_keeps_the_manifest_its_tables_were_loaded_by(dsn
     good = storage.read_bytes(join(uri, "manifest.json"))
     rewrite_manifest(storage, uri, lambda m: m["files"]["ptk.csv.gz"].update(sha256="0" * 64))
     with pytest.raises(ContractError, match=r"ptk\.csv\.gz: sha256 .*nothing loaded"):
-        pipeline.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-09")
+        snapshot.load_snapshot(dsn, storage, snapshot.read_manifest(storage, uri), "2020-09")
     # sekolah and peserta_didik are in, by the manifest that listed them (the cutoff's row,
     # immutable, holds it): another manifest is refused, and the refusal says what is in.
     storage.write_bytes(join(uri, "manifest.json"), good)
@@ -551,5 +552,5 @@ def test_a_partly_loaded_cutoff_keeps_the_manifest_its_tables_were_loaded_by(dsn
         match=r"cutoff 2020-09-11 is partly loaded \(sekolah, peserta_didik\) from an "
         r"export with other files",
     ):
-        pipeline.run_snapshot(dsn, "2020-09", uri, storage)
+        snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     assert query(dsn, "SELECT tabel FROM snapshot.cutoff_file ORDER BY 1") == [("peserta_didik",), ("sekolah",)]

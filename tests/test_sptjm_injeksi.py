@@ -12,10 +12,13 @@ import pytest
 from conftest import query
 from helpers import decide, portal_file, read_csv, sptjm_numbers
 
-from kuota import ekspor, exchange, portal, quality, sptjm
-from kuota.contract import SPTJM_COLUMNS, sptjm_uri
-from kuota.manifest import ContractError
-from kuota.simulator import Fault, ProviderSimulator
+from kuota.bulanan import quality
+from kuota.infra.errors import ContractError
+from kuota.partners import exchange, portal
+from kuota.partners.contract import SPTJM_COLUMNS
+from kuota.partners.layout import sptjm_uri
+from kuota.tahap import ekspor, koreksi, rekonsiliasi, sptjm
+from kuota_tools.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
 UTC = dt.UTC
@@ -536,11 +539,11 @@ def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated)
         npsn=npsn,
     )
     past, future = dt.datetime.now(UTC) - dt.timedelta(seconds=1), dt.datetime.now(UTC) + dt.timedelta(hours=1)
-    late = portal.ingest_corrections(dsn, storage, ex, PERIODE, 3, past)
+    late = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 3, past)
     assert (late["loaded"], late["after_deadline"]) == (0, 1)
     assert query(dsn, "SELECT count(*) FROM kuota.koreksi") == [(0,)]
     assert storage.exists(f"{ex}/portal/{PERIODE}/koreksi/sekolah-late.manifest.json")
-    assert portal.ingest_corrections(dsn, storage, ex, PERIODE, 2, future)["loaded"] == 1
+    assert koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, future)["loaded"] == 1
     assert query(dsn, "SELECT status, tahap FROM kuota.penerima WHERE id = %s", (rid,)) == [("siap_validasi", 2)]
 
 
@@ -550,7 +553,7 @@ def test_the_reconciliation_suite_catches_a_recipient_that_disagrees_with_the_le
     _inject(dsn, storage, ex)
     ProviderSimulator(storage, ex, PERIODE).step()
     _ingest(dsn, storage, ex)
-    assert quality.check_reconciliation(dsn, PERIODE)["failed"] == 0
+    assert rekonsiliasi.check_reconciliation(dsn, PERIODE)["failed"] == 0
     # A recipient marked berhasil that the provider failed: the suite names what disagrees.
     ((rid,),) = query(
         dsn,
@@ -559,5 +562,5 @@ def test_the_reconciliation_suite_catches_a_recipient_that_disagrees_with_the_le
     )
     query(dsn, "UPDATE kuota.penerima SET status = 'berhasil', alasan = NULL WHERE id = %s", (rid,))
     with pytest.raises(quality.QualityError, match=r"berhasil_tanpa_ledger.*|rekonsiliasi.*penerima_berhasil") as err:
-        quality.check_reconciliation(dsn, PERIODE)
+        rekonsiliasi.check_reconciliation(dsn, PERIODE)
     assert "berhasil_tanpa_ledger" in str(err.value) and "penerima_berhasil" in str(err.value)

@@ -1,9 +1,10 @@
-"""Command line of the package: ``kuota generate`` (synthetic cutoff), ``kuota snapshot`` (stage 1),
-``kuota screen`` (stage 2), ``kuota validate`` (stage 3), ``kuota redo-batch`` (one provider batch
-again), ``kuota periode-status``, ``periode-batas`` and ``periode-buka-kembali`` (the period's
-lifecycle: its deadline, and reopening a closed period, each with a reason), the same functions
-the DAG's tasks call; and ``kuota simulate-providers`` and ``kuota simulate-schools``, the
-partners' stand-ins the demo and the tests run against (the pipeline never imports them).
+"""Command line of the package: ``kuota migrate`` (the warehouse's migrations), ``kuota snapshot``
+(stage 1), ``kuota screen`` (stage 2),
+``kuota validate`` (stage 3), ``kuota redo-batch`` (one provider batch again), ``kuota
+periode-status``, ``periode-batas`` and ``periode-buka-kembali`` (the period's lifecycle: its
+deadline, and reopening a closed period, each with a reason), the same functions the DAG's
+tasks call. The synthetic cutoff and the partners' stand-ins are not here: ``python -m
+kuota_tools`` (tools/, never in the runtime image).
 
 Connections come from the environment (KUOTA_WAREHOUSE_DSN; boto3's AWS_* variables).
 """
@@ -17,10 +18,13 @@ import logging
 import os
 import sys
 
-from . import db, exchange, generator, migrations, periode, pipeline, school_simulator, simulator
-from .manifest import ContractError
-from .quality import QualityError
-from .storage import Storage
+from . import periode
+from .bulanan import screening, snapshot
+from .infra import db, migrations
+from .infra.errors import ContractError, MigrationError, QualityError
+from .infra.storage import Storage
+from .partners import exchange
+from .tahap import validasi
 
 
 def _dsn(args) -> str:
@@ -47,16 +51,6 @@ def configure_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kuota", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-
-    gen = sub.add_parser("generate", help="write a synthetic Dapodik cutoff export (exchange.md §1)")
-    gen.add_argument("--out", required=True, help="s3://bucket/prefix or a local directory")
-    gen.add_argument("--students", type=int, default=10_000)
-    gen.add_argument("--ptk", type=int, help="default: students / 15")
-    gen.add_argument("--schools", type=int, help="default: students / 205")
-    gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--cutoff-date", default="2020-09-11")
-    gen.add_argument("--labels", help="where the ground-truth labels go (default: <out>/labels.csv.gz)")
-    gen.add_argument("--compresslevel", type=int, default=1)
 
     snap = sub.add_parser("snapshot", help="verify and load a cutoff export for a period (stage 1)")
     snap.add_argument("--periode", required=True)
@@ -109,93 +103,35 @@ def main(argv: list[str] | None = None) -> int:
     ro.add_argument("--batas-jawaban", help="a new deadline for answers (default: unchanged)")
     ro.add_argument("--dsn")
 
-    sim = sub.add_parser("simulate-providers", help="play the providers against the S3 contract (exchange.md §2)")
-    sim.add_argument("--exchange-uri", required=True)
-    sim.add_argument("--periode", required=True)
-    sim.add_argument(
-        "--provider", action="append", choices=simulator.PROVIDERS, help="a provider to play (repeatable); default: all"
-    )
-    sim.add_argument(
-        "--shares",
-        help="status shares, e.g. aktif=0.57,pascabayar=0.03,tidak_aktif=0.22,"
-        "masa_tenggang=0.10,tidak_dikenal=0.08 (the default, 2020 figures)",
-    )
-    sim.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="KIND[:PROVIDER[:COUNT]]",
-        help=f"misbehave on purpose: {', '.join(simulator.FAULTS)} (repeatable)",
-    )
-    sim.add_argument("--delay-seconds", type=float, default=0.0, help="answer this long after a batch appears")
-    sim.add_argument("--late-seconds", type=float, default=3600.0, help="delay of a 'late' answer")
-    sim.add_argument("--poll-seconds", type=float, default=2.0)
-    sim.add_argument("--once", action="store_true", help="one pass, then exit")
-    sim.add_argument("--idle-exit-seconds", type=float, help="exit after this long with nothing to do")
-    sim.add_argument("--seed", type=int, default=2020)
-
-    sch = sub.add_parser("simulate-schools", help="play the schools against the portal contract (exchange.md §3)")
-    sch.add_argument("--exchange-uri", required=True)
-    sch.add_argument("--periode", required=True)
-    sch.add_argument(
-        "--correct-share",
-        type=float,
-        default=school_simulator.DEFAULT_CORRECT_SHARE,
-        help="share of correctable residu numbers a school corrects, per residu file version",
-    )
-    sch.add_argument(
-        "--reject-share", type=float, default=school_simulator.DEFAULT_REJECT_SHARE, help="share of SPTJMs rejected"
-    )
-    sch.add_argument(
-        "--delay-seconds",
-        type=float,
-        default=0.0,
-        help="decide an SPTJM (correct a residu file) this long after it appeared",
-    )
-    sch.add_argument("--poll-seconds", type=float, default=2.0)
-    sch.add_argument("--only", choices=("koreksi", "persetujuan"), help="play one part only: corrections or decisions")
-    sch.add_argument("--once", action="store_true", help="one pass, then exit")
-    sch.add_argument("--idle-exit-seconds", type=float, help="exit after this long with nothing to do")
-    sch.add_argument("--seed", type=int, default=2020)
-
     args = parser.parse_args(argv)
     configure_logging()
     try:
-        if args.command == "generate":
-            scale = generator.Scale.for_students(args.students, args.ptk, args.schools)
-            result = generator.generate(
-                args.out,
-                scale,
-                seed=args.seed,
-                cutoff_date=args.cutoff_date,
-                labels_uri=args.labels,
-                compresslevel=args.compresslevel,
-            )
-        elif args.command == "migrate":
+        if args.command == "migrate":
             if args.status:
                 done = migrations.applied(_dsn(args))
                 result = [
-                    {"migration": m.path.name, "applied_at": str(done[m.version]["applied_at"])}
-                    if m.version in done
-                    else {"migration": m.path.name, "applied_at": None}
+                    {
+                        "migration": m.path.name,
+                        "applied_at": done[m.version]["applied_at"] if m.version in done else None,
+                    }
                     for m in migrations.available()
                 ]
             else:
-                result = {"applied": migrations.migrate(_dsn(args), f"kuota migrate ({getpass.getuser()})")}
+                result = {"applied": migrations.migrate(_dsn(args), _who(args))}
         elif args.command == "snapshot":
-            result = pipeline.run_snapshot(
+            result = snapshot.run_snapshot(
                 _dsn(args), args.periode, args.cutoff_uri, None, args.batas_jawaban, args.hari_tahap, strict=True
             )
         elif args.command == "screen":
-            result = pipeline.run_screening(_dsn(args), args.periode, args.exchange_uri)
+            result = screening.run_screening(_dsn(args), args.periode, args.exchange_uri)
         elif args.command == "validate":
             deadline = args.deadline or periode.require_open(_dsn(args), args.periode, "validate")["batas_jawaban"]
-            result = exchange.validate(
+            result = validasi.run(
                 _dsn(args),
                 Storage(),
                 args.exchange_uri,
                 args.periode,
-                exchange.parse_deadline(deadline, args.periode),
+                periode.parse_deadline(deadline, args.periode),
                 args.batch_rows,
                 args.poll_seconds,
             )
@@ -212,36 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             result = periode.set_deadline(_dsn(args), args.periode, args.batas_jawaban, args.alasan, _who(args))
         elif args.command == "periode-buka-kembali":
             result = periode.reopen(_dsn(args), args.periode, args.alasan, _who(args), args.batas_jawaban)
-        else:
-            if args.command == "simulate-schools":
-                sim = school_simulator.SchoolSimulator(
-                    Storage(),
-                    args.exchange_uri,
-                    args.periode,
-                    args.correct_share,
-                    args.reject_share,
-                    args.delay_seconds,
-                    args.seed,
-                    args.only,
-                )
-            else:
-                sim = simulator.ProviderSimulator(
-                    Storage(),
-                    args.exchange_uri,
-                    args.periode,
-                    args.provider or simulator.PROVIDERS,
-                    simulator.parse_shares(args.shares),
-                    [simulator.Fault.parse(f) for f in args.fault],
-                    args.delay_seconds,
-                    args.late_seconds,
-                    args.seed,
-                )
-            if args.once:
-                result = sim.step()
-            else:
-                sim.run(args.poll_seconds, args.idle_exit_seconds)
-                result = {"stopped": "idle"}
-    except (ContractError, QualityError, db.Busy, migrations.MigrationError) as err:
+    except (ContractError, QualityError, MigrationError, db.Busy) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2, default=str))

@@ -15,21 +15,19 @@ import inspect
 import logging
 import re
 
-from . import db
-from .manifest import ContractError
+from .infra import db
+from .infra.errors import ContractError, PeriodeDitutup
 
 log = logging.getLogger(__name__)
 
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 # 2020: data went to the providers around the 15th and the 28th (domain.md flow 10).
 DEFAULT_STAGE_DAYS = (15, 28)
-_PERIODE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+# A period is a month, YYYY-MM: the one pattern, also the DAGs' `periode` parameter's.
+PERIODE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_PERIODE = re.compile(PERIODE_PATTERN)
 # Records short of a request; belum_disaring: the cutoff's records while it is not screened.
 WAITING = ("siap_validasi", "valid", "sptjm_dicetak", "sptjm_disetujui", "belum_disaring")
-
-
-class PeriodeDitutup(ContractError):
-    """The period is closed: the step does nothing, and says so."""
 
 
 def check_periode(periode: str) -> str:
@@ -86,7 +84,7 @@ def parse_stage_days(days) -> list[int]:
 def state(dsn: str, periode: str) -> dict | None:
     """Where the period stands (None: never opened)."""
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "periode_keadaan", {"periode": periode})
+        rows = db.run(conn, "periode/01_read_keadaan", {"periode": periode})
     if not rows:
         return None
     ((p, deadline, days, closed_at, reason, stages, open_requests, *waiting, passed),) = rows
@@ -186,7 +184,7 @@ def open_period(dsn: str, periode: str, cutoff_id: int, opening: dict, oleh: str
     with db.connect(dsn) as conn:
         ((bound,),) = db.run(
             conn,
-            "periode_open",
+            "periode/02_open_periode",
             {
                 "periode": periode,
                 "cutoff_id": cutoff_id,
@@ -206,7 +204,7 @@ def resolve_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.dat
     before the period's month, the last after it)."""
     if not periode:
         with db.connect(dsn) as conn:
-            rows = db.run(conn, "periode_terbaru", {"bulan": of_moment(when), "saat": when})
+            rows = db.run(conn, "periode/03_find_terbaru", {"bulan": of_moment(when), "saat": when})
         if not rows:
             raise ContractError(f"no period is opened for {of_moment(when)} or before: run kuota_bulanan first")
         periode = rows[0][0]
@@ -241,7 +239,7 @@ def _change(
     with db.serialized(dsn, periode, "lifecycle"), db.connect(dsn) as conn:
         rows = db.run(
             conn,
-            "periode_ubah",
+            "periode/05_change_periode",
             {"periode": periode, "aksi": aksi, "alasan": alasan, "oleh": oleh, "batas_jawaban": batas_jawaban},
         )
     return rows[0] if rows else None
@@ -322,7 +320,7 @@ def _need_reason(alasan: str | None) -> None:
 
 def history(dsn: str, periode: str) -> list[tuple]:
     with db.connect(dsn) as conn:
-        return db.run(conn, "periode_riwayat", {"periode": periode})
+        return db.run(conn, "periode/06_read_riwayat", {"periode": periode})
 
 
 def describe(s: dict | None, periode: str) -> list[str]:
@@ -350,3 +348,37 @@ def describe(s: dict | None, periode: str) -> list[str]:
     elif s["batas_lewat"]:
         lines.append("  the deadline has passed: the next stage run closes the period")
     return lines
+
+
+@db.one_at_a_time("open_stage")
+def open_stage(dsn: str, periode: str | None, tahap: int | None, when: dt.datetime | None = None) -> dict:
+    """Record a stage of an opened period (once); a corrections file joins the stage that
+    takes it. A scheduled run names neither: they come from the run's date and the period's
+    calendar. A closed period is refused; after the deadline the stage is the closing one."""
+    periode, tahap = resolve_stage(dsn, periode, tahap, when or dt.datetime.now(dt.UTC))
+    s = require_open(dsn, periode, f"stage {tahap}")
+    with db.connect(dsn) as conn:
+        stages = db.run(conn, "periode/04_open_tahap", {"periode": periode, "tahap": tahap})
+    log.info(
+        "periode %s: stage %d (stages so far: %s); deadline for answers %s",
+        periode,
+        tahap,
+        ", ".join(f"{t} at {at}" for t, at in stages),
+        s["batas_jawaban"],
+    )
+    if s["batas_lewat"]:
+        waiting = {k: v for k, v in s["menunggu"].items() if v}
+        log.warning(
+            "periode %s: the deadline %s has passed: this run plans and sends nothing, closes the requests "
+            "still open, and closes the period if nothing waits%s",
+            periode,
+            s["batas_jawaban"],
+            f" (waiting: {waiting})" if waiting else "",
+        )
+    return {
+        "periode": periode,
+        "tahap": tahap,
+        "stages": len(stages),
+        "batas_jawaban": s["batas_jawaban"],
+        "batas_lewat": s["batas_lewat"],
+    }

@@ -25,13 +25,15 @@ import psycopg2
 import pytest
 from conftest import query
 
-from kuota import db, generator
-from kuota.storage import Storage
+from kuota.infra import db
+from kuota.infra.storage import Storage
+from kuota_tools import generator
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 KUOTA = str(Path(sys.executable).with_name("kuota"))
+TOOLS = [sys.executable, "-m", "kuota_tools"]  # the simulators (tools/, not the runtime CLI)
 SCRIPT = str(REPO / "scripts" / "airflow.sh")
 STUDENTS = 3_000  # small: the machine has 2 cores, shared
 SEED = 11
@@ -263,7 +265,7 @@ def simulators(env: dict, exchange_uri: str, periode: str, faults: tuple[str, ..
     env = {k: v for k, v in env.items() if k != "AIRFLOW_HOME"}  # partners, not Airflow
     procs = [
         subprocess.Popen(
-            [KUOTA, "simulate-providers", *common, *[a for f in faults for a in ("--fault", f)]],
+            [*TOOLS, "simulate-providers", *common, *[a for f in faults for a in ("--fault", f)]],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -271,7 +273,7 @@ def simulators(env: dict, exchange_uri: str, periode: str, faults: tuple[str, ..
         ),
         subprocess.Popen(
             [
-                KUOTA,
+                *TOOLS,
                 "simulate-schools",
                 *common,
                 "--delay-seconds",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from kuota.contract import PROVIDERS
+from kuota.partners.contract import PROVIDERS
 
 SEND = "validation.batch.send_batch"
 GROUP = ("validation.batch.send_batch", "validation.batch.wait_for_answer", "validation.batch.ingest_answer")

@@ -1,0 +1,122 @@
+"""Screening stages: every cutoff record of a period ends in one state (kuota.penerima).
+
+The rules run as set-based SQL over the snapshot (bulanan/screening/02_normalize_nomor.sql, then SCREENING_PARTS);
+this module orders the steps, makes them idempotent and checks that nothing was dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from .. import periode as lifecycle
+from ..infra import db
+from ..infra.errors import QualityError
+from ..infra.storage import Storage
+from ..partners.contract import SCREENING_REASONS
+from . import nomor, quality, residu
+
+log = logging.getLogger(__name__)
+
+# The screening SQL, in order: identifiers (K1, NISN/NIK), the similarity index, states.
+SCREENING_PARTS = (
+    "bulanan/screening/03_screen_rekaman",
+    "bulanan/screening/04_screen_kemiripan",
+    "bulanan/screening/05_screen_penerima",
+)
+
+
+@db.one_at_a_time("policies")
+def policies(dsn: str, periode: str) -> dict:
+    """The policy values the period runs with (recorded at first use, then fixed)."""
+    with db.connect(dsn) as conn:
+        ((values,),) = db.run(conn, "bulanan/screening/01_record_kebijakan", {"periode": periode})
+    return values
+
+
+def _cutoff_of(cur, periode: str) -> int:
+    cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (periode,))
+    row = cur.fetchone()
+    if row is None:
+        raise QualityError(f"periode {periode} has no cutoff: run the cutoff snapshot first")
+    return row[0]
+
+
+@db.one_at_a_time("screening numbers")
+def normalize_numbers(dsn: str, periode: str) -> dict:
+    """The period's cutoff numbers as MSISDN (once per cutoff)."""
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cutoff_id = _cutoff_of(cur, periode)
+    return nomor.normalize_cutoff(dsn, cutoff_id)
+
+
+@lifecycle.while_open("screening")
+@db.one_at_a_time("screening")
+def screen(dsn: str, periode: str) -> dict:
+    """Screen the period's cutoff once; a re-run finds it screened and changes nothing."""
+    values = policies(dsn, periode)
+    cutoff_id = normalize_numbers(dsn, periode)["cutoff_id"]  # a no-op when done
+    started = time.monotonic()
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('bulanan/screening/05_screen_penerima'), hashtext(%s))", (periode,)
+        )
+        cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
+        ((done,),) = cur.fetchall()
+        if done:
+            log.info("periode %s: already screened (%d records), skipped", periode, done)
+            return {"periode": periode, "records": done, "skipped": True}
+        paket = values["paket_gb"]
+        params = {
+            "periode": periode,
+            "cutoff_id": cutoff_id,
+            "tanggal": f"{periode}-01",
+            "batas_nomor_bersama": int(values["batas_nomor_bersama"]),
+            "kecualikan_pkh_pip": bool(values["kecualikan_penerima_pkh_pip"]),
+            "ambang_kemiripan": float(values["ambang_kemiripan"]),
+            "paket_paud": int(paket["paud"]),
+            "paket_pd": int(paket["pd"]),
+            "paket_ptk": int(paket["ptk"]),
+        }
+        seconds = {}
+        for part in SCREENING_PARTS:  # one transaction: the parts share temp tables
+            part_started = time.monotonic()
+            db.run(conn, part, params)
+            seconds[part] = round(time.monotonic() - part_started, 2)
+            for notice in conn.notices:  # what the SQL reports (e.g. blocks over the cap)
+                log.warning("periode %s: %s", periode, notice.removeprefix("NOTICE:").strip())
+            conn.notices.clear()
+            log.info("periode %s: %s done in %.1fs", periode, part, seconds[part])
+        cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
+        ((records,),) = cur.fetchall()
+    log.info("periode %s: %d records screened in %.1fs", periode, records, time.monotonic() - started)
+    return {
+        "periode": periode,
+        "records": records,
+        "skipped": False,
+        "seconds": seconds,
+        "similarity_blocks": similarity_blocks(dsn, periode),
+    }
+
+
+def similarity_blocks(dsn: str, periode: str) -> dict | None:
+    """The similarity index's block sizes (kuota.kemiripan_blok), so that a caller sees in the
+    result, not only in the log, when blocks stayed over the cap and were compared partially."""
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(db.sql("bulanan/screening/06_read_kemiripan_blok"), {"periode": periode})
+        row = cur.fetchone()
+        return dict(zip([c.name for c in cur.description], row, strict=True)) if row else None
+
+
+def funnel(dsn: str, periode: str) -> list[tuple]:
+    """(status, alasan, pd, ptk) rows: the screening funnel of the period."""
+    with db.connect(dsn) as conn:
+        return db.run(conn, "summary/02_screening", {"periode": periode, "reasons": list(SCREENING_REASONS)})
+
+
+def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | None = None) -> dict:
+    """Stage 2 end to end, as the DAG's task group runs it (CLI)."""
+    result = screen(dsn, periode)
+    result["quality"] = quality.check_screening(dsn, periode)
+    result["residu"] = residu.write_residu(dsn, storage or Storage(), exchange_uri, periode)
+    return result

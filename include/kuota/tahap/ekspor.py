@@ -1,0 +1,181 @@
+"""The period export (exchange.md §4) and the providers' handover reports (BAST).
+
+``status_penerima.csv.gz``: one row per cutoff record with its state, reason, SPTJM and
+package, streamed out of the warehouse with COPY into a gzip file on disk, then uploaded (memory
+stays flat at national scale); ``rekap.csv``: its counts. Each with a manifest whose
+created_at is the period's last change, so an export of an unchanged period is byte-identical.
+``bast/<provider>.csv`` and ``.pdf``: per provider, packages and GB successfully injected (what
+it is paid for) and what it is not paid for.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import logging
+import tempfile
+
+from .. import periode as lifecycle
+from ..infra import db
+from ..infra.pdf import Document
+from ..infra.storage import Storage
+from ..partners.layout import bast_uri, export_folder, export_uri
+from ..partners.manifest import file_manifest, manifest_for, manifest_uri, sha256_file
+
+log = logging.getLogger(__name__)
+
+STATUS_COLUMNS = ("jenis", "id", "npsn", "msisdn", "provider", "status", "alasan", "sptjm_no", "paket_gb")
+REKAP_COLUMNS = ("kode_provinsi", "npsn", "provider", "status", "alasan", "jumlah")
+BAST_COLUMNS = ("provider", "paket_gb", "diminta", "berhasil", "gb_berhasil", "gagal", "tanpa_respons", "menunggu")
+
+
+def _stamp(dsn: str, periode: str) -> tuple[str, bool]:
+    with db.connect(dsn) as conn:
+        ((created_at, settled),) = db.run(conn, "tahap/ekspor/01_stamp_ekspor", {"periode": periode})
+    return created_at, settled
+
+
+def _put(storage: Storage, uri: str, data: bytes, rows: int, created_at: str, **fields) -> None:
+    """Data then manifest, skipped when the same bytes are in place."""
+    manifest = file_manifest(uri.rsplit("/", 1)[1], data, rows, created_at, **fields)
+    if storage.exists(manifest_uri(uri)) and storage.read_bytes(manifest_uri(uri)) == manifest:
+        return
+    storage.write_bytes(uri, data)
+    storage.write_bytes(manifest_uri(uri), manifest)
+
+
+@lifecycle.while_open("the period export")
+@db.one_at_a_time("export")
+def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, final: bool) -> dict:
+    """status_penerima.csv.gz and rekap.csv of the period, each with its manifest."""
+    created_at, settled = _stamp(dsn, periode)
+    folder = export_folder(output_uri, periode)
+    fields = {"periode": periode, "final": bool(final and settled)}
+    with tempfile.NamedTemporaryFile(suffix=".csv.gz") as tmp:
+        with gzip.GzipFile(filename="", fileobj=tmp, mode="wb", compresslevel=6, mtime=0) as gz:
+            gz.write((",".join(STATUS_COLUMNS) + "\n").encode())
+            counter = _LineCounter(gz)
+            with db.connect(dsn) as conn:
+                db.copy_out(conn, "tahap/ekspor/02_write_status_penerima", {"periode": periode}, counter)
+        tmp.flush()
+        sha = sha256_file(tmp.name)
+        uri = export_uri(output_uri, periode, "status_penerima.csv.gz")
+        manifest = manifest_for("status_penerima.csv.gz", sha, counter.lines, created_at, **fields)
+        if not (storage.exists(manifest_uri(uri)) and storage.read_bytes(manifest_uri(uri)) == manifest):
+            storage.upload_file(tmp.name, uri)
+            storage.write_bytes(manifest_uri(uri), manifest)
+    rekap = io.BytesIO()
+    rekap.write((",".join(REKAP_COLUMNS) + "\n").encode())
+    with db.connect(dsn) as conn:
+        db.copy_out(conn, "tahap/ekspor/03_count_rekap", {"periode": periode}, rekap)
+    data = rekap.getvalue()
+    _put(storage, export_uri(output_uri, periode, "rekap.csv"), data, data.count(b"\n") - 1, created_at, **fields)
+    log.info(
+        "periode %s exported: %d records, %d rekap rows (final: %s) -> %s",
+        periode,
+        counter.lines,
+        data.count(b"\n") - 1,
+        fields["final"],
+        folder,
+    )
+    return {"periode": periode, "records": counter.lines, "rekap_rows": data.count(b"\n") - 1, **fields}
+
+
+class _LineCounter:
+    """A file-like sink for COPY that counts lines as they pass (each COPY row is one line:
+    no field of the export can hold a newline)."""
+
+    def __init__(self, out):
+        self.out, self.lines = out, 0
+
+    def write(self, data) -> int:
+        data = data.encode() if isinstance(data, str) else data
+        self.lines += data.count(b"\n")
+        return self.out.write(data)
+
+
+def bast(dsn: str, periode: str) -> list[dict]:
+    with db.connect(dsn) as conn:
+        rows = db.run(conn, "tahap/ekspor/04_count_bast", {"periode": periode})
+    return [dict(zip((*BAST_COLUMNS, "anomali"), r, strict=True)) for r in rows]
+
+
+def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: str) -> bytes:
+    doc = Document()
+    doc.text("BERITA ACARA SERAH TERIMA (BAST)", bold=True)
+    doc.text(f"Bantuan Kuota Data Internet - periode {periode} - penyedia: {provider}", bold=True)
+    doc.text(f"Dihitung dari jawaban injeksi yang dimuat, per {created_at}")
+    doc.text()
+    doc.text(
+        f"{'paket':>8} {'diminta':>10} {'berhasil':>10} {'GB berhasil':>14} {'gagal':>8} {'tanpa respons':>14} "
+        f"{'menunggu':>9}",
+        bold=True,
+    )
+    for r in rows:
+        doc.text(
+            f"{r['paket_gb']:>5} GB {r['diminta']:>10,} {r['berhasil']:>10,} {r['gb_berhasil']:>14,} "
+            f"{r['gagal']:>8,} {r['tanpa_respons']:>14,} {r['menunggu']:>9,}"
+        )
+    total = {k: sum(r[k] for r in rows) for k in BAST_COLUMNS[2:]}
+    doc.text(
+        f"{'jumlah':>8} {total['diminta']:>10,} {total['berhasil']:>10,} {total['gb_berhasil']:>14,} "
+        f"{total['gagal']:>8,} {total['tanpa_respons']:>14,} {total['menunggu']:>9,}",
+        bold=True,
+    )
+    doc.text()
+    doc.text(f"Dibayar: {total['berhasil']:,} paket, {total['gb_berhasil']:,} GB (hanya injeksi berhasil).", bold=True)
+    doc.text(
+        f"Tidak dibayar: {total['gagal']:,} gagal, {total['tanpa_respons']:,} tanpa respons, "
+        f"{total['menunggu']:,} menunggu."
+    )
+    doc.text(
+        "Anomali penyedia (berhasil dilaporkan ulang, jawaban diubah; tidak dihitung dua kali): "
+        f"{rows[0]['anomali'] if rows else 0:,}"
+    )
+    doc.text()
+    doc.keep(10)
+    doc.text(f"{'Pusdatin Kemendikbud,':<44}{'Penyedia (' + provider + '),'}")
+    doc.box(0, 30, 5, "tanda tangan")
+    doc.box(44, 30, 5, "tanda tangan dan meterai")
+    doc.line += 6
+    doc.text(f"{'(nama dan NIP)':<44}(nama dan jabatan)")
+    return doc.to_bytes()
+
+
+@lifecycle.while_open("the BAST")
+@db.one_at_a_time("bast")
+def write_bast(dsn: str, storage: Storage, output_uri: str, periode: str) -> dict:
+    """bast/<provider>.csv (+ manifest) and bast/<provider>.pdf for every provider injected."""
+    created_at, _ = _stamp(dsn, periode)
+    rows = bast(dsn, periode)
+    totals = {}
+    for provider in sorted({r["provider"] for r in rows}):
+        mine = [r for r in rows if r["provider"] == provider]
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(BAST_COLUMNS)
+        writer.writerows([r[c] for c in BAST_COLUMNS] for r in mine)
+        uri, pdf_uri = bast_uri(output_uri, periode, provider), bast_uri(output_uri, periode, provider, "pdf")
+        pdf = render_bast_pdf(periode, provider, mine, created_at)
+        if not storage.exists(pdf_uri) or storage.read_bytes(pdf_uri) != pdf:
+            storage.write_bytes(pdf_uri, pdf)
+        _put(
+            storage,
+            uri,
+            out.getvalue().encode(),
+            len(mine),
+            created_at,
+            periode=periode,
+            provider=provider,
+            pdf={"file": f"{provider}.pdf", "sha256": hashlib.sha256(pdf).hexdigest()},
+        )
+        totals[provider] = {
+            "paket": sum(r["berhasil"] for r in mine),
+            "gb": sum(r["gb_berhasil"] for r in mine),
+            "gagal": sum(r["gagal"] for r in mine),
+            "tanpa_respons": sum(r["tanpa_respons"] for r in mine),
+        }
+    log.info("periode %s BAST: %s", periode, totals)
+    return {"periode": periode, "providers": totals}

@@ -1,0 +1,359 @@
+"""Benchmark: generate a cutoff export, load and check it, normalize its numbers, screen it,
+send residu to schools, exchange validation batches with the provider simulator (send, answer,
+ingest), issue and write the SPTJMs, take the schools' decisions (the school simulator),
+exchange injection batches, check the reconciliation and write the period export and BAST;
+then the accuracy of every screening reason against the generator's labels, and the
+similarity index beside Splink (the reference) on the same pupils.
+
+    python -m kuota_tools.bench --students 1000000 10000000      (make bench)
+
+Each step runs in its own child process so that its wall time and peak resident memory
+(``ru_maxrss`` of that child) are its own. Each scale gets a fresh warehouse database on the
+same server (``bench_<students>``) and an export under ``s3://<bucket>/bench/``; both are
+removed afterwards unless ``--keep``. Needs the stack's environment (scripts/stack.sh env).
+The PostgreSQL server's own memory is bounded by its configuration, not measured here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+
+from kuota.bulanan import nomor, quality, residu, screening, snapshot
+from kuota.cli import configure_logging
+from kuota.infra import db, migrations
+from kuota.infra.storage import Storage, join
+from kuota.partners import exchange
+from kuota.tahap import ekspor, rekonsiliasi, sptjm, validasi
+
+from . import accuracy
+
+# The per-row libphonenumber baseline runs on the first million numbers only (its rate is
+# what matters; at 10 million it would take longer than everything else together).
+BASELINE_ROWS = 1_000_000
+PERIODE = "2020-09"
+STEPS = (
+    "generate",
+    "verify_manifest",
+    "load_snapshot",
+    "check_snapshot",
+    "normalize_numbers_sql",
+    "normalize_numbers_libphonenumber",
+    "screen_records",
+    "check_screening",
+    "residu_to_schools",
+    "send_validation",
+    "simulate_providers",
+    "ingest_answers",
+    "issue_sptjm",
+    "write_sptjm",
+    "simulate_schools",
+    "ingest_decisions",
+    "send_injection",
+    "simulate_injection",
+    "ingest_injection",
+    "check_reconciliation",
+    "export_period",
+    "accuracy",
+    "similarity_splink",
+)
+
+
+def _database(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _recreate(dsn: str, name: str, drop_only: bool = False) -> None:
+    conn = psycopg2.connect(db.libpq_dsn(dsn))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def _delete_prefix(storage: Storage, uri: str) -> None:
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    pages = storage.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+    for page in pages:
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            storage.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
+def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
+    """One measured step, run in the child process; returns the rows it handled."""
+    storage = Storage()
+    if name == "generate":
+        from . import generator
+
+        result = generator.generate(uri, generator.Scale.for_students(students), seed=seed)
+        return {"rows": sum(result["rows"].values())}
+    if name == "verify_manifest":
+        manifest = snapshot.verify_cutoff(storage, uri)
+    else:
+        manifest = snapshot.read_manifest(storage, uri)
+    rows = sum(entry["rows"] for entry in manifest["tables"].values())
+    if name == "load_snapshot":
+        migrations.migrate(dsn)
+        snapshot.load_snapshot(dsn, storage, manifest, PERIODE)
+    elif name == "check_snapshot":
+        quality.check_snapshot(dsn, _cutoff_id(dsn))
+    elif name == "normalize_numbers_sql":
+        return {"rows": nomor.normalize_cutoff(dsn, _cutoff_id(dsn))["rows"]}
+    elif name == "normalize_numbers_libphonenumber":
+        return {"rows": nomor.libphonenumber_baseline(dsn, _cutoff_id(dsn), BASELINE_ROWS)["rows"]}
+    elif name == "screen_records":
+        result = screening.screen(dsn, PERIODE)
+        return {
+            "rows": result["records"],
+            "similarity_seconds": result["seconds"]["bulanan/screening/04_screen_kemiripan"],
+        }
+    elif name == "check_screening":
+        return {"rows": quality.check_screening(dsn, PERIODE)["records"]}
+    elif name == "residu_to_schools":
+        return {"rows": residu.write_residu(dsn, storage, join(uri, "exchange"), PERIODE)["rows"]}
+    elif name == "send_validation":
+        sent = 0
+        for provider in validasi.providers(dsn, PERIODE):
+            for batch in validasi.plan(dsn, PERIODE, provider):
+                sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
+        return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE))}
+    elif name in ("simulate_providers", "simulate_injection"):  # the partner's side, measured for scale only
+        from .simulator import ProviderSimulator
+
+        events = ProviderSimulator(storage, join(uri, "exchange"), PERIODE).step()
+        return {"rows": sum(int(e["action"].split()[1]) for e in events), "batches": len(events)}
+    elif name in ("ingest_answers", "ingest_injection"):
+        loaded = 0
+        for batch in exchange.batches_of(dsn, PERIODE, "validasi" if name == "ingest_answers" else "injeksi"):
+            loaded += exchange.ingest_answer(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
+        return {"rows": loaded}
+    elif name == "issue_sptjm":
+        issued = sptjm.issue(dsn, PERIODE, 1)
+        return {"rows": issued["records"], "sptjm": issued["sptjm"]}
+    elif name == "write_sptjm":
+        return {"rows": sptjm.write_files(dsn, storage, join(uri, "exchange"), PERIODE)["written"]}
+    elif name == "simulate_schools":  # the partner's side: decide every SPTJM
+        from .school_simulator import SchoolSimulator
+
+        events = SchoolSimulator(storage, join(uri, "exchange"), PERIODE, only="persetujuan").step()
+        return {"rows": sum(e["approved"] + e["rejected"] for e in events)}
+    elif name == "ingest_decisions":
+        taken = sptjm.ingest_decisions(dsn, storage, join(uri, "exchange"), PERIODE, 1)
+        return {"rows": sum(n for key, n in taken.items() if key.startswith("penerima_"))}
+    elif name == "send_injection":
+        sent = 0
+        for provider in exchange.providers_to(dsn, PERIODE, "injeksi"):
+            for batch in exchange.plan(dsn, PERIODE, provider, "injeksi"):
+                sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
+        return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE, "injeksi"))}
+    elif name == "check_reconciliation":
+        rekonsiliasi.check_reconciliation(dsn, PERIODE)
+        return {"rows": _count(dsn, "SELECT count(*) FROM kuota.injeksi")}
+    elif name == "export_period":
+        exported = ekspor.write_export(dsn, storage, join(uri, "output"), PERIODE, final=True)
+        ekspor.write_bast(dsn, storage, join(uri, "output"), PERIODE)
+        return {"rows": exported["records"]}
+    elif name == "accuracy":
+        return {
+            "rows": rows,
+            **accuracy.evaluate(dsn, storage, join(uri, "labels.csv.gz"), PERIODE),
+            "default_threshold": float(screening.policies(dsn, PERIODE)["ambang_kemiripan"]),
+        }
+    elif name == "similarity_splink":
+        from . import splink_reference
+
+        result = splink_reference.run(dsn, storage, join(uri, "labels.csv.gz"), PERIODE)
+        return {"rows": result["records"], **result}
+    return {"rows": rows}
+
+
+def _count(dsn: str, sql: str) -> int:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchone()[0]
+
+
+def _cutoff_id(dsn: str) -> int:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (PERIODE,))
+        ((cutoff_id,),) = cur.fetchall()
+    return cutoff_id
+
+
+def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
+    argv = [
+        sys.executable,
+        "-m",
+        "kuota_tools.bench",
+        "--step",
+        name,
+        "--dsn",
+        dsn,
+        "--uri",
+        uri,
+        "--students",
+        str(students),
+        "--seed",
+        str(seed),
+    ]
+    started = time.monotonic()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(
+            f"bench: step {name} at {students:,} students failed (exit {os.waitstatus_to_exitcode(status)})"
+        )
+    detail = json.loads(out.decode().strip().splitlines()[-1])
+    rows = detail.pop("rows")
+    return {
+        "step": name,
+        "students": students,
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "peak_mib": usage.ru_maxrss / 1024,
+        "detail": detail,
+    }
+
+
+def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = ()) -> list[dict]:
+    dsn = os.environ.get("KUOTA_WAREHOUSE_DSN")
+    bucket = os.environ.get("KUOTA_BUCKET")
+    if not dsn or not bucket:
+        raise SystemExit("bench: KUOTA_WAREHOUSE_DSN and KUOTA_BUCKET are not set: run it with the stack (make bench)")
+    storage = Storage()
+    results = []
+    for n in students:
+        name = f"bench_{n}"
+        bench_dsn, uri = _database(dsn, name), join(f"s3://{bucket}", "bench", f"n{n}-seed{seed}")
+        _recreate(dsn, name)
+        _delete_prefix(storage, uri)
+        try:
+            scale = []
+            for step_name in [s for s in STEPS if s not in skip]:
+                result = _measure(step_name, bench_dsn, uri, n, seed)
+                print(_row(result), flush=True)
+                scale.append(result)
+            if not {"accuracy", "similarity_splink"} & set(skip):
+                print(_accuracy_tables({r["step"]: r for r in scale}), flush=True)
+            results.extend(scale)
+        finally:
+            if not keep:
+                _recreate(dsn, name, drop_only=True)
+                _delete_prefix(storage, uri)
+    return results
+
+
+HEADER = "| students | step | rows | seconds | rows/s | peak RSS (MiB) |\n|---:|---|---:|---:|---:|---:|"
+
+
+def _row(r: dict) -> str:
+    return (
+        f"| {r['students']:,} | {r['step']} | {r['rows']:,} | {r['seconds']:.1f} | "
+        f"{r['rows_per_s']:,.0f} | {r['peak_mib']:,.0f} |"
+    )
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _accuracy_tables(by_step: dict) -> str:
+    """Each reason against the labels, then the similarity index beside Splink."""
+    n = by_step["accuracy"]["students"]
+    detail = by_step["accuracy"]["detail"]
+    lines = [
+        "",
+        "| students | reason | labelled | flagged | correct | precision | recall |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in detail["reasons"]:
+        lines.append(
+            f"| {n:,} | {r['reason']} | {r['labelled']:,} | {r['flagged']:,} | {r['correct']:,} | "
+            f"{_share(r['precision'])} | {_share(r['recall'])} |"
+        )
+    lines += [
+        "",
+        "| students | method | threshold | pairs flagged | correct | twin pairs flagged | precision "
+        "| recall | seconds | peak RSS (MiB) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    ours = by_step["screen_records"]["detail"]["similarity_seconds"]
+    splink = by_step["similarity_splink"]
+    methods = [
+        ("kuota (SQL index)", detail["similarity"], ours, "in PostgreSQL"),
+        (
+            "Splink 4 (DuckDB)",
+            splink["detail"]["similarity"],
+            splink["detail"]["seconds"],
+            f"{splink['peak_mib']:,.0f}",
+        ),
+    ]
+    for method, rows, seconds, peak in methods:
+        for r in rows:
+            default = (
+                " (default)" if r["threshold"] == detail["default_threshold"] and method.startswith("kuota") else ""
+            )
+            lines.append(
+                f"| {n:,} | {method} | {r['threshold']}{default} | {r['flagged']:,} | {r['correct']:,} | "
+                f"{r['twins_flagged']:,} | {_share(r['precision'])} | {_share(r['recall'])} | "
+                f"{seconds:.1f} | {peak} |"
+            )
+    lines += [
+        "",
+        f"| students | part | kind | pairs | kuota flagged | kuota recall | Splink flagged "
+        f"(p >= {splink['detail']['kinds_threshold']}) | Splink recall |",
+        "|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
+    theirs = {(r["part"], r["kind"]): r for r in splink["detail"]["kinds"]}
+    for r in detail["kinds"]:
+        t = theirs[(r["part"], r["kind"])]
+        lines.append(
+            f"| {n:,} | {r['part']} | {r['kind']} | {r['pairs']:,} | {r['flagged']:,} | "
+            f"{_share(r['recall'])} | {t['flagged']:,} | {_share(t['recall'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m kuota_tools.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--students", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--keep", action="store_true", help="keep the bench databases and exports")
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        default=[],
+        choices=[s for s in STEPS if s not in STEPS[:3]],
+        help="steps to leave out (e.g. accuracy similarity_splink normalize_numbers_libphonenumber)",
+    )
+    parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--dsn", help=argparse.SUPPRESS)
+    parser.add_argument("--uri", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step:
+        configure_logging()
+        print(json.dumps(step(args.step, args.dsn, args.uri, args.students[0], args.seed)))
+        return 0
+    print(HEADER, flush=True)
+    run(args.students, args.seed, args.keep, tuple(args.skip))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
