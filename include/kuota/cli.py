@@ -1,6 +1,6 @@
 """Command line of the package: ``kuota migrate`` (the warehouse's migrations), ``kuota snapshot``
-(stage 1), ``kuota screen`` (stage 2),
-``kuota validate`` (stage 3), ``kuota redo-batch`` (one provider batch again), ``kuota
+(the monthly run's snapshot), ``kuota screen`` (its screening),
+``kuota validate`` (a stage's validation exchange), ``kuota redo-batch`` (one provider batch again), ``kuota
 periode-status``, ``periode-batas`` and ``periode-buka-kembali`` (the period's lifecycle: its
 deadline, and reopening a closed period, each with a reason), the same functions the DAG's
 tasks call. The synthetic cutoff and the partners' stand-ins are not here: ``python -m
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kuota", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    snap = sub.add_parser("snapshot", help="verify and load a cutoff export for a period (stage 1)")
+    snap = sub.add_parser("snapshot", help="verify and load a cutoff export, opening its period (as kuota_bulanan)")
     snap.add_argument("--periode", required=True)
     snap.add_argument("--cutoff-uri", required=True)
     snap.add_argument(
@@ -63,12 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     snap.add_argument("--hari-tahap", help="the stage calendar, days of the month (default: 15,28)")
     snap.add_argument("--dsn")
 
-    scr = sub.add_parser("screen", help="screen a loaded period and send residu to schools (stage 2)")
+    scr = sub.add_parser("screen", help="screen a loaded period and send residu to schools (as kuota_bulanan)")
     scr.add_argument("--periode", required=True)
     scr.add_argument("--exchange-uri", required=True, help="root of the portal files, s3://bucket/prefix")
     scr.add_argument("--dsn")
 
-    val = sub.add_parser("validate", help="validation exchange with providers (stage 3): send, wait, ingest")
+    val = sub.add_parser(
+        "validate", help="validation exchange with providers (as a stage's validation): send, wait, ingest"
+    )
     val.add_argument("--periode", required=True)
     val.add_argument("--exchange-uri", required=True)
     val.add_argument("--batch-rows", type=int, default=exchange.DEFAULT_BATCH_ROWS)
