@@ -111,7 +111,7 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
     # The foreign row is refused, recorded with its line and why, and counted.
     assert (
         result.get("koreksi_diterapkan"),
-        result.get("tahap/koreksi/04_list_koreksi_ditolak"),
+        result.get("koreksi_ditolak"),
         result.get("koreksi_sekolah_lain"),
     ) == (
         2,

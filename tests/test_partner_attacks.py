@@ -194,7 +194,7 @@ def test_an_answer_changed_after_it_was_loaded_is_noticed_by_the_next_stage_run(
     assert changed in found["changed"][0] and first in found["changed"][0] and new in found["changed"][0]
     assert query(
         dsn, "SELECT jenis, baris, request_id FROM kuota.anomali_provider WHERE batch_id = %s", (changed,)
-    ) == [("partners/exchange/08_record_jawaban_berubah", 0, None)]
+    ) == [("jawaban_berubah", 0, None)]
     assert _states(dsn) == states and _ledger(dsn) == ledger  # the first answer stands
     assert not storage.exists(answer_uri(ex, "indosat", PERIODE, "validasi", changed))
     assert any(

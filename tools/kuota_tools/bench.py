@@ -116,7 +116,7 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         result = screening.screen(dsn, PERIODE)
         return {
             "rows": result["records"],
-            "similarity_seconds": result["seconds"]["bulanan/screening/04_screen_kemiripan"],
+            "similarity_seconds": result["seconds"]["screen_kemiripan"],
         }
     elif name == "check_screening":
         return {"rows": quality.check_screening(dsn, PERIODE)["records"]}

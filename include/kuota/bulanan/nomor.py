@@ -18,9 +18,7 @@ def normalize_cutoff(dsn: str, cutoff_id: int) -> dict:
     """Normalize every typed number of the cutoff once (kuota.nomor_cutoff); idempotent."""
     started = time.monotonic()
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('bulanan/screening/02_normalize_nomor'), %s)", (int(cutoff_id),)
-        )
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_nomor'), %s)", (int(cutoff_id),))
         ((rows, kosong, valid),) = db.run(conn, "bulanan/screening/02_normalize_nomor", {"cutoff_id": int(cutoff_id)})
     seconds = time.monotonic() - started
     log.info(

@@ -104,7 +104,7 @@ def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) ->
     # Pusdatin's own files beside the schools' folder: residu naming no school, and the rekap.
     own = _Publisher(storage, portal, workers=1)
     with db.connect(dsn) as conn:
-        with conn.cursor(name="bulanan/residu/01_list_residu_sekolah") as cur:
+        with conn.cursor(name="residu_sekolah") as cur:
             cur.itersize = 20_000
             cur.execute(db.sql("bulanan/residu/01_list_residu_sekolah"), {"periode": periode})
             for npsn, group in itertools.groupby(cur, key=lambda r: r[0]):

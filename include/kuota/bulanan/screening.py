@@ -19,11 +19,8 @@ from . import nomor, quality, residu
 log = logging.getLogger(__name__)
 
 # The screening SQL, in order: identifiers (K1, NISN/NIK), the similarity index, states.
-SCREENING_PARTS = (
-    "bulanan/screening/03_screen_rekaman",
-    "bulanan/screening/04_screen_kemiripan",
-    "bulanan/screening/05_screen_penerima",
-)
+SCREENING_PARTS = ("screen_rekaman", "screen_kemiripan", "screen_penerima")
+_PART_SQL = {part: f"bulanan/screening/{n:02d}_{part}" for n, part in enumerate(SCREENING_PARTS, start=3)}
 
 
 @db.one_at_a_time("policies")
@@ -58,9 +55,7 @@ def screen(dsn: str, periode: str) -> dict:
     cutoff_id = normalize_numbers(dsn, periode)["cutoff_id"]  # a no-op when done
     started = time.monotonic()
     with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('bulanan/screening/05_screen_penerima'), hashtext(%s))", (periode,)
-        )
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_penerima'), hashtext(%s))", (periode,))
         cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
         ((done,),) = cur.fetchall()
         if done:
@@ -81,7 +76,7 @@ def screen(dsn: str, periode: str) -> dict:
         seconds = {}
         for part in SCREENING_PARTS:  # one transaction: the parts share temp tables
             part_started = time.monotonic()
-            db.run(conn, part, params)
+            db.run(conn, _PART_SQL[part], params)
             seconds[part] = round(time.monotonic() - part_started, 2)
             for notice in conn.notices:  # what the SQL reports (e.g. blocks over the cap)
                 log.warning("periode %s: %s", periode, notice.removeprefix("NOTICE:").strip())

@@ -170,7 +170,7 @@ def _ingest_file(
             }
     result = {"file": data_name, "outcome": "loaded", "rows": rows, **{k: n for k, n in counts}}
     log.info("%s file %s loaded: %s", kind, data_name, result)
-    if result.get("tahap/koreksi/04_list_koreksi_ditolak"):  # ids only: the log never shows a name, NISN, NIK or number
+    if result.get("koreksi_ditolak"):  # ids only: the log never shows a name, NISN, NIK or number
         with db.connect(dsn) as conn:
             refused = db.run(conn, "tahap/koreksi/04_list_koreksi_ditolak", {"periode": periode, "berkas": data_name})
         for line, jenis, record, why, _ in refused:

@@ -108,7 +108,7 @@ def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str, wor
     written = 0
     with db.connect(dsn) as conn, ThreadPoolExecutor(workers) as pool:
         pending: list[tuple[str, Future]] = []
-        with conn.cursor(name="tahap/sptjm/02_list_sptjm_isi") as cur:
+        with conn.cursor(name="sptjm_isi") as cur:
             cur.itersize = 20_000
             cur.execute(db.sql("tahap/sptjm/02_list_sptjm_isi"), {"periode": periode})
             keys = None

@@ -80,7 +80,7 @@ ALTER TABLE kuota.anomali_provider DROP CONSTRAINT IF EXISTS anomali_provider_je
 ALTER TABLE kuota.anomali_provider DROP CONSTRAINT IF EXISTS anomali_provider_jenis;
 ALTER TABLE kuota.anomali_provider ADD CONSTRAINT anomali_provider_jenis CHECK (
     (jenis = 'berhasil_ganda' AND request_id IS NOT NULL AND baris > 0)
- OR (jenis = 'partners/exchange/08_record_jawaban_berubah' AND request_id IS NULL AND baris = 0));
+ OR (jenis = 'jawaban_berubah' AND request_id IS NULL AND baris = 0));
 
 -- An ISO 8601 timestamp with an offset (exchange.md, Conventions), checked before any cast so a
 -- partner's bad value is reported with its line instead of failing the load.

@@ -3,5 +3,5 @@
 -- provider's anomaly is recorded once per new answer (line 0: the whole file).
 -- Params: batch_id, sha256 (of the new bytes).
 INSERT INTO kuota.anomali_provider (batch_id, sha256, baris, request_id, jenis)
-VALUES (%(batch_id)s, %(sha256)s, 0, NULL, 'partners/exchange/08_record_jawaban_berubah')
+VALUES (%(batch_id)s, %(sha256)s, 0, NULL, 'jawaban_berubah')
 ON CONFLICT DO NOTHING
