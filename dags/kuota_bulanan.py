@@ -147,7 +147,7 @@ def kuota_bulanan():
         check_snapshot(load_snapshot(verify_manifest()))
 
     @task_group(group_id="screening")
-    def screening_stage():
+    def screening_steps():
         @task
         def record_policies(params=None) -> dict:
             return final(screening.policies, dsn(), run_periode(params))
@@ -176,7 +176,7 @@ def kuota_bulanan():
         print(text)
         return text
 
-    prepare >> cutoff_snapshot() >> screening_stage() >> run_summary()
+    prepare >> cutoff_snapshot() >> screening_steps() >> run_summary()
     add_verdict()
 
 

@@ -24,7 +24,6 @@ def test_bad_and_duplicated_answers_fail_only_their_batch_and_a_redo_pays_once(a
     with period.simulators(faults):
         green(*period.monthly())
         code, log, states = period.stage(1)
-    assert code != 0 or "failed" in str(states)
     assert states["validation.batch.ingest_answer"] == {"success", "failed"}, states
     assert states["injection.batch.ingest_answer"] == {"success", "failed"}, states
     assert states["reconciliation.check_exchange"] == "failed" and states["any_task_failed"] == "failed"
@@ -76,10 +75,8 @@ def test_bad_and_duplicated_answers_fail_only_their_batch_and_a_redo_pays_once(a
         )
         code, log, states = period.stage(2)
     green(code, log, states)
-    # The duplicated telkomsel answer was ignored, the indosat batch paid once after its redo.
-    assert "seen again with the sha256 already loaded" in log or query(
-        dsn, "SELECT count(*) FROM kuota.jawaban WHERE hasil = 'dimuat'"
-    ) == query(dsn, "SELECT count(*) FROM kuota.batch")
+    # The duplicated telkomsel answer was ignored (each batch's answer loaded once, below), the
+    # indosat batch paid once after its redo, nobody paid twice.
     ledger = money(dsn)
     assert len(ledger) == len({(j, i) for j, i, *_ in ledger}) and set(paid) <= set(ledger)
     assert query(

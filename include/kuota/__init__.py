@@ -1,6 +1,6 @@
 """Pipeline of the internet-quota aid programme (kuota belajar).
 
-A plain package: nothing here imports Airflow, so every stage is tested without it.
+A plain package: nothing here imports Airflow, so every step is tested without it.
 The DAGs in ``dags/`` only wire tasks to these functions.
 """
 

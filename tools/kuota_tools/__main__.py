@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         "--fault",
         action="append",
         default=[],
-        metavar="KIND[:PROVIDER[:COUNT]]",
+        metavar="KIND[:PROVIDER[:COUNT[:validasi|injeksi]]]",
         help=f"misbehave on purpose: {', '.join(simulator.FAULTS)} (repeatable)",
     )
     sim.add_argument("--delay-seconds", type=float, default=0.0, help="answer this long after a batch appears")

@@ -1,4 +1,4 @@
-"""Screening stages: every cutoff record of a period ends in one state (kuota.penerima).
+"""Screening (the monthly run's second step): every cutoff record of a period ends in one state (kuota.penerima).
 
 The rules run as set-based SQL over the snapshot (bulanan/screening/02_normalize_nomor.sql, then SCREENING_PARTS);
 this module orders the steps, makes them idempotent and checks that nothing was dropped.

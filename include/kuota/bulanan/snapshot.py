@@ -1,4 +1,4 @@
-"""Stage 1, cutoff snapshot: verify the Dapodik export and bulk-load it, immutable, by cutoff.
+"""The cutoff snapshot (the monthly run's first step): verify the Dapodik export and bulk-load it, immutable, by cutoff.
 
 Each table is streamed once (S3 or disk -> gunzip -> csv -> PostgreSQL COPY) into a
 session-private staging table, type-checked by set-based SQL (include/sql/bulanan/snapshot/0[3-5]_load_*.sql)

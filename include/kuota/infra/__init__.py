@@ -1,3 +1,3 @@
-"""What every stage stands on and no rule of the programme lives in: the warehouse (db), the
-object store (storage), manifests, the PDF writer, Great Expectations (gx) and the errors a
-step raises."""
+"""What every step stands on and no rule of the programme lives in: the warehouse (db) and its
+schema's versions (migrations), the object store (storage), the PDF writer, Great
+Expectations (suites) and the errors a step raises."""

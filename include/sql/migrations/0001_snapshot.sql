@@ -72,7 +72,7 @@ ALTER TABLE snapshot.format_tidak_valid ADD COLUMN IF NOT EXISTS sekolah_id uuid
 
 -- Rows loaded per table and province of a cutoff, counted by the load in the same
 -- transaction as the rows (a student or teacher counts in the province of the school it
--- names). check_snapshot compares them with the previous cutoff's (snapshot_volume.sql):
+-- names). check_snapshot compares them with the previous cutoff's (bulanan/snapshot/07_check_volume.sql):
 -- a few hundred rows, whatever the cutoff's size.
 CREATE TABLE IF NOT EXISTS snapshot.cutoff_volume (
     cutoff_id      bigint NOT NULL REFERENCES snapshot.cutoff,

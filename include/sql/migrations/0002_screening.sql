@@ -129,7 +129,7 @@ INSERT INTO kuota.kebijakan (nama, nilai, berlaku_mulai, keterangan) VALUES
    'similarity index score (0..1) from which two pupils under two NISNs are residu kemungkinan_orang_sama')
 ON CONFLICT DO NOTHING;
 
--- The cutoff's volume check (check_snapshot, snapshot_volume.sql). ambang_volume_cutoff: the
+-- The cutoff's volume check (check_snapshot, bulanan/snapshot/07_check_volume.sql). ambang_volume_cutoff: the
 -- largest change of a table's rows in one province against the previous cutoff, as a share
 -- (0.2: a drop or a rise of more than a fifth fails). pengecualian_volume_cutoff: the known
 -- changes that may pass, a list of {"periode", "tabel", "kode_provinsi" (left out: every
@@ -393,7 +393,7 @@ CREATE TABLE IF NOT EXISTS kuota.kemiripan (
     PRIMARY KEY (periode, id_a, id_b)
 );
 
--- The similarity index's blocks in a period, one row (written by screen_kemiripan.sql): how
+-- The similarity index's blocks in a period, one row (written by bulanan/screening/04_screen_kemiripan.sql): how
 -- big the blocks were, how many were split by a finer key, and how many stayed over the cap
 -- after splitting (compared by sorted neighbourhood only: reported, never skipped). Counts
 -- only; no names, birth dates or regions (docs/kemiripan.md, "Large blocks").

@@ -49,7 +49,7 @@ BEGIN
   END IF;
 END $$;
 
--- The lifecycle is changed only with its history row (periode_ubah.sql writes both in one
+-- The lifecycle is changed only with its history row (periode/05_change_periode.sql writes both in one
 -- statement): at commit, a change of the deadline, the closing time or its reason needs a row
 -- of this transaction in kuota.periode_riwayat for that change and the deadline after it; a
 -- closed period's closing time, reason and deadline change only by reopening it; the cutoff

@@ -1,5 +1,5 @@
 -- Benchmark only: precision and recall of each screening reason against the generator's
--- ground-truth labels (temp table label, loaded by kuota.accuracy). A record's expected outcome
+-- ground-truth labels (temp table label, loaded by kuota_tools.accuracy). A record's expected outcome
 -- is its first labelled reason in the precedence of domain.md; a record labelled with none is
 -- expected in siap_validasi (kembar and saudara are look-alikes, not reasons).
 -- Params: periode, reasons (the precedence, as an array).
