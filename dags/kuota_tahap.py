@@ -293,9 +293,7 @@ def kuota_tahap():
         def export_period(params=None) -> dict:
             """Final only when this run may close the period (see close_period)."""
             p = opened_stage()["periode"]
-            closing = periode.may_close(periode.state(dsn(), p), params["alasan_tutup"])
-            exported = final(ekspor.write_export, dsn(), storage(), params["output_uri"], p, final=closing)
-            return {**exported, "bast": final(ekspor.write_bast, dsn(), storage(), params["output_uri"], p)}
+            return final(ekspor.export_period, dsn(), storage(), params["output_uri"], p, params["alasan_tutup"])
 
         @task
         def close_period(params=None) -> dict:

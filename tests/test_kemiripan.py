@@ -233,7 +233,7 @@ def _write_cutoff(storage, uri: str, tables: dict[str, list[dict]], cutoff_date:
 def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, storage, bucket):
     """100 pupils, each 50 times under 50 valid NISNs (40 copies as typed, 10 with one slip in
     the name, anywhere), all born one day to one mother's name in one school: one block of
-    5,000 and more. It used to be skipped; now it is split by finer keys and every copy is
+    5,000 and more. It is split by finer keys and every copy is
     residu kemungkinan_orang_sama with a partner. Twins in the same block (same mother and birth
     date, given names far apart) still reach siap_validasi, and the run summary shows the block."""
     rng = random.Random(2026)

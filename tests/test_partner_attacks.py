@@ -1,4 +1,4 @@
-"""Attacks on the exchange as an outsider would make them (issue: partner files checked whole,
+"""Attacks on the exchange as an outsider would make them (a partner file is checked whole,
 always), each against the real PostgreSQL and S3: odd bytes in a partner's file, an answer
 overwritten after it was loaded, a re-send of an answered batch, two runs of a period at once."""
 

@@ -2,8 +2,8 @@
 closed once after its deadline, reopened only by an operator with a reason.
 
 The deadline lives with the period, not with a run's parameters: a run for a past period, a
-re-run or a backfill cannot move it by accident (a stage run once took the period's last day
-as its default deadline, found it long passed, and closed a period it was meant to advance).
+re-run or a backfill cannot move it by accident (nor, by taking a default deadline long
+passed, close a period it was meant to advance).
 A closed period refuses every later step, here and in the database (migration 0006_periode.sql).
 """
 

@@ -179,3 +179,11 @@ def write_bast(dsn: str, storage: Storage, output_uri: str, periode: str) -> dic
         }
     log.info("periode %s BAST: %s", periode, totals)
     return {"periode": periode, "providers": totals}
+
+
+def export_period(dsn: str, storage: Storage, output_uri: str, periode: str, alasan_tutup: str | None = None) -> dict:
+    """A stage's export and BAST. The export is final only when this run may close the period
+    (its closing step comes next), so a final export never leaves records waiting."""
+    closing = lifecycle.may_close(lifecycle.state(dsn, periode), alasan_tutup)
+    exported = write_export(dsn, storage, output_uri, periode, final=closing)
+    return {**exported, "bast": write_bast(dsn, storage, output_uri, periode)}
