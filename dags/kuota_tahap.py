@@ -87,7 +87,7 @@ from kuota_airflow import (
     strict,
     timetable,
 )
-from kuota_sensors import DecisionCollector, ProviderAnswerSensor
+from kuota_airflow.sensors import DecisionCollector, ProviderAnswerSensor
 
 # What the sensors read of the stage open_stage settled (templated at run time).
 STAGE = "ti.xcom_pull(task_ids='open_stage')"

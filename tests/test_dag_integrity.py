@@ -142,7 +142,7 @@ def test_provider_batches_are_mapped_waited_for_on_the_triggerer_and_named(dagba
     """The shape only: that the wait really defers to the triggerer and wakes at the deadline
     is run by Airflow in tests/test_dag_run_faults.py (a batch never answered)."""
     dag = dagbag.dags["kuota_tahap"]
-    from kuota_sensors import DecisionCollector, ProviderAnswerSensor
+    from kuota_airflow.sensors import DecisionCollector, ProviderAnswerSensor
 
     wait = dag.get_task(f"{group}.batch.wait_for_answer")
     assert wait.operator_class is ProviderAnswerSensor
