@@ -14,10 +14,10 @@ import pytest
 from conftest import query
 from helpers import read_csv
 
-from kuota.bulanan.nomor import libphonenumber_msisdn
 from kuota.infra.storage import Storage
 from kuota.partners.contract import CUTOFF_COLUMNS
 from kuota_tools import generator
+from kuota_tools.nomor_reference import libphonenumber_msisdn
 
 # Forms seen in school data, beyond what the generator types.
 HANDMADE = [

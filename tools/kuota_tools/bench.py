@@ -33,7 +33,7 @@ from kuota.infra.storage import Storage, join
 from kuota.partners import exchange
 from kuota.tahap import ekspor, rekonsiliasi, sptjm, validasi
 
-from . import accuracy
+from . import accuracy, nomor_reference
 
 # The per-row libphonenumber baseline runs on the first million numbers only (its rate is
 # what matters; at 10 million it would take longer than everything else together).
@@ -111,7 +111,7 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     elif name == "normalize_numbers_sql":
         return {"rows": nomor.normalize_cutoff(dsn, _cutoff_id(dsn))["rows"]}
     elif name == "normalize_numbers_libphonenumber":
-        return {"rows": nomor.libphonenumber_baseline(dsn, _cutoff_id(dsn), BASELINE_ROWS)["rows"]}
+        return {"rows": nomor_reference.libphonenumber_baseline(dsn, _cutoff_id(dsn), BASELINE_ROWS)["rows"]}
     elif name == "screen_records":
         result = screening.screen(dsn, PERIODE)
         return {
