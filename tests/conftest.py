@@ -40,31 +40,33 @@ def _admin(dsn: str):
     return conn
 
 
+@contextlib.contextmanager
+def new_database(prefix: str, template: str | None = None):
+    """A warehouse database of its own (empty, or a copy of ``template``), dropped afterwards;
+    yields its DSN."""
+    base = _require("KUOTA_WAREHOUSE_DSN")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with contextlib.closing(_admin(base)) as admin, admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with contextlib.closing(_admin(base)) as admin, admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture(scope="session")
 def template_db():
-    base = _require("KUOTA_WAREHOUSE_DSN")
-    name = f"kuota_tpl_{uuid.uuid4().hex[:8]}"
-    admin = _admin(base)
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    migrations.migrate(base.rsplit("/", 1)[0] + "/" + name)
-    yield name
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    """The migrated warehouse every test's database is copied from; yields its name."""
+    with new_database("kuota_tpl") as dsn:
+        migrations.migrate(dsn)
+        yield dsn.rsplit("/", 1)[1]
 
 
 @pytest.fixture
 def dsn(template_db):
-    base = _require("KUOTA_WAREHOUSE_DSN")
-    name = f"kuota_t_{uuid.uuid4().hex[:10]}"
-    admin = _admin(base)
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    with new_database("kuota_t", template_db) as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,10 @@ import json
 import subprocess
 import sys
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
-from conftest import _admin, _require, query
+from conftest import new_database, query
 
 from kuota.infra import db, migrations
 from kuota.infra.errors import MigrationError
@@ -48,15 +47,8 @@ def _shape(dsn: str) -> dict[str, set]:
 @pytest.fixture
 def empty_db():
     """A database with nothing in it, not even the version table."""
-    base = _require("KUOTA_WAREHOUSE_DSN")
-    name = f"kuota_m_{uuid.uuid4().hex[:10]}"
-    admin = _admin(base)
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    with new_database("kuota_m") as dsn:
+        yield dsn
 
 
 def test_an_old_warehouse_migrates_to_the_schema_of_a_new_one_and_keeps_its_periods(empty_db, dsn):
