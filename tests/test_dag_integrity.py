@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,10 +190,55 @@ def test_runtime_never_imports_the_tools():
         assert not re.search(r"^\s*(from|import)\s+kuota_tools\b", path.read_text(), re.M), path
 
 
+# The partners' stand-ins and their own reading of the contract (tools/kuota_tools).
+PARTNER_MODULES = ("simulator", "school_simulator", "partner_contract")
+
+
+def _imported(tree: ast.AST, package: str) -> set[str]:
+    """Every module an AST of a module of ``package`` imports by name: ``import a.b``,
+    ``from a.b import c`` (as a.b and a.b.c), ``from .d import e`` (as package.d and
+    package.d.e), and importlib.import_module / __import__ of a literal name."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            module = ".".join(filter(None, [package] * (node.level > 0) + [node.module]))
+            names |= {module} | {f"{module}.{alias.name}" for alias in node.names}
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.add(str(node.args[0].value))
+    return names
+
+
 def test_simulators_build_their_own_paths():
-    """The partners' stand-ins read the contract themselves: a misreading of where a file lives
-    must not be shared with the pipeline through kuota.partners.layout."""
+    """The partners' stand-ins read the contract themselves (exchange.md), in
+    kuota_tools.partner_contract: a misreading of it (where a file lives, its columns, its
+    manifest, the providers, the reasons) must not be shared with the pipeline through anything
+    of kuota.partners (contract, layout, manifest...), imported directly or through another
+    module."""
     tools = DAGS.parent / "tools" / "kuota_tools"
-    pattern = r"^\s*(from|import)\s+kuota\.partners(\.layout|\s+import\s+.*\blayout\b)"
-    for name in ("simulator.py", "school_simulator.py"):
-        assert not re.search(pattern, (tools / name).read_text(), re.M), name
+    for name in PARTNER_MODULES:
+        imported = _imported(ast.parse((tools / f"{name}.py").read_text()), "kuota_tools")
+        assert not {m for m in imported if m == "kuota.partners" or m.startswith("kuota.partners.")}, name
+        tools_used = {m.split(".")[1] for m in imported if m.startswith("kuota_tools.")}
+        assert tools_used <= set(PARTNER_MODULES), (name, tools_used)  # not the generator, say
+    # Nothing they import brings kuota.partners in either (a fresh interpreter: this one has it).
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            + "".join(f"import kuota_tools.{name}\n" for name in PARTNER_MODULES)
+            + "print(' '.join(m for m in sys.modules if m == 'kuota.partners' or m.startswith('kuota.partners.')))",
+        ],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(str(DAGS.parent / d) for d in ("include", "tools"))},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.split() == []

@@ -1,5 +1,6 @@
 """A stand-in for the schools and the portal's verifiers, written only from the contract
-(exchange.md §3).
+(exchange.md §3), through the partners' own reading of it (partner_contract), never the
+pipeline's (kuota.partners).
 
 A separate process (``python -m kuota_tools simulate-schools``), never imported by the pipeline. It polls the
 portal and, like the schools do:
@@ -12,6 +13,8 @@ portal and, like the schools do:
 
 Every choice is a function of the seed and the record or SPTJM, so a restarted simulator
 makes the same ones; the files it wrote are read back at start (what is decided stays decided).
+A residu file whose manifest disagrees with it is never consumed (exchange.md, Conventions):
+that version is refused, logged and reported once, and nothing in it corrected.
 """
 
 from __future__ import annotations
@@ -26,9 +29,18 @@ import re
 import time
 
 from kuota.infra.storage import Storage, join
-from kuota.partners.contract import CORRECTABLE_REASONS, PORTAL_IN_COLUMNS
-from kuota.partners.manifest import file_manifest, manifest_name, now_iso
 
+from .partner_contract import (
+    CORRECTABLE_REASONS,
+    KEPUTUSAN,
+    PORTAL_IN_COLUMNS,
+    RESIDU_COLUMNS,
+    Refused,
+    check_received,
+    csv_bytes,
+    manifest,
+    manifest_name,
+)
 from .simulator import poll
 
 log = logging.getLogger(__name__)
@@ -47,14 +59,6 @@ def _bits(*parts) -> int:
 
 def _draw(*parts) -> float:
     return _bits(*parts) / 2**64
-
-
-def _csv(header, rows) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode()
 
 
 class SchoolSimulator:
@@ -79,6 +83,7 @@ class SchoolSimulator:
             raise ValueError(f"only: koreksi or persetujuan, not {only!r}")
         self.only = only
         self.corrected: set[str] = set()
+        self.refused: set[str] = set()  # residu versions whose manifest disagreed with the file
         self.decided: set[str] | None = None
 
     def new_number(self, record_id: str, version: str) -> str:
@@ -100,12 +105,12 @@ class SchoolSimulator:
         return events
 
     def _write(self, kind: str, name: str, rows: list[tuple], **fields) -> None:
-        data = _csv(PORTAL_IN_COLUMNS[kind], rows)
+        data = csv_bytes(PORTAL_IN_COLUMNS[kind], rows)
         folder = join(self.root, kind)
         self.storage.write_bytes(join(folder, f"{name}.csv"), data)
         self.storage.write_bytes(
             join(folder, manifest_name(f"{name}.csv")),  # last
-            file_manifest(f"{name}.csv", data, len(rows), now_iso(), **fields),
+            manifest(f"{name}.csv", data, len(rows), **fields),
         )
 
     def _correct(self, now: float) -> list[dict]:
@@ -117,13 +122,28 @@ class SchoolSimulator:
             npsn = name.removesuffix(".manifest.json")
             if not re.fullmatch(r"[0-9]{8}", npsn) or now - stored[name] < self.delay:
                 continue
-            version = json.loads(self.storage.read_bytes(join(folder, name)))["sha256"][:12]
+            manifest_raw = self.storage.read_bytes(join(folder, name))
+            try:  # the version: the sha256 its manifest gives the file
+                version = str(json.loads(manifest_raw)["sha256"])[:12]
+            except (ValueError, KeyError, TypeError):
+                version = hashlib.sha256(manifest_raw).hexdigest()[:12]  # refused below
             key = f"{npsn}-{version}"
+            if key in self.refused:
+                continue
             if key in self.corrected or manifest_name(f"{key}.csv") in written:
                 self.corrected.add(key)
                 continue
+            try:
+                if f"{npsn}.csv" not in stored:
+                    raise Refused(f"{name} has no data file {npsn}.csv beside it")
+                data = self.storage.read_bytes(join(folder, f"{npsn}.csv"))
+                _, residu = check_received(f"{npsn}.csv", data, manifest_raw, RESIDU_COLUMNS)
+            except Refused as err:  # never consumed; a file rewritten meanwhile has a new manifest next pass
+                self.refused.add(key)
+                log.error("school simulator: residu of %s refused: %s", npsn, err)
+                events.append({"action": "refused", "npsn": npsn, "error": str(err)})
+                continue
             self.corrected.add(key)
-            reader = csv.DictReader(io.StringIO(self.storage.read_bytes(join(folder, f"{npsn}.csv")).decode()))
             at = dt.datetime.fromtimestamp(now, _WIB).isoformat(timespec="seconds")
             rows = [
                 (
@@ -133,7 +153,7 @@ class SchoolSimulator:
                     "orang_tua" if r["jenis"] == "pd" else "sendiri",
                     at,
                 )
-                for r in reader
+                for r in (dict(zip(RESIDU_COLUMNS, row, strict=True)) for row in residu)
                 if r["alasan"] in CORRECTABLE_REASONS
                 and _draw(self.seed, "koreksi", r["id"], version) < self.correct_share
             ]
@@ -163,11 +183,12 @@ class SchoolSimulator:
         if not due:
             return []
         waktu = dt.datetime.fromtimestamp(now, _WIB).isoformat(timespec="seconds")
-        rows = [(no, npsn, "ditolak" if self.rejects(no) else "disetujui", waktu) for no, npsn in sorted(due)]
+        approve, reject = KEPUTUSAN
+        rows = [(no, npsn, reject if self.rejects(no) else approve, waktu) for no, npsn in sorted(due)]
         name = "keputusan-" + hashlib.sha256("\n".join(no for no, _ in sorted(due)).encode()).hexdigest()[:12]
         self._write("persetujuan", name, rows)
         self.decided |= {no for no, _ in due}
-        rejected = sum(r[2] == "ditolak" for r in rows)
+        rejected = sum(r[2] == reject for r in rows)
         return [{"action": "decided", "file": f"{name}.csv", "approved": len(rows) - rejected, "rejected": rejected}]
 
     def run(self, poll_seconds: float = 2.0, idle_exit_seconds: float | None = None) -> None:

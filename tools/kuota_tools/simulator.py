@@ -1,4 +1,5 @@
-"""A stand-in for the mobile providers, written only from the contract (exchange.md §2).
+"""A stand-in for the mobile providers, written only from the contract (exchange.md §2), through
+the partners' own reading of it (partner_contract), never the pipeline's (kuota.partners).
 
 It is a separate process (``python -m kuota_tools simulate-providers``), never imported by the pipeline: it
 polls the exchange for batches, answers them, and can misbehave on purpose. Answers are a
@@ -14,24 +15,36 @@ Faults, each for the first COUNT batches of a provider (or of any provider), onc
 
 Validation answers follow the status shares; injection answers are berhasil (at a time after
 the batch was sent) except a share ``gagal_share`` of numbers, gagal with a reason.
+
+Like every partner, it consumes a batch only when the batch's manifest agrees with it (exchange.md,
+Conventions: rows, sha256, and the fields §2 names): a batch that does not is refused, logged
+and reported once, and not answered until it is sent again.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import gzip
 import hashlib
-import io
 import itertools
-import json
 import logging
 import time
 
 from kuota.infra.storage import Storage, join
-from kuota.partners.contract import ANSWER_COLUMNS, PROVIDERS
-from kuota.partners.manifest import file_manifest, manifest_name, now_iso
+
+from .partner_contract import (
+    ANSWER_COLUMNS,
+    ANSWER_STATUS,
+    BATCH_COLUMNS,
+    KINDS,
+    PROVIDERS,
+    Refused,
+    check_received,
+    csv_bytes,
+    gzip_bytes,
+    manifest,
+    manifest_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +82,7 @@ class Fault:
             raise ValueError(f"unknown fault {kind!r}: one of {', '.join(FAULTS)}")
         if provider and provider not in PROVIDERS:
             raise ValueError(f"unknown provider {provider!r} in fault {text!r}")
-        if batch_kind and batch_kind not in ("validasi", "injeksi"):
+        if batch_kind and batch_kind not in KINDS:
             raise ValueError(f"unknown batch kind {batch_kind!r} in fault {text!r}: validasi or injeksi")
         return cls(kind, provider or None, int(count or 1), batch_kind or None)
 
@@ -95,6 +108,7 @@ class _Batch:
     fault: str | None
     answered: bool = False
     second_written: bool = False
+    refused: bool = False  # its manifest disagreed with it: not answered until sent again
 
 
 class ProviderSimulator:
@@ -136,10 +150,10 @@ class ProviderSimulator:
         return None
 
     def step(self, now: float | None = None) -> list[dict]:
-        """One pass over every provider's validasi folder; returns what was done."""
+        """One pass over every provider's batch folders (validasi, injeksi); returns what was done."""
         now = time.time() if now is None else now
         events = []
-        for provider, kind in itertools.product(self.providers, ("validasi", "injeksi")):
+        for provider, kind in itertools.product(self.providers, KINDS):
             # Its own reading of exchange.md §2, not the pipeline's layout: a misreading is never shared.
             folder = join(self.exchange_uri, "provider", provider, self.periode, kind)
             stored = self.storage.modified_by_name(folder)
@@ -161,11 +175,17 @@ class ProviderSimulator:
             state = self.batches[batch_id] = _Batch(sent_at, self._take_fault(provider, kind))
         elif sent_at > state.sent_at:  # re-sent: answer again, cleanly
             state = self.batches[batch_id] = _Batch(sent_at, None)
-        answer_manifest = f"{batch_id}.hasil.manifest.json"
+        answer_manifest = manifest_name(f"{batch_id}.hasil.csv.gz")
+        if state.refused:
+            return None
         if state.answered:
             if state.fault in ("duplicate", "changed") and not state.second_written:
                 state.second_written = True
-                self._answer(folder, provider, kind, batch_id, "changed" if state.fault == "changed" else None)
+                try:
+                    self._answer(folder, provider, kind, batch_id, "changed" if state.fault == "changed" else None)
+                except Refused as err:  # the batch changed under its key since the first answer
+                    log.error("simulator: %s %s refused, not answered again: %s", provider, batch_id, err)
+                    return {"action": f"refused: {err}", "fault": state.fault}
                 return {"action": f"answer written again ({state.fault})", "fault": state.fault}
             return None
         if answer_manifest in stored:  # answered by an earlier process
@@ -176,9 +196,14 @@ class ProviderSimulator:
         wait = self.late if state.fault == "late" else self.delay
         if now - sent_at < wait:
             return None
-        state.answered = True
         fault = state.fault if state.fault not in ("duplicate", "changed", "late") else None
-        rows = self._answer(folder, provider, kind, batch_id, fault)
+        try:
+            rows = self._answer(folder, provider, kind, batch_id, fault)
+        except Refused as err:  # never consumed (exchange.md, Conventions): no answer to it
+            state.refused = True
+            log.error("simulator: %s %s refused, not answered: %s", provider, batch_id, err)
+            return {"action": f"refused: {err}", "fault": None}
+        state.answered = True
         return {
             "action": f"answered {rows} rows" + (f" with fault {state.fault}" if state.fault else ""),
             "fault": state.fault,
@@ -193,16 +218,31 @@ class ProviderSimulator:
         when = dt.datetime.fromisoformat(sent_at) + dt.timedelta(seconds=60 + int(draw * 3600))
         return [request_id, msisdn, "berhasil", "", when.isoformat(timespec="seconds")]
 
+    def _read_batch(self, folder: str, provider: str, kind: str, batch_id: str) -> tuple[str, list[list[str]]]:
+        """The batch's created_at and rows, once its manifest agrees with it (or Refused)."""
+        name = f"{batch_id}.csv.gz"
+        manifest_raw = self.storage.read_bytes(join(folder, manifest_name(name)))
+        if not self.storage.exists(join(folder, name)):
+            raise Refused(f"{manifest_name(name)} has no data file {name} beside it")
+        sent, rows = check_received(
+            name,
+            self.storage.read_bytes(join(folder, name)),
+            manifest_raw,
+            BATCH_COLUMNS[kind],
+            provider=provider,
+            periode=self.periode,
+            kind=kind,
+            batch_id=batch_id,
+        )
+        return sent["created_at"], rows
+
     def _answer(self, folder: str, provider: str, kind: str, batch_id: str, fault: str | None) -> int:
-        sent_at = json.loads(self.storage.read_bytes(join(folder, f"{batch_id}.manifest.json")))["created_at"]
-        with self.storage.open_read(join(folder, f"{batch_id}.csv.gz")) as stream:
-            reader = csv.reader(io.TextIOWrapper(gzip.GzipFile(fileobj=stream), encoding="utf-8", newline=""))
-            next(reader)
-            if kind == "validasi":
-                rows = [[request_id, msisdn, self.status_of(msisdn)] for request_id, msisdn in reader]
-            else:
-                rows = [self.injection_of(request_id, msisdn, sent_at) for request_id, msisdn, _ in reader]
-        ok, other = ("aktif", "tidak_aktif") if kind == "validasi" else ("berhasil", "gagal")
+        sent_at, batch = self._read_batch(folder, provider, kind, batch_id)
+        if kind == "validasi":
+            rows = [[request_id, msisdn, self.status_of(msisdn)] for request_id, msisdn in batch]
+        else:
+            rows = [self.injection_of(request_id, msisdn, sent_at) for request_id, msisdn, _ in batch]
+        ok, other = ANSWER_STATUS[kind][:2]  # aktif/tidak_aktif, berhasil/gagal
         if fault == "missing_rows":
             rows = rows[: max(0, len(rows) - max(1, len(rows) // 100))]
         elif fault == "unknown_status":
@@ -214,14 +254,10 @@ class ProviderSimulator:
         elif fault == "changed":
             for row in rows[: max(1, len(rows) // 10)]:
                 row[2] = other if row[2] != other else ok
-        out = io.StringIO(newline="")
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(ANSWER_COLUMNS[kind])
-        writer.writerows(rows)
-        data = gzip.compress(out.getvalue().encode(), compresslevel=6, mtime=0)
+        data = gzip_bytes(csv_bytes(ANSWER_COLUMNS[kind], rows))
         name = f"{batch_id}.hasil.csv.gz"
-        manifest = file_manifest(
-            name, data, len(rows), now_iso(), provider=provider, periode=self.periode, kind=kind, batch_id=batch_id
+        answer_manifest = manifest(
+            name, data, len(rows), provider=provider, periode=self.periode, kind=kind, batch_id=batch_id
         )
         if fault == "corrupt":  # a transfer that broke after the provider computed its manifest
             data = (
@@ -230,7 +266,7 @@ class ProviderSimulator:
                 + data[len(data) // 2 + 16 :]
             )
         self.storage.write_bytes(join(folder, name), data)
-        self.storage.write_bytes(join(folder, manifest_name(name)), manifest)
+        self.storage.write_bytes(join(folder, manifest_name(name)), answer_manifest)  # last
         return len(rows)
 
     def run(self, poll_seconds: float = 2.0, idle_exit_seconds: float | None = None) -> None:
