@@ -63,6 +63,7 @@ from airflow.sdk import Param, dag, task, task_group
 from kuota import periode, summary
 from kuota.bulanan import quality, residu, screening, snapshot
 from kuota.infra import migrations
+from kuota.periode import Period
 from kuota_airflow import (
     DAG_DEFAULTS,
     add_verdict,
@@ -70,6 +71,7 @@ from kuota_airflow import (
     final,
     period_params,
     run_name,
+    run_period,
     run_periode,
     storage,
     strict,
@@ -150,29 +152,29 @@ def kuota_bulanan():
     def screening_steps():
         @task
         def record_policies(params=None) -> dict:
-            return final(screening.policies, dsn(), run_periode(params))
+            return final(screening.policies, run_period(params))
 
         @task
         def normalize_numbers(params=None) -> dict:
-            return final(screening.normalize_numbers, dsn(), run_periode(params))
+            return final(screening.normalize_numbers, run_period(params))
 
         @task
         def screen_records(params=None) -> dict:
-            return final(screening.screen, dsn(), run_periode(params))
+            return final(screening.screen, run_period(params))
 
         @task
         def check_screening(params=None) -> dict:
-            return final(quality.check_screening, dsn(), run_periode(params))
+            return final(quality.check_screening, run_period(params))
 
         @task
         def residu_to_schools(params=None) -> dict:
-            return final(residu.write_residu, dsn(), storage(), params["exchange_uri"], run_periode(params))
+            return final(residu.write_residu, run_period(params))
 
         record_policies() >> normalize_numbers() >> screen_records() >> check_screening() >> residu_to_schools()
 
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:
-        text = summary.summary(dsn(), run_periode(params))
+        text = summary.summary(Period(dsn(), run_periode(params)))
         print(text)
         return text
 

@@ -70,6 +70,7 @@ from airflow.sdk import Param, dag, task, task_group
 from kuota import periode, summary
 from kuota.bulanan import residu
 from kuota.partners import exchange
+from kuota.periode import Period
 from kuota.tahap import ekspor, injeksi, koreksi, rekonsiliasi, sptjm, validasi
 from kuota_airflow import (
     DAG_DEFAULTS,
@@ -82,8 +83,8 @@ from kuota_airflow import (
     period_params,
     run_moment,
     run_name,
+    stage_period,
     stage_periode,
-    storage,
     strict,
     timetable,
 )
@@ -93,61 +94,39 @@ from kuota_airflow.sensors import DecisionCollector, ProviderAnswerSensor
 STAGE = "ti.xcom_pull(task_ids='open_stage')"
 
 
-def _deadline(stage: dict):
-    return periode.parse_deadline(stage["batas_jawaban"], stage["periode"])
-
-
-def provider_exchange(group):
+def provider_exchange(kind: exchange.ProviderExchange):
     """Plan per provider, then send, wait for and ingest every batch still open of the group's
-    kind (``group``: kuota.tahap.validasi or kuota.tahap.injeksi)."""
+    kind (validasi.EXCHANGE or injeksi.EXCHANGE)."""
 
     @task
-    def providers() -> list[str]:
-        return group.providers(dsn(), opened_stage()["periode"])
+    def providers(params=None) -> list[str]:
+        return kind.providers(stage_period(params))
 
     @task(map_index_template="{{ provider }}")
     def plan_batches(provider: str, params=None) -> int:
         label(provider=provider)
-        stage = opened_stage()
-        return len(
-            final(
-                group.plan,
-                dsn(),
-                stage["periode"],
-                provider,
-                params["ukuran_batch"],
-                stage["tahap"],
-                _deadline(stage),
-            )
-        )
+        return len(final(kind.plan, stage_period(params), provider, params["ukuran_batch"]))
 
     @task(trigger_rule="none_failed")
-    def list_batches() -> list[dict]:
-        return group.open_batches(dsn(), opened_stage()["periode"])
+    def list_batches(params=None) -> list[dict]:
+        return kind.open_batches(stage_period(params))
 
     @task
     def recheck_answers(params=None) -> dict:
         """Answers already loaded that the provider overwrote since: quarantined, the first stands."""
-        return final(group.recheck, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"])
+        return final(kind.recheck, stage_period(params))
 
     @task_group(group_id="batch")
     def per_batch(batch: dict):
         @task(map_index_template="{{ batch_id }}")
         def send_batch(batch: dict, params=None) -> dict:
             label(batch_id=batch["batch_id"])
-            return final(
-                exchange.send_batch,
-                dsn(),
-                storage(),
-                params["exchange_uri"],
-                batch["batch_id"],
-                deadline=_deadline(opened_stage()),
-            )
+            return final(exchange.send_batch, stage_period(params), batch["batch_id"])
 
         wait = ProviderAnswerSensor(
             task_id="wait_for_answer",
             batch=batch,
-            kind=group.KIND,
+            kind=kind.kind,
             exchange_uri="{{ params.exchange_uri }}",
             periode=f"{{{{ {STAGE}['periode'] }}}}",
             deadline=f"{{{{ {STAGE}['batas_jawaban'] }}}}",
@@ -160,7 +139,7 @@ def provider_exchange(group):
         @task(map_index_template="{{ batch_id }}")
         def ingest_answer(batch: dict, params=None) -> dict:
             label(batch_id=batch["batch_id"])
-            return final(exchange.ingest_answer, dsn(), storage(), params["exchange_uri"], batch["batch_id"])
+            return final(exchange.ingest_answer, stage_period(params), batch["batch_id"])
 
         send_batch(batch) >> wait >> ingest_answer(batch)
 
@@ -218,33 +197,23 @@ def kuota_tahap():
     def corrections():
         @task
         def ingest_corrections(params=None) -> dict:
-            stage = opened_stage()
-            return final(
-                koreksi.ingest_corrections,
-                dsn(),
-                storage(),
-                params["exchange_uri"],
-                stage["periode"],
-                stage["tahap"],
-                _deadline(stage),
-            )
+            return final(koreksi.ingest_corrections, stage_period(params))
 
         ingest_corrections()
 
     @task_group(group_id="validation")
     def validation():
-        provider_exchange(validasi)
+        provider_exchange(validasi.EXCHANGE)
 
     @task_group(group_id="sptjm")
     def sptjm_stage():
         @task(trigger_rule="all_done")
-        def issue_sptjm() -> dict:
-            stage = opened_stage()
-            return final(sptjm.issue, dsn(), stage["periode"], stage["tahap"])
+        def issue_sptjm(params=None) -> dict:
+            return final(sptjm.issue, stage_period(params))
 
         @task
         def write_sptjm(params=None) -> dict:
-            return final(sptjm.write_files, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"])
+            return final(sptjm.write_files, stage_period(params))
 
         collect = DecisionCollector(
             task_id="collect_decisions",
@@ -261,39 +230,30 @@ def kuota_tahap():
 
     @task_group(group_id="injection")
     def injection():
-        provider_exchange(injeksi)
+        provider_exchange(injeksi.EXCHANGE)
 
     @task_group(group_id="reconciliation")
     def reconciliation():
         @task(trigger_rule="all_done")
         def close_at_deadline(params=None) -> dict:
-            stage = opened_stage()
-            return final(
-                exchange.close_unanswered,
-                dsn(),
-                stage["periode"],
-                _deadline(stage),
-                storage=storage(),
-                exchange_uri=params["exchange_uri"],
-            )
+            return final(exchange.close_unanswered, stage_period(params))
 
         @task(trigger_rule="all_done")
         def refresh_residu(params=None) -> dict:
-            return final(residu.write_residu, dsn(), storage(), params["exchange_uri"], opened_stage()["periode"])
+            return final(residu.write_residu, stage_period(params))
 
         @task(trigger_rule="all_done")
-        def check_exchange() -> dict:
-            return final(rekonsiliasi.check_exchange, dsn(), opened_stage()["periode"])
+        def check_exchange(params=None) -> dict:
+            return final(rekonsiliasi.check_exchange, stage_period(params))
 
         @task(trigger_rule="all_done")
-        def check_reconciliation() -> dict:
-            return final(rekonsiliasi.check_reconciliation, dsn(), opened_stage()["periode"])
+        def check_reconciliation(params=None) -> dict:
+            return final(rekonsiliasi.check_reconciliation, stage_period(params))
 
         @task
         def export_period(params=None) -> dict:
             """Final only when this run may close the period (see close_period)."""
-            p = opened_stage()["periode"]
-            return final(ekspor.export_period, dsn(), storage(), params["output_uri"], p, params["alasan_tutup"])
+            return final(ekspor.export_period, stage_period(params), params["alasan_tutup"])
 
         @task
         def close_period(params=None) -> dict:
@@ -313,7 +273,7 @@ def kuota_tahap():
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:
         p = stage_periode(params)
-        text = summary.summary(dsn(), p) if p else "no period: open_stage could not settle one (see its log)"
+        text = summary.summary(Period(dsn(), p)) if p else "no period: open_stage could not settle one (see its log)"
         print(text)
         return text
 

@@ -86,56 +86,7 @@ run_dag kuota_tahap "$(stage_conf 3 0 ', "alasan_tutup": "demo: what still waits
   "$KUOTA_STACK_DIR/demo-tahap3.log"
 
 echo "== 8. Run summary"
-"$bin/python" -c "import os; from kuota import summary; print(summary.summary(os.environ['KUOTA_WAREHOUSE_DSN'], '$periode'))"
-echo "   the period's history (kuota periode-status --periode $periode):"
-"$bin/python" - "$periode" <<'PY'
-import os, sys
-from kuota import periode
-for at, aksi, batas, alasan, oleh in periode.history(os.environ["KUOTA_WAREHOUSE_DSN"], sys.argv[1]):
-    print(f"     {at}  {aksi:<15} deadline {batas}  {alasan or '-'}  ({oleh})")
-PY
-echo "   first format_tidak_valid rows (table, line, rule):"
-"$bin/python" - "$periode" <<'PY'
-import os, sys
-from kuota.bulanan import snapshot
-from kuota.infra import db
-with db.connect(os.environ["KUOTA_WAREHOUSE_DSN"]) as conn, conn.cursor() as cur:
-    cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (sys.argv[1],))
-    (cutoff_id,), = cur.fetchall()
-for tabel, baris, rule in snapshot.invalid_rows(os.environ["KUOTA_WAREHOUSE_DSN"], cutoff_id, limit=8):
-    print(f"     {tabel:<14} line {baris:<7} {rule}")
-PY
-echo "   residu back to schools (exchange.md §3):"
-"$bin/python" - "$bucket" "$periode" <<'PY'
-import sys
-from kuota.infra.storage import Storage
-bucket, periode = sys.argv[1:]
-portal = f"s3://{bucket}/exchange/portal/{periode}"
-names = Storage().list_names(f"{portal}/residu")
-files = [n for n in names if n.endswith(".csv")]
-print(f"     {len(files)} school files under {portal}/residu/ (each with its manifest), e.g. {files[0] if files else '-'}")
-print(f"     counts per province, district and school: {portal}/rekap_residu.csv")
-PY
-echo "   files exchanged (exchange.md §2-4):"
-"$bin/python" - "$bucket" "$periode" <<'PY'
-import sys
-from kuota.infra.storage import Storage
-from kuota.partners.contract import PROVIDERS
-bucket, periode = sys.argv[1:]
-storage, ex, out = Storage(), f"s3://{bucket}/exchange", f"s3://{bucket}/output/{periode}"
-for provider in PROVIDERS:
-    counts = []
-    for kind in ("validasi", "injeksi"):
-        names = storage.list_names(f"{ex}/provider/{provider}/{periode}/{kind}")
-        sent = [n for n in names if n.endswith(".csv.gz") and ".hasil." not in n]
-        answered = [n for n in names if n.endswith(".hasil.csv.gz")]
-        counts.append(f"{kind}: {len(sent)} batches sent, {len(answered)} answered")
-    print(f"     {provider:<10} " + "; ".join(counts))
-sptjm = [k for k in storage.modified_by_name(f"{ex}/portal/{periode}/sptjm", recursive=True) if k.endswith(".pdf")]
-print(f"     {len(sptjm)} SPTJM (CSV + PDF + manifest) under {ex}/portal/{periode}/sptjm/, e.g. {sptjm[0] if sptjm else '-'}")
-print(f"     decisions taken from {ex}/portal/{periode}/persetujuan/, corrections from .../koreksi/")
-print(f"     period export: {out}/status_penerima.csv.gz and rekap.csv (each with its manifest)")
-print(f"     BAST per provider: {out}/bast/<provider>.csv and .pdf: " + ", ".join(storage.list_names(f"{out}/bast")[:4]) + ", ...")
-print(f"     quarantined partner files, if any: {ex}/karantina/ (error files name the file, the rows and the rule)")
-PY
+"$bin/kuota" summary --periode "$periode"
+"$bin/python" -m kuota_tools.demo_report --periode "$periode" \
+  --exchange-uri "s3://$bucket/exchange" --output-uri "s3://$bucket/output"
 echo "demo: done. Open the Airflow UI with 'make stack-up && make airflow' (see README)."

@@ -34,7 +34,7 @@ TOOLS = [sys.executable, "-m", "kuota_tools"]  # the simulators (tools/, not the
 PERIODE = "2020-09"
 
 
-class Period:
+class AirflowPeriod:
     """One period of the test's bucket and warehouse, run DAG by DAG through Airflow."""
 
     def __init__(self, env: dict, dsn: str, bucket: str, cutoff_uri: str):
@@ -231,7 +231,7 @@ def files(storage, folder: str, suffix: str) -> list[str]:
     return [f"{folder}/{n}" for n in storage.list_names(folder) if n.endswith(suffix)]
 
 
-def check_export_against_ledger_and_files_sent(storage, period: Period, dsn: str) -> dict:
+def check_export_against_ledger_and_files_sent(storage, period: AirflowPeriod, dsn: str) -> dict:
     """The §4 export agrees with the warehouse, and every package paid was sent once, on an
     approved SPTJM that listed it, and answered berhasil by its provider."""
     out = f"{period.output_uri}/{PERIODE}"

@@ -23,6 +23,7 @@ from helpers import PERIODE, approve_all_but_first, screened_period, validated_p
 
 from kuota.infra import db, migrations
 from kuota.infra.storage import Storage
+from kuota.periode import Period
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -93,6 +94,13 @@ def _empty_bucket(s3, name: str) -> None:
 @pytest.fixture
 def storage(s3):
     return Storage(s3)
+
+
+@pytest.fixture
+def period(dsn, storage, bucket) -> Period:
+    """The test's period, PERIODE, as the steps are handed it: its own warehouse and bucket,
+    the exchange and the export under it, stage 1, no deadline (``period.with_`` for one)."""
+    return Period(dsn, PERIODE, storage, f"s3://{bucket}/exchange", f"s3://{bucket}/output")
 
 
 class Prebuilt:

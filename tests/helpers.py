@@ -13,7 +13,8 @@ from kuota.infra import db
 from kuota.infra.storage import Storage, join
 from kuota.partners import exchange
 from kuota.partners.manifest import file_manifest, now_iso
-from kuota.tahap import sptjm
+from kuota.periode import Period
+from kuota.tahap import sptjm, validasi
 from kuota_tools import generator
 from kuota_tools.simulator import ProviderSimulator
 
@@ -47,7 +48,7 @@ def screened_period(dsn: str, storage: Storage, bucket: str, students: int, seed
     cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
     generator.generate(cutoff, generator.Scale.for_students(students), seed=seed, storage=storage)
     snapshot.run_snapshot(dsn, periode, cutoff, storage)
-    screening.run_screening(dsn, periode, ex, storage)
+    screening.run_screening(Period(dsn, periode, storage, exchange_uri=ex))
     return ex
 
 
@@ -56,12 +57,13 @@ def validated_period(
 ) -> str:
     """A period screened and validated by the provider simulator; returns its exchange root."""
     ex = screened_period(dsn, storage, bucket, students, seed, periode)
-    for provider in exchange.providers_to(dsn, periode, "validasi"):
-        for batch in exchange.plan(dsn, periode, provider, "validasi", batch_rows):
-            exchange.send_batch(dsn, storage, ex, batch["batch_id"])
+    period = Period(dsn, periode, storage, exchange_uri=ex)
+    for provider in validasi.EXCHANGE.providers(period):
+        for batch in validasi.EXCHANGE.plan(period, provider, batch_rows):
+            exchange.send_batch(period, batch["batch_id"])
     ProviderSimulator(storage, ex, periode).step()
-    for batch in exchange.batches_of(dsn, periode):
-        exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
+    for batch in validasi.EXCHANGE.batches(period):
+        exchange.ingest_answer(period, batch["batch_id"])
     return ex
 
 
@@ -96,9 +98,10 @@ def sptjm_numbers(dsn) -> list[str]:
 
 def approve_all_but_first(dsn, storage, ex, periode: str = PERIODE) -> None:
     """SPTJMs of stage 1 issued and written; all approved but the first, rejected."""
-    sptjm.issue(dsn, periode, 1)
-    sptjm.write_files(dsn, storage, ex, periode)
+    period = Period(dsn, periode, storage, exchange_uri=ex, tahap=1)
+    sptjm.issue(period)
+    sptjm.write_files(period)
     numbers = sptjm_numbers(dsn)
     decide(storage, ex, "keputusan-1", {no: "ditolak" if i == 0 else "disetujui" for i, no in enumerate(numbers)})
-    result = sptjm.ingest_decisions(dsn, storage, ex, periode, 1)
+    result = sptjm.ingest_decisions(period)
     assert result["loaded"] == 1 and not result["quarantined"], result

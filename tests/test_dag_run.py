@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow_runs import PERIODE, Period, check_export_against_ledger_and_files_sent, green, period_state
+from airflow_runs import PERIODE, AirflowPeriod, check_export_against_ledger_and_files_sent, green, period_state
 from conftest import query
 from helpers import rewrite_manifest
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.heavy
 def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage, bucket):
     uri = f"s3://{bucket}/dapodik/cutoff"
     generator.generate(uri, generator.Scale.for_students(2_000), seed=5, storage=storage)
-    period = Period(airflow_env, dsn, bucket, uri)
+    period = AirflowPeriod(airflow_env, dsn, bucket, uri)
     with period.simulators():
         code, log, states = period.monthly()
         green(code, log, states)
@@ -98,7 +98,7 @@ def test_monthly_dag_stops_at_a_bad_manifest_and_names_the_file(airflow_env, dsn
     uri = f"s3://{bucket}/dapodik/bad"
     generator.generate(uri, generator.Scale.for_students(1_000), seed=6, storage=storage)
     rewrite_manifest(storage, uri, lambda m: m["files"]["ptk.csv.gz"].update(sha256="0" * 64))
-    code, log, states = Period(airflow_env, dsn, bucket, uri).monthly()
+    code, log, states = AirflowPeriod(airflow_env, dsn, bucket, uri).monthly()
     assert code != 0 or "failed" in states.values()
     assert states["cutoff_snapshot.verify_manifest"] == "failed", states
     assert states["cutoff_snapshot.load_snapshot"] == "upstream_failed", states

@@ -8,7 +8,7 @@ import json
 import subprocess
 
 import pytest
-from airflow_runs import KUOTA, PERIODE, Period, green, money
+from airflow_runs import KUOTA, PERIODE, AirflowPeriod, green, money
 from conftest import query
 
 from kuota_tools import generator
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.heavy
 def test_bad_and_duplicated_answers_fail_only_their_batch_and_a_redo_pays_once(airflow_env, dsn, storage, bucket):
     uri = f"s3://{bucket}/dapodik/cutoff"
     generator.generate(uri, generator.Scale.for_students(2_000), seed=7, storage=storage)
-    period = Period(airflow_env, dsn, bucket, uri)
+    period = AirflowPeriod(airflow_env, dsn, bucket, uri)
     faults = ("missing_rows:xl:1:validasi", "missing_rows:indosat:1:injeksi", "duplicate:telkomsel:1:injeksi")
     with period.simulators(faults):
         green(*period.monthly())
@@ -96,7 +96,7 @@ def test_a_batch_never_answered_waits_on_the_trigger_until_the_deadline_then_end
 ):
     uri = f"s3://{bucket}/dapodik/cutoff"
     generator.generate(uri, generator.Scale.for_students(1_000), seed=8, storage=storage)
-    period = Period(airflow_env, dsn, bucket, uri)
+    period = AirflowPeriod(airflow_env, dsn, bucket, uri)
     with period.simulators(("no_answer:tri:9:validasi",), schools=False):
         green(*period.monthly())
         # Far enough for the stage to reach its wait before it, on a busy machine too.

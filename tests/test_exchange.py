@@ -17,6 +17,7 @@ from kuota.infra.errors import ContractError
 from kuota.partners import exchange, layout
 from kuota.partners.contract import PROVIDERS
 from kuota.partners.layout import answer_uri
+from kuota.periode import Period
 from kuota.tahap import validasi
 from kuota_tools.simulator import Fault, ProviderSimulator
 
@@ -24,20 +25,20 @@ PERIODE = "2020-09"
 UTC = dt.UTC
 
 
-def _send_all(dsn, storage, exchange_uri, batch_rows=300) -> list[dict]:
+def _send_all(period: Period, batch_rows=300) -> list[dict]:
     sent = []
-    for provider in validasi.providers(dsn, PERIODE):
-        for batch in validasi.plan(dsn, PERIODE, provider, batch_rows):
-            sent.append(exchange.send_batch(dsn, storage, exchange_uri, batch["batch_id"]))
+    for provider in validasi.EXCHANGE.providers(period):
+        for batch in validasi.EXCHANGE.plan(period, provider, batch_rows):
+            sent.append(exchange.send_batch(period, batch["batch_id"]))
     return sent
 
 
-def _ingest_all(dsn, storage, exchange_uri) -> dict[str, str]:
+def _ingest_all(period: Period) -> dict[str, str]:
     """batch_id -> outcome, or the error of a quarantined answer."""
     out = {}
-    for batch in exchange.batches_of(dsn, PERIODE):
+    for batch in validasi.EXCHANGE.batches(period):
         try:
-            out[batch["batch_id"]] = exchange.ingest_answer(dsn, storage, exchange_uri, batch["batch_id"])["outcome"]
+            out[batch["batch_id"]] = exchange.ingest_answer(period, batch["batch_id"])["outcome"]
         except ContractError as err:
             out[batch["batch_id"]] = str(err)
     return out
@@ -56,8 +57,8 @@ def _ledger(dsn) -> list[tuple]:
 
 
 @pytest.mark.heavy
-def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage, screened):
-    sent = _send_all(dsn, storage, screened["exchange"])
+def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage, screened, period):
+    sent = _send_all(period)
     assert {s["provider"] for s in sent} <= set(PROVIDERS) and len(sent) > len({s["provider"] for s in sent})
     numbers = {
         m
@@ -113,33 +114,33 @@ def test_batches_hold_only_request_id_and_msisdn_one_row_per_number(dsn, storage
 
 
 @pytest.mark.heavy
-def test_validation_twice_gives_the_same_batches_bytes_and_states(dsn, storage, screened):
+def test_validation_twice_gives_the_same_batches_bytes_and_states(dsn, storage, screened, period):
     ex = screened["exchange"]
-    first = _send_all(dsn, storage, ex)
+    first = _send_all(period)
     sim = ProviderSimulator(storage, ex, PERIODE)
     sim.step()
-    assert set(_ingest_all(dsn, storage, ex).values()) == {"loaded"}
+    assert set(_ingest_all(period).values()) == {"loaded"}
     states, ledger = _states(dsn), _ledger(dsn)
     assert {s for _, _, s, _, _ in states} >= {"valid", "residu"}
     assert not [s for s in states if s[2] in ("siap_validasi", "dikirim_validasi")]
 
-    again = _send_all(dsn, storage, ex)  # the whole stage again: same batches, same bytes
+    again = _send_all(period)  # the whole stage again: same batches, same bytes
     assert [(a["batch_id"], a["sha256"]) for a in again] == [(f["batch_id"], f["sha256"]) for f in first]
     assert not sim.step()  # nothing new to answer
-    assert set(_ingest_all(dsn, storage, ex).values()) == {"duplicate_ignored"}
+    assert set(_ingest_all(period).values()) == {"duplicate_ignored"}
     assert _states(dsn) == states and _ledger(dsn) == ledger
     ((loads,),) = query(dsn, "SELECT count(*) FROM kuota.jawaban WHERE hasil = 'dimuat'")
     assert loads == len(first)
 
 
 @pytest.mark.heavy
-def test_answers_move_recipients_to_valid_or_residu_by_status(dsn, storage, screened):
+def test_answers_move_recipients_to_valid_or_residu_by_status(dsn, storage, screened, period):
     ex = screened["exchange"]
-    _send_all(dsn, storage, ex)
+    _send_all(period)
     waiting = query(dsn, "SELECT jenis, id FROM kuota.penerima WHERE status = 'dikirim_validasi' ORDER BY 1, 2")
     sim = ProviderSimulator(storage, ex, PERIODE)
     sim.step()
-    _ingest_all(dsn, storage, ex)
+    _ingest_all(period)
     expected = {
         "aktif": ("valid", ""),
         "pascabayar": ("valid", ""),
@@ -157,7 +158,7 @@ def test_answers_move_recipients_to_valid_or_residu_by_status(dsn, storage, scre
         (status, alasan) == expected[sim.status_of(m)] for status, alasan, m in rows
     )
     # The residu went back to the schools' files.
-    residu = write_residu(dsn, storage, ex, PERIODE)
+    residu = write_residu(period)
     assert residu["written"] > 0
     ((n,),) = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif'")
     assert n > 0
@@ -173,13 +174,13 @@ FAULT_ERRORS = {
 
 @pytest.mark.parametrize("fault", sorted(FAULT_ERRORS))
 @pytest.mark.heavy
-def test_a_bad_answer_is_quarantined_whole_and_the_redo_loads_it_once(dsn, storage, screened, fault):
+def test_a_bad_answer_is_quarantined_whole_and_the_redo_loads_it_once(dsn, storage, screened, fault, period):
     ex = screened["exchange"]
-    sent = _send_all(dsn, storage, ex)
+    sent = _send_all(period)
     bad = next(s for s in sent if s["provider"] == "telkomsel")
     sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault(fault, "telkomsel")])
     sim.step()
-    outcome = _ingest_all(dsn, storage, ex)
+    outcome = _ingest_all(period)
     error = outcome.pop(bad["batch_id"])
     assert set(outcome.values()) == {"loaded"}  # the other batches went on
     assert bad["batch_id"] in error and re.search(FAULT_ERRORS[fault], error), error
@@ -200,16 +201,16 @@ def test_a_bad_answer_is_quarantined_whole_and_the_redo_loads_it_once(dsn, stora
     states = _states(dsn)
     # A re-run changes nothing: the answer is gone, the batch still waits.
     with pytest.raises(ContractError, match="no answer manifest"):
-        exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])
+        exchange.ingest_answer(period, bad["batch_id"])
     assert _states(dsn) == states
 
     # Redo the batch alone: identical bytes re-sent, the provider answers again, loaded once.
-    redo = exchange.send_batch(dsn, storage, ex, bad["batch_id"])
+    redo = exchange.send_batch(period, bad["batch_id"])
     assert redo["sha256"] == bad["sha256"]
     _bump_clock(sim, bad["batch_id"])
     assert [e["batch_id"] for e in sim.step()] == [bad["batch_id"]]
-    assert exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])["outcome"] == "loaded"
-    assert exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])["outcome"] == "duplicate_ignored"
+    assert exchange.ingest_answer(period, bad["batch_id"])["outcome"] == "loaded"
+    assert exchange.ingest_answer(period, bad["batch_id"])["outcome"] == "duplicate_ignored"
     assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_validasi'") == [(0,)]
     assert query(
         dsn, "SELECT count(*) FROM kuota.jawaban WHERE batch_id = %s AND hasil = 'dimuat'", (bad["batch_id"],)
@@ -222,21 +223,21 @@ def _bump_clock(sim: ProviderSimulator, batch_id: str) -> None:
 
 
 @pytest.mark.heavy
-def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storage, screened):
+def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storage, screened, period):
     ex = screened["exchange"]
-    sent = _send_all(dsn, storage, ex)
+    sent = _send_all(period)
     dup, chg = [s for s in sent if s["provider"] == "telkomsel"][:2]
     sim = ProviderSimulator(
         storage, ex, PERIODE, faults=[Fault("duplicate", "telkomsel"), Fault("changed", "telkomsel")]
     )
     sim.step()
-    assert set(_ingest_all(dsn, storage, ex).values()) == {"loaded"}
+    assert set(_ingest_all(period).values()) == {"loaded"}
     states, ledger = _states(dsn), _ledger(dsn)
     second = sim.step()
     assert sorted(e["batch_id"] for e in second) == sorted([dup["batch_id"], chg["batch_id"]])
-    assert exchange.ingest_answer(dsn, storage, ex, dup["batch_id"])["outcome"] == "duplicate_ignored"
+    assert exchange.ingest_answer(period, dup["batch_id"])["outcome"] == "duplicate_ignored"
     with pytest.raises(ContractError, match="a different answer .* the first answer's outcome stands"):
-        exchange.ingest_answer(dsn, storage, ex, chg["batch_id"])
+        exchange.ingest_answer(period, chg["batch_id"])
     assert _states(dsn) == states and _ledger(dsn) == ledger
     # The ledger itself refuses to change an answer, a sent batch, or to forget either.
     with pytest.raises(Exception, match="the first answer stands"):
@@ -257,21 +258,21 @@ def test_duplicated_answer_is_ignored_and_changed_answer_quarantined(dsn, storag
 
 
 @pytest.mark.heavy
-def test_no_answer_and_late_answer_end_as_tanpa_respons_at_the_deadline(dsn, storage, screened):
+def test_no_answer_and_late_answer_end_as_tanpa_respons_at_the_deadline(dsn, storage, screened, period):
     ex = screened["exchange"]
-    sent = _send_all(dsn, storage, ex)
+    sent = _send_all(period)
     silent, late = [s for s in sent if s["provider"] == "telkomsel"][:2]
     sim = ProviderSimulator(
         storage, ex, PERIODE, late_seconds=3600, faults=[Fault("no_answer", "telkomsel"), Fault("late", "telkomsel")]
     )
     sim.step()
-    outcome = _ingest_all(dsn, storage, ex)
+    outcome = _ingest_all(period)
     assert "no answer manifest" in outcome.pop(silent["batch_id"]) and "no answer manifest" in outcome.pop(
         late["batch_id"]
     )
     deadline = dt.datetime.now(UTC) + dt.timedelta(hours=1)
-    assert exchange.close_unanswered(dsn, PERIODE, deadline)["closed_requests"] == 0  # not yet
-    closed = exchange.close_unanswered(dsn, PERIODE, deadline, now=deadline)
+    assert exchange.close_unanswered(period.with_(deadline=deadline))["closed_requests"] == 0  # not yet
+    closed = exchange.close_unanswered(period.with_(deadline=deadline), now=deadline)
     assert closed["closed_requests"] == silent["rows"] + late["rows"]
     stuck = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'tanpa_respons_provider'")[0][0]
     assert stuck == closed["residu"] >= closed["closed_requests"]
@@ -280,14 +281,14 @@ def test_no_answer_and_late_answer_end_as_tanpa_respons_at_the_deadline(dsn, sto
     # The late answer comes: quarantined, nothing changes; closing again changes nothing.
     assert [e["batch_id"] for e in sim.step(now=dt.datetime.now(UTC).timestamp() + 7200)] == [late["batch_id"]]
     with pytest.raises(ContractError, match="after the period's deadline"):
-        exchange.ingest_answer(dsn, storage, ex, late["batch_id"])
-    assert exchange.close_unanswered(dsn, PERIODE, deadline, now=deadline)["closed_requests"] == 0
+        exchange.ingest_answer(period, late["batch_id"])
+    assert exchange.close_unanswered(period.with_(deadline=deadline), now=deadline)["closed_requests"] == 0
     assert _states(dsn) == states
 
 
-def test_only_new_numbers_join_a_later_batch(dsn, storage, screened):
-    ex = screened["exchange"]
-    first = _send_all(dsn, storage, ex)
+def test_only_new_numbers_join_a_later_batch(dsn, storage, screened, period):
+    screened["exchange"]
+    first = _send_all(period)
     # A record made ready again (a later stage) on a number still being asked about: it
     # waits on the open request; a new number gets a new batch, numbered after the others.
     (moved,), (sibling,) = query(
@@ -305,7 +306,7 @@ def test_only_new_numbers_join_a_later_batch(dsn, storage, screened):
             "UPDATE kuota.penerima SET status = 'siap_validasi', alasan = NULL, msisdn = %s, tahap = 2 WHERE id = %s",
             (number, rid),
         )
-    second = validasi.plan(dsn, PERIODE, "telkomsel", 300, tahap=2)
+    second = validasi.EXCHANGE.plan(period.with_(tahap=2), "telkomsel", 300)
     new = [b for b in second if b["batch_id"] not in {f["batch_id"] for f in first}]
     assert len(new) == 1 and new[0]["rows"] == 1
     assert new[0]["batch_id"].startswith(f"V-{PERIODE}-telkomsel-{len(second):04d}-")
@@ -326,9 +327,9 @@ def test_only_new_numbers_join_a_later_batch(dsn, storage, screened):
 
 
 @pytest.mark.heavy
-def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storage, screened):
+def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storage, screened, period):
     ex = screened["exchange"]
-    sent = _send_all(dsn, storage, ex)
+    sent = _send_all(period)
     first, second, third = sent[:3]
     sim = ProviderSimulator(storage, ex, PERIODE)
     sim.step()
@@ -340,14 +341,14 @@ def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storag
         uri = layout.answer_manifest_uri(ex, batch["provider"], PERIODE, "validasi", batch["batch_id"])
         storage.write_bytes(uri, json.dumps({**json.loads(storage.read_bytes(uri)), **edit}).encode())
         with pytest.raises(ContractError, match=rule):
-            exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
+            exchange.ingest_answer(period, batch["batch_id"])
     # A data file whose manifest never comes: not consumed; at the deadline, quarantined.
     storage.delete(layout.answer_manifest_uri(ex, third["provider"], PERIODE, "validasi", third["batch_id"]))
     with pytest.raises(ContractError, match="no answer manifest"):
-        exchange.ingest_answer(dsn, storage, ex, third["batch_id"])
+        exchange.ingest_answer(period, third["batch_id"])
     for batch in sent[3:]:
-        exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])
-    closed = exchange.close_unanswered(dsn, PERIODE, dt.datetime.now(UTC), storage=storage, exchange_uri=ex)
+        exchange.ingest_answer(period, batch["batch_id"])
+    closed = exchange.close_unanswered(period.with_(deadline=dt.datetime.now(UTC)))
     assert closed["quarantined_without_manifest"] == 1
     assert not storage.exists(answer_uri(ex, third["provider"], PERIODE, "validasi", third["batch_id"]))
     ((message,),) = query(dsn, "SELECT pesan FROM kuota.jawaban WHERE batch_id = %s", (third["batch_id"],))
@@ -360,9 +361,9 @@ def test_answer_manifest_rules_and_a_data_file_left_without_manifest(dsn, storag
 
 
 @pytest.mark.heavy
-def test_the_simulator_waits_its_delay_before_answering(dsn, storage, screened):
+def test_the_simulator_waits_its_delay_before_answering(dsn, storage, screened, period):
     ex = screened["exchange"]
-    sent = _send_all(dsn, storage, ex)
+    sent = _send_all(period)
     sim = ProviderSimulator(storage, ex, PERIODE, delay_seconds=3600)
     assert sim.step() == []
     later = sim.step(now=dt.datetime.now(UTC).timestamp() + 3601)
@@ -370,7 +371,7 @@ def test_the_simulator_waits_its_delay_before_answering(dsn, storage, screened):
 
 
 @pytest.mark.heavy
-def test_validate_without_airflow_against_the_simulator_process(dsn, storage, screened):
+def test_validate_without_airflow_against_the_simulator_process(dsn, storage, screened, period):
     """`kuota validate` (the exchange without Airflow) with `python -m kuota_tools simulate-providers` running
     as its own process, one provider misbehaving: the rest loads, the bad batch is reported."""
     import os
@@ -397,7 +398,7 @@ def test_validate_without_airflow_against_the_simulator_process(dsn, storage, sc
     )
     try:
         deadline = dt.datetime.now(UTC) + dt.timedelta(seconds=20)
-        result = validasi.run(dsn, storage, ex, PERIODE, deadline, batch_rows=500, poll_seconds=0.3)
+        result = validasi.EXCHANGE.run(period.with_(deadline=deadline), batch_rows=500, poll_seconds=0.3)
     finally:
         providers.terminate()
         providers.wait(timeout=30)

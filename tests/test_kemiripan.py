@@ -85,9 +85,9 @@ def test_one_slip_apart_agrees_with_the_edit_distance(dsn):
 
 @pytest.mark.parametrize("seed", [3, 21])
 @pytest.mark.heavy
-def test_planted_pairs_are_found_with_their_partner_and_twins_are_not(dsn, storage, bucket, seed):
+def test_planted_pairs_are_found_with_their_partner_and_twins_are_not(dsn, storage, bucket, seed, period):
     uri = _load(dsn, storage, bucket, seed, students=8_000)
-    screening.screen(dsn, "2020-09")
+    screening.screen(period)
     planted = splink_reference.planted_pairs(storage, join(uri, "labels.csv.gz"))
     twins = splink_reference.planted_pairs(storage, join(uri, "labels.csv.gz"), "kembar")
     siblings = splink_reference.planted_pairs(storage, join(uri, "labels.csv.gz"), "saudara")
@@ -117,11 +117,11 @@ def test_planted_pairs_are_found_with_their_partner_and_twins_are_not(dsn, stora
 
 
 @pytest.mark.heavy
-def test_the_threshold_is_a_policy_recorded_with_the_period(dsn, storage, bucket):
+def test_the_threshold_is_a_policy_recorded_with_the_period(dsn, storage, bucket, period):
     uri = _load(dsn, storage, bucket, seed=5, students=6_000)
     query(dsn, "INSERT INTO kuota.kebijakan VALUES ('ambang_kemiripan', '0.3', '2020-09-01', 'test') RETURNING 1")
-    screening.screen(dsn, "2020-09")
-    assert screening.policies(dsn, "2020-09")["ambang_kemiripan"] == 0.3
+    screening.screen(period)
+    assert screening.policies(period)["ambang_kemiripan"] == 0.3
     # Every record of a scored pair at or above the period's threshold, twins aside, and only those.
     flagged = {
         rid for (rid,) in query(dsn, "SELECT id::text FROM kuota.penerima WHERE alasan = 'kemungkinan_orang_sama'")
@@ -133,11 +133,11 @@ def test_the_threshold_is_a_policy_recorded_with_the_period(dsn, storage, bucket
 
 
 @pytest.mark.heavy
-def test_ours_is_at_least_as_accurate_as_splink(dsn, storage, bucket):
+def test_ours_is_at_least_as_accurate_as_splink(dsn, storage, bucket, period):
     uri = _load(dsn, storage, bucket, seed=13, students=10_000)
-    screening.screen(dsn, "2020-09")
+    screening.screen(period)
     labels = join(uri, "labels.csv.gz")
-    default = screening.policies(dsn, "2020-09")["ambang_kemiripan"]
+    default = screening.policies(period)["ambang_kemiripan"]
     ours = {r["threshold"]: r for r in accuracy.evaluate(dsn, storage, labels, "2020-09")["similarity"]}[default]
     theirs = splink_reference.run(dsn, storage, labels, "2020-09")
     assert theirs["records"] > 9_000
@@ -146,10 +146,10 @@ def test_ours_is_at_least_as_accurate_as_splink(dsn, storage, bucket):
 
 
 @pytest.mark.heavy
-def test_screening_suite_fails_when_a_pair_is_broken(dsn, storage, bucket):
+def test_screening_suite_fails_when_a_pair_is_broken(dsn, storage, bucket, period):
     _load(dsn, storage, bucket, seed=6, students=6_000)
-    screening.screen(dsn, "2020-09")
-    assert quality.check_screening(dsn, "2020-09")["failed"] == 0
+    screening.screen(period)
+    assert quality.check_screening(period)["failed"] == 0
     # One record of a flagged pair put back in siap_validasi: its partner now names a record
     # that is not flagged, and the suite says so.
     query(
@@ -162,7 +162,7 @@ def test_screening_suite_fails_when_a_pair_is_broken(dsn, storage, bucket):
         quality.QualityError,
         match=r"quality\.penerima_kemiripan: expect_column_values_to_not_be_null\(partner_alasan\)",
     ):
-        quality.check_screening(dsn, "2020-09")
+        quality.check_screening(period)
 
 
 def _syllable_names(rng: random.Random, count: int) -> list[str]:
@@ -230,7 +230,7 @@ def _write_cutoff(storage, uri: str, tables: dict[str, list[dict]], cutoff_date:
 
 
 @pytest.mark.heavy
-def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, storage, bucket):
+def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, storage, bucket, period):
     """100 pupils, each 50 times under 50 valid NISNs (40 copies as typed, 10 with one slip in
     the name, anywhere), all born one day to one mother's name in one school: one block of
     5,000 and more. It is split by finer keys and every copy is
@@ -323,7 +323,7 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
         },
     )
     snapshot.run_snapshot(dsn, "2020-09", uri, storage)
-    result = screening.run_screening(dsn, "2020-09", f"s3://{bucket}/exchange", storage)
+    result = screening.run_screening(period)
 
     state = {
         rid: (status, alasan, partner)
@@ -355,7 +355,7 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
         blocks["blok_dipecah"] >= 1 and blocks["subblok_melebihi"] == 0 and blocks["perbandingan_maks"] <= 50 * 49 // 2
     )
     assert blocks["terbesar"][0] == {"kunci": "province+mother", "murid": 5_020, "profil": blocks["profil_terbesar"]}
-    text = summary.summary(dsn, "2020-09")
+    text = summary.summary(period)
     assert "similarity blocks: largest 5,020 pupils" in text and "blocks over 50 profiles split" in text
     assert "WARNING similarity index" not in text
 

@@ -89,7 +89,7 @@ def _personal(dsn, ids) -> set[str]:
 
 
 @pytest.mark.heavy
-def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, caplog):
+def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, caplog, period):
     caplog.set_level(logging.DEBUG, logger="kuota")  # everything the pipeline logs, not the S3 client's
     ex = screened
     schools = _fixable_by_school(dsn)
@@ -104,7 +104,7 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
         ("pd", a2, "+62 812 7777 0002", "wali", AT),
     ]
     _koreksi(storage, ex, "sekolah-a-1", rows, npsn=npsn_a)
-    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(period.with_(tahap=2, deadline=_far_deadline()))
     # The file is taken (its other rows are A's own), but B's pupil is untouched.
     assert result["loaded"] == 1 and not result["quarantined"], result
     assert _record(dsn, b1) == victim_before
@@ -154,12 +154,12 @@ def test_a_school_cannot_correct_another_schools_pupil(dsn, storage, screened, c
     assert not leaked, leaked
     # B's own operator can still correct its pupil: the refused row did not count against it.
     _koreksi(storage, ex, "sekolah-b-1", [("pd", b1, "0812-7777-0003", "orang_tua", AT)], npsn=npsn_b)
-    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(period.with_(tahap=2, deadline=_far_deadline()))
     assert result["loaded"] == 1 and result.get("koreksi_diterapkan") == 1, result
     assert _record(dsn, b1)[1:4] == ("6281277770003", "telkomsel", "siap_validasi")
 
 
-def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(dsn, storage, screened):
+def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(dsn, storage, screened, period):
     ex = screened
     schools = _fixable_by_school(dsn)
     (npsn_a, ids_a), (npsn_b, ids_b) = sorted(schools.items())[:2]
@@ -185,7 +185,7 @@ def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(ds
         _koreksi(storage, ex, name, [("pd", ids_a[0], "0812-7777-0101", "sendiri", AT)], **fields)
     # One school's good file beside them is not held up.
     _koreksi(storage, ex, "sekolah-b-1", [("pd", ids_b[0], "0812-7777-0202", "sendiri", AT)], npsn=npsn_b)
-    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(period.with_(tahap=2, deadline=_far_deadline()))
     assert result["files"] == 5 and result["loaded"] == 1 and len(result["quarantined"]) == 4, result
     folder = f"{ex}/portal/{PERIODE}/koreksi"
     for name, (_, rule) in bad.items():
@@ -206,6 +206,6 @@ def test_a_koreksi_file_bound_to_no_school_of_the_cutoff_is_quarantined_whole(ds
     ]
     # What the error says to do works: the same rows again under a new name, the manifest naming the school.
     _koreksi(storage, ex, "tanpa-npsn-2", [("pd", ids_a[0], "0812-7777-0101", "sendiri", AT)], npsn=npsn_a)
-    result = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, _far_deadline())
+    result = koreksi.ingest_corrections(period.with_(tahap=2, deadline=_far_deadline()))
     assert result["loaded"] == 1 and not result["quarantined"], result
     assert _record(dsn, ids_a[0])[1:4] == ("6281277770101", "telkomsel", "siap_validasi")

@@ -139,9 +139,9 @@ def test_twins_and_children_of_one_common_name_stay_apart(dsn):
 
 
 @pytest.mark.heavy
-def test_each_kind_planted_by_the_generator_is_found_and_no_control_is_flagged(dsn, storage, bucket):
+def test_each_kind_planted_by_the_generator_is_found_and_no_control_is_flagged(dsn, storage, bucket, period):
     uri = _load(dsn, storage, bucket, seed=31, students=60_000)
-    screening.screen(dsn, "2020-09")
+    screening.screen(period)
     result = accuracy.evaluate(dsn, storage, join(uri, "labels.csv.gz"), "2020-09")
     kinds = {(r["part"], r["kind"]): r for r in result["kinds"]}
     assert {k for p, k in kinds if p == "name"} == set(VARIAN_NAMA)

@@ -22,6 +22,7 @@ from kuota.infra.storage import basename
 from kuota.partners import exchange, portal
 from kuota.partners.layout import answer_uri
 from kuota.partners.manifest import file_manifest, manifest_uri, now_iso
+from kuota.periode import Period
 from kuota.tahap import sptjm
 from kuota_tools.simulator import Fault, ProviderSimulator
 
@@ -47,9 +48,9 @@ def _rewrite_answer(storage, ex, batch: dict, edit, rows_in_manifest=None) -> st
     return json.loads(storage.read_bytes(manifest_uri(uri)))["sha256"]
 
 
-def _answered(dsn, storage, ex, faults=()) -> tuple[list[dict], ProviderSimulator]:
-    sent = _send_all(dsn, storage, ex)
-    sim = ProviderSimulator(storage, ex, PERIODE, faults=list(faults))
+def _answered(period: Period, faults=()) -> tuple[list[dict], ProviderSimulator]:
+    sent = _send_all(period)
+    sim = ProviderSimulator(period.files(), period.exchange(), PERIODE, faults=list(faults))
     sim.step()
     return sent, sim
 
@@ -57,15 +58,15 @@ def _answered(dsn, storage, ex, faults=()) -> tuple[list[dict], ProviderSimulato
 # -- 1. odd bytes ----------------------------------------------------------------------------
 
 
-def test_a_lone_backslash_dot_line_never_cuts_an_answer_short(dsn, storage, screened):
+def test_a_lone_backslash_dot_line_never_cuts_an_answer_short(dsn, storage, screened, period):
     """COPY takes a line holding only \\. as the end of data: rows after it would go unchecked
     while the file counts as loaded. Here the rows before it are the whole, valid answer (the
     manifest counts them) and foreign rows follow: the file is quarantined whole."""
     ex = screened["exchange"]
-    sent, _ = _answered(dsn, storage, ex)
+    sent, _ = _answered(period)
     target = next(s for s in sent if s["provider"] == "xl")
     _rewrite_answer(storage, ex, target, lambda text: text + b"\\.\nXX-foreign-1,6281111111111,aktif\n")
-    outcome = _ingest_all(dsn, storage, ex)
+    outcome = _ingest_all(period)
     error = outcome.pop(target["batch_id"])
     assert set(outcome.values()) == {"loaded"}
     assert re.search(rf"{target['batch_id']}.*line {target['rows'] + 2}: 1 fields, the contract has 3", error), error
@@ -97,32 +98,32 @@ def _on_line(number: int, extra: bytes):
         (lambda text: text + b"\n", r"line \d+: 0 fields, the contract has 3"),
     ],
 )
-def test_odd_bytes_in_an_answer_name_the_line_and_quarantine_it_whole(dsn, storage, screened, attack, rule):
+def test_odd_bytes_in_an_answer_name_the_line_and_quarantine_it_whole(dsn, storage, screened, attack, rule, period):
     ex = screened["exchange"]
-    sent, _ = _answered(dsn, storage, ex)
+    sent, _ = _answered(period)
     target = next(s for s in sent if s["provider"] == "telkomsel")
     _rewrite_answer(storage, ex, target, attack)
     with pytest.raises(ContractError, match=rule):
-        exchange.ingest_answer(dsn, storage, ex, target["batch_id"])
+        exchange.ingest_answer(period, target["batch_id"])
     assert query(
         dsn, "SELECT count(*) FROM kuota.permintaan WHERE batch_id = %s AND hasil IS NOT NULL", (target["batch_id"],)
     ) == [(0,)]
 
 
-def test_crlf_line_ends_load_the_same_as_lf(dsn, storage, screened):
+def test_crlf_line_ends_load_the_same_as_lf(dsn, storage, screened, period):
     """RFC 4180 ends lines with CRLF: a provider that does so is read row for row the same."""
     ex = screened["exchange"]
-    sent, _ = _answered(dsn, storage, ex)
+    sent, _ = _answered(period)
     target = next(s for s in sent if s["provider"] == "telkomsel")
     _rewrite_answer(storage, ex, target, lambda text: text.replace(b"\n", b"\r\n"))
-    assert set(_ingest_all(dsn, storage, ex).values()) == {"loaded"}
+    assert set(_ingest_all(period).values()) == {"loaded"}
     assert query(
         dsn, "SELECT count(*) FROM kuota.permintaan WHERE batch_id = %s AND hasil IS NOT NULL", (target["batch_id"],)
     ) == [(target["rows"],)]
     assert query(dsn, "SELECT count(*) FROM kuota.permintaan WHERE hasil LIKE %s", ("%\r%",)) == [(0,)]
 
 
-def test_a_lone_backslash_dot_line_never_cuts_a_correction_file_short(dsn, storage, validated):
+def test_a_lone_backslash_dot_line_never_cuts_a_correction_file_short(dsn, storage, validated, period):
     """The rows before the \\. line are valid corrections; the one after it would change another
     record: the file is quarantined whole and no correction is applied."""
     ex = validated
@@ -146,18 +147,18 @@ def test_a_lone_backslash_dot_line_never_cuts_a_correction_file_short(dsn, stora
     storage.write_bytes(
         f"{folder}/koreksi-dot.manifest.json", file_manifest("koreksi-dot.csv", data, 2, now_iso(), npsn=npsn)
     )
-    result = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)
+    result = portal.ingest(period.with_(tahap=2), "koreksi")
     assert result["loaded"] == 0 and len(result["quarantined"]) == 1, result
     assert re.search(r"koreksi-dot\.csv .*line 4: 1 fields, the contract has 5", result["quarantined"][0])
     assert _states(dsn) == before
     assert query(dsn, "SELECT count(*) FROM kuota.koreksi") == [(0,)]
 
 
-def test_the_same_answer_quarantined_for_its_manifest_loads_with_a_good_one(dsn, storage, screened):
+def test_the_same_answer_quarantined_for_its_manifest_loads_with_a_good_one(dsn, storage, screened, period):
     """Bytes quarantined only because their manifest was wrong come back with a right one: they
     load (the quarantine's record does not stand in the way as a raw key violation)."""
     ex = screened["exchange"]
-    sent, _ = _answered(dsn, storage, ex)
+    sent, _ = _answered(period)
     target = sent[0]
     uri = answer_uri(ex, target["provider"], PERIODE, "validasi", target["batch_id"])
     data, manifest = storage.read_bytes(uri), storage.read_bytes(manifest_uri(uri))
@@ -166,10 +167,10 @@ def test_the_same_answer_quarantined_for_its_manifest_loads_with_a_good_one(dsn,
     with pytest.raises(
         ContractError, match=rf"the manifest says {target['rows'] + 1} rows, the file has {target['rows']}"
     ):
-        exchange.ingest_answer(dsn, storage, ex, target["batch_id"])
+        exchange.ingest_answer(period, target["batch_id"])
     storage.write_bytes(uri, data)
     storage.write_bytes(manifest_uri(uri), manifest)
-    assert exchange.ingest_answer(dsn, storage, ex, target["batch_id"])["outcome"] == "loaded"
+    assert exchange.ingest_answer(period, target["batch_id"])["outcome"] == "loaded"
     assert query(dsn, "SELECT hasil, pesan FROM kuota.jawaban WHERE batch_id = %s", (target["batch_id"],)) == [
         ("dimuat", None)
     ]
@@ -178,17 +179,17 @@ def test_the_same_answer_quarantined_for_its_manifest_loads_with_a_good_one(dsn,
 # -- 2. an answer overwritten after it was loaded ------------------------------------------
 
 
-def test_an_answer_changed_after_it_was_loaded_is_noticed_by_the_next_stage_run(dsn, storage, screened):
+def test_an_answer_changed_after_it_was_loaded_is_noticed_by_the_next_stage_run(dsn, storage, screened, period):
     ex = screened["exchange"]
-    sent, sim = _answered(dsn, storage, ex, [Fault("changed", "indosat"), Fault("duplicate", "xl")])
-    assert set(_ingest_all(dsn, storage, ex).values()) == {"loaded"}
+    sent, sim = _answered(period, [Fault("changed", "indosat"), Fault("duplicate", "xl")])
+    assert set(_ingest_all(period).values()) == {"loaded"}
     states, ledger = _states(dsn), _ledger(dsn)
-    assert exchange.recheck_answered(dsn, storage, ex, PERIODE, "validasi")["changed"] == []  # nothing yet
+    assert exchange.recheck_answered(period, "validasi")["changed"] == []  # nothing yet
     rewritten = sim.step()  # later: indosat writes another answer, xl the same one again
     changed = next(e["batch_id"] for e in rewritten if e["batch_id"].split("-")[3] == "indosat")
     ((first,),) = query(dsn, "SELECT sha256 FROM kuota.jawaban WHERE batch_id = %s AND hasil = 'dimuat'", (changed,))
 
-    found = exchange.recheck_answered(dsn, storage, ex, PERIODE, "validasi")
+    found = exchange.recheck_answered(period, "validasi")
     assert len(found["changed"]) == 1, found
     ((new,),) = query(dsn, "SELECT sha256 FROM kuota.jawaban WHERE batch_id = %s AND hasil = 'dikarantina'", (changed,))
     assert changed in found["changed"][0] and first in found["changed"][0] and new in found["changed"][0]
@@ -201,7 +202,7 @@ def test_an_answer_changed_after_it_was_loaded_is_noticed_by_the_next_stage_run(
         n.endswith(".error.txt") for n in storage.list_names(f"{ex}/karantina/provider/indosat/{PERIODE}/validasi")
     )
     # The next stage run finds nothing new; the duplicate stays where it is, unquarantined.
-    assert exchange.recheck_answered(dsn, storage, ex, PERIODE, "validasi")["changed"] == []
+    assert exchange.recheck_answered(period, "validasi")["changed"] == []
     assert query(dsn, "SELECT count(*) FROM kuota.anomali_provider") == [(1,)]
     assert not storage.list_names(f"{ex}/karantina/provider/xl/{PERIODE}/validasi")
 
@@ -209,19 +210,19 @@ def test_an_answer_changed_after_it_was_loaded_is_noticed_by_the_next_stage_run(
 # -- 3. an answered batch is never re-sent ----------------------------------------------------
 
 
-def test_redo_batch_refuses_an_injection_batch_whose_answer_is_loaded(dsn, storage, approved):
+def test_redo_batch_refuses_an_injection_batch_whose_answer_is_loaded(dsn, storage, approved, period):
     ex = approved["exchange"]
-    sent = _inject(dsn, storage, ex)
+    sent = _inject(period)
     ProviderSimulator(storage, ex, PERIODE).step()
-    assert set(_ingest(dsn, storage, ex).values()) == {"loaded"}
+    assert set(_ingest(period).values()) == {"loaded"}
     paid = _money(dsn)
     target = sent[0]
     sent_at = storage.modified_at(manifest_uri(target["uri"]))
     with pytest.raises(ContractError, match=r"not re-sent: its answer is loaded already .* answer and inject again"):
-        exchange.redo_batch(dsn, storage, ex, target["batch_id"], wait_seconds=1, poll_seconds=0.1)
+        exchange.redo_batch(period, target["batch_id"], wait_seconds=1, poll_seconds=0.1)
     # A cleared send_batch task (or a forced send) does not re-send it either.
     for force in (False, True):
-        assert exchange.send_batch(dsn, storage, ex, target["batch_id"], force=force)["outcome"] == "answered"
+        assert exchange.send_batch(period, target["batch_id"], force=force)["outcome"] == "answered"
     assert storage.modified_at(manifest_uri(target["uri"])) == sent_at
     assert _money(dsn) == paid
 
@@ -248,11 +249,14 @@ def _twice_at_once(fn) -> list:
     return out
 
 
-def test_two_runs_of_a_period_at_once_wait_for_each_other(dsn, storage, validated):
+def test_two_runs_of_a_period_at_once_wait_for_each_other(dsn, storage, validated, period):
     """Each step of a stage, run twice at once (a CLI beside a DAG run): no raw constraint
     error, and the outcome is that of one run."""
     ex = validated
-    for step in (lambda: sptjm.issue(dsn, PERIODE, 1), lambda: sptjm.write_files(dsn, storage, ex, PERIODE)):
+    for step in (
+        lambda: sptjm.issue(period.with_(tahap=1)),
+        lambda: sptjm.write_files(period),
+    ):
         results = _twice_at_once(step)
         assert not [r for r in results if isinstance(r, Exception)], results
     numbers = [n for (n,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")]
@@ -265,15 +269,15 @@ def test_two_runs_of_a_period_at_once_wait_for_each_other(dsn, storage, validate
         ("sptjm_no", "npsn", "keputusan", "waktu"),
         [(n, n.split("-")[3], "disetujui", "2020-09-20T10:00:00+07:00") for n in numbers],
     )
-    results = _twice_at_once(lambda: sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1))
+    results = _twice_at_once(lambda: sptjm.ingest_decisions(period.with_(tahap=1)))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(r["loaded"] for r in results) == [0, 1]
 
     def plan_and_send():
         return [
-            exchange.send_batch(dsn, storage, ex, b["batch_id"])["outcome"]
-            for p in exchange.providers_to(dsn, PERIODE, "injeksi")
-            for b in exchange.plan(dsn, PERIODE, p, "injeksi", 150)
+            exchange.send_batch(period, b["batch_id"])["outcome"]
+            for p in exchange.providers_to(period, "injeksi")
+            for b in exchange.plan(period, p, "injeksi", 150)
         ]
 
     results = _twice_at_once(plan_and_send)
@@ -283,8 +287,8 @@ def test_two_runs_of_a_period_at_once_wait_for_each_other(dsn, storage, validate
         == query(dsn, "SELECT count(*), count(*) FROM kuota.penerima WHERE status = 'dikirim_injeksi'")[0]
     )
     ProviderSimulator(storage, ex, PERIODE).step()
-    batches = [b["batch_id"] for b in exchange.batches_of(dsn, PERIODE, "injeksi")]
-    results = _twice_at_once(lambda: [exchange.ingest_answer(dsn, storage, ex, b)["outcome"] for b in batches])
+    batches = [b["batch_id"] for b in exchange.batches_of(period, "injeksi")]
+    results = _twice_at_once(lambda: [exchange.ingest_answer(period, b)["outcome"] for b in batches])
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(set(results[0]) | set(results[1])) == ["duplicate_ignored", "loaded"]
     assert query(

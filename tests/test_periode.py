@@ -20,8 +20,8 @@ from kuota import periode, summary
 from kuota.bulanan import residu
 from kuota.infra.errors import ContractError, PeriodeDitutup
 from kuota.partners import exchange
-from kuota.periode import WIB
-from kuota.tahap import ekspor, koreksi, sptjm
+from kuota.periode import WIB, Period
+from kuota.tahap import ekspor, koreksi, sptjm, validasi
 
 PERIODE = "2020-09"
 UTC = dt.UTC
@@ -67,6 +67,32 @@ def test_opening_stores_the_deadline_once_and_refuses_one_already_passed(dsn):
     }
 
 
+def test_a_step_is_handed_the_period_whole_and_refuses_what_it_lacks(dsn, storage, screened, period):
+    """Period.opened reads the deadline stored at opening; a Period never shows its dsn (it
+    holds the warehouse's password); a step missing what it needs says which, before it does
+    anything; a batch of one period is never sent, ingested or redone as another's."""
+    opened = Period.opened(dsn, PERIODE, storage=storage, exchange_uri=screened["exchange"])
+    stored = periode.state(dsn, PERIODE)["batas_jawaban"]
+    assert opened.deadline == periode.parse_deadline(stored, PERIODE) and opened.tahap == 1
+    assert dsn not in repr(opened) and "password" not in repr(opened).lower()
+    with pytest.raises(ContractError, match="is not opened"):
+        Period.opened(dsn, "2021-01")
+    with pytest.raises(ContractError, match="not YYYY-MM"):
+        Period(dsn, "2020-13")
+    with pytest.raises(ValueError, match="the deadline's close needs the period's deadline"):
+        exchange.close_unanswered(period)
+    with pytest.raises(ValueError, match="give the Period its output_uri"):
+        ekspor.write_export(period.with_(output_uri=None), final=False)
+    with pytest.raises(ValueError, match="give the Period its storage"):
+        residu.write_residu(period.with_(storage=None))
+    (batch, *_) = validasi.EXCHANGE.plan(period, "telkomsel")
+    other = period.with_(periode="2020-10")
+    for step in (exchange.send_batch, exchange.ingest_answer, exchange.redo_batch):
+        with pytest.raises(ContractError, match=f"batch {batch['batch_id']} belongs to periode {PERIODE}, not 2020-10"):
+            step(other, batch["batch_id"])
+    assert query(dsn, "SELECT count(*) FROM kuota.batch WHERE sha256 IS NOT NULL") == [(0,)]  # nothing was sent
+
+
 @pytest.mark.heavy
 def test_a_scheduled_stage_run_finds_its_period_and_stage_from_the_calendar(dsn, storage, bucket):
     validated_period(dsn, storage, bucket, PERIODE, 600, seed=3)
@@ -85,13 +111,15 @@ def test_a_scheduled_stage_run_finds_its_period_and_stage_from_the_calendar(dsn,
 
 
 @pytest.mark.heavy
-def test_after_the_deadline_records_still_waiting_keep_the_period_open_and_its_export_not_final(dsn, storage, bucket):
+def test_after_the_deadline_records_still_waiting_keep_the_period_open_and_its_export_not_final(
+    dsn, storage, bucket, period
+):
     validated_period(dsn, storage, bucket, PERIODE, 1_500, seed=11)
     out = f"s3://{bucket}/output"
-    sptjm.issue(dsn, PERIODE, 1)  # the principals never decide: their records wait on an SPTJM
+    sptjm.issue(period.with_(tahap=1))  # the principals never decide: their records wait on an SPTJM
     s = periode.state(dsn, PERIODE)
     assert s["batas_lewat"] and s["menunggu"]["sptjm_dicetak"] > 0 and not s["ditutup_at"]
-    exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(s["batas_jawaban"]))
+    exchange.close_unanswered(period.with_(deadline=dt.datetime.fromisoformat(s["batas_jawaban"])))
 
     with pytest.raises(ContractError) as refused:
         periode.close(dsn, PERIODE, "test")
@@ -100,10 +128,10 @@ def test_after_the_deadline_records_still_waiting_keep_the_period_open_and_its_e
     assert "kuota periode-batas" in message and "alasan_tutup" in message
     assert not periode.state(dsn, PERIODE)["ditutup_at"]
     assert not periode.may_close(periode.state(dsn, PERIODE), None)
-    exported = ekspor.write_export(dsn, storage, out, PERIODE, final=periode.may_close(s, None))
+    exported = ekspor.write_export(period, final=periode.may_close(s, None))
     assert exported["final"] is False
     assert json.loads(storage.read_bytes(f"{out}/{PERIODE}/rekap.manifest.json"))["final"] is False
-    assert "WARNING the deadline has passed with records still waiting" in summary.summary(dsn, PERIODE)
+    assert "WARNING the deadline has passed with records still waiting" in summary.summary(period)
 
     # More time for them instead: an audited change of the deadline; then it is not passed.
     later = (dt.datetime.now(UTC) + dt.timedelta(days=3)).isoformat(timespec="seconds")
@@ -114,20 +142,16 @@ def test_after_the_deadline_records_still_waiting_keep_the_period_open_and_its_e
 
 
 @pytest.mark.heavy
-def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_database(dsn, storage, bucket):
-    ex = validated_period(dsn, storage, bucket, PERIODE, 1_500, seed=12)
-    out = f"s3://{bucket}/output"
-    issued = sptjm.issue(dsn, PERIODE, 1)
-    sptjm.write_files(dsn, storage, ex, PERIODE)
+def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_database(dsn, storage, bucket, period):
+    validated_period(dsn, storage, bucket, PERIODE, 1_500, seed=12)
+    issued = sptjm.issue(period.with_(tahap=1))
+    sptjm.write_files(period)
     stage = periode.open_stage(dsn, PERIODE, 1)
     assert stage["batas_lewat"]  # opened by the library with the period's last day, long passed
-    exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(stage["batas_jawaban"]))
+    exchange.close_unanswered(period.with_(deadline=dt.datetime.fromisoformat(stage["batas_jawaban"])))
     assert (
         ekspor.write_export(
-            dsn,
-            storage,
-            out,
-            PERIODE,
+            period,
             final=periode.may_close(periode.state(dsn, PERIODE), "principals never answered"),
         )["final"]
         is True
@@ -136,23 +160,23 @@ def test_a_closed_period_refuses_every_later_step_in_the_pipeline_and_in_the_dat
     assert closed["closed"] and closed["menunggu"]["sptjm_dicetak"] == issued["records"]
 
     before, files = _state(dsn), _objects(storage, bucket)
-    batch = exchange.batches_of(dsn, PERIODE)[0]["batch_id"]
+    batch = exchange.batches_of(period)[0]["batch_id"]
     deadline = dt.datetime.now(UTC) + dt.timedelta(days=1)
     later_steps = {
         "a stage": lambda: periode.open_stage(dsn, PERIODE, 2),
         "the monthly run": lambda: periode.check_opening(dsn, PERIODE, None),
-        "corrections": lambda: koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, deadline),
-        "planning": lambda: exchange.plan(dsn, PERIODE, "telkomsel", "validasi", 100, 2, deadline),
-        "sending": lambda: exchange.send_batch(dsn, storage, ex, batch, force=True),
-        "ingesting": lambda: exchange.ingest_answer(dsn, storage, ex, batch),
-        "rechecking": lambda: exchange.recheck_answered(dsn, storage, ex, PERIODE, "validasi"),
-        "the deadline's close": lambda: exchange.close_unanswered(dsn, PERIODE, dt.datetime.now(UTC)),
-        "SPTJM issue": lambda: sptjm.issue(dsn, PERIODE, 2),
-        "SPTJM files": lambda: sptjm.write_files(dsn, storage, ex, PERIODE),
-        "decisions": lambda: sptjm.collect_decisions(dsn, storage, ex, PERIODE, 2),
-        "residu files": lambda: residu.write_residu(dsn, storage, ex, PERIODE),
-        "the export": lambda: ekspor.write_export(dsn, storage, out, PERIODE, final=False),
-        "the BAST": lambda: ekspor.write_bast(dsn, storage, out, PERIODE),
+        "corrections": lambda: koreksi.ingest_corrections(period.with_(tahap=2, deadline=deadline)),
+        "planning": lambda: exchange.plan(period.with_(tahap=2, deadline=deadline), "telkomsel", "validasi", 100),
+        "sending": lambda: exchange.send_batch(period, batch, force=True),
+        "ingesting": lambda: exchange.ingest_answer(period, batch),
+        "rechecking": lambda: exchange.recheck_answered(period, "validasi"),
+        "the deadline's close": lambda: exchange.close_unanswered(period.with_(deadline=dt.datetime.now(UTC))),
+        "SPTJM issue": lambda: sptjm.issue(period.with_(tahap=2)),
+        "SPTJM files": lambda: sptjm.write_files(period),
+        "decisions": lambda: sptjm.collect_decisions(period.with_(tahap=2)),
+        "residu files": lambda: residu.write_residu(period),
+        "the export": lambda: ekspor.write_export(period, final=False),
+        "the BAST": lambda: ekspor.write_bast(period),
         "closing again": lambda: periode.close(dsn, PERIODE, "test"),
         "the deadline": lambda: periode.set_deadline(dsn, PERIODE, deadline.isoformat(), "one more day please", "test"),
     }
@@ -227,3 +251,10 @@ def test_the_cli_refuses_to_open_a_period_past_its_deadline_and_shows_the_lifecy
     assert [h[1] for h in status["history"]] == ["dibuka", "batas_diubah"]
     assert status["history"][1][3] == "providers asked for one more week"
     assert status["history"][1][4].startswith("kuota periode-batas (")
+    summarized = subprocess.run(
+        [kuota, "summary", "--periode", PERIODE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert summarized.returncode == 0, summarized.stderr
+    assert summarized.stdout.startswith(f"periode {PERIODE}, cutoff ")
+    assert "deadline for answers 2020-10-07T16:59:00+00:00" in summarized.stdout
+    assert "validation exchange per provider" in summarized.stdout

@@ -43,7 +43,7 @@ def _at(day: str) -> dt.datetime:
 # -- a period closed while nobody was served --------------------------------------------------
 
 
-def test_a_period_never_screened_is_not_closed_as_if_nothing_waited(dsn, storage, bucket):
+def test_a_period_never_screened_is_not_closed_as_if_nothing_waited(dsn, storage, bucket, period):
     """kuota_bulanan failed at screening (the run is red), the period stays opened on its
     cutoff; after the deadline the stage run found nothing waiting (no kuota.penerima row at
     all), closed the period and wrote a final export of zero records: every pupil and teacher
@@ -58,17 +58,17 @@ def test_a_period_never_screened_is_not_closed_as_if_nothing_waited(dsn, storage
     with pytest.raises(ContractError, match=f"{cutoff_records:,} belum_disaring"):
         periode.close(dsn, PERIODE, "test")
     assert not periode.state(dsn, PERIODE)["ditutup_at"]
-    assert "WARNING the deadline has passed with records still waiting" in summary.summary(dsn, PERIODE)
+    assert "WARNING the deadline has passed with records still waiting" in summary.summary(period)
 
 
-def test_screening_refuses_a_closed_period(dsn, storage, bucket):
+def test_screening_refuses_a_closed_period(dsn, storage, bucket, period):
     """Screening writes every cutoff record of the period into kuota.penerima (48 million rows,
     no trigger there): a cleared screen_records task or `kuota screen` must not fill a closed
     period."""
     _opened(dsn, storage, bucket)
     periode.close(dsn, PERIODE, "test", alasan="the cutoff was withdrawn by Dapodik; nothing is sent")
     with pytest.raises(PeriodeDitutup, match="was closed at"):
-        screening.screen(dsn, PERIODE)
+        screening.screen(period)
     assert query(dsn, "SELECT count(*) FROM kuota.penerima") == [(0,)]
 
 
@@ -76,7 +76,7 @@ def test_screening_refuses_a_closed_period(dsn, storage, bucket):
 
 
 @pytest.mark.heavy
-def test_a_scheduled_run_closes_an_earlier_period_whose_moved_deadline_passed(dsn, storage, bucket):
+def test_a_scheduled_run_closes_an_earlier_period_whose_moved_deadline_passed(dsn, storage, bucket, period):
     """The README's own example: September's deadline moved to 7 October. The 1 October run
     is then not the closing one, and from 12 October the scheduled runs take October (the
     latest period opened): September's requests stay open for ever, never residu
@@ -93,7 +93,7 @@ def test_a_scheduled_run_closes_an_earlier_period_whose_moved_deadline_passed(ds
         "the first stage run after September's deadline must be September's closing run"
     )
     s = periode.state(dsn, PERIODE)
-    exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(s["batas_jawaban"]))
+    exchange.close_unanswered(period.with_(deadline=dt.datetime.fromisoformat(s["batas_jawaban"])))
     periode.close(dsn, PERIODE, "test", alasan="the rest waits for October, as agreed")
     assert periode.resolve_stage(dsn, None, None, _at("2020-10-15")) == ("2020-10", 1)
 
@@ -110,7 +110,7 @@ def test_a_run_before_the_periods_month_is_its_first_stage(dsn, storage, bucket)
 
 
 @pytest.mark.heavy
-def test_after_the_deadline_a_stage_run_re_sends_nothing(dsn, storage, bucket):
+def test_after_the_deadline_a_stage_run_re_sends_nothing(dsn, storage, bucket, period):
     """open_stage says a run after the deadline "plans and sends nothing", but send_batch
     re-sent a batch whose answer was quarantined: the provider answers (for an injection:
     delivers) again, the wait is skipped at once and the close turns the batch into residu
@@ -118,34 +118,34 @@ def test_after_the_deadline_a_stage_run_re_sends_nothing(dsn, storage, bucket):
     cutoff, ex = f"s3://{bucket}/dapodik/cutoff", f"s3://{bucket}/exchange"
     generator.generate(cutoff, generator.Scale.for_students(600), seed=23, storage=storage)
     snapshot.run_snapshot(dsn, PERIODE, cutoff, storage)
-    screening.run_screening(dsn, PERIODE, ex, storage)
+    screening.run_screening(period)
     sent = [
-        exchange.send_batch(dsn, storage, ex, b["batch_id"])
-        for p in exchange.providers_to(dsn, PERIODE, "validasi")
-        for b in exchange.plan(dsn, PERIODE, p, "validasi", 500)
+        exchange.send_batch(period, b["batch_id"])
+        for p in exchange.providers_to(period, "validasi")
+        for b in exchange.plan(period, p, "validasi", 500)
     ]
     bad = next(s for s in sent if s["provider"] == "xl")
     ProviderSimulator(storage, ex, PERIODE, faults=[Fault("missing_rows", "xl", 1, "validasi")]).step()
     with pytest.raises(ContractError, match="quarantined"):
-        exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])
+        exchange.ingest_answer(period, bad["batch_id"])
     before = storage.modified_at(manifest_uri(bad["uri"]))
     time.sleep(1.1)
     deadline = dt.datetime.now(UTC) - dt.timedelta(minutes=1)  # what the stage run passes: the period's
-    again = exchange.send_batch(dsn, storage, ex, bad["batch_id"], deadline=deadline)
+    again = exchange.send_batch(period.with_(deadline=deadline), bad["batch_id"])
     assert again["outcome"] != "sent"
     assert storage.modified_at(manifest_uri(bad["uri"])) == before
 
 
 @pytest.mark.heavy
-def test_the_closing_step_waits_for_a_send_or_an_ingest_in_flight(dsn, storage, bucket):
+def test_the_closing_step_waits_for_a_send_or_an_ingest_in_flight(dsn, storage, bucket, period):
     """A send or an ingest checks that the period is open, then writes (S3: the provider's
     inbox; a batch written there after the close is answered, and for an injection
     delivered, never loaded). The closing step must not slip between the check and the
     write: it waits for them (they hold the period's close lock shared, as the ingest did for
     the deadline's close), and what starts after it finds the period closed."""
-    ex = validated_period(dsn, storage, bucket, PERIODE, 600, seed=24)
+    validated_period(dsn, storage, bucket, PERIODE, 600, seed=24)
     s = periode.state(dsn, PERIODE)
-    exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(s["batas_jawaban"]))
+    exchange.close_unanswered(period.with_(deadline=dt.datetime.fromisoformat(s["batas_jawaban"])))
     closed = {}
     with db.serialized(dsn, PERIODE, "close", shared=True):  # a send or an ingest in flight
         closer = threading.Thread(
@@ -158,9 +158,9 @@ def test_the_closing_step_waits_for_a_send_or_an_ingest_in_flight(dsn, storage, 
         )
     closer.join(30)
     assert closed["closed"]
-    batch = exchange.batches_of(dsn, PERIODE)[0]["batch_id"]
+    batch = exchange.batches_of(period)[0]["batch_id"]
     with pytest.raises(PeriodeDitutup):
-        exchange.send_batch(dsn, storage, ex, batch, force=True)
+        exchange.send_batch(period, batch, force=True)
 
 
 # -- the lifecycle changed without its history ------------------------------------------------
@@ -213,13 +213,13 @@ def test_the_lifecycle_never_changes_without_its_history_row(dsn, storage, bucke
 
 
 @pytest.mark.heavy
-def test_no_injection_is_added_to_a_closed_period_even_straight_at_the_database(dsn, storage, bucket):
+def test_no_injection_is_added_to_a_closed_period_even_straight_at_the_database(dsn, storage, bucket, period):
     """The BAST (what a provider is paid) is read from kuota.injeksi and kuota.permintaan, and
     neither refused a closed period: an injection request, answered berhasil, inserted after
     the close for a record approved and never injected, was paid in the next BAST."""
     ex = validated_period(dsn, storage, bucket, PERIODE, 1_500, seed=25)
-    sptjm.issue(dsn, PERIODE, 1)
-    sptjm.write_files(dsn, storage, ex, PERIODE)
+    sptjm.issue(period.with_(tahap=1))
+    sptjm.write_files(period)
     numbers = [n for (n,) in query(dsn, "SELECT sptjm_no FROM kuota.sptjm ORDER BY 1")]
     rows = [(no, no.split("-")[3], "disetujui", "2020-09-20T10:00:00+07:00") for no in numbers]
     data = ("sptjm_no,npsn,keputusan,waktu\n" + "".join(",".join(r) + "\n" for r in rows)).encode()
@@ -228,11 +228,11 @@ def test_no_injection_is_added_to_a_closed_period_even_straight_at_the_database(
     storage.write_bytes(
         f"{folder}/keputusan-1.manifest.json", file_manifest("keputusan-1.csv", data, len(rows), now_iso())
     )
-    assert sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)["loaded"] == 1
+    assert sptjm.ingest_decisions(period.with_(tahap=1))["loaded"] == 1
     s = periode.state(dsn, PERIODE)
-    exchange.close_unanswered(dsn, PERIODE, dt.datetime.fromisoformat(s["batas_jawaban"]))
+    exchange.close_unanswered(period.with_(deadline=dt.datetime.fromisoformat(s["batas_jawaban"])))
     periode.close(dsn, PERIODE, "test", alasan="no injection this month: the contract lapsed")
-    bast_before = ekspor.bast(dsn, PERIODE)
+    bast_before = ekspor.bast(period)
 
     ((sptjm_no, jenis, rid, msisdn, provider, paket),) = query(
         dsn,
@@ -253,7 +253,7 @@ def test_no_injection_is_added_to_a_closed_period_even_straight_at_the_database(
     )
     with pytest.raises(psycopg2.errors.IntegrityConstraintViolation):
         query(dsn, late)
-    assert ekspor.bast(dsn, PERIODE) == bast_before
+    assert ekspor.bast(period) == bast_before
 
 
 def test_a_scheduled_run_for_a_moment_in_jakarta_time(dsn, storage, bucket):

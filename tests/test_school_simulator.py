@@ -15,6 +15,7 @@ from helpers import read_csv, validated_period
 from kuota.bulanan import residu
 from kuota.partners import portal
 from kuota.partners.contract import CORRECTABLE_REASONS
+from kuota.periode import Period
 from kuota.tahap import sptjm
 from kuota_tools.school_simulator import SchoolSimulator
 
@@ -28,13 +29,13 @@ def screened(dsn, storage, bucket, prebuilt):
 
     def build(d, s, b):
         ex = validated_period(d, s, b, PERIODE, 3_000, seed=11, batch_rows=100_000)
-        residu.write_residu(d, s, ex, PERIODE)  # the providers' residu too
+        residu.write_residu(Period(d, PERIODE, s, exchange_uri=ex))  # the providers' residu too
 
     prebuilt.restore("school-simulator-3000", dsn, bucket, build)
     return f"s3://{bucket}/exchange"
 
 
-def test_schools_correct_a_share_of_their_residu_once_per_version(dsn, storage, screened):
+def test_schools_correct_a_share_of_their_residu_once_per_version(dsn, storage, screened, period):
     ex = screened
     correctable = query(
         dsn,
@@ -59,7 +60,7 @@ def test_schools_correct_a_share_of_their_residu_once_per_version(dsn, storage, 
         ) == [(manifest["npsn"],)]
     assert sim.step() == [] and SchoolSimulator(storage, ex, PERIODE, only="koreksi").step() == []
     # The pipeline takes every file; every corrected number is a valid partner number.
-    result = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)
+    result = portal.ingest(period.with_(tahap=2), "koreksi")
     assert result["loaded"] == len(files) and not result["quarantined"], result
     assert query(dsn, "SELECT hasil, count(*) FROM kuota.koreksi GROUP BY 1") == [("diterapkan", corrected)]
     assert query(
@@ -69,10 +70,10 @@ def test_schools_correct_a_share_of_their_residu_once_per_version(dsn, storage, 
     ) == [(0,)]
 
 
-def test_schools_decide_each_sptjm_once_after_the_delay(dsn, storage, screened):
+def test_schools_decide_each_sptjm_once_after_the_delay(dsn, storage, screened, period):
     ex = screened
-    sptjm.issue(dsn, PERIODE, 1)
-    sptjm.write_files(dsn, storage, ex, PERIODE)
+    sptjm.issue(period.with_(tahap=1))
+    sptjm.write_files(period)
     ((issued,),) = query(dsn, "SELECT count(*) FROM kuota.sptjm")
     sim = SchoolSimulator(storage, ex, PERIODE, reject_share=0.3, delay_seconds=3600, only="persetujuan")
     assert sim.step() == []  # not due yet
@@ -81,7 +82,7 @@ def test_schools_decide_each_sptjm_once_after_the_delay(dsn, storage, screened):
     assert sim.step(now=time.time() + 7200) == []
     restarted = SchoolSimulator(storage, ex, PERIODE, reject_share=0.3, only="persetujuan")
     assert restarted.step() == []  # what was decided stays decided
-    result = sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)
+    result = sptjm.ingest_decisions(period.with_(tahap=1))
     assert result["loaded"] == 1 and not result["quarantined"], result
     decided = dict(query(dsn, "SELECT keputusan, count(*) FROM kuota.sptjm GROUP BY 1"))
     assert decided == {k: v for k, v in (("disetujui", event["approved"]), ("ditolak", event["rejected"])) if v}

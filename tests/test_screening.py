@@ -61,9 +61,9 @@ def _shared_groups_still_over_the_limit(storage, uri, planted) -> set[str]:
 
 @pytest.mark.parametrize("seed", [4, 17])
 @pytest.mark.heavy
-def test_every_planted_anomaly_ends_in_its_reason(dsn, storage, bucket, seed):
+def test_every_planted_anomaly_ends_in_its_reason(dsn, storage, bucket, seed, period):
     uri = _load(dsn, storage, bucket, seed)
-    result = screening.screen(dsn, "2020-09")
+    result = screening.screen(period)
     planted = _truth(storage, uri)
     shared_ok = _shared_groups_still_over_the_limit(storage, uri, planted)
 
@@ -89,9 +89,9 @@ def test_every_planted_anomaly_ends_in_its_reason(dsn, storage, bucket, seed):
 
 
 @pytest.mark.heavy
-def test_every_cutoff_record_is_in_exactly_one_state(dsn, storage, bucket):
+def test_every_cutoff_record_is_in_exactly_one_state(dsn, storage, bucket, period):
     _load(dsn, storage, bucket, seed=8)
-    screening.screen(dsn, "2020-09")
+    screening.screen(period)
     ((loaded,),) = query(
         dsn, "SELECT (SELECT count(*) FROM snapshot.peserta_didik) + (SELECT count(*) FROM snapshot.ptk)"
     )
@@ -115,21 +115,21 @@ def test_every_cutoff_record_is_in_exactly_one_state(dsn, storage, bucket):
     assert query(
         dsn, "SELECT DISTINCT paket_gb FROM kuota.penerima WHERE kategori = 'paud' AND status = 'siap_validasi'"
     ) == [(20,)]
-    assert quality.check_screening(dsn, "2020-09")["failed"] == 0
+    assert quality.check_screening(period)["failed"] == 0
 
 
 @pytest.mark.heavy
-def test_screening_suite_fails_when_a_record_is_lost(dsn, storage, bucket):
+def test_screening_suite_fails_when_a_record_is_lost(dsn, storage, bucket, period):
     _load(dsn, storage, bucket, seed=12, students=2_000)
-    screening.screen(dsn, "2020-09")
+    screening.screen(period)
     query(dsn, "DELETE FROM kuota.penerima WHERE id = (SELECT min(id::text)::uuid FROM kuota.penerima) RETURNING 1")
     with pytest.raises(quality.QualityError, match=r"quality\.penerima: expect_table_row_count_to_equal"):
-        quality.check_screening(dsn, "2020-09")
+        quality.check_screening(period)
 
 
-def test_screening_twice_changes_nothing_and_keeps_its_policies(dsn, storage, bucket):
+def test_screening_twice_changes_nothing_and_keeps_its_policies(dsn, storage, bucket, period):
     _load(dsn, storage, bucket, seed=9, students=3_000)
-    first = screening.screen(dsn, "2020-09")
+    first = screening.screen(period)
     before = query(dsn, "SELECT jenis, id, status, alasan, paket_gb FROM kuota.penerima ORDER BY jenis, id")
     # A policy changed after the period started does not change a re-run of that period.
     query(
@@ -137,20 +137,20 @@ def test_screening_twice_changes_nothing_and_keeps_its_policies(dsn, storage, bu
         """INSERT INTO kuota.kebijakan VALUES ('batas_nomor_bersama', '1', '2020-09-01', 'test')
                   RETURNING 1""",
     )
-    again = screening.screen(dsn, "2020-09")
+    again = screening.screen(period)
     assert again["skipped"] and again["records"] == first["records"]
     assert query(dsn, "SELECT jenis, id, status, alasan, paket_gb FROM kuota.penerima ORDER BY jenis, id") == before
-    assert screening.policies(dsn, "2020-09")["batas_nomor_bersama"] == 10
+    assert screening.policies(period)["batas_nomor_bersama"] == 10
 
 
-def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket):
+def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket, period):
     _load(dsn, storage, bucket, seed=10, students=3_000)
     query(
         dsn,
         "INSERT INTO kuota.kebijakan VALUES ('kecualikan_penerima_pkh_pip', 'true', '2020-09-01', 'test') RETURNING 1",
     )
-    screening.screen(dsn, "2020-09")
-    assert screening.policies(dsn, "2020-09")["kecualikan_penerima_pkh_pip"] is True
+    screening.screen(period)
+    assert screening.policies(period)["kecualikan_penerima_pkh_pip"] is True
     ((excluded,),) = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE alasan = 'penerima_pkh_pip'")
     ((left,),) = query(
         dsn,
@@ -162,11 +162,11 @@ def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket):
 
 
 @pytest.mark.heavy
-def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
+def test_residu_goes_back_to_each_school_once(dsn, storage, bucket, period):
     _load(dsn, storage, bucket, seed=14, students=3_000)
-    screening.screen(dsn, "2020-09")
+    screening.screen(period)
     exchange = f"s3://{bucket}/exchange"
-    first = residu.write_residu(dsn, storage, exchange, "2020-09")
+    first = residu.write_residu(period)
     folder = join(exchange, "portal", "2020-09", "residu")
     names = storage.list_names(folder)
     ((schools, rows, in_schools),) = query(
@@ -198,12 +198,12 @@ def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
         assert len(unknown) - 1 == rows - in_schools
 
     # A re-run writes nothing: the portal sees the same bytes and manifests.
-    again = residu.write_residu(dsn, storage, exchange, "2020-09")
+    again = residu.write_residu(period)
     assert again["written"] == 0 and again["rows"] == rows
     # A run that died between a file and its manifest: the next run completes that school only.
     some = next(n for n in names if n.endswith(".manifest.json"))
     storage.s3.delete_object(Bucket=bucket, Key=f"exchange/portal/2020-09/residu/{some}")
-    assert residu.write_residu(dsn, storage, exchange, "2020-09")["written"] == 1
+    assert residu.write_residu(period)["written"] == 1
     assert some in storage.list_names(folder)
     rekap = read_csv(storage, join(exchange, "portal", "2020-09", "rekap_residu.csv"))
     assert rekap[0] == list(residu.REKAP_COLUMNS)
@@ -215,8 +215,8 @@ def test_residu_goes_back_to_each_school_once(dsn, storage, bucket):
     # A school whose residu is all resolved (here: its rows gone) gets an empty file, once.
     resolved = next(n for n in names if n.endswith(".csv"))[:-4]
     query(dsn, "DELETE FROM kuota.penerima WHERE npsn = %s AND status = 'residu'", (resolved,))
-    emptied = residu.write_residu(dsn, storage, exchange, "2020-09")
+    emptied = residu.write_residu(period)
     assert emptied["emptied"] == 1 and emptied["written"] == 2  # the school's file and the rekap
     assert read_csv(storage, join(folder, f"{resolved}.csv")) == [list(residu.RESIDU_COLUMNS)]
     assert json.loads(storage.read_bytes(join(folder, f"{resolved}.manifest.json")))["rows"] == 0
-    assert residu.write_residu(dsn, storage, exchange, "2020-09")["written"] == 0
+    assert residu.write_residu(period)["written"] == 0

@@ -17,7 +17,8 @@ from kuota.infra.errors import ContractError
 from kuota.partners import exchange, portal
 from kuota.partners.contract import SPTJM_COLUMNS
 from kuota.partners.layout import sptjm_uri
-from kuota.tahap import ekspor, koreksi, rekonsiliasi, sptjm
+from kuota.periode import Period
+from kuota.tahap import ekspor, injeksi, koreksi, rekonsiliasi, sptjm
 from kuota_tools.simulator import Fault, ProviderSimulator
 
 PERIODE = "2020-09"
@@ -45,19 +46,19 @@ def _koreksi_per_school(dsn, storage, ex, prefix, rows) -> dict[str, str]:
     return files
 
 
-def _inject(dsn, storage, ex, batch_rows=200) -> list[dict]:
+def _inject(period: Period, batch_rows=200) -> list[dict]:
     sent = []
-    for provider in exchange.providers_to(dsn, PERIODE, "injeksi"):
-        for batch in exchange.plan(dsn, PERIODE, provider, "injeksi", batch_rows):
-            sent.append(exchange.send_batch(dsn, storage, ex, batch["batch_id"]))
+    for provider in injeksi.EXCHANGE.providers(period):
+        for batch in injeksi.EXCHANGE.plan(period, provider, batch_rows):
+            sent.append(exchange.send_batch(period, batch["batch_id"]))
     return sent
 
 
-def _ingest(dsn, storage, ex, kind="injeksi") -> dict[str, str]:
+def _ingest(period: Period, kind="injeksi") -> dict[str, str]:
     out = {}
-    for batch in exchange.batches_of(dsn, PERIODE, kind):
+    for batch in exchange.batches_of(period, kind):
         try:
-            out[batch["batch_id"]] = exchange.ingest_answer(dsn, storage, ex, batch["batch_id"])["outcome"]
+            out[batch["batch_id"]] = exchange.ingest_answer(period, batch["batch_id"])["outcome"]
         except ContractError as err:
             out[batch["batch_id"]] = str(err)
     return out
@@ -73,18 +74,18 @@ def _money(dsn) -> list[tuple]:
 
 
 @pytest.mark.heavy
-def test_sptjm_lists_each_school_valid_records_once_and_locks_them(dsn, storage, validated):
+def test_sptjm_lists_each_school_valid_records_once_and_locks_them(dsn, storage, validated, period):
     ex = validated
     valid = query(
         dsn,
         "SELECT npsn, jenis, id::text, msisdn, provider, paket_gb FROM kuota.penerima "
         "WHERE status = 'valid' ORDER BY 1, 2, 3",
     )
-    issued = sptjm.issue(dsn, PERIODE, 1)
+    issued = sptjm.issue(period.with_(tahap=1))
     assert issued["records"] == len(valid) > 0 and issued["sptjm"] == len({v[0] for v in valid})
-    assert sptjm.issue(dsn, PERIODE, 1)["sptjm"] == 0  # idempotent: nothing left to list
-    assert sptjm.write_files(dsn, storage, ex, PERIODE)["written"] == issued["sptjm"]
-    assert sptjm.write_files(dsn, storage, ex, PERIODE)["written"] == 0
+    assert sptjm.issue(period.with_(tahap=1))["sptjm"] == 0  # idempotent: nothing left to list
+    assert sptjm.write_files(period)["written"] == issued["sptjm"]
+    assert sptjm.write_files(period)["written"] == 0
     assert query(
         dsn,
         "SELECT DISTINCT status FROM kuota.penerima WHERE (jenis, id::text) IN "
@@ -138,7 +139,7 @@ def test_sptjm_lists_each_school_valid_records_once_and_locks_them(dsn, storage,
 
 
 @pytest.mark.heavy
-def test_decisions_approve_reject_and_are_final(dsn, storage, approved):
+def test_decisions_approve_reject_and_are_final(dsn, storage, approved, period):
     ex, rejected = approved["exchange"], approved["rejected"]
     states = dict(query(dsn, "SELECT k.sptjm_no, k.keputusan FROM kuota.sptjm k"))
     assert states[rejected] == "ditolak" and {states[n] for n in approved["approved"]} == {"disetujui"}
@@ -155,9 +156,9 @@ def test_decisions_approve_reject_and_are_final(dsn, storage, approved):
         (rejected,),
     ) == [("sptjm_disetujui",)]
     # The same file again is ignored; a decision contrary to one taken quarantines the file whole.
-    assert sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)["loaded"] == 0
+    assert sptjm.ingest_decisions(period.with_(tahap=1))["loaded"] == 0
     decide(storage, ex, "keputusan-2", {approved["approved"][0]: "disetujui", approved["approved"][1]: "ditolak"})
-    result = sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)
+    result = sptjm.ingest_decisions(period.with_(tahap=1))
     (error,) = result["quarantined"]
     assert "keputusan-2.csv" in error and re.search(
         rf"line 3 \(sptjm_no '{approved['approved'][1]}'.*\): the SPTJM "
@@ -184,7 +185,7 @@ def test_decisions_approve_reject_and_are_final(dsn, storage, approved):
             (other, other.split("-")[3], "disetujui", "kemarin"),
         ],
     )
-    (error,) = sptjm.ingest_decisions(dsn, storage, ex, PERIODE, 1)["quarantined"]
+    (error,) = sptjm.ingest_decisions(period.with_(tahap=1))["quarantined"]
     for rule in (
         "line 2 .*no SPTJM of this number was issued",
         "line 3 .*npsn is not the school of this SPTJM",
@@ -194,13 +195,13 @@ def test_decisions_approve_reject_and_are_final(dsn, storage, approved):
         assert re.search(rule, error), (rule, error)
 
 
-def test_no_injection_without_an_approved_sptjm_the_database_refuses(dsn, storage, validated):
-    sptjm.issue(dsn, PERIODE, 1)
+def test_no_injection_without_an_approved_sptjm_the_database_refuses(dsn, storage, validated, period):
+    sptjm.issue(period.with_(tahap=1))
     ((no, jenis, rid, msisdn, provider, paket),) = query(
         dsn, "SELECT sptjm_no, jenis, id, msisdn, provider, paket_gb FROM kuota.sptjm_penerima ORDER BY id LIMIT 1"
     )
     # The code's own path plans nothing before a decision...
-    assert exchange.plan(dsn, PERIODE, provider, "injeksi") == []
+    assert exchange.plan(period, provider, "injeksi") == []
     # ... and the database refuses a hand-made request.
     query(
         dsn,
@@ -261,16 +262,16 @@ def test_no_injection_without_an_approved_sptjm_the_database_refuses(dsn, storag
 
 
 @pytest.mark.heavy
-def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, storage, approved):
+def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, storage, approved, period):
     ex = approved["exchange"]
     approved_records = query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'sptjm_disetujui'")[0][0]
-    sent = _inject(dsn, storage, ex)
+    sent = _inject(period)
     assert sum(s["rows"] for s in sent) == approved_records > 0
     for s in sent:  # one row per recipient package: request_id, msisdn, paket_gb, nothing else
         rows = read_csv(storage, s["uri"])
         assert rows[0] == ["request_id", "msisdn", "paket_gb"] and all(len(r) == 3 for r in rows[1:])
     # Planned again, re-sent (a retried or cleared task): the same batches, the same bytes.
-    again = _inject(dsn, storage, ex)
+    again = _inject(period)
     assert [(a["batch_id"], a["sha256"]) for a in again] == [(s["batch_id"], s["sha256"]) for s in sent]
     assert {a["outcome"] for a in again} == {"in_place"}  # a retry does not ask the provider again
     sim = ProviderSimulator(
@@ -280,7 +281,7 @@ def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, sto
         faults=[Fault("duplicate", "telkomsel", 1, "injeksi"), Fault("repeated_row", "telkomsel", 1, "injeksi")],
     )
     sim.step()
-    outcome = _ingest(dsn, storage, ex)
+    outcome = _ingest(period)
     assert set(outcome.values()) == {"loaded"}, outcome
     paid = _money(dsn)
     assert len(paid) == len({(j, i) for j, i, _, _ in paid})  # once per recipient
@@ -288,11 +289,11 @@ def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, sto
     assert anomalies == 1  # the repeated berhasil row: recorded, counted once
     states = query(dsn, "SELECT jenis, id, status, alasan FROM kuota.penerima ORDER BY 1, 2")
     # The duplicated answer lands again: ignored. Everything re-run: nothing changes.
-    assert [e["batch_id"] for e in sim.step()] and set(_ingest(dsn, storage, ex).values()) == {"duplicate_ignored"}
-    assert [{k: v for k, v in a.items() if k not in ("outcome", "why")} for a in _inject(dsn, storage, ex)] == [
+    assert [e["batch_id"] for e in sim.step()] and set(_ingest(period).values()) == {"duplicate_ignored"}
+    assert [{k: v for k, v in a.items() if k not in ("outcome", "why")} for a in _inject(period)] == [
         {k: v for k, v in a.items() if k != "outcome"} for a in again
     ]
-    assert {a["outcome"] for a in _inject(dsn, storage, ex)} == {"answered"}  # never asked again once answered
+    assert {a["outcome"] for a in _inject(period)} == {"answered"}  # never asked again once answered
     assert (
         _money(dsn) == paid
         and query(dsn, "SELECT jenis, id, status, alasan FROM kuota.penerima ORDER BY 1, 2") == states
@@ -305,31 +306,31 @@ def test_injection_goes_once_per_recipient_whatever_is_retried_or_rerun(dsn, sto
 
 
 @pytest.mark.heavy
-def test_a_changed_injection_answer_is_quarantined_and_its_repeated_berhasil_reported(dsn, storage, approved):
+def test_a_changed_injection_answer_is_quarantined_and_its_repeated_berhasil_reported(dsn, storage, approved, period):
     ex = approved["exchange"]
-    sent = _inject(dsn, storage, ex)
+    sent = _inject(period)
     target = next(s for s in sent if s["provider"] == "telkomsel")
     sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault("changed", "telkomsel", 1, "injeksi")])
     sim.step()
-    assert set(_ingest(dsn, storage, ex).values()) == {"loaded"}
+    assert set(_ingest(period).values()) == {"loaded"}
     paid = _money(dsn)
     sim.step()  # the provider writes a different answer for the same batch
     with pytest.raises(
         ContractError, match=r"the first answer's outcome stands; .*; \d+ of its rows report berhasil again"
     ):
-        exchange.ingest_answer(dsn, storage, ex, target["batch_id"])
+        exchange.ingest_answer(period, target["batch_id"])
     ((n,),) = query(dsn, "SELECT count(*) FROM kuota.anomali_provider WHERE batch_id = %s", (target["batch_id"],))
     assert n > 0 and _money(dsn) == paid
 
 
 @pytest.mark.heavy
-def test_a_bad_injection_answer_is_quarantined_and_the_redo_pays_once(dsn, storage, approved):
+def test_a_bad_injection_answer_is_quarantined_and_the_redo_pays_once(dsn, storage, approved, period):
     ex = approved["exchange"]
-    sent = _inject(dsn, storage, ex)
+    sent = _inject(period)
     bad = next(s for s in sent if s["provider"] == "xl")
     sim = ProviderSimulator(storage, ex, PERIODE, faults=[Fault("missing_rows", "xl", 1, "injeksi")])
     sim.step()
-    outcome = _ingest(dsn, storage, ex)
+    outcome = _ingest(period)
     assert "requests are not answered" in outcome.pop(bad["batch_id"]) and set(outcome.values()) == {"loaded"}
     assert query(
         dsn,
@@ -337,24 +338,24 @@ def test_a_bad_injection_answer_is_quarantined_and_the_redo_pays_once(dsn, stora
         "WHERE i.batch_id = %s AND p.status = 'dikirim_injeksi'",
         (bad["batch_id"],),
     ) == [(bad["rows"],)]
-    assert exchange.send_batch(dsn, storage, ex, bad["batch_id"])["sha256"] == bad["sha256"]
+    assert exchange.send_batch(period, bad["batch_id"])["sha256"] == bad["sha256"]
     sim.batches[bad["batch_id"]].sent_at -= 2
     sim.step()
-    assert exchange.ingest_answer(dsn, storage, ex, bad["batch_id"])["outcome"] == "loaded"
+    assert exchange.ingest_answer(period, bad["batch_id"])["outcome"] == "loaded"
     paid = _money(dsn)
     assert len(paid) == len({(j, i) for j, i, _, _ in paid})
     assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'dikirim_injeksi'") == [(0,)]
 
 
 @pytest.mark.heavy
-def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn, storage, approved):
+def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn, storage, approved, period):
     ex = approved["exchange"]
-    sent = _inject(dsn, storage, ex)
+    sent = _inject(period)
     silent = next(s for s in sent if s["provider"] == "indosat")
     ProviderSimulator(storage, ex, PERIODE, faults=[Fault("no_answer", "indosat", 1, "injeksi")]).step()
-    _ingest(dsn, storage, ex)
+    _ingest(period)
     now = dt.datetime.now(UTC)
-    closed = exchange.close_unanswered(dsn, PERIODE, now, now=now)
+    closed = exchange.close_unanswered(period.with_(deadline=now), now=now)
     assert closed["closed_requests"] == silent["rows"] == closed["residu"]
     assert query(
         dsn,
@@ -363,13 +364,15 @@ def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn,
         (silent["batch_id"],),
     ) == [(silent["rows"],)]
     # Nothing new: no second injection in the period, and nothing re-sent (closed or answered).
-    assert [(a["batch_id"], a["outcome"]) for a in _inject(dsn, storage, ex)] == [
+    assert [(a["batch_id"], a["outcome"]) for a in _inject(period)] == [
         (s["batch_id"], "closed" if s is silent else "answered") for s in sent
     ]
 
 
 @pytest.mark.heavy
-def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_refused(dsn, storage, approved, caplog):
+def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_refused(
+    dsn, storage, approved, caplog, period
+):
     ex, rejected = approved["exchange"], approved["rejected"]
     fixable = query(
         dsn,
@@ -397,7 +400,7 @@ def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_r
         (fixable[0][0], fixable[0][1], "0812", "sendiri", "2020-09-21T08:00:00+07:00"),
     ]
     files = _koreksi_per_school(dsn, storage, ex, "sekolah-a", rows)
-    result = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)
+    result = portal.ingest(period.with_(tahap=2), "koreksi")
     assert result["loaded"] == len(set(files.values())) and not result["quarantined"], result
     applied = {
         (i, w): (h, p)
@@ -429,8 +432,8 @@ def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_r
     # The corrected numbers go to validation in stage 2, in a new batch.
     new = [
         b
-        for p in exchange.providers_to(dsn, PERIODE, "validasi")
-        for b in exchange.plan(dsn, PERIODE, p, "validasi", 500, tahap=2)
+        for p in exchange.providers_to(period, "validasi")
+        for b in exchange.plan(period.with_(tahap=2), p, "validasi", 500)
     ]
     ((stage2,),) = query(dsn, "SELECT count(*) FROM kuota.batch WHERE jenis = 'validasi' AND tahap = 2")
     assert stage2 >= 1 and sum(b["rows"] for b in new) > 0
@@ -449,44 +452,44 @@ def test_corrections_re_enter_validation_in_the_next_stage_and_locked_ones_are_r
         ],
         npsn=npsn,
     )
-    (error,) = portal.ingest(dsn, storage, ex, PERIODE, "koreksi", 2)["quarantined"]
+    (error,) = portal.ingest(period.with_(tahap=2), "koreksi")["quarantined"]
     for rule in ("line 2 .*jenis is not pd or ptk", "line 3 .*id is not a uuid", "line 4 .*kepemilikan_hp is not"):
         assert re.search(rule, error), (rule, error)
     assert query(dsn, "SELECT count(*) FROM kuota.koreksi") == [(len(rows),)]
 
 
-def test_nothing_new_is_asked_of_a_provider_after_the_deadline(dsn, storage, approved):
+def test_nothing_new_is_asked_of_a_provider_after_the_deadline(dsn, storage, approved, period):
     past = dt.datetime.now(UTC) - dt.timedelta(seconds=1)
-    for provider in exchange.providers_to(dsn, PERIODE, "injeksi"):
-        assert exchange.plan(dsn, PERIODE, provider, "injeksi", 200, deadline=past) == []
+    for provider in exchange.providers_to(period, "injeksi"):
+        assert exchange.plan(period.with_(deadline=past), provider, "injeksi", 200) == []
     assert query(dsn, "SELECT count(*) FROM kuota.batch WHERE jenis = 'injeksi'") == [(0,)]
     assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status = 'sptjm_disetujui'")[0][0] > 0
     # Batches planned before the deadline are still listed (a re-run maps the same ones).
     future = dt.datetime.now(UTC) + dt.timedelta(hours=1)
     sent = {
         b["batch_id"]
-        for p in exchange.providers_to(dsn, PERIODE, "injeksi")
-        for b in exchange.plan(dsn, PERIODE, p, "injeksi", 200, deadline=future)
+        for p in exchange.providers_to(period, "injeksi")
+        for b in exchange.plan(period.with_(deadline=future), p, "injeksi", 200)
     }
     assert (
         sent
         and {
             b["batch_id"]
-            for p in exchange.providers_to(dsn, PERIODE, "injeksi")
-            for b in exchange.plan(dsn, PERIODE, p, "injeksi", 200, deadline=past)
+            for p in exchange.providers_to(period, "injeksi")
+            for b in exchange.plan(period.with_(deadline=past), p, "injeksi", 200)
         }
         == sent
     )
 
 
 @pytest.mark.heavy
-def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, storage, approved):
+def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, storage, approved, period):
     ex = approved["exchange"]
     out = ex.replace("/exchange", "/output")
-    _inject(dsn, storage, ex)
+    _inject(period)
     ProviderSimulator(storage, ex, PERIODE).step()
-    _ingest(dsn, storage, ex)
-    first = ekspor.write_export(dsn, storage, out, PERIODE, final=True)
+    _ingest(period)
+    first = ekspor.write_export(period, final=True)
     assert first["final"] is True  # nothing is open
     data = storage.read_bytes(f"{out}/{PERIODE}/status_penerima.csv.gz")
     stamp = storage.modified_at(f"{out}/{PERIODE}/status_penerima.manifest.json")
@@ -502,11 +505,11 @@ def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, st
     rekap = read_csv(storage, f"{out}/{PERIODE}/rekap.csv")
     assert rekap[0] == list(ekspor.REKAP_COLUMNS) and sum(int(r[5]) for r in rekap[1:]) == first["records"]
     # Unchanged period: the same bytes, nothing rewritten.
-    assert ekspor.write_export(dsn, storage, out, PERIODE, final=True) == first
+    assert ekspor.write_export(period, final=True) == first
     assert storage.read_bytes(f"{out}/{PERIODE}/status_penerima.csv.gz") == data
     assert storage.modified_at(f"{out}/{PERIODE}/status_penerima.manifest.json") == stamp
     # The BAST pays the berhasil packages of the ledger, per provider.
-    bast = ekspor.write_bast(dsn, storage, out, PERIODE)["providers"]
+    bast = ekspor.write_bast(period)["providers"]
     for provider, paid in bast.items():
         assert [(paid["paket"], paid["gb"])] == [
             tuple(map(int, r))
@@ -524,7 +527,7 @@ def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, st
         assert "BERITA ACARA SERAH TERIMA" in text and f"{paid['gb']:,} GB" in text
 
 
-def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated):
+def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated, period):
     ex = validated
     ((jenis, rid, npsn),) = query(
         dsn, "SELECT jenis, id::text, npsn FROM kuota.penerima WHERE alasan = 'nomor_tidak_aktif' ORDER BY id LIMIT 1"
@@ -539,21 +542,21 @@ def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated)
         npsn=npsn,
     )
     past, future = dt.datetime.now(UTC) - dt.timedelta(seconds=1), dt.datetime.now(UTC) + dt.timedelta(hours=1)
-    late = koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 3, past)
+    late = koreksi.ingest_corrections(period.with_(tahap=3, deadline=past))
     assert (late["loaded"], late["after_deadline"]) == (0, 1)
     assert query(dsn, "SELECT count(*) FROM kuota.koreksi") == [(0,)]
     assert storage.exists(f"{ex}/portal/{PERIODE}/koreksi/sekolah-late.manifest.json")
-    assert koreksi.ingest_corrections(dsn, storage, ex, PERIODE, 2, future)["loaded"] == 1
+    assert koreksi.ingest_corrections(period.with_(tahap=2, deadline=future))["loaded"] == 1
     assert query(dsn, "SELECT status, tahap FROM kuota.penerima WHERE id = %s", (rid,)) == [("siap_validasi", 2)]
 
 
 @pytest.mark.heavy
-def test_the_reconciliation_suite_catches_a_recipient_that_disagrees_with_the_ledger(dsn, storage, approved):
+def test_the_reconciliation_suite_catches_a_recipient_that_disagrees_with_the_ledger(dsn, storage, approved, period):
     ex = approved["exchange"]
-    _inject(dsn, storage, ex)
+    _inject(period)
     ProviderSimulator(storage, ex, PERIODE).step()
-    _ingest(dsn, storage, ex)
-    assert rekonsiliasi.check_reconciliation(dsn, PERIODE)["failed"] == 0
+    _ingest(period)
+    assert rekonsiliasi.check_reconciliation(period)["failed"] == 0
     # A recipient marked berhasil that the provider failed: the suite names what disagrees.
     ((rid,),) = query(
         dsn,
@@ -562,5 +565,5 @@ def test_the_reconciliation_suite_catches_a_recipient_that_disagrees_with_the_le
     )
     query(dsn, "UPDATE kuota.penerima SET status = 'berhasil', alasan = NULL WHERE id = %s", (rid,))
     with pytest.raises(quality.QualityError, match=r"berhasil_tanpa_ledger.*|rekonsiliasi.*penerima_berhasil") as err:
-        rekonsiliasi.check_reconciliation(dsn, PERIODE)
+        rekonsiliasi.check_reconciliation(period)
     assert "berhasil_tanpa_ledger" in str(err.value) and "penerima_berhasil" in str(err.value)

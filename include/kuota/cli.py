@@ -1,10 +1,14 @@
-"""Command line of the package: ``kuota migrate`` (the warehouse's migrations), ``kuota snapshot``
-(the monthly run's snapshot), ``kuota screen`` (its screening),
-``kuota validate`` (a stage's validation exchange), ``kuota redo-batch`` (one provider batch again), ``kuota
-periode-status``, ``periode-batas`` and ``periode-buka-kembali`` (the period's lifecycle: its
-deadline, and reopening a closed period, each with a reason), the same functions the DAG's
-tasks call. The synthetic cutoff and the partners' stand-ins are not here: ``python -m
-kuota_tools`` (tools/, never in the runtime image).
+"""Command line of the package, the same functions the DAGs' tasks call:
+
+- ``kuota migrate``: the warehouse's migrations;
+- ``kuota snapshot``, ``kuota screen``: the monthly run's snapshot and screening;
+- ``kuota validate``: a stage's validation exchange; ``kuota redo-batch``: one provider batch again;
+- ``kuota summary``: a period's run summary;
+- ``kuota periode-status``, ``periode-batas``, ``periode-buka-kembali``: the period's lifecycle
+  (its deadline, and reopening a closed period, each with a reason).
+
+The synthetic cutoff and the partners' stand-ins are not here: ``python -m kuota_tools``
+(tools/, never in the runtime image).
 
 Connections come from the environment (KUOTA_WAREHOUSE_DSN; boto3's AWS_* variables).
 """
@@ -18,12 +22,13 @@ import logging
 import os
 import sys
 
-from . import periode
+from . import periode, summary
 from .bulanan import screening, snapshot
 from .infra import db, migrations
 from .infra.errors import ContractError, MigrationError, QualityError
 from .infra.storage import Storage
 from .partners import exchange
+from .periode import Period
 from .tahap import validasi
 
 
@@ -89,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     mig.add_argument("--status", action="store_true", help="only list the migrations and when each was applied")
     mig.add_argument("--dsn")
 
+    sm = sub.add_parser("summary", help="the period's run summary, as at the end of each run's log")
+    sm.add_argument("--periode", required=True)
+    sm.add_argument("--dsn")
+
     st = sub.add_parser("periode-status", help="a period's deadline, calendar, state and history")
     st.add_argument("--periode", required=True)
     st.add_argument("--dsn")
@@ -125,22 +134,19 @@ def main(argv: list[str] | None = None) -> int:
                 _dsn(args), args.periode, args.cutoff_uri, None, args.batas_jawaban, args.hari_tahap, strict=True
             )
         elif args.command == "screen":
-            result = screening.run_screening(_dsn(args), args.periode, args.exchange_uri)
+            result = screening.run_screening(Period(_dsn(args), args.periode, Storage(), args.exchange_uri))
         elif args.command == "validate":
-            deadline = args.deadline or periode.require_open(_dsn(args), args.periode, "validate")["batas_jawaban"]
-            result = validasi.run(
-                _dsn(args),
-                Storage(),
-                args.exchange_uri,
-                args.periode,
-                periode.parse_deadline(deadline, args.periode),
-                args.batch_rows,
-                args.poll_seconds,
-            )
+            period = Period.opened(_dsn(args), args.periode, storage=Storage(), exchange_uri=args.exchange_uri)
+            if args.deadline:
+                period = period.with_(deadline=periode.parse_deadline(args.deadline, args.periode))
+            result = validasi.EXCHANGE.run(period, args.batch_rows, args.poll_seconds)
         elif args.command == "redo-batch":
-            result = exchange.redo_batch(
-                _dsn(args), Storage(), args.exchange_uri, args.batch_id, args.wait_seconds, args.poll_seconds
-            )
+            p = exchange.periode_of_batch(_dsn(args), args.batch_id)
+            period = Period.opened(_dsn(args), p, storage=Storage(), exchange_uri=args.exchange_uri)
+            result = exchange.redo_batch(period, args.batch_id, args.wait_seconds, args.poll_seconds)
+        elif args.command == "summary":
+            print(summary.summary(Period(_dsn(args), args.periode)))
+            return 0
         elif args.command == "periode-status":
             result = {
                 "state": periode.state(_dsn(args), args.periode),

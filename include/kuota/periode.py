@@ -9,6 +9,7 @@ A closed period refuses every later step, here and in the database (migration 00
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import inspect
@@ -17,6 +18,7 @@ import re
 
 from .infra import db
 from .infra.errors import ContractError, PeriodeDitutup
+from .infra.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,65 @@ def check_periode(periode: str) -> str:
             f"periode {periode!r} is not YYYY-MM (a month, 01-12): run again with the period as YYYY-MM"
         )
     return periode
+
+
+@dataclasses.dataclass(frozen=True)
+class Period:
+    """One period as its steps see it: the warehouse, the files and where they go, the stage
+    and the deadline for answers. Built once per task (``kuota_airflow.stage_period``,
+    ``run_period``) or command (``kuota.cli``: ``Period.opened``) and handed whole to every
+    step, so a step cannot be given one period's files and another's rows.
+
+    ``deadline``: the period's deadline for answers, as stored when it opened
+    (``Period.opened`` reads it). None means none applies (tests, the bench): nothing is held
+    back for it, and a step that exists only for it (the deadline's close, a whole exchange
+    run) refuses to guess one."""
+
+    dsn: str = dataclasses.field(repr=False)  # holds credentials: never in a log line
+    periode: str
+    storage: Storage | None = dataclasses.field(default=None, repr=False, compare=False)
+    exchange_uri: str | None = None
+    output_uri: str | None = None
+    tahap: int = 1
+    deadline: dt.datetime | None = None
+
+    def __post_init__(self):
+        check_periode(self.periode)
+
+    @classmethod
+    def opened(cls, dsn: str, periode: str, **where) -> Period:
+        """The period as opened in the warehouse, with its stored deadline and its latest stage."""
+        s = state(dsn, check_periode(periode))
+        if s is None:
+            raise ContractError(f"periode {periode} is not opened: run kuota_bulanan for it first")
+        where.setdefault("tahap", max(s["tahap"], 1))
+        return cls(dsn, periode, deadline=parse_deadline(s["batas_jawaban"], periode), **where)
+
+    def with_(self, **changes) -> Period:
+        return dataclasses.replace(self, **changes)
+
+    def files(self) -> Storage:
+        if self.storage is None:
+            raise ValueError(f"periode {self.periode}: this step reads or writes files: give the Period its storage")
+        return self.storage
+
+    def exchange(self) -> str:
+        if not self.exchange_uri:
+            raise ValueError(f"periode {self.periode}: this step uses the exchange: give the Period its exchange_uri")
+        return self.exchange_uri
+
+    def output(self) -> str:
+        if not self.output_uri:
+            raise ValueError(f"periode {self.periode}: this step writes the export: give the Period its output_uri")
+        return self.output_uri
+
+    def required_deadline(self, step: str) -> dt.datetime:
+        if self.deadline is None:
+            raise ValueError(f"periode {self.periode}: {step} needs the period's deadline (Period.opened reads it)")
+        return self.deadline
+
+    def deadline_passed(self, now: dt.datetime | None = None) -> bool:
+        return self.deadline is not None and (now or dt.datetime.now(dt.UTC)) >= self.deadline
 
 
 def of_moment(when: dt.datetime) -> str:
@@ -122,16 +183,15 @@ def require_open(dsn: str, periode: str, step: str) -> dict:
 
 
 def while_open(step: str):
-    """A step of a period (a function taking ``dsn`` and ``periode``) that changes it: refused,
-    before it does anything, once the period is closed."""
+    """A step of a period (a function taking a ``period``, or ``dsn`` and ``periode``) that
+    changes it: refused, before it does anything, once the period is closed."""
 
     def wrap(fn):
         signature = inspect.signature(fn)
 
         @functools.wraps(fn)
         def guarded_step(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs).arguments
-            require_open(bound["dsn"], bound["periode"], step)
+            require_open(*db.step_of(signature.bind(*args, **kwargs).arguments), step)
             return fn(*args, **kwargs)
 
         return guarded_step

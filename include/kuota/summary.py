@@ -8,13 +8,15 @@ from . import periode as lifecycle
 from .bulanan import screening
 from .infra import db
 from .partners.contract import LATER_REASONS
+from .periode import Period
 from .tahap import ekspor, validasi
 
 
-def summary(dsn: str, periode: str) -> str:
+def summary(period: Period) -> str:
     """The run summary a data engineer reads at the end of the run's log."""
+    dsn, periode = period.dsn, period.periode
     with db.connect(dsn) as conn:
-        rows = db.run(conn, "summary/01_snapshot", {"periode": periode})
+        rows = db.run(conn, "summary/01_count_snapshot", {"periode": periode})
     if not rows:
         return f"periode {periode}: not opened yet"
     lines = [
@@ -24,7 +26,7 @@ def summary(dsn: str, periode: str) -> str:
     ]
     for _, _, tabel, manifest_rows, loaded, invalid in rows:
         lines.append(f"  {tabel:<15}{manifest_rows:>12,}{loaded:>12,}{invalid:>20,}")
-    funnel = screening.funnel(dsn, periode)
+    funnel = screening.funnel(period)
     if funnel:
         lines += [
             "",
@@ -49,7 +51,7 @@ def summary(dsn: str, periode: str) -> str:
                     max_comparisons,
                     cap,
                 ),
-            ) = db.run(conn, "summary/03_kemiripan", {"periode": periode})
+            ) = db.run(conn, "summary/03_count_kemiripan", {"periode": periode})
         if scored:
             lines.append(
                 f"  similarity index: {scored:,} candidate pairs scored, {flagged:,} flagged "
@@ -66,7 +68,7 @@ def summary(dsn: str, periode: str) -> str:
                     f"  WARNING similarity index: {over_cap:,} sub-blocks still over {cap} profiles after "
                     f"splitting ({over_cap_pupils:,} pupils), compared by sorted neighbourhood only: review them"
                 )
-    split = validasi.split(dsn, periode)
+    split = validasi.split(period)
     if split:
         lines += [
             "",
@@ -79,14 +81,15 @@ def summary(dsn: str, periode: str) -> str:
                 f"  {provider:<11}{n[0]:>8,}{n[1]:>9,}{n[2]:>9,}{n[3]:>10,}{n[4]:>10,}{n[5]:>10,}"
                 f"{n[6]:>9,}{n[7]:>10,}{n[8]:>10,}{n[9]:>9,}"
             )
-    return "\n".join(lines + _later_stages(dsn, periode))
+    return "\n".join(lines + _later_stages(period))
 
 
-def _later_stages(dsn: str, periode: str) -> list[str]:
+def _later_stages(period: Period) -> list[str]:
     """SPTJM, injection per provider (the BAST) and the funnel, once the period got that far."""
+    dsn, periode = period.dsn, period.periode
     with db.connect(dsn) as conn:
-        ((issued, approved, rejected, waiting, refused),) = db.run(conn, "summary/05_sptjm", {"periode": periode})
-        funnel = db.run(conn, "summary/06_funnel", {"periode": periode, "later": list(LATER_REASONS)})
+        ((issued, approved, rejected, waiting, refused),) = db.run(conn, "summary/05_count_sptjm", {"periode": periode})
+        funnel = db.run(conn, "summary/06_count_funnel", {"periode": periode, "later": list(LATER_REASONS)})
     lines = []
     if issued:
         lines += [
@@ -94,7 +97,7 @@ def _later_stages(dsn: str, periode: str) -> list[str]:
             f"  SPTJM: {issued:,} issued, {approved:,} approved, {rejected:,} rejected, {waiting:,} awaiting "
             f"a decision; corrections refused (reported): {refused:,}",
         ]
-    rows = ekspor.bast(dsn, periode)
+    rows = ekspor.bast(period)
     if rows:
         lines += [
             "",

@@ -18,7 +18,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from kuota.infra.errors import ContractError, MigrationError, PeriodeDitutup, QualityError
 from kuota.infra.storage import Storage, client_config
-from kuota.periode import PERIODE_PATTERN, of_moment
+from kuota.periode import PERIODE_PATTERN, Period, of_moment, parse_deadline
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,33 @@ def stage_periode(params: dict) -> str | None:
     """The period of a kuota_tahap run for its summary, even when open_stage refused it."""
     stage = get_current_context()["ti"].xcom_pull(task_ids="open_stage")
     return stage["periode"] if stage else params.get("periode")
+
+
+def period_of(periode: str, params: dict, tahap: int = 1, batas_jawaban: str | None = None) -> Period:
+    """The Period a task hands to the work: the warehouse and S3 through their Airflow
+    connections, the roots from the run's parameters; the deadline only when given (a stage's,
+    as stored when the period opened)."""
+    deadline = parse_deadline(batas_jawaban, periode) if batas_jawaban else None
+    return Period(
+        dsn(),
+        periode,
+        storage(),
+        params.get("exchange_uri"),
+        params.get("output_uri"),
+        tahap=int(tahap),
+        deadline=deadline,
+    )
+
+
+def run_period(params: dict) -> Period:
+    """A kuota_bulanan run's period (no stage, no deadline: screening waits for neither)."""
+    return period_of(run_periode(params), params)
+
+
+def stage_period(params: dict) -> Period:
+    """A kuota_tahap run's period at its stage, with its deadline, as ``open_stage`` settled them."""
+    stage = opened_stage()
+    return period_of(stage["periode"], params, stage["tahap"], stage["batas_jawaban"])
 
 
 def opened_stage() -> dict:

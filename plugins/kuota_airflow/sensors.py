@@ -29,7 +29,7 @@ from kuota.partners import exchange
 from kuota.partners.layout import answer_manifest_uri, decisions_folder
 from kuota.periode import parse_deadline
 from kuota.tahap import sptjm
-from kuota_airflow import dsn, final, storage
+from kuota_airflow import dsn, final, period_of
 
 
 class _PollingTrigger(BaseTrigger):
@@ -259,7 +259,8 @@ class DecisionCollector(BaseOperator):
 
     def _round(self, until: str) -> dict:
         started = dt.datetime.now(dt.UTC).timestamp()
-        result = final(sptjm.collect_decisions, dsn(), storage(), self.exchange_uri, self.periode, int(self.tahap))
+        period = period_of(self.periode, {"exchange_uri": self.exchange_uri}, self.tahap, self.deadline or None)
+        result = final(sptjm.collect_decisions, period)
         waiting = result["undecided"]
         if waiting and dt.datetime.now(dt.UTC) < dt.datetime.fromisoformat(until):
             self.log.info(

@@ -31,7 +31,8 @@ from kuota.cli import configure_logging
 from kuota.infra import db, migrations
 from kuota.infra.storage import Storage, join
 from kuota.partners import exchange
-from kuota.tahap import ekspor, rekonsiliasi, sptjm, validasi
+from kuota.periode import Period
+from kuota.tahap import ekspor, injeksi, rekonsiliasi, sptjm, validasi
 
 from . import accuracy, nomor_reference
 
@@ -93,6 +94,7 @@ def _delete_prefix(storage: Storage, uri: str) -> None:
 def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     """One measured step, run in the child process; returns the rows it handled."""
     storage = Storage()
+    period = Period(dsn, PERIODE, storage, join(uri, "exchange"), join(uri, "output"))
     if name == "generate":
         from . import generator
 
@@ -113,21 +115,22 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     elif name == "normalize_numbers_libphonenumber":
         return {"rows": nomor_reference.libphonenumber_baseline(dsn, _cutoff_id(dsn), BASELINE_ROWS)["rows"]}
     elif name == "screen_records":
-        result = screening.screen(dsn, PERIODE)
+        result = screening.screen(period)
         return {
             "rows": result["records"],
             "similarity_seconds": result["seconds"]["screen_kemiripan"],
         }
     elif name == "check_screening":
-        return {"rows": quality.check_screening(dsn, PERIODE)["records"]}
+        return {"rows": quality.check_screening(period)["records"]}
     elif name == "residu_to_schools":
-        return {"rows": residu.write_residu(dsn, storage, join(uri, "exchange"), PERIODE)["rows"]}
-    elif name == "send_validation":
+        return {"rows": residu.write_residu(period)["rows"]}
+    elif name in ("send_validation", "send_injection"):
+        kind = validasi.EXCHANGE if name == "send_validation" else injeksi.EXCHANGE
         sent = 0
-        for provider in validasi.providers(dsn, PERIODE):
-            for batch in validasi.plan(dsn, PERIODE, provider):
-                sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
-        return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE))}
+        for provider in kind.providers(period):
+            for batch in kind.plan(period, provider):
+                sent += exchange.send_batch(period, batch["batch_id"])["rows"]
+        return {"rows": sent, "batches": len(kind.batches(period))}
     elif name in ("simulate_providers", "simulate_injection"):  # the partner's side, measured for scale only
         from .simulator import ProviderSimulator
 
@@ -135,40 +138,34 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         return {"rows": sum(int(e["action"].split()[1]) for e in events), "batches": len(events)}
     elif name in ("ingest_answers", "ingest_injection"):
         loaded = 0
-        for batch in exchange.batches_of(dsn, PERIODE, "validasi" if name == "ingest_answers" else "injeksi"):
-            loaded += exchange.ingest_answer(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
+        for batch in exchange.batches_of(period, "validasi" if name == "ingest_answers" else "injeksi"):
+            loaded += exchange.ingest_answer(period, batch["batch_id"])["rows"]
         return {"rows": loaded}
     elif name == "issue_sptjm":
-        issued = sptjm.issue(dsn, PERIODE, 1)
+        issued = sptjm.issue(period)
         return {"rows": issued["records"], "sptjm": issued["sptjm"]}
     elif name == "write_sptjm":
-        return {"rows": sptjm.write_files(dsn, storage, join(uri, "exchange"), PERIODE)["written"]}
+        return {"rows": sptjm.write_files(period)["written"]}
     elif name == "simulate_schools":  # the partner's side: decide every SPTJM
         from .school_simulator import SchoolSimulator
 
         events = SchoolSimulator(storage, join(uri, "exchange"), PERIODE, only="persetujuan").step()
         return {"rows": sum(e["approved"] + e["rejected"] for e in events)}
     elif name == "ingest_decisions":
-        taken = sptjm.ingest_decisions(dsn, storage, join(uri, "exchange"), PERIODE, 1)
+        taken = sptjm.ingest_decisions(period)
         return {"rows": sum(n for key, n in taken.items() if key.startswith("penerima_"))}
-    elif name == "send_injection":
-        sent = 0
-        for provider in exchange.providers_to(dsn, PERIODE, "injeksi"):
-            for batch in exchange.plan(dsn, PERIODE, provider, "injeksi"):
-                sent += exchange.send_batch(dsn, storage, join(uri, "exchange"), batch["batch_id"])["rows"]
-        return {"rows": sent, "batches": len(exchange.batches_of(dsn, PERIODE, "injeksi"))}
     elif name == "check_reconciliation":
-        rekonsiliasi.check_reconciliation(dsn, PERIODE)
+        rekonsiliasi.check_reconciliation(period)
         return {"rows": _count(dsn, "SELECT count(*) FROM kuota.injeksi")}
     elif name == "export_period":
-        exported = ekspor.write_export(dsn, storage, join(uri, "output"), PERIODE, final=True)
-        ekspor.write_bast(dsn, storage, join(uri, "output"), PERIODE)
+        exported = ekspor.write_export(period, final=True)
+        ekspor.write_bast(period)
         return {"rows": exported["records"]}
     elif name == "accuracy":
         return {
             "rows": rows,
             **accuracy.evaluate(dsn, storage, join(uri, "labels.csv.gz"), PERIODE),
-            "default_threshold": float(screening.policies(dsn, PERIODE)["ambang_kemiripan"]),
+            "default_threshold": float(screening.policies(period)["ambang_kemiripan"]),
         }
     elif name == "similarity_splink":
         from . import splink_reference

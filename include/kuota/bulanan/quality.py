@@ -29,6 +29,7 @@ from ..partners.contract import (
     STATUS_PTK,
     STATUS_SEKOLAH,
 )
+from ..periode import Period
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +157,14 @@ def check_snapshot(dsn: str, cutoff_id: int, periode: str | None = None) -> dict
     return {"cutoff_id": cutoff_id, "expectations": checked, "failed": 0, "volume": volume}
 
 
-def check_screening(dsn: str, periode: str) -> dict:
+def check_screening(period: Period) -> dict:
     """Screening's contract: every cutoff record of the period in exactly one state, each
     residu with one known reason, each eligible record ready for the provider exchange, each
     pair of kemungkinan_orang_sama whole and above the period's threshold."""
     import great_expectations as gx
 
     E = gx.expectations
+    dsn, periode = period.dsn, period.periode
     with db.connect(dsn) as conn:
         ((expected,),) = db.run(conn, "bulanan/screening/07_count_expected_rows", {"periode": periode})
         ((policy,),) = db.run(conn, "bulanan/screening/01_record_kebijakan", {"periode": periode})

@@ -23,6 +23,7 @@ from ..infra import db
 from ..infra.storage import Storage, join
 from ..partners.layout import portal_root, residu_folder
 from ..partners.manifest import file_manifest, manifest_name
+from ..periode import Period
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,9 @@ class _Publisher:
 
 @lifecycle.while_open("writing residu files")
 @db.one_at_a_time("residu")
-def write_residu(dsn: str, storage: Storage, exchange_uri: str, periode: str) -> dict:
+def write_residu(period: Period) -> dict:
     """Every school with residu gets its file; returns counts (schools, rows, files written)."""
+    dsn, storage, exchange_uri, periode = period.dsn, period.files(), period.exchange(), period.periode
     portal = portal_root(exchange_uri, periode)
     schools = rows = 0
     publisher = _Publisher(storage, residu_folder(exchange_uri, periode))

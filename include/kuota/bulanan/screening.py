@@ -12,8 +12,8 @@ import time
 from .. import periode as lifecycle
 from ..infra import db
 from ..infra.errors import QualityError
-from ..infra.storage import Storage
 from ..partners.contract import SCREENING_REASONS
+from ..periode import Period
 from . import nomor, quality, residu
 
 log = logging.getLogger(__name__)
@@ -24,40 +24,38 @@ _PART_SQL = {part: f"bulanan/screening/{n:02d}_{part}" for n, part in enumerate(
 
 
 @db.one_at_a_time("policies")
-def policies(dsn: str, periode: str) -> dict:
+def policies(period: Period) -> dict:
     """The policy values the period runs with (recorded at first use, then fixed)."""
-    with db.connect(dsn) as conn:
-        ((values,),) = db.run(conn, "bulanan/screening/01_record_kebijakan", {"periode": periode})
+    with db.connect(period.dsn) as conn:
+        ((values,),) = db.run(conn, "bulanan/screening/01_record_kebijakan", {"periode": period.periode})
     return values
 
 
-def _cutoff_of(cur, periode: str) -> int:
-    cur.execute("SELECT cutoff_id FROM kuota.periode WHERE periode = %s", (periode,))
-    row = cur.fetchone()
-    if row is None:
-        raise QualityError(f"periode {periode} has no cutoff: run the cutoff snapshot first")
-    return row[0]
+def _cutoff_of(period: Period) -> int:
+    with db.connect(period.dsn) as conn:
+        rows = db.run(conn, "bulanan/snapshot/01_find_periode_cutoff", {"periode": period.periode})
+    if not rows:
+        raise QualityError(f"periode {period.periode} has no cutoff: run the cutoff snapshot first")
+    return rows[0][0]
 
 
 @db.one_at_a_time("screening numbers")
-def normalize_numbers(dsn: str, periode: str) -> dict:
+def normalize_numbers(period: Period) -> dict:
     """The period's cutoff numbers as MSISDN (once per cutoff)."""
-    with db.connect(dsn) as conn, conn.cursor() as cur:
-        cutoff_id = _cutoff_of(cur, periode)
-    return nomor.normalize_cutoff(dsn, cutoff_id)
+    return nomor.normalize_cutoff(period.dsn, _cutoff_of(period))
 
 
 @lifecycle.while_open("screening")
 @db.one_at_a_time("screening")
-def screen(dsn: str, periode: str) -> dict:
+def screen(period: Period) -> dict:
     """Screen the period's cutoff once; a re-run finds it screened and changes nothing."""
-    values = policies(dsn, periode)
-    cutoff_id = normalize_numbers(dsn, periode)["cutoff_id"]  # a no-op when done
+    periode = period.periode
+    values = policies(period)
+    cutoff_id = normalize_numbers(period)["cutoff_id"]  # a no-op when done
     started = time.monotonic()
-    with db.connect(dsn) as conn, conn.cursor() as cur:
+    with db.connect(period.dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_penerima'), hashtext(%s))", (periode,))
-        cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
-        ((done,),) = cur.fetchall()
+        ((done,),) = db.run(conn, "bulanan/screening/08_count_penerima", {"periode": periode})
         if done:
             log.info("periode %s: already screened (%d records), skipped", periode, done)
             return {"periode": periode, "records": done, "skipped": True}
@@ -82,36 +80,37 @@ def screen(dsn: str, periode: str) -> dict:
                 log.warning("periode %s: %s", periode, notice.removeprefix("NOTICE:").strip())
             conn.notices.clear()
             log.info("periode %s: %s done in %.1fs", periode, part, seconds[part])
-        cur.execute("SELECT count(*) FROM kuota.penerima WHERE periode = %s", (periode,))
-        ((records,),) = cur.fetchall()
+        ((records,),) = db.run(conn, "bulanan/screening/08_count_penerima", {"periode": periode})
     log.info("periode %s: %d records screened in %.1fs", periode, records, time.monotonic() - started)
     return {
         "periode": periode,
         "records": records,
         "skipped": False,
         "seconds": seconds,
-        "similarity_blocks": similarity_blocks(dsn, periode),
+        "similarity_blocks": similarity_blocks(period),
     }
 
 
-def similarity_blocks(dsn: str, periode: str) -> dict | None:
+def similarity_blocks(period: Period) -> dict | None:
     """The similarity index's block sizes (kuota.kemiripan_blok), so that a caller sees in the
     result, not only in the log, when blocks stayed over the cap and were compared partially."""
-    with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(db.sql("bulanan/screening/06_read_kemiripan_blok"), {"periode": periode})
+    with db.connect(period.dsn) as conn, conn.cursor() as cur:
+        cur.execute(db.sql("bulanan/screening/06_read_kemiripan_blok"), {"periode": period.periode})
         row = cur.fetchone()
         return dict(zip([c.name for c in cur.description], row, strict=True)) if row else None
 
 
-def funnel(dsn: str, periode: str) -> list[tuple]:
+def funnel(period: Period) -> list[tuple]:
     """(status, alasan, pd, ptk) rows: the screening funnel of the period."""
-    with db.connect(dsn) as conn:
-        return db.run(conn, "summary/02_screening", {"periode": periode, "reasons": list(SCREENING_REASONS)})
+    with db.connect(period.dsn) as conn:
+        return db.run(
+            conn, "summary/02_count_screening", {"periode": period.periode, "reasons": list(SCREENING_REASONS)}
+        )
 
 
-def run_screening(dsn: str, periode: str, exchange_uri: str, storage: Storage | None = None) -> dict:
-    """Stage 2 end to end, as the DAG's task group runs it (CLI)."""
-    result = screen(dsn, periode)
-    result["quality"] = quality.check_screening(dsn, periode)
-    result["residu"] = residu.write_residu(dsn, storage or Storage(), exchange_uri, periode)
+def run_screening(period: Period) -> dict:
+    """The monthly run's screening end to end, as the DAG's task group runs it (CLI)."""
+    result = screen(period)
+    result["quality"] = quality.check_screening(period)
+    result["residu"] = residu.write_residu(period)
     return result

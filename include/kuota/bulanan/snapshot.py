@@ -91,9 +91,7 @@ def register_cutoff(conn, manifest: dict) -> int:
     for cutoff_id, _cutoff_date, content in rows:
         if content == manifest["content_sha256"]:
             return cutoff_id
-    with conn.cursor() as cur:
-        cur.execute("SELECT tabel FROM snapshot.cutoff_file WHERE cutoff_id = %s", (rows[0][0],))
-        found = {table for (table,) in cur.fetchall()}
+    found = {row[0] for row in db.run(conn, "bulanan/snapshot/08_list_cutoff_file", {"cutoff_id": rows[0][0]})}
     loaded = [table for table in CUTOFF_TABLES if table in found]
     if len(loaded) < len(CUTOFF_TABLES):  # a table is in: the manifest it was loaded by stands
         raise ContractError(
@@ -361,12 +359,8 @@ def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[
 
 
 def _loaded(cur, cutoff_id: int, table: str) -> dict | None:
-    cur.execute(
-        "SELECT manifest_rows, loaded_rows, invalid_rows, seconds::float FROM snapshot.cutoff_file"
-        " WHERE cutoff_id = %s AND tabel = %s",
-        (cutoff_id, table),
-    )
-    row = cur.fetchone()
+    cur.execute(db.sql("bulanan/snapshot/08_list_cutoff_file"), {"cutoff_id": cutoff_id})
+    row = next((r[1:] for r in cur.fetchall() if r[0] == table), None)
     if row is None:
         return None
     return dict(zip(("manifest_rows", "loaded_rows", "invalid_rows", "seconds"), row, strict=True))
@@ -396,13 +390,8 @@ def refuse_other_cutoff(dsn: str, periode: str, manifest: dict) -> None:
 
 def invalid_rows(dsn: str, cutoff_id: int, limit: int = 20) -> list[tuple]:
     """The first format_tidak_valid rows (table, line, rule): no personal data."""
-    with db.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT tabel, baris, pelanggaran FROM snapshot.format_tidak_valid"
-            " WHERE cutoff_id = %s ORDER BY tabel, baris LIMIT %s",
-            (cutoff_id, limit),
-        )
-        return cur.fetchall()
+    with db.connect(dsn) as conn:
+        return db.run(conn, "bulanan/snapshot/09_list_format_tidak_valid", {"cutoff_id": cutoff_id, "limit": limit})
 
 
 # -- the snapshot's steps, one per task of kuota_bulanan's cutoff_snapshot group ----------

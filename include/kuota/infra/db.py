@@ -80,17 +80,24 @@ def serialized(
         conn.close()  # releases the lock
 
 
+def step_of(bound: dict) -> tuple[str, str]:
+    """The warehouse and the period of a step's bound arguments: its ``period`` (a
+    ``kuota.periode.Period``), else its ``dsn`` and ``periode``."""
+    if "period" in bound:
+        return bound["period"].dsn, bound["period"].periode
+    return bound["dsn"], bound["periode"]
+
+
 def one_at_a_time(step: str):
-    """A step of a period (a function taking ``dsn`` and ``periode``) run under
-    ``serialized``: two runs of the period at once do it one after the other."""
+    """A step of a period (a function taking a ``period``, or ``dsn`` and ``periode``) run
+    under ``serialized``: two runs of the period at once do it one after the other."""
 
     def wrap(fn):
         signature = inspect.signature(fn)
 
         @functools.wraps(fn)
         def serialized_step(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs).arguments
-            with serialized(bound["dsn"], bound["periode"], step):
+            with serialized(*step_of(signature.bind(*args, **kwargs).arguments), step):
                 return fn(*args, **kwargs)
 
         return serialized_step

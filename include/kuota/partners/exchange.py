@@ -18,6 +18,7 @@ its SQL (sql/tahap/<kind>/) and its stage module (kuota.tahap.validasi, kuota.ta
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import hashlib
@@ -32,6 +33,7 @@ from .. import periode as lifecycle
 from ..infra import db
 from ..infra.errors import ContractError, Rejected
 from ..infra.storage import Storage, basename
+from ..periode import Period
 from .contract import ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS
 from .inbound import load_csv, move_to_quarantine, offending
 from .layout import answer_manifest_uri, answer_quarantine_uri, answer_uri, batch_uri, provider_folder
@@ -47,14 +49,23 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-def _batch(conn, batch_id: str) -> dict:
+def _batch(conn, batch_id: str, periode: str | None = None) -> dict:
     with conn.cursor() as cur:
         cur.execute(db.sql("partners/exchange/02_read_batch"), {"batch_id": batch_id})
         row = cur.fetchone()
         keys = [c.name for c in cur.description]
     if row is None:
         raise ContractError(f"batch {batch_id} is not in kuota.batch (plan the period's batches first)")
-    return dict(zip(keys, row, strict=True))
+    batch = dict(zip(keys, row, strict=True))
+    if periode is not None and batch["periode"] != periode:
+        raise ContractError(f"batch {batch_id} belongs to periode {batch['periode']}, not {periode}")
+    return batch
+
+
+def periode_of_batch(dsn: str, batch_id: str) -> str:
+    """The period a batch was planned in (``kuota redo-batch`` is given only the batch)."""
+    with db.connect(dsn) as conn:
+        return _batch(conn, batch_id)["periode"]
 
 
 # -- outbound -----------------------------------------------------------------------------
@@ -72,39 +83,34 @@ _SQL = {
 }
 
 
-def providers_to(dsn: str, periode: str, kind: str) -> list[str]:
+def providers_to(period: Period, kind: str) -> list[str]:
     """Providers with something to ask of a kind (numbers to validate, packages to inject),
     or batches of that kind already sent (so a re-run maps the same providers), in the
     contract's order."""
-    with db.connect(dsn) as conn, conn.cursor() as cur:
+    with db.connect(period.dsn) as conn, conn.cursor() as cur:
         cur.execute(
-            db.sql("partners/exchange/01_list_providers"), {"periode": periode, "status": _WAITING[kind], "jenis": kind}
+            db.sql("partners/exchange/01_list_providers"),
+            {"periode": period.periode, "status": _WAITING[kind], "jenis": kind},
         )
         found = {r[0] for r in cur.fetchall()}
     return [p for p in PROVIDERS if p in found]
 
 
 @lifecycle.while_open("planning batches")
-def plan(
-    dsn: str,
-    periode: str,
-    provider: str,
-    kind: str,
-    batch_rows: int = DEFAULT_BATCH_ROWS,
-    tahap: int = 1,
-    deadline: dt.datetime | None = None,
-) -> list[dict]:
+def plan(period: Period, provider: str, kind: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> list[dict]:
     """The provider's batches of a kind in the period, new ones planned first (idempotent):
-    validasi asks about every distinct number waiting, injeksi for every approved package.
-    After the period's deadline nothing new is asked: it could only end unanswered."""
+    validasi asks about every distinct number waiting, injeksi for every approved package,
+    in the period's stage. After the period's deadline nothing new is asked: it could only
+    end unanswered."""
+    dsn, periode, deadline = period.dsn, period.periode, period.deadline
     if provider not in PROVIDERS:
         raise ContractError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
-    if deadline is not None and dt.datetime.now(dt.UTC) >= deadline:
+    if period.deadline_passed():
         batches = [
             {k: b[k] for k in ("batch_id", "provider", "rows")}
-            for b in batches_of(dsn, periode, kind)
+            for b in batches_of(period, kind)
             if b["provider"] == provider
         ]
         log.warning(
@@ -118,7 +124,9 @@ def plan(
         return batches
     with db.serialized(dsn, periode, f"plan {kind} {provider}"), db.connect(dsn) as conn:
         rows = db.run(
-            conn, _SQL[kind]["plan"], {"periode": periode, "provider": provider, "ukuran": batch_rows, "tahap": tahap}
+            conn,
+            _SQL[kind]["plan"],
+            {"periode": periode, "provider": provider, "ukuran": batch_rows, "tahap": period.tahap},
         )
     batches = [{"batch_id": b, "provider": provider, "rows": n} for b, n, _ in rows]
     new = [b for b, _, baru in rows if baru]
@@ -157,26 +165,20 @@ def _in_place(storage: Storage, uri: str, manifest: bytes, batch: dict) -> bool:
     return batch["karantina_epoch"] is None or float(batch["karantina_epoch"]) <= sent_at
 
 
-def send_batch(
-    dsn: str,
-    storage: Storage,
-    exchange_uri: str,
-    batch_id: str,
-    force: bool = False,
-    deadline: dt.datetime | None = None,
-) -> dict:
+def send_batch(period: Period, batch_id: str, force: bool = False) -> dict:
     """Write the batch's data file, then its manifest. The same bytes every time: the first
     send records the sha256, and a later send that would differ is refused. For the provider a
     re-send means "answer this again", so a batch whose answer is loaded, or whose requests
     were closed at the deadline, is never sent again (by any path: a stage run, a cleared
     task, the CLI). A batch already in place is not sent again unless an answer to it was
-    quarantined since, or ``force`` (a redo of a batch never answered). After ``deadline`` (a
-    stage run passes the period's) nothing is sent: an answer could only come too late to be
-    loaded, and for an injection the provider would deliver what it is never paid for.
+    quarantined since, or ``force`` (a redo of a batch never answered). After the period's
+    deadline nothing is sent: an answer could only come too late to be loaded, and for an
+    injection the provider would deliver what it is never paid for.
     Never beside the period's deadline close or its closing step (the close lock, shared):
     a period cannot close between this step's check that it is open and its write."""
+    dsn, periode, storage = period.dsn, period.periode, period.files()
     with db.connect(dsn) as conn:
-        periode = _batch(conn, batch_id)["periode"]
+        _batch(conn, batch_id, periode)
     with (
         db.serialized(dsn, batch_id, "batch"),
         db.serialized(dsn, periode, "close", shared=True),
@@ -184,8 +186,8 @@ def send_batch(
     ):
         batch = _batch(conn, batch_id)
         lifecycle.require_open(dsn, batch["periode"], f"sending batch {batch_id}")
-        if deadline is not None and dt.datetime.now(dt.UTC) >= deadline:
-            why = f"the period's deadline {deadline.isoformat()} has passed: nothing is sent after it"
+        if period.deadline_passed():
+            why = f"the period's deadline {period.deadline.isoformat()} has passed: nothing is sent after it"
             log.warning("batch %s is not sent: %s", batch_id, why)
             return {"batch_id": batch_id, "provider": batch["provider"], "outcome": "after_deadline", "why": why}
         data, rows = batch_bytes(conn, batch_id, batch["jenis"])
@@ -209,7 +211,7 @@ def send_batch(
                 f"batch {batch_id}: its bytes would differ from those first sent "
                 f"(sha256 {batch['sha256']} then, {sha} now); a sent batch is immutable"
             )
-        uri = batch_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
+        uri = batch_uri(period.exchange(), batch["provider"], batch["periode"], batch["jenis"], batch_id)
         done = {"batch_id": batch_id, "provider": batch["provider"], "rows": rows, "sha256": sha, "uri": uri}
         if batch["dimuat_sha256"] or batch["ditutup"]:
             why = (
@@ -273,9 +275,10 @@ def _check_rows(conn, batch: dict, rows: int, manifest_rows: int) -> None:
         raise Rejected(f"{missing[0][1]} of the batch's {batch['baris']} requests are not answered, first: {shown}")
 
 
-def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha: str, why: str) -> str:
+def _quarantine(period: Period, batch: dict, sha: str, why: str) -> str:
     """Move the answer (data and manifest) under karantina/ with an error file, record it, and
     return the error. Copies first, deletes last: a retry after a crash redoes it."""
+    exchange_uri = period.exchange()
     data_uri = answer_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch["batch_id"])
     manifest_uri = answer_manifest_uri(
         exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch["batch_id"]
@@ -289,31 +292,35 @@ def _quarantine(dsn: str, storage: Storage, exchange_uri: str, batch: dict, sha:
     )
 
     def record():
-        with db.connect(dsn) as conn:
+        with db.connect(period.dsn) as conn:
             db.run(
                 conn,
                 "partners/exchange/09_record_karantina",
                 {"batch_id": batch["batch_id"], "sha256": sha, "pesan": message, "karantina": target},
             )
 
-    move_to_quarantine(storage, [(data_uri, ".csv.gz"), (manifest_uri, ".manifest.json")], target, message, record)
+    move_to_quarantine(
+        period.files(), [(data_uri, ".csv.gz"), (manifest_uri, ".manifest.json")], target, message, record
+    )
     log.error(message)
     return message
 
 
-def ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> dict:
+def ingest_answer(period: Period, batch_id: str) -> dict:
     """Consume the provider's answer to one batch, or quarantine it whole and raise
     ContractError naming the batch and the first offending rows. One process at a time per
     batch, and never beside the deadline's close: each reads the batch's state once it holds
     the batch, and never beside the period's closing step."""
+    dsn, periode = period.dsn, period.periode
     with db.connect(dsn) as conn:
-        periode = _batch(conn, batch_id)["periode"]
+        _batch(conn, batch_id, periode)
     with db.serialized(dsn, batch_id, "batch"), db.serialized(dsn, periode, "close", shared=True):
         lifecycle.require_open(dsn, periode, f"ingesting the answer to {batch_id}")
-        return _ingest_answer(dsn, storage, exchange_uri, batch_id)
+        return _ingest_answer(period, batch_id)
 
 
-def _ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str) -> dict:
+def _ingest_answer(period: Period, batch_id: str) -> dict:
+    dsn, storage, exchange_uri = period.dsn, period.files(), period.exchange()
     with db.connect(dsn) as conn:
         batch = _batch(conn, batch_id)
     kind, provider, periode = batch["jenis"], batch["provider"], batch["periode"]
@@ -374,7 +381,7 @@ def _ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str)
                     conn, _SQL[kind]["load"], {"batch_id": batch_id, "sha256": sha, "baris": rows, "sidik": sidik}
                 )
         except Rejected as err:
-            raise ContractError(_quarantine(dsn, storage, exchange_uri, batch, sha, str(err))) from None
+            raise ContractError(_quarantine(period, batch, sha, str(err))) from None
     states = {f"{status}/{alasan}" if alasan else status: n for status, alasan, n in counts}
     log.info("answer to %s loaded (%d rows, sha256 %s): recipients %s", batch_id, rows, sha, states)
     return {
@@ -388,12 +395,13 @@ def _ingest_answer(dsn: str, storage: Storage, exchange_uri: str, batch_id: str)
 
 
 @lifecycle.while_open("rechecking loaded answers")
-def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: str) -> dict:
+def recheck_answered(period: Period, kind: str) -> dict:
     """Answers already loaded that a provider overwrote since (exchange.md §2: a different
     answer is quarantined and the first stands). One listing per provider, compared by size
     and ETag with what was read at loading; only a changed object is hashed again. A changed
     answer is quarantined, named in the log with both sha256s and recorded as a provider
     anomaly; the batch's outcome does not change, so the run goes on."""
+    dsn, storage, exchange_uri, periode = period.dsn, period.files(), period.exchange(), period.periode
     with db.connect(dsn) as conn:
         loaded = db.run(conn, "partners/exchange/10_list_jawaban_dimuat", {"periode": periode, "jenis": kind})
     changed = []
@@ -404,7 +412,7 @@ def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str
             if now is None or now == sidik:
                 continue
             try:
-                ingest_answer(dsn, storage, exchange_uri, batch_id)
+                ingest_answer(period, batch_id)
             except ContractError as err:
                 changed.append(str(err))
     log.info(
@@ -418,17 +426,12 @@ def recheck_answered(dsn: str, storage: Storage, exchange_uri: str, periode: str
 
 
 @lifecycle.while_open("the deadline's close")
-def close_unanswered(
-    dsn: str,
-    periode: str,
-    deadline: dt.datetime,
-    now: dt.datetime | None = None,
-    storage: Storage | None = None,
-    exchange_uri: str | None = None,
-) -> dict:
+def close_unanswered(period: Period, now: dt.datetime | None = None) -> dict:
     """At the deadline, unanswered requests become residu tanpa_respons_provider; before it,
-    nothing happens (the batches are still being waited for). With the exchange given, an
-    answer data file left without its manifest is quarantined (never consumed)."""
+    nothing happens (the batches are still being waited for). With the period's exchange
+    given, an answer data file left without its manifest is quarantined (never consumed)."""
+    dsn, periode, storage, exchange_uri = period.dsn, period.periode, period.storage, period.exchange_uri
+    deadline = period.required_deadline("the deadline's close")
     now = now or dt.datetime.now(dt.UTC)
     if now < deadline:
         log.info("deadline %s not reached: unanswered requests stay pending", deadline.isoformat())
@@ -454,16 +457,8 @@ def close_unanswered(
         manifest_uri = answer_manifest_uri(exchange_uri, batch["provider"], periode, batch["jenis"], batch_id)
         if storage.exists(data_uri) and not storage.exists(manifest_uri):
             sha = hashlib.sha256(storage.read_bytes(data_uri)).hexdigest()
-            orphans.append(
-                _quarantine(
-                    dsn,
-                    storage,
-                    exchange_uri,
-                    batch,
-                    sha,
-                    "a data file without its manifest at the deadline: never consumed",
-                )
-            )
+            why = "a data file without its manifest at the deadline: never consumed"
+            orphans.append(_quarantine(period, batch, sha, why))
     return {
         "periode": periode,
         "closed_requests": requests,
@@ -473,12 +468,14 @@ def close_unanswered(
     }
 
 
-def batches_of(dsn: str, periode: str, kind: str = "validasi") -> list[dict]:
+def batches_of(period: Period, kind: str = "validasi") -> list[dict]:
     """The period's batches of a kind, in a stable order (the DAG maps over them), each with
     whether its answer is loaded."""
-    with db.connect(dsn) as conn:
+    with db.connect(period.dsn) as conn:
         rows = db.run(
-            conn, "partners/exchange/03_list_batch", {"periode": periode, "jenis": kind, "providers": list(PROVIDERS)}
+            conn,
+            "partners/exchange/03_list_batch",
+            {"periode": period.periode, "jenis": kind, "providers": list(PROVIDERS)},
         )
     return [
         {"batch_id": b, "provider": p, "rows": n, "loaded": loaded, "open": pending}
@@ -486,65 +483,56 @@ def batches_of(dsn: str, periode: str, kind: str = "validasi") -> list[dict]:
     ]
 
 
-def open_batches(dsn: str, periode: str, kind: str) -> list[dict]:
+def open_batches(period: Period, kind: str) -> list[dict]:
     """The batches of a kind with requests still open: what a stage run sends (if needed),
     waits for and ingests. Small dicts: the DAG maps over them."""
     return [
         {"batch_id": b["batch_id"], "provider": b["provider"], "rows": b["rows"]}
-        for b in batches_of(dsn, periode, kind)
+        for b in batches_of(period, kind)
         if b["open"]
     ]
 
 
-def run_exchange(
-    dsn: str,
-    storage: Storage,
-    exchange_uri: str,
-    periode: str,
-    kind: str,
-    deadline: dt.datetime,
-    batch_rows: int = DEFAULT_BATCH_ROWS,
-    poll_seconds: float = 5.0,
-) -> dict:
+def run_exchange(period: Period, kind: str, batch_rows: int = DEFAULT_BATCH_ROWS, poll_seconds: float = 5.0) -> dict:
     """One kind of provider exchange without Airflow (the CLI, the bench, the tests): plan and
     send every provider's batches, then ingest answers as they come until none is pending or
-    the deadline passes. A quarantined answer is reported and the others go on; the batch can
-    be redone alone. The stage DAG runs the same steps, one task each."""
-    recheck_answered(dsn, storage, exchange_uri, periode, kind)
-    for provider in providers_to(dsn, periode, kind):
-        for batch in plan(dsn, periode, provider, kind, batch_rows):
-            send_batch(dsn, storage, exchange_uri, batch["batch_id"])
-    pending = {b["batch_id"]: b["provider"] for b in batches_of(dsn, periode, kind) if not b["loaded"]}
+    the period's deadline passes. A quarantined answer is reported and the others go on; the
+    batch can be redone alone. The stage DAG runs the same steps, one task each."""
+    deadline = period.required_deadline("a whole exchange run")
+    storage, exchange_uri, periode = period.files(), period.exchange(), period.periode
+    recheck_answered(period, kind)
+    for provider in providers_to(period, kind):
+        for batch in plan(period, provider, kind, batch_rows):
+            send_batch(period, batch["batch_id"])
+    pending = {b["batch_id"]: b["provider"] for b in batches_of(period, kind) if not b["loaded"]}
     errors = {}
     while pending and dt.datetime.now(dt.UTC) < deadline:
         for batch, provider in sorted(pending.items()):
             if storage.exists(answer_manifest_uri(exchange_uri, provider, periode, kind, batch)):
                 try:
-                    ingest_answer(dsn, storage, exchange_uri, batch)
+                    ingest_answer(period, batch)
                     del pending[batch]
                 except ContractError as err:
                     errors[batch] = str(err)
         if pending:
             time.sleep(poll_seconds)
-    closed = close_unanswered(dsn, periode, deadline, storage=storage, exchange_uri=exchange_uri)
+    closed = close_unanswered(period)
     return {
         "periode": periode,
-        "batches": len(batches_of(dsn, periode, kind)),
+        "batches": len(batches_of(period, kind)),
         "unanswered": sorted(pending),
         "quarantined": errors,
         "closed": closed,
     }
 
 
-def redo_batch(
-    dsn: str, storage: Storage, exchange_uri: str, batch_id: str, wait_seconds: float = 600, poll_seconds: float = 5.0
-) -> dict:
+def redo_batch(period: Period, batch_id: str, wait_seconds: float = 600, poll_seconds: float = 5.0) -> dict:
     """Redo one failed batch alone (CLI; in the UI: clear its send_batch with downstream):
     re-send the same bytes, wait for the provider's new answer, ingest it. Other batches and
     providers are not touched. Only a batch never answered or whose answer was quarantined is
     re-sent: a re-send asks the provider to answer (and, for injeksi, to deliver) again."""
-    with db.connect(dsn) as conn:
-        batch = _batch(conn, batch_id)
+    with db.connect(period.dsn) as conn:
+        batch = _batch(conn, batch_id, period.periode)
     if batch["dimuat_sha256"]:
         raise ContractError(
             f"batch {batch_id}: not re-sent: its answer is loaded already (sha256 "
@@ -557,11 +545,39 @@ def redo_batch(
             f"requests (residu tanpa_respons_provider); the records can be corrected for the "
             f"next period."
         )
-    sent = send_batch(dsn, storage, exchange_uri, batch_id, force=True)
-    manifest = answer_manifest_uri(exchange_uri, batch["provider"], batch["periode"], batch["jenis"], batch_id)
+    sent = send_batch(period, batch_id, force=True)
+    manifest = answer_manifest_uri(period.exchange(), batch["provider"], batch["periode"], batch["jenis"], batch_id)
+    storage = period.files()
     until = time.monotonic() + wait_seconds
     while not storage.exists(manifest):
         if time.monotonic() > until:
             raise ContractError(f"batch {batch_id}: re-sent, but no answer at {manifest} within {wait_seconds:.0f} s")
         time.sleep(poll_seconds)
-    return {**sent, **ingest_answer(dsn, storage, exchange_uri, batch_id)}
+    return {**sent, **ingest_answer(period, batch_id)}
+
+
+@dataclasses.dataclass(frozen=True)
+class ProviderExchange:
+    """One kind of provider exchange (validasi, injeksi) as a stage's task group drives it:
+    the same steps for both kinds, bound to the kind once (kuota.tahap.validasi.EXCHANGE,
+    kuota.tahap.injeksi.EXCHANGE)."""
+
+    kind: str
+
+    def providers(self, period: Period) -> list[str]:
+        return providers_to(period, self.kind)
+
+    def plan(self, period: Period, provider: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> list[dict]:
+        return plan(period, provider, self.kind, batch_rows)
+
+    def batches(self, period: Period) -> list[dict]:
+        return batches_of(period, self.kind)
+
+    def open_batches(self, period: Period) -> list[dict]:
+        return open_batches(period, self.kind)
+
+    def recheck(self, period: Period) -> dict:
+        return recheck_answered(period, self.kind)
+
+    def run(self, period: Period, batch_rows: int = DEFAULT_BATCH_ROWS, poll_seconds: float = 5.0) -> dict:
+        return run_exchange(period, self.kind, batch_rows, poll_seconds)

@@ -24,7 +24,8 @@ import tempfile
 
 from ..infra import db
 from ..infra.errors import Rejected
-from ..infra.storage import Storage, join
+from ..infra.storage import join
+from ..periode import Period
 from .contract import CORRECTABLE_REASONS, PORTAL_IN_COLUMNS
 from .inbound import load_csv, move_to_quarantine, offending
 from .layout import portal_folder, portal_quarantine_uri
@@ -76,13 +77,14 @@ def _submitting_school(conn, periode: str, manifest: dict) -> str:
     return npsn
 
 
-def _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha, why) -> str:
-    folder = portal_folder(exchange_uri, periode, kind)
-    target = portal_quarantine_uri(exchange_uri, periode, kind, name, sha[:12])
+def _quarantine(period: Period, kind: str, name: str, data_name: str, sha: str, why: str) -> str:
+    periode = period.periode
+    folder = portal_folder(period.exchange(), periode, kind)
+    target = portal_quarantine_uri(period.exchange(), periode, kind, name, sha[:12])
     message = f"{kind} file {folder}/{data_name} quarantined to {target}.*: {why}"
 
     def record():
-        with db.connect(dsn) as conn:
+        with db.connect(period.dsn) as conn:
             db.run(
                 conn,
                 "partners/portal/02_record_karantina",
@@ -91,7 +93,7 @@ def _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha,
 
     suffix = data_name[len(name) :]
     move_to_quarantine(
-        storage,
+        period.files(),
         [(join(folder, data_name), suffix), (join(folder, f"{name}.manifest.json"), ".manifest.json")],
         target,
         message,
@@ -101,18 +103,9 @@ def _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha,
     return message
 
 
-def _ingest_file(
-    dsn: str,
-    storage: Storage,
-    exchange_uri: str,
-    periode: str,
-    kind: str,
-    name: str,
-    present: set[str],
-    loaded: dict[str, str],
-    tahap: int,
-) -> dict:
-    folder = portal_folder(exchange_uri, periode, kind)
+def _ingest_file(period: Period, kind: str, name: str, present: set[str], loaded: dict[str, str]) -> dict:
+    dsn, storage, periode = period.dsn, period.files(), period.periode
+    folder = portal_folder(period.exchange(), periode, kind)
     manifest_raw = storage.read_bytes(join(folder, f"{name}.manifest.json"))
     data_name = next((n for n in (f"{name}.csv", f"{name}.csv.gz") if n in present), f"{name}.csv")
     with tempfile.TemporaryFile() as tmp:
@@ -157,7 +150,7 @@ def _ingest_file(
                         "nama": name,
                         "sha256": sha,
                         "baris": rows,
-                        "tahap": tahap,
+                        "tahap": period.tahap,
                         "correctable": list(CORRECTABLE_REASONS),
                         "npsn": npsn,
                     },
@@ -166,7 +159,7 @@ def _ingest_file(
             return {
                 "file": data_name,
                 "outcome": "quarantined",
-                "error": _quarantine(dsn, storage, exchange_uri, periode, kind, name, data_name, sha, str(err)),
+                "error": _quarantine(period, kind, name, data_name, sha, str(err)),
             }
     result = {"file": data_name, "outcome": "loaded", "rows": rows, **{k: n for k, n in counts}}
     log.info("%s file %s loaded: %s", kind, data_name, result)
@@ -184,19 +177,18 @@ def _ingest_file(
     return result
 
 
-def ingest(dsn: str, storage: Storage, exchange_uri: str, periode: str, kind: str, tahap: int) -> dict:
+def ingest(period: Period, kind: str) -> dict:
     """Every complete file (its manifest present) of a kind waiting in the portal, in name
-    order; returns the counts and the errors of quarantined files. One process at a time per
-    kind: a second run waits, then finds the files loaded."""
-    folder = portal_folder(exchange_uri, periode, kind)
-    with db.serialized(dsn, periode, f"portal {kind}"):
-        present = set(storage.list_names(folder))
-        with db.connect(dsn) as conn:
+    order, taken in the period's stage; returns the counts and the errors of quarantined
+    files. One process at a time per kind: a second run waits, then finds the files loaded."""
+    periode = period.periode
+    folder = portal_folder(period.exchange(), periode, kind)
+    with db.serialized(period.dsn, periode, f"portal {kind}"):
+        present = set(period.files().list_names(folder))
+        with db.connect(period.dsn) as conn:
             loaded = loaded_files(conn, periode, kind)
         outcomes = [
-            _ingest_file(
-                dsn, storage, exchange_uri, periode, kind, m.removesuffix(".manifest.json"), present, loaded, tahap
-            )
+            _ingest_file(period, kind, m.removesuffix(".manifest.json"), present, loaded)
             for m in sorted(present)
             if m.endswith(".manifest.json")
         ]

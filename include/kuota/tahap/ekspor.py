@@ -23,6 +23,7 @@ from ..infra.pdf import Document
 from ..infra.storage import Storage
 from ..partners.layout import bast_uri, export_folder, export_uri
 from ..partners.manifest import file_manifest, manifest_for, manifest_uri, sha256_file
+from ..periode import Period
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,9 @@ def _put(storage: Storage, uri: str, data: bytes, rows: int, created_at: str, **
 
 @lifecycle.while_open("the period export")
 @db.one_at_a_time("export")
-def write_export(dsn: str, storage: Storage, output_uri: str, periode: str, final: bool) -> dict:
+def write_export(period: Period, final: bool) -> dict:
     """status_penerima.csv.gz and rekap.csv of the period, each with its manifest."""
+    dsn, storage, output_uri, periode = period.dsn, period.files(), period.output(), period.periode
     created_at, settled = _stamp(dsn, periode)
     folder = export_folder(output_uri, periode)
     fields = {"periode": periode, "final": bool(final and settled)}
@@ -96,9 +98,10 @@ class _LineCounter:
         return self.out.write(data)
 
 
-def bast(dsn: str, periode: str) -> list[dict]:
-    with db.connect(dsn) as conn:
-        rows = db.run(conn, "tahap/ekspor/04_count_bast", {"periode": periode})
+def bast(period: Period) -> list[dict]:
+    """Per provider and package size: requested, paid (berhasil), failed, unanswered, waiting."""
+    with db.connect(period.dsn) as conn:
+        rows = db.run(conn, "tahap/ekspor/04_count_bast", {"periode": period.periode})
     return [dict(zip((*BAST_COLUMNS, "anomali"), r, strict=True)) for r in rows]
 
 
@@ -146,10 +149,11 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
 
 @lifecycle.while_open("the BAST")
 @db.one_at_a_time("bast")
-def write_bast(dsn: str, storage: Storage, output_uri: str, periode: str) -> dict:
+def write_bast(period: Period) -> dict:
     """bast/<provider>.csv (+ manifest) and bast/<provider>.pdf for every provider injected."""
-    created_at, _ = _stamp(dsn, periode)
-    rows = bast(dsn, periode)
+    storage, output_uri, periode = period.files(), period.output(), period.periode
+    created_at, _ = _stamp(period.dsn, periode)
+    rows = bast(period)
     totals = {}
     for provider in sorted({r["provider"] for r in rows}):
         mine = [r for r in rows if r["provider"] == provider]
@@ -181,9 +185,9 @@ def write_bast(dsn: str, storage: Storage, output_uri: str, periode: str) -> dic
     return {"periode": periode, "providers": totals}
 
 
-def export_period(dsn: str, storage: Storage, output_uri: str, periode: str, alasan_tutup: str | None = None) -> dict:
+def export_period(period: Period, alasan_tutup: str | None = None) -> dict:
     """A stage's export and BAST. The export is final only when this run may close the period
     (its closing step comes next), so a final export never leaves records waiting."""
-    closing = lifecycle.may_close(lifecycle.state(dsn, periode), alasan_tutup)
-    exported = write_export(dsn, storage, output_uri, periode, final=closing)
-    return {**exported, "bast": write_bast(dsn, storage, output_uri, periode)}
+    closing = lifecycle.may_close(lifecycle.state(period.dsn, period.periode), alasan_tutup)
+    exported = write_export(period, final=closing)
+    return {**exported, "bast": write_bast(period)}

@@ -6,39 +6,37 @@ SPTJM is refused and reported, never applied (its SQL: sql/tahap/koreksi/).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from .. import periode as lifecycle
 from ..infra import db
-from ..infra.storage import Storage
 from ..partners import portal
 from ..partners.layout import portal_folder
+from ..periode import Period
 
 log = logging.getLogger(__name__)
 
 
 @lifecycle.while_open("taking corrections")
-def ingest_corrections(
-    dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int, deadline: dt.datetime
-) -> dict:
+def ingest_corrections(period: Period) -> dict:
     """The schools' corrections, while the period can still validate them: after its deadline
     nothing new is asked of a provider, so a correction would only leave its record waiting.
     Late files stay in the portal, unconsumed; the school corrects in Dapodik for the next cutoff."""
-    if dt.datetime.now(dt.UTC) >= deadline:
-        folder = portal_folder(exchange_uri, periode, "koreksi")
-        with db.connect(dsn) as conn:
+    periode = period.periode
+    if period.deadline_passed():
+        folder = portal_folder(period.exchange(), periode, "koreksi")
+        with db.connect(period.dsn) as conn:
             loaded = portal.loaded_files(conn, periode, "koreksi")
         late = [
             m
-            for m in storage.list_names(folder)
+            for m in period.files().list_names(folder)
             if m.endswith(".manifest.json") and m.removesuffix(".manifest.json") not in loaded
         ]
         if late:
             log.warning(
                 "periode %s: the deadline %s has passed: %d corrections files left unconsumed (%s)",
                 periode,
-                deadline.isoformat(),
+                period.deadline.isoformat(),
                 len(late),
                 ", ".join(late[:5]),
             )
@@ -50,4 +48,4 @@ def ingest_corrections(
             "quarantined": [],
             "after_deadline": len(late),
         }
-    return portal.ingest(dsn, storage, exchange_uri, periode, "koreksi", tahap)
+    return portal.ingest(period, "koreksi")

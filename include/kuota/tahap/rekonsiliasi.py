@@ -13,15 +13,17 @@ import logging
 from ..infra import db
 from ..infra.errors import QualityError
 from ..infra.suites import run_suites
+from ..periode import Period
 
 log = logging.getLogger(__name__)
 
 
-def check_exchange(dsn: str, periode: str) -> dict:
+def check_exchange(period: Period) -> dict:
     """The exchange's final word: fails while a batch's answer is quarantined and not redone
     (naming the batch and the error), or if the ledger disagrees with the recipients' states.
     Batches simply still waiting (before the deadline) are reported, not failed."""
-    with db.connect(dsn) as conn:
+    periode = period.periode
+    with db.connect(period.dsn) as conn:
         rows = db.run(conn, "tahap/rekonsiliasi/01_check_batch", {"periode": periode})
     open_batches = [(b, p, n, q) for kind, b, p, n, q in rows if kind == "batch"]
     broken = {kind: n for kind, _, _, n, _ in rows if kind != "batch" and n}
@@ -39,7 +41,7 @@ def check_exchange(dsn: str, periode: str) -> dict:
     return {"periode": periode, "open_batches": len(open_batches)}
 
 
-def check_reconciliation(dsn: str, periode: str) -> dict:
+def check_reconciliation(period: Period) -> dict:
     """Per provider, every injection request is answered berhasil or gagal, closed unanswered or
     still pending; the ledger's outcomes agree with the recipients' states, in packages and GB;
     no recipient is berhasil without a berhasil request, nor has two requests in the period."""
@@ -58,5 +60,6 @@ def check_reconciliation(dsn: str, periode: str) -> dict:
         "berhasil_tanpa_ledger": [E.ExpectTableRowCountToEqual(value=0)],
         "injeksi": [E.ExpectCompoundColumnsToBeUnique(column_list=["jenis", "id"])],
     }
-    checked = run_suites(dsn, {"kuota.periode": periode}, f"periode {periode} reconciliation", suites)
+    periode = period.periode
+    checked = run_suites(period.dsn, {"kuota.periode": periode}, f"periode {periode} reconciliation", suites)
     return {"periode": periode, "expectations": checked, "failed": 0}

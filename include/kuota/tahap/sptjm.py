@@ -24,15 +24,18 @@ from ..partners import portal
 from ..partners.contract import SPTJM_COLUMNS
 from ..partners.layout import sptjm_uri
 from ..partners.manifest import file_manifest, manifest_uri
+from ..periode import Period
 
 log = logging.getLogger(__name__)
 
 
 @lifecycle.while_open("issuing SPTJMs")
 @db.one_at_a_time("sptjm issue")
-def issue(dsn: str, periode: str, tahap: int) -> dict:
-    """The next SPTJM of every school with valid records not yet on one (idempotent)."""
-    with db.connect(dsn) as conn:
+def issue(period: Period) -> dict:
+    """The next SPTJM of every school with valid records not yet on one, in the period's stage
+    (idempotent)."""
+    periode, tahap = period.periode, period.tahap
+    with db.connect(period.dsn) as conn:
         rows = db.run(conn, "tahap/sptjm/01_issue_sptjm", {"periode": periode, "tahap": tahap})
     log.info(
         "periode %s tahap %d: %d SPTJM issued, %d records locked", periode, tahap, len(rows), sum(r[1] for r in rows)
@@ -101,12 +104,13 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
 
 @lifecycle.while_open("writing SPTJMs")
 @db.one_at_a_time("sptjm write")
-def write_files(dsn: str, storage: Storage, exchange_uri: str, periode: str, workers: int = 8) -> dict:
+def write_files(period: Period, workers: int = 8) -> dict:
     """The CSV, the PDF and then the manifest of every SPTJM not written yet, several at once
     (S3 latency, not bandwidth, bounds it); each sha256 is recorded once its files are in
     place. One SPTJM per worker in memory at a time (a server-side cursor, a bounded queue)."""
+    periode, storage, exchange_uri = period.periode, period.files(), period.exchange()
     written = 0
-    with db.connect(dsn) as conn, ThreadPoolExecutor(workers) as pool:
+    with db.connect(period.dsn) as conn, ThreadPoolExecutor(workers) as pool:
         pending: list[tuple[str, Future]] = []
         with conn.cursor(name="sptjm_isi") as cur:
             cur.itersize = 20_000
@@ -162,19 +166,19 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def ingest_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int) -> dict:
+def ingest_decisions(period: Period) -> dict:
     """The principals' decisions waiting in the portal (persetujuan/)."""
-    return portal.ingest(dsn, storage, exchange_uri, periode, "persetujuan", tahap)
+    return portal.ingest(period, "persetujuan")
 
 
-def undecided(dsn: str, periode: str) -> int:
+def undecided(period: Period) -> int:
     """SPTJMs of the period awaiting a decision (the run summary's count)."""
-    with db.connect(dsn) as conn:
-        ((_, _, _, waiting, _),) = db.run(conn, "summary/05_sptjm", {"periode": periode})
+    with db.connect(period.dsn) as conn:
+        ((_, _, _, waiting, _),) = db.run(conn, "summary/05_count_sptjm", {"periode": period.periode})
     return waiting
 
 
 @lifecycle.while_open("taking SPTJM decisions")
-def collect_decisions(dsn: str, storage: Storage, exchange_uri: str, periode: str, tahap: int) -> dict:
+def collect_decisions(period: Period) -> dict:
     """The decisions in the portal now, and how many SPTJMs still wait for one."""
-    return {**ingest_decisions(dsn, storage, exchange_uri, periode, tahap), "undecided": undecided(dsn, periode)}
+    return {**ingest_decisions(period), "undecided": undecided(period)}
