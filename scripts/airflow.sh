@@ -179,6 +179,7 @@ wait_ready() {
 print_login() {
   cat <<EOF
 airflow: UI and REST API on $url
+airflow: the cockpit (the funnel, the exchange, the money): $url/kuota/ (Kuota in the navigation, a tab on each run)
 airflow: log in as '$admin_user', password in $password_file
 airflow:   ($bin/python -c 'import json; print(json.load(open("$password_file"))["$admin_user"])')
 airflow: stop with 'make airflow-stop' (or: AIRFLOW_HOME=$AIRFLOW_HOME scripts/airflow.sh stop)

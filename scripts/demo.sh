@@ -89,4 +89,5 @@ echo "== 8. Run summary"
 "$bin/kuota" summary --periode "$periode"
 "$bin/python" -m kuota_tools.demo_report --periode "$periode" \
   --exchange-uri "s3://$bucket/exchange" --output-uri "s3://$bucket/output"
-echo "demo: done. Open the Airflow UI with 'make stack-up && make airflow' (see README)."
+echo "demo: done. Open the Airflow UI with 'make stack-up && make airflow' (see README); the cockpit of this"
+echo "      period is then at http://127.0.0.1:${KUOTA_AIRFLOW_PORT:-8080}/kuota/?periode=$periode (Kuota in the navigation)."

@@ -554,3 +554,30 @@ def test_a_partly_loaded_cutoff_keeps_the_manifest_its_tables_were_loaded_by(dsn
     ):
         snapshot.run_snapshot(dsn, "2020-09", uri, storage)
     assert query(dsn, "SELECT tabel FROM snapshot.cutoff_file ORDER BY 1") == [("peserta_didik",), ("sekolah",)]
+
+
+def test_a_long_step_logs_its_progress_every_30_seconds_with_rate_and_time_left(caplog):
+    """A clock the test moves: nothing logged before 30 s have passed, then one line with what
+    is done, the rate, the share and the time left; one more at the end."""
+    import logging
+
+    from kuota.infra.progress import Progress
+
+    now = [100.0]
+    log = logging.getLogger("kuota.test.progress")
+    progress = Progress(log, "peserta_didik.csv.gz: staged", total=1_000_000, clock=lambda: now[0])
+    with caplog.at_level(logging.INFO, logger="kuota.test.progress"):
+        progress.add(100_000)
+        now[0] += 29
+        progress.add(100_000)
+        assert caplog.messages == []
+        now[0] += 11
+        progress.add(200_000)
+        assert caplog.messages == [
+            "peserta_didik.csv.gz: staged: 400,000 rows in 40 s (10,000 rows/s), 40% of 1,000,000, about 60 s left"
+        ]
+        now[0] += 5
+        progress.add(10)
+        assert len(caplog.messages) == 1  # not again before another 30 s
+        progress.finish()
+        assert caplog.messages[-1].endswith(", done") and len(caplog.messages) == 2

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .. import periode as lifecycle
 from ..infra import db
+from ..infra.progress import Progress
 from ..infra.storage import Storage, join
 from ..partners.layout import portal_root, residu_folder
 from ..partners.manifest import file_manifest, manifest_name
@@ -105,6 +106,7 @@ def write_residu(period: Period) -> dict:
     publisher = _Publisher(storage, residu_folder(exchange_uri, periode))
     # Pusdatin's own files beside the schools' folder: residu naming no school, and the rekap.
     own = _Publisher(storage, portal, workers=1)
+    progress = Progress(log, f"residu for periode {periode}", unit="schools")
     with db.connect(dsn) as conn:
         with conn.cursor(name="residu_sekolah") as cur:
             cur.itersize = 20_000
@@ -118,8 +120,7 @@ def write_residu(period: Period) -> dict:
                 )
                 schools += bool(npsn)
                 rows += len(group)
-                if schools % 10_000 == 0 and npsn:
-                    log.info("residu: %d schools, %d rows so far", schools, rows)
+                progress.add(bool(npsn))
         rekap, rekap_rows = _rekap_bytes(conn, periode)
         ((created_at,),) = db.run(conn, "bulanan/residu/03_stamp_residu", {"periode": periode})
     # A school whose residu is all resolved gets an empty file (header, 0 rows), not silence:

@@ -21,7 +21,6 @@ import io
 import json
 import logging
 import re
-import time
 import zlib
 
 import psycopg2
@@ -30,6 +29,7 @@ import psycopg2.errors
 from .. import periode as lifecycle
 from ..infra import db, migrations
 from ..infra.errors import ContractError
+from ..infra.progress import Progress
 from ..infra.storage import Storage, join
 from ..partners.contract import CUTOFF_COLUMNS, CUTOFF_TABLES
 from ..partners.manifest import HashingReader, parse_cutoff_manifest
@@ -37,7 +37,6 @@ from . import quality
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 1_000_000
 _CHUNK_ROWS = 20_000
 # Each table's type rules, schools first (the other two reference them).
 _LOAD_SQL = {
@@ -114,14 +113,14 @@ class StagingStream:
     here, naming its line and field, rather than by COPY, which would name its own line.
     """
 
-    def __init__(self, reader, columns: tuple[str, ...], name: str, uri: str | None = None):
+    def __init__(self, reader, columns: tuple[str, ...], name: str, uri: str | None = None, total: int | None = None):
         self.reader, self.columns, self.ncols, self.name = reader, columns, len(columns), name
         self.uri = uri or name
         self.rows = 0
         self.error: Exception | None = None
         self._buf = ""
         self._done = False
-        self._started = time.monotonic()
+        self.progress = Progress(log, f"{name}: staged", total=total)
         # (first staged row, rows, first line, last line) of the latest chunks: COPY names
         # the staged row of an error, the file's line is found from these.
         self._spans: collections.deque = collections.deque(maxlen=16)
@@ -148,11 +147,8 @@ class StagingStream:
         if "\x00" in text:
             self._refuse_nul(batch)
         self._spans.append((self.rows + 1, len(batch), batch[0][0], batch[-1][0]))
-        before = self.rows
         self.rows += len(batch)
-        if self.rows // PROGRESS_EVERY > before // PROGRESS_EVERY:
-            rate = self.rows / max(time.monotonic() - self._started, 1e-9)
-            log.info("%s: %d rows staged (%.0f rows/s)", self.name, self.rows, rate)
+        self.progress.add(len(batch))
         return text
 
     def _refuse_nul(self, batch: list) -> None:
@@ -269,7 +265,7 @@ def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tup
             raise _unreadable(err, storage, uri, entry, reader.line_num) from None
         if header is None or tuple(header) != columns:
             raise ContractError(f"{uri}: line 1: header {header} does not match the contract {list(columns)}")
-        stream = StagingStream(reader, columns, entry["file"], uri)
+        stream = StagingStream(reader, columns, entry["file"], uri, total=entry["rows"])
         try:
             cur.copy_expert(f"COPY raw_{table} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 20)
         except psycopg2.Error as err:

@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from .. import periode as lifecycle
 from ..infra import db
 from ..infra.pdf import Document
+from ..infra.progress import Progress
 from ..infra.storage import Storage
 from ..partners import portal
 from ..partners.contract import SPTJM_COLUMNS
@@ -110,6 +111,7 @@ def write_files(period: Period, workers: int = 8) -> dict:
     place. One SPTJM per worker in memory at a time (a server-side cursor, a bounded queue)."""
     periode, storage, exchange_uri = period.periode, period.files(), period.exchange()
     written = 0
+    progress = Progress(log, f"periode {periode}: SPTJM written", unit="SPTJM")
     with db.connect(period.dsn) as conn, ThreadPoolExecutor(workers) as pool:
         pending: list[tuple[str, Future]] = []
         with conn.cursor(name="sptjm_isi") as cur:
@@ -124,7 +126,9 @@ def write_files(period: Period, workers: int = 8) -> dict:
                     (sptjm_no, pool.submit(_write_one, storage, exchange_uri, head, [r[9:15] for r in group]))
                 )
                 if len(pending) >= 4 * workers:
-                    written += _record(conn, pending)
+                    n = _record(conn, pending)
+                    written += n
+                    progress.add(n)
         written += _record(conn, pending)
     log.info("periode %s: %d SPTJM written to the portal", periode, written)
     return {"periode": periode, "written": written}
