@@ -45,6 +45,23 @@ def test_airflow_loads_one_plugin_from_plugins_and_every_route_needs_a_user(monk
     assert needs == [requires_authenticated().__qualname__]
 
 
+@pytest.mark.heavy
+def test_the_sptjm_view_counts_each_provinces_decisions(dsn, approved, period):
+    """All SPTJMs of stage 1 approved but the first, rejected: per province of the school, as
+    the warehouse holds them; the oldest undecided is 0 s old when none waits."""
+    rows = cockpit.sptjm(period)
+    expected = query(
+        dsn,
+        "SELECT sk.kode_provinsi, count(*), count(*) FILTER (WHERE k.keputusan = 'disetujui'), "
+        "count(*) FILTER (WHERE k.keputusan = 'ditolak') FROM kuota.sptjm k JOIN kuota.periode p USING (periode) "
+        "JOIN snapshot.sekolah sk ON sk.cutoff_id = p.cutoff_id AND sk.npsn = k.npsn GROUP BY 1 ORDER BY 1",
+    )
+    assert [(r["kode"], r["diterbitkan"], r["disetujui"], r["ditolak"]) for r in rows] == expected
+    assert sum(r["ditolak"] for r in rows) == 1 and sum(r["diterbitkan"] for r in rows) == 1 + len(approved["approved"])
+    assert all(r["menunggu"] == r["umur_menunggu_tertua_detik"] == 0 for r in rows)
+    assert all(r["nama"] == cockpit.NAMA_PROVINSI[r["kode"]] for r in rows)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,6 +124,7 @@ def test_the_cockpit_answers_only_an_airflow_user_and_shows_the_funnel_of_the_wa
         paths = (
             f"/kuota/exchange?periode={PERIODE}",
             f"/kuota/bast?periode={PERIODE}",
+            f"/kuota/sptjm?periode={PERIODE}",
             "/kuota/",
             "/kuota/periods",
             f"/kuota/funnel?periode={PERIODE}",
@@ -156,6 +174,7 @@ def test_the_cockpit_answers_only_an_airflow_user_and_shows_the_funnel_of_the_wa
         assert all(r["jenis"] == "validasi" and r["batch"] == r["terkirim"] == r["dijawab"] for r in exchange_rows)
         assert all(r["permintaan_terbuka"] == r["umur_terbuka_tertua_detik"] == 0 for r in exchange_rows)
         assert http.get(f"/kuota/bast?periode={PERIODE}", headers=bearer).json()["rows"] == []  # nothing injected yet
+        assert http.get(f"/kuota/sptjm?periode={PERIODE}", headers=bearer).json()["rows"] == []  # none issued yet
 
         download = http.get(f"/kuota/funnel?periode={PERIODE}&format=csv", headers=bearer)
         assert download.headers["content-disposition"] == f'attachment; filename="funnel-{PERIODE}.csv"'

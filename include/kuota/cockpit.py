@@ -8,7 +8,9 @@ name, NISN, NIK or phone number, whatever is asked. Each table is ``(columns, ro
 - the exchange per provider and kind (cockpit/02_count_batch.sql): batches and their state,
   open requests and the age of the oldest;
 - the money: the BAST per provider and package (kuota.tahap.ekspor.bast), what is paid and what
-  is not.
+  is not;
+- the SPTJMs per province (cockpit/03_count_sptjm.sql): issued, approved, rejected, undecided,
+  and the age of the oldest undecided.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ EXCHANGE_COLUMNS = (
     "umur_terbuka_tertua_detik",
 )
 BAST_COLUMNS = (*ekspor.BAST_COLUMNS, "anomali")
+SPTJM_COLUMNS = ("kode", "nama", "diterbitkan", "disetujui", "ditolak", "menunggu", "umur_menunggu_tertua_detik")
 
 
 def periods(dsn: str) -> list[dict]:
@@ -99,3 +102,13 @@ def bast(period: Period) -> list[dict]:
     """The money per provider and package size: requested, paid (berhasil, in packages and GB),
     failed, unanswered, waiting; and the provider's anomalies."""
     return [{k: int(v) if k not in ("provider",) else v for k, v in r.items()} for r in ekspor.bast(period)]
+
+
+def sptjm(period: Period) -> list[dict]:
+    """The SPTJMs per province of their school."""
+    with db.connect(period.dsn) as conn:
+        rows = db.run(conn, "cockpit/03_count_sptjm", {"periode": period.periode})
+    return [
+        dict(zip(SPTJM_COLUMNS, (kode, NAMA_PROVINSI.get(kode, kode), *(int(n) for n in counts)), strict=True))
+        for kode, *counts in rows
+    ]

@@ -61,18 +61,20 @@ TABLES = {
     "funnel": (cockpit.funnel, cockpit.FUNNEL_COLUMNS),
     "exchange": (cockpit.exchange, cockpit.EXCHANGE_COLUMNS),
     "bast": (cockpit.bast, cockpit.BAST_COLUMNS),
+    "sptjm": (cockpit.sptjm, cockpit.SPTJM_COLUMNS),
 }
 
 
 @app.get("/{table}")
 def table(
-    table: str = Path(..., pattern="^(funnel|exchange|bast)$", description="funnel, exchange or bast"),
+    table: str = Path(..., pattern="^(funnel|exchange|bast|sptjm)$", description="funnel, exchange, bast or sptjm"),
     periode: str = Query(..., pattern=PERIODE_PATTERN, description="The period, YYYY-MM"),
     fmt: str = Query("json", alias="format", pattern="^(json|csv)$", description="json or csv"),
 ):
     """One table of a period: ``funnel`` (cutoff -> screened -> valid -> SPTJM approved ->
     injected, GB; per province, per provider and in total), ``exchange`` (batches per provider
-    and kind, their state, open requests), ``bast`` (the money per provider and package)."""
+    and kind, their state, open requests), ``bast`` (the money per provider and package),
+    ``sptjm`` (issued, approved, rejected, undecided per province)."""
     if periode not in {p["periode"] for p in cockpit.periods(dsn())}:
         raise HTTPException(status_code=404, detail=f"periode {periode} is not opened")
     figures, columns = TABLES[table]
