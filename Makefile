@@ -31,9 +31,11 @@ format: venv
 
 # The full suite. Two workers, a test file each at a time (a file's periods are built once
 # per worker, tests/conftest.py): the whole periods run through Airflow (tests/test_dag_run*.py)
-# beside the rest. PYTEST_ARGS="-n 0" runs them one after the other.
+# beside the rest. PYTEST_ARGS="-n 0" runs them one after the other. Files are handed out in
+# their collection order (--no-loadscope-reorder): xdist's default, most tests first, left the
+# two long Airflow files (two tests each) to the end, often on one worker (547-1168 s).
 test: venv
-	scripts/with-stack.sh $(BIN)/pytest -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
+	scripts/with-stack.sh $(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25 $(PYTEST_ARGS)
 
 # What a developer runs on every change (under 2 minutes): the tests not marked heavy.
 test-fast: venv
