@@ -44,6 +44,9 @@ or `siap_validasi`.
 5. `residu_to_schools`: `portal/<periode>/residu/<npsn>.csv` (+ manifest) for every school with
    residu, and `portal/<periode>/rekap_residu.csv` (per province, district and school, by
    reason). Only files whose content changed are rewritten.
+6. `refresh_cockpit`: the figures of the *Kuota* view (the run's *Kuota* tab and the navigation
+   entry) recounted as stage 0, the screening: the funnel and the residu per province,
+   district, school and provider.
 
 **Then the stages (tahap)**: this run opens the period. Trigger `kuota_tahap` with the period and
 `tahap` 1, 2, ... (in 2020 around the 15th and the 28th): each stage run advances whatever is
@@ -70,6 +73,7 @@ from kuota_airflow import (
     dsn,
     final,
     period_params,
+    refresh_cockpit,
     run_name,
     run_period,
     run_periode,
@@ -170,7 +174,14 @@ def kuota_bulanan():
         def residu_to_schools(params=None) -> dict:
             return final(residu.write_residu, run_period(params))
 
-        record_policies() >> normalize_numbers() >> screen_records() >> check_screening() >> residu_to_schools()
+        (
+            record_policies()
+            >> normalize_numbers()
+            >> screen_records()
+            >> check_screening()
+            >> residu_to_schools()
+            >> refresh_cockpit("screening", monthly=True)
+        )
 
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:

@@ -51,6 +51,11 @@ the next stage run.
    export is final only in the run that closes.
 8. `run_summary` (with the period's deadline and state), then `any_task_failed`, the verdict.
 
+**The Kuota view** (the run's *Kuota* tab, and *Kuota* in the navigation) shows this stage's
+figures as `refresh_cockpit` last counted them: at the end of `validation` and of
+`reconciliation`, whatever their outcome. The exchange, the SPTJMs and the quarantined files
+(with what to do about each) are shown live.
+
 **The period's deadline** is not a parameter here: it was stored when the period opened.
 Move it (audited, with a reason): `kuota periode-batas --periode 2020-09 --batas-jawaban
 2020-10-07T23:59:00+07:00 --alasan '...'`; reopen a closed period: `kuota
@@ -81,6 +86,7 @@ from kuota_airflow import (
     label,
     opened_stage,
     period_params,
+    refresh_cockpit,
     run_moment,
     run_name,
     stage_period,
@@ -203,7 +209,7 @@ def kuota_tahap():
 
     @task_group(group_id="validation")
     def validation():
-        provider_exchange(validasi.EXCHANGE)
+        provider_exchange(validasi.EXCHANGE) >> refresh_cockpit("validation")
 
     @task_group(group_id="sptjm")
     def sptjm_stage():
@@ -268,6 +274,7 @@ def kuota_tahap():
             >> check_reconciliation()
             >> export_period()
             >> close_period()
+            >> refresh_cockpit("reconciliation")
         )
 
     @task(trigger_rule="all_done")

@@ -22,6 +22,7 @@ from helpers import PERIODE
 
 from kuota import cockpit
 from kuota.infra import db
+from kuota.periode import Period
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
@@ -49,7 +50,7 @@ def test_airflow_loads_one_plugin_from_plugins_and_every_route_needs_a_user(monk
 def test_the_sptjm_view_counts_each_provinces_decisions(dsn, approved, period):
     """All SPTJMs of stage 1 approved but the first, rejected: per province of the school, as
     the warehouse holds them; the oldest undecided is 0 s old when none waits."""
-    rows = cockpit.sptjm(period)
+    rows = cockpit.sptjm(cockpit.View(period))
     expected = query(
         dsn,
         "SELECT sk.kode_provinsi, count(*), count(*) FILTER (WHERE k.keputusan = 'disetujui'), "
@@ -110,6 +111,7 @@ def test_the_cockpit_answers_only_an_airflow_user_and_shows_the_funnel_of_the_wa
     airflow_env, dsn, validated, tmp_path
 ):
     env = dict(airflow_env, AIRFLOW_CONN_KUOTA_WAREHOUSE=db.libpq_dsn(dsn))
+    cockpit.refresh(Period(dsn, PERIODE), "validation")  # as the DAG's refresh_cockpit does
     with _api_server(env, tmp_path / "api-server.log") as url, httpx.Client(base_url=url, timeout=60) as http:
         passwords = json.loads((Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated").read_text())
         login = http.post("/auth/token", json={"username": "viewer", "password": passwords["viewer"]})
@@ -129,6 +131,12 @@ def test_the_cockpit_answers_only_an_airflow_user_and_shows_the_funnel_of_the_wa
             "/kuota/periods",
             f"/kuota/funnel?periode={PERIODE}",
             f"/kuota/funnel?periode={PERIODE}&format=csv",
+            f"/kuota/funnel?periode={PERIODE}&provinsi=32&tahap=1",
+            f"/kuota/residu?periode={PERIODE}&kabupaten=3201",
+            f"/kuota/trend?periode={PERIODE}&npsn=12345678",
+            f"/kuota/tahap?periode={PERIODE}",
+            f"/kuota/karantina?periode={PERIODE}&format=csv",
+            "/kuota/static/plotly.min.js",
         )
         for path in paths:
             assert http.get(path).status_code == 401, path  # no credential at all
@@ -144,6 +152,9 @@ def test_the_cockpit_answers_only_an_airflow_user_and_shows_the_funnel_of_the_wa
         assert http.get("/kuota/funnel?periode=2021-01", headers=bearer).status_code == 404
         assert http.get(f"/kuota/funnel?periode={PERIODE}&format=xml", headers=bearer).status_code == 422
         assert http.get(f"/kuota/penerima?periode={PERIODE}", headers=bearer).status_code == 422  # no such table
+        for bad in ("provinsi=3", "kabupaten=32011", "npsn=1234567x", "tahap=-1", "tahap=100"):
+            assert http.get(f"/kuota/funnel?periode={PERIODE}&{bad}", headers=bearer).status_code == 422, bad
+        assert http.get("/kuota/static/cockpit.html", headers=bearer).status_code == 404  # only the chart library
 
         rows = http.get(f"/kuota/funnel?periode={PERIODE}", headers=bearer).json()["rows"]
         total = next(r for r in rows if r["tingkat"] == "total")

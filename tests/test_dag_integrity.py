@@ -54,6 +54,7 @@ def test_monthly_dag_shape(dagbag):
         "screening.screen_records",
         "screening.check_screening",
         "screening.residu_to_schools",
+        "screening.refresh_cockpit",
     ]
     chain = ["cutoff_snapshot.load_snapshot", "cutoff_snapshot.check_snapshot", *screening, "run_summary"]
     for before, after in itertools.pairwise(chain):
@@ -69,6 +70,7 @@ STAGE_CHAIN = [
     "validation.batch.send_batch",
     "validation.batch.wait_for_answer",
     "validation.batch.ingest_answer",
+    "validation.refresh_cockpit",
     "sptjm.issue_sptjm",
     "sptjm.write_sptjm",
     "sptjm.collect_decisions",
@@ -84,6 +86,7 @@ STAGE_CHAIN = [
     "reconciliation.check_reconciliation",
     "reconciliation.export_period",
     "reconciliation.close_period",
+    "reconciliation.refresh_cockpit",
     "run_summary",
 ]
 
@@ -109,6 +112,8 @@ def test_stage_dag_advances_every_step_in_order(dagbag):
         "sptjm.issue_sptjm",
         "reconciliation.close_at_deadline",
         "reconciliation.check_exchange",
+        "validation.refresh_cockpit",
+        "reconciliation.refresh_cockpit",
         "run_summary",
     ):
         assert dag.get_task(task_id).trigger_rule == "all_done", task_id

@@ -152,6 +152,22 @@ def opened_stage() -> dict:
     return stage
 
 
+def refresh_cockpit(langkah: str, monthly: bool = False):
+    """The cockpit's figures of the run's period recounted after the step ``langkah``
+    (kuota.cockpit.refresh), whatever that step's outcome: a failure shows there too. The
+    monthly run's screening is stage 0."""
+
+    @task(task_id="refresh_cockpit", trigger_rule="all_done")
+    def refresh(params=None) -> dict:
+        from kuota import cockpit
+
+        if monthly:
+            return final(cockpit.refresh, run_period(params), langkah, 0)
+        return final(cockpit.refresh, stage_period(params), langkah)
+
+    return refresh()
+
+
 def label(**names) -> None:
     """Values the task's map_index_template shows in the UI (the provider, the batch)."""
     get_current_context().update(names)

@@ -11,6 +11,7 @@ and answers 401 without one. Inputs are bounded (a period is YYYY-MM) and only a
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import io
 from pathlib import Path as FilePath
 
@@ -36,15 +37,30 @@ def page() -> HTMLResponse:
     return HTMLResponse((STATIC / "cockpit.html").read_text(encoding="utf-8"))
 
 
+# The chart library, as the plotly wheel ships it: served from the installed package, so the
+# page needs nothing from the internet. Only this one file is served.
+CHARTS = importlib.resources.files("plotly") / "package_data" / "plotly.min.js"
+
+
+@app.get("/static/plotly.min.js", include_in_schema=False)
+def charts() -> Response:
+    return Response(
+        CHARTS.read_bytes(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
+
+
 @app.get("/periods")
 def periods() -> list[dict]:
     """The periods opened so far, newest first."""
     return cockpit.periods(dsn())
 
 
-def _table(name: str, periode: str, rows: list[dict], columns: tuple[str, ...], fmt: str):
+def _table(name: str, view: cockpit.View, rows: list[dict], columns: tuple[str, ...], fmt: str):
+    periode = view.period.periode
     if fmt == "json":
-        return {"periode": periode, "rows": rows}
+        return {"periode": periode, "tahap": view.tahap, "rows": rows}
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -59,7 +75,11 @@ def _table(name: str, periode: str, rows: list[dict], columns: tuple[str, ...], 
 # Every table of the cockpit: its figures and columns (kuota.cockpit).
 TABLES = {
     "funnel": (cockpit.funnel, cockpit.FUNNEL_COLUMNS),
+    "residu": (cockpit.residu, cockpit.RESIDU_COLUMNS),
+    "trend": (cockpit.trend, cockpit.TREND_COLUMNS),
+    "tahap": (cockpit.stages, cockpit.TAHAP_COLUMNS),
     "exchange": (cockpit.exchange, cockpit.EXCHANGE_COLUMNS),
+    "karantina": (cockpit.quarantines, cockpit.KARANTINA_COLUMNS),
     "bast": (cockpit.bast, cockpit.BAST_COLUMNS),
     "sptjm": (cockpit.sptjm, cockpit.SPTJM_COLUMNS),
 }
@@ -67,15 +87,24 @@ TABLES = {
 
 @app.get("/{table}")
 def table(
-    table: str = Path(..., pattern="^(funnel|exchange|bast|sptjm)$", description="funnel, exchange, bast or sptjm"),
+    table: str = Path(..., pattern=f"^({'|'.join(TABLES)})$", description=", ".join(TABLES)),
     periode: str = Query(..., pattern=PERIODE_PATTERN, description="The period, YYYY-MM"),
+    tahap: int | None = Query(None, ge=0, le=99, description="The stage (0: the screening). Empty: the latest."),
+    provinsi: str | None = Query(None, pattern="^[0-9]{2}$", description="A province, BPS code"),
+    kabupaten: str | None = Query(None, pattern="^[0-9]{4}$", description="A district, BPS code"),
+    npsn: str | None = Query(None, pattern="^[0-9]{8}$", description="A school, NPSN"),
     fmt: str = Query("json", alias="format", pattern="^(json|csv)$", description="json or csv"),
 ):
-    """One table of a period: ``funnel`` (cutoff -> screened -> valid -> SPTJM approved ->
-    injected, GB; per province, per provider and in total), ``exchange`` (batches per provider
-    and kind, their state, open requests), ``bast`` (the money per provider and package),
-    ``sptjm`` (issued, approved, rejected, undecided per province)."""
+    """One table of a period, as of a stage, for a scope (the narrowest of provinsi, kabupaten,
+    npsn; none: Indonesia): ``funnel`` (cutoff -> screened -> valid -> SPTJM approved ->
+    injected, GB: the scope's children, each provider, the total), ``residu`` (by reason, the
+    scope's and its children's), ``trend`` (the scope's residu at every stage of every period so
+    far), ``tahap`` (the stages with figures), ``exchange`` (batches per provider and kind, their
+    state, open requests), ``karantina`` (quarantined partner files and what to do),
+    ``bast`` (the money per provider and package), ``sptjm`` (issued, approved, rejected,
+    undecided per province)."""
     if periode not in {p["periode"] for p in cockpit.periods(dsn())}:
         raise HTTPException(status_code=404, detail=f"periode {periode} is not opened")
     figures, columns = TABLES[table]
-    return _table(table, periode, figures(Period(dsn(), periode)), columns, fmt)
+    view = cockpit.View(Period(dsn(), periode), cockpit.Scope(provinsi, kabupaten, npsn), tahap)
+    return _table(table, view, figures(view), columns, fmt)
