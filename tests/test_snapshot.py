@@ -581,3 +581,22 @@ def test_a_long_step_logs_its_progress_every_30_seconds_with_rate_and_time_left(
         assert len(caplog.messages) == 1  # not again before another 30 s
         progress.finish()
         assert caplog.messages[-1].endswith(", done") and len(caplog.messages) == 2
+
+
+def test_a_long_statement_says_it_is_still_running_until_it_ends(caplog):
+    """One SQL statement cannot count its rows: a line per interval while it runs, none after."""
+    import logging
+    import re
+    import threading
+
+    from kuota.infra.progress import alive
+
+    log = logging.getLogger("kuota.test.alive")
+    with caplog.at_level(logging.INFO, logger="kuota.test.alive"):
+        with alive(log, "screening part 2 of 3, screen_kemiripan", every=0.05):
+            threading.Event().wait(0.28)
+        lines = list(caplog.messages)
+        threading.Event().wait(0.15)
+    assert 3 <= len(lines) <= 6, lines
+    assert all(re.fullmatch(r"screening part 2 of 3, screen_kemiripan: still running, \d+ s so far", m) for m in lines)
+    assert caplog.messages == lines  # nothing once it is done

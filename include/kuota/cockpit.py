@@ -22,12 +22,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import re
 
 from .infra import db
+from .infra.progress import alive
 from .partners.contract import LATER_REASONS
 from .periode import Period
 from .tahap import ekspor
+
+log = logging.getLogger(__name__)
 
 # BPS province codes of 2020 (the cutoff's kode_provinsi) and their names.
 NAMA_PROVINSI = {
@@ -147,7 +151,7 @@ def refresh(period: Period, langkah: str, tahap: int | None = None) -> dict:
     tahap = period.tahap if tahap is None else tahap
     money = [{k: int(v) if k != "provider" else v for k, v in row.items()} for row in ekspor.bast(period)]
     params = {"periode": period.periode, "tahap": tahap, "later": list(LATER_REASONS), "langkah": langkah}
-    with db.connect(period.dsn) as conn:
+    with db.connect(period.dsn) as conn, alive(log, f"periode {period.periode}: counting the cockpit's figures"):
         db.run(conn, "cockpit/04_refresh_rekap", params)
         db.run(conn, "cockpit/05_record_bast", dict(params, rows=json.dumps(money)))
     total = funnel(View(period, tahap=tahap))

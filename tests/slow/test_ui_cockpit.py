@@ -14,7 +14,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from test_browser import _login
+from .test_browser import _login
 
 SEND = "validation.batch.send_batch"
 
@@ -73,7 +73,10 @@ def test_the_kuota_tab_shows_the_funnel_of_the_periods_export(airflow, failed_st
             expect(frame.locator("#funnel-chart .main-svg").first).to_be_attached()  # the chart drew
             expect(frame.locator("#karantina td[data-column=tindakan]").first).to_contain_text("Done")
             page.screenshot(path=shots / "cockpit-run-tab.png", full_page=True)
-            frame.locator("#funnel").screenshot(path=shots / "cockpit-funnel-table.png")
+            frame.locator("#residu-chart").scroll_into_view_if_needed()
+            page.screenshot(path=shots / "cockpit-residu.png")
+            frame.locator("#karantina").scroll_into_view_if_needed()
+            page.screenshot(path=shots / "cockpit-quarantines.png")
 
             # Down to the largest province by clicking it: its total is the export's too.
             frame.locator("#funnel a.down", has_text=re.compile(f"^{province}$")).click()
@@ -91,4 +94,4 @@ def test_the_kuota_tab_shows_the_funnel_of_the_periods_export(airflow, failed_st
             page.screenshot(path=shots / "cockpit-nav.png", full_page=True)
         finally:
             browser.close()
-    print(f"screenshots: {', '.join(str(shots / n) for n in ('cockpit-run-tab.png', 'cockpit-province.png'))}")
+    print(f"screenshots: {', '.join(str(p) for p in sorted(shots.glob('cockpit-*.png')))}")

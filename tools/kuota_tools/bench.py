@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
+from kuota import cockpit
 from kuota.bulanan import nomor, quality, residu, screening, snapshot
 from kuota.cli import configure_logging
 from kuota.infra import db, migrations
@@ -62,6 +63,8 @@ STEPS = (
     "ingest_injection",
     "check_reconciliation",
     "export_period",
+    "refresh_cockpit",
+    "cockpit_views",
     "accuracy",
     "similarity_splink",
 )
@@ -161,6 +164,10 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         exported = ekspor.write_export(period, final=True)
         ekspor.write_bast(period)
         return {"rows": exported["records"]}
+    elif name == "refresh_cockpit":
+        return {"rows": cockpit.refresh(period, "bench")["cutoff"]}
+    elif name == "cockpit_views":
+        return {"rows": rows, "views": _cockpit_views(period)}
     elif name == "accuracy":
         return {
             "rows": rows,
@@ -173,6 +180,41 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         result = splink_reference.run(dsn, storage, join(uri, "labels.csv.gz"), PERIODE)
         return {"rows": result["records"], **result}
     return {"rows": rows}
+
+
+def _cockpit_views(period) -> dict[str, float]:
+    """Each view the cockpit serves, the slowest of three reads (the first is cold), in
+    seconds; from Indonesia down to one school of the largest province."""
+    top = cockpit.View(period)
+    province = max((r for r in cockpit.funnel(top) if r["tingkat"] == "provinsi"), key=lambda r: r["cutoff"])
+    in_province = cockpit.View(period, cockpit.Scope(provinsi=province["kode"]))
+    district = next(r for r in cockpit.funnel(in_province) if r["tingkat"] == "kabupaten")
+    in_district = cockpit.View(period, cockpit.Scope(kabupaten=district["kode"]))
+    school = next(r for r in cockpit.funnel(in_district) if r["tingkat"] == "sekolah")
+    in_school = cockpit.View(period, cockpit.Scope(npsn=school["kode"]))
+    views = {
+        "funnel Indonesia": (cockpit.funnel, top),
+        "funnel province": (cockpit.funnel, in_province),
+        "funnel district": (cockpit.funnel, in_district),
+        "funnel school": (cockpit.funnel, in_school),
+        "residu Indonesia": (cockpit.residu, top),
+        "residu province": (cockpit.residu, in_province),
+        "residu trend": (cockpit.trend, top),
+        "stages": (cockpit.stages, top),
+        "bast": (cockpit.bast, top),
+        "exchange": (cockpit.exchange, top),
+        "sptjm": (cockpit.sptjm, top),
+        "quarantines": (cockpit.quarantines, top),
+    }
+    out = {}
+    for name, (view, where) in views.items():
+        took = []
+        for _ in range(3):
+            started = time.perf_counter()
+            view(where)
+            took.append(time.perf_counter() - started)
+        out[name] = max(took)
+    return out
 
 
 def _count(dsn: str, sql: str) -> int:
@@ -243,6 +285,8 @@ def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = ()) 
             for step_name in [s for s in STEPS if s not in skip]:
                 result = _measure(step_name, bench_dsn, uri, n, seed)
                 print(_row(result), flush=True)
+                if "views" in result["detail"]:
+                    print(_views_table(n, result["detail"]["views"]), flush=True)
                 scale.append(result)
             if not {"accuracy", "similarity_splink"} & set(skip):
                 print(_accuracy_tables({r["step"]: r for r in scale}), flush=True)
@@ -262,6 +306,13 @@ def _row(r: dict) -> str:
         f"| {r['students']:,} | {r['step']} | {r['rows']:,} | {r['seconds']:.1f} | "
         f"{r['rows_per_s']:,.0f} | {r['peak_mib']:,.0f} |"
     )
+
+
+def _views_table(students: int, views: dict[str, float]) -> str:
+    """The cockpit's views, each read through kuota.cockpit as the plugin does (target: < 1 s)."""
+    lines = ["", "| students | cockpit view | seconds (slowest of 3) |", "|---:|---|---:|"]
+    lines += [f"| {students:,} | {name} | {seconds:.3f} |" for name, seconds in views.items()]
+    return "\n".join([*lines, ""])
 
 
 def _share(value: float | None) -> str:

@@ -11,6 +11,7 @@ import logging
 import time
 
 from ..infra import db
+from ..infra.progress import alive
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,10 @@ def normalize_cutoff(dsn: str, cutoff_id: int) -> dict:
     started = time.monotonic()
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_nomor'), %s)", (int(cutoff_id),))
-        ((rows, kosong, valid),) = db.run(conn, "bulanan/screening/02_normalize_nomor", {"cutoff_id": int(cutoff_id)})
+        with alive(log, f"cutoff {cutoff_id}: normalizing the typed numbers"):
+            ((rows, kosong, valid),) = db.run(
+                conn, "bulanan/screening/02_normalize_nomor", {"cutoff_id": int(cutoff_id)}
+            )
     seconds = time.monotonic() - started
     log.info(
         "cutoff %s: %d numbers, %d empty, %d valid mobile numbers (%.1fs)", cutoff_id, rows, kosong, valid, seconds

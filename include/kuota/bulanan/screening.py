@@ -12,6 +12,7 @@ import time
 from .. import periode as lifecycle
 from ..infra import db
 from ..infra.errors import QualityError
+from ..infra.progress import alive
 from ..partners.contract import SCREENING_REASONS
 from ..periode import Period
 from . import nomor, quality, residu
@@ -72,9 +73,10 @@ def screen(period: Period) -> dict:
             "paket_ptk": int(paket["ptk"]),
         }
         seconds = {}
-        for part in SCREENING_PARTS:  # one transaction: the parts share temp tables
+        for number, part in enumerate(SCREENING_PARTS, 1):  # one transaction: the parts share temp tables
             part_started = time.monotonic()
-            db.run(conn, _PART_SQL[part], params)
+            with alive(log, f"periode {periode}: screening part {number} of {len(SCREENING_PARTS)}, {part}"):
+                db.run(conn, _PART_SQL[part], params)
             seconds[part] = round(time.monotonic() - part_started, 2)
             for notice in conn.notices:  # what the SQL reports (e.g. blocks over the cap)
                 log.warning("periode %s: %s", periode, notice.removeprefix("NOTICE:").strip())

@@ -1,10 +1,13 @@
 """Progress of a long step in its log, so that a user watching the log of a 40-million-row step
 knows it is alive: at most every 30 seconds, what is done, the rate, and when the total is
-known the share done and the time left."""
+known the share done and the time left. A set-based statement cannot count its rows as it
+goes: ``alive`` says it still runs, how long so far, and how long its part took last time."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 
 EVERY_SECONDS = 30.0
@@ -44,3 +47,23 @@ class Progress:
 
     def finish(self) -> None:
         self.log.info("%s, done", self.line())
+
+
+@contextlib.contextmanager
+def alive(log: logging.Logger, what: str, every: float = EVERY_SECONDS):
+    """While the block runs (one long SQL statement), a line every ``every`` seconds: what
+    runs and for how long so far; then one line when it is done."""
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(every):
+            log.info("%s: still running, %.0f s so far", what, time.monotonic() - started)
+
+    beating = threading.Thread(target=beat, name=f"alive: {what}", daemon=True)
+    beating.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beating.join()

@@ -11,6 +11,7 @@ import logging
 
 from . import db
 from .errors import QualityError
+from .progress import alive
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ def run_suites(dsn: str, settings: dict, scope: str, suites: dict) -> int:
     for view, expectations in suites.items():
         asset = source.add_table_asset(name=view, schema_name="quality", table_name=view)
         batch = asset.add_batch_definition_whole_table(view).get_batch()
-        result = batch.validate(gx.ExpectationSuite(name=view, expectations=expectations), result_format="SUMMARY")
+        with alive(log, f"{scope}, quality.{view}: checking {len(expectations)} expectations"):
+            result = batch.validate(gx.ExpectationSuite(name=view, expectations=expectations), result_format="SUMMARY")
         for res in result.results:
             checked += 1
             if not res.success:

@@ -32,6 +32,7 @@ import time
 from .. import periode as lifecycle
 from ..infra import db
 from ..infra.errors import ContractError, Rejected
+from ..infra.progress import alive
 from ..infra.storage import Storage, basename
 from ..periode import Period
 from .contract import ANSWER_COLUMNS, ANSWER_STATUS, BATCH_COLUMNS, PROVIDERS
@@ -122,7 +123,11 @@ def plan(period: Period, provider: str, kind: str, batch_rows: int = DEFAULT_BAT
             len(batches),
         )
         return batches
-    with db.serialized(dsn, periode, f"plan {kind} {provider}"), db.connect(dsn) as conn:
+    with (
+        db.serialized(dsn, periode, f"plan {kind} {provider}"),
+        db.connect(dsn) as conn,
+        alive(log, f"{kind} {periode} {provider}: planning batches"),
+    ):
         rows = db.run(
             conn,
             _SQL[kind]["plan"],
