@@ -16,6 +16,7 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import CronTriggerTimetable, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from kuota import cockpit
 from kuota.infra.errors import ContractError, MigrationError, PeriodeDitutup, QualityError
 from kuota.infra.storage import Storage, client_config
 from kuota.periode import PERIODE_PATTERN, Period, of_moment, parse_deadline
@@ -159,8 +160,6 @@ def refresh_cockpit(langkah: str, monthly: bool = False):
 
     @task(task_id="refresh_cockpit", trigger_rule="all_done")
     def refresh(params=None) -> dict:
-        from kuota import cockpit
-
         if monthly:
             return final(cockpit.refresh, run_period(params), langkah, 0)
         return final(cockpit.refresh, stage_period(params), langkah)

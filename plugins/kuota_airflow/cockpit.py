@@ -59,6 +59,9 @@ def periods() -> list[dict]:
 
 def _table(name: str, view: cockpit.View, rows: list[dict], columns: tuple[str, ...], fmt: str):
     periode = view.period.periode
+    _, kode, _ = view.scope.level()
+    stage = [] if view.tahap is None else [f"tahap{view.tahap}"]
+    named = "-".join([name, periode, *stage, *([kode] if kode else [])])  # funnel-2020-09-tahap1-32
     if fmt == "json":
         return {"periode": periode, "tahap": view.tahap, "rows": rows}
     out = io.StringIO(newline="")
@@ -68,7 +71,7 @@ def _table(name: str, view: cockpit.View, rows: list[dict], columns: tuple[str, 
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{periode}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{named}.csv"'},
     )
 
 
