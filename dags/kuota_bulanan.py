@@ -24,7 +24,8 @@ default its last day 23:59 WIB) and its stage calendar (`hari_tahap`), stored on
    unique, codes in their sets, row counts equal to the manifest), and the volume: rows per
    table and province against the previous cutoff, within the policy `ambang_volume_cutoff`
    (default ±20%) unless `pengecualian_volume_cutoff` waives it (README). The first cutoff
-   has nothing to compare with and passes, as its log says.
+   has nothing to compare with and passes, as its log says. Its Data Docs go to
+   `<output_uri>/<periode>/data_docs/snapshot/` (a failure names the page).
 
 Contract and quality failures of these steps fail at once (no retry): a broken file does not
 heal.
@@ -40,7 +41,8 @@ or `siap_validasi`.
    (provider by effective-dated prefix, shared numbers), K3, packages. Once per period: a
    re-run changes nothing.
 4. `check_screening`: the GX suite: the states add up to the cutoff, one known reason per residu,
-   every eligible record has its MSISDN, provider and package.
+   every eligible record has its MSISDN, provider and package; Data Docs in
+   `<output_uri>/<periode>/data_docs/screening/`.
 5. `residu_to_schools`: `portal/<periode>/residu/<npsn>.csv` (+ manifest) for every school with
    residu, and `portal/<periode>/rekap_residu.csv` (per province, district and school, by
    reason). Only files whose content changed are rewritten.
@@ -148,7 +150,9 @@ def kuota_bulanan():
 
         @task
         def check_snapshot(loaded: dict, params=None) -> dict:
-            return final(quality.check_snapshot, dsn(), loaded["cutoff_id"], run_periode(params))
+            return final(
+                quality.check_snapshot, dsn(), loaded["cutoff_id"], run_periode(params), docs=run_period(params)
+            )
 
         check_snapshot(load_snapshot(verify_manifest()))
 

@@ -42,7 +42,8 @@ the next stage run.
    schools' residu files.
 7. `reconciliation`: `check_exchange` fails while a quarantined answer is not redone (naming
    the batch); `check_reconciliation` (Great Expectations) proves per provider requested =
-   succeeded + failed + unanswered + waiting, and that the ledger agrees with the recipients;
+   succeeded + failed + unanswered + waiting, and that the ledger agrees with the recipients
+   (Data Docs in `<output_uri>/<periode>/data_docs/reconciliation/`, a failure names the page);
    `export_period` writes `<output_uri>/<periode>/status_penerima.csv.gz` + `rekap.csv` (§4)
    and the BAST per provider (`bast/<provider>.csv` + `.pdf`: packages and GB paid);
    `close_period`, after the deadline, closes the period for good. Records still waiting short

@@ -53,6 +53,9 @@ def configure_logging() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
+OUTPUT_HELP = "the period's output, s3://bucket/prefix: its suites' Data Docs go to <output>/<periode>/data_docs/"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kuota", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,11 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         "its last day 23:59 WIB (refused if already passed)",
     )
     snap.add_argument("--hari-tahap", help="the stage calendar, days of the month (default: 15,28)")
+    snap.add_argument("--output-uri", help=OUTPUT_HELP)
     snap.add_argument("--dsn")
 
     scr = sub.add_parser("screen", help="screen a loaded period and send residu to schools (as kuota_bulanan)")
     scr.add_argument("--periode", required=True)
     scr.add_argument("--exchange-uri", required=True, help="root of the portal files, s3://bucket/prefix")
+    scr.add_argument("--output-uri", help=OUTPUT_HELP)
     scr.add_argument("--dsn")
 
     val = sub.add_parser(
@@ -131,10 +136,19 @@ def main(argv: list[str] | None = None) -> int:
                 result = {"applied": migrations.migrate(_dsn(args), _who(args))}
         elif args.command == "snapshot":
             result = snapshot.run_snapshot(
-                _dsn(args), args.periode, args.cutoff_uri, None, args.batas_jawaban, args.hari_tahap, strict=True
+                _dsn(args),
+                args.periode,
+                args.cutoff_uri,
+                None,
+                args.batas_jawaban,
+                args.hari_tahap,
+                strict=True,
+                output_uri=args.output_uri,
             )
         elif args.command == "screen":
-            result = screening.run_screening(Period(_dsn(args), args.periode, Storage(), args.exchange_uri))
+            result = screening.run_screening(
+                Period(_dsn(args), args.periode, Storage(), args.exchange_uri, args.output_uri)
+            )
         elif args.command == "validate":
             period = Period.opened(_dsn(args), args.periode, storage=Storage(), exchange_uri=args.exchange_uri)
             if args.deadline:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from ..infra import db
+from ..infra import datadocs, db
 from ..infra.errors import QualityError
 from ..infra.suites import run_suites
 from ..partners.contract import (
@@ -135,16 +135,21 @@ def _check_volume(dsn: str, cutoff_id: int, periode: str | None) -> tuple[dict, 
     return {"periode": periode, "previous_cutoff_id": prev_id, "outside": outside, "waived": waived}, failures
 
 
-def check_snapshot(dsn: str, cutoff_id: int, periode: str | None = None) -> dict:
+def check_snapshot(dsn: str, cutoff_id: int, periode: str | None = None, docs: Period | None = None) -> dict:
     """The snapshot suite of one cutoff, and its volume against the previous cutoff under the
-    period's policies (``periode`` None: the latest period bound to the cutoff)."""
+    period's policies (``periode`` None: the latest period bound to the cutoff, or ``docs``'s).
+    ``docs``: the period whose output keeps the suite's Data Docs (None: none are built); the
+    cutoff's checks come before the period's steps, so its warehouse and period stay
+    ``dsn`` and ``periode``."""
     import great_expectations as gx
 
     cutoff_id = int(cutoff_id)
+    periode = periode or (docs.periode if docs else None)
     volume, volume_failures = _check_volume(dsn, cutoff_id, periode)
     suites = {f"snapshot_{table}": exps for table, exps in _snapshot_suites(gx, _expected_rows(dsn, cutoff_id)).items()}
+    site = datadocs.Site.of(docs.with_(periode=periode) if docs and periode else docs, "snapshot")
     try:
-        checked = run_suites(dsn, {"kuota.cutoff_id": cutoff_id}, f"cutoff {cutoff_id}", suites)
+        checked = run_suites(dsn, {"kuota.cutoff_id": cutoff_id}, f"cutoff {cutoff_id}", suites, site)
     except QualityError as err:
         if volume_failures:
             raise QualityError("\n".join([str(err), *volume_failures])) from None
@@ -196,5 +201,7 @@ def check_screening(period: Period) -> dict:
             E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="skor", column_B="ambang", or_equal=True),
         ],
     }
-    checked = run_suites(dsn, {"kuota.periode": periode}, f"periode {periode}", suites)
+    checked = run_suites(
+        dsn, {"kuota.periode": periode}, f"periode {periode}", suites, datadocs.Site.of(period, "screening")
+    )
     return {"periode": periode, "records": int(expected), "expectations": checked, "failed": 0}

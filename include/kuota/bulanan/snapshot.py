@@ -426,14 +426,17 @@ def run_snapshot(
     batas_jawaban: str | None = None,
     hari_tahap=None,
     strict: bool = False,
+    output_uri: str | None = None,
 ) -> dict:
     """Stage 1 end to end, as the DAG's task group runs it (CLI and demo). ``strict``: refuse
-    to open a period whose deadline has already passed, as the DAG does."""
+    to open a period whose deadline has already passed, as the DAG does. ``output_uri``: the
+    period's output, where the suite's Data Docs go (None: none are built)."""
     storage = storage or Storage()
     lifecycle.check_periode(periode)
     migrations.migrate(dsn)
     opening = lifecycle.check_opening(dsn, periode, batas_jawaban, hari_tahap, refuse_passed=strict)
     manifest = verify_cutoff(storage, cutoff_uri, periode)
     result = load_snapshot(dsn, storage, manifest, periode, opening, oleh="kuota snapshot")
-    result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"], periode)
+    docs = lifecycle.Period(dsn, periode, storage, output_uri=output_uri) if output_uri else None
+    result["quality"] = quality.check_snapshot(dsn, result["cutoff_id"], periode, docs=docs)
     return result

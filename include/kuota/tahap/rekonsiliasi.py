@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from ..infra import db
+from ..infra import datadocs, db
 from ..infra.errors import QualityError
 from ..infra.suites import run_suites
 from ..periode import Period
@@ -61,5 +61,11 @@ def check_reconciliation(period: Period) -> dict:
         "injeksi": [E.ExpectCompoundColumnsToBeUnique(column_list=["jenis", "id"])],
     }
     periode = period.periode
-    checked = run_suites(period.dsn, {"kuota.periode": periode}, f"periode {periode} reconciliation", suites)
+    checked = run_suites(
+        period.dsn,
+        {"kuota.periode": periode},
+        f"periode {periode} reconciliation",
+        suites,
+        datadocs.Site.of(period, "reconciliation"),
+    )
     return {"periode": periode, "expectations": checked, "failed": 0}
