@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 WAREHOUSE = "kuota_warehouse"
 S3 = "kuota_s3"
 TIMEZONE = "Asia/Jakarta"
+# The output_uri parameter's default: where the period export, the BAST and the Data Docs go.
+OUTPUT_URI = "s3://kuota/output"
 
 # What every kuota DAG shares: one run at a time, no catch-up of missed dates (a backfill
 # says which), retries for what may heal (contract and quality failures fail at once: see
@@ -61,7 +63,9 @@ def period_params(**more: Param) -> dict[str, Param]:
             description="Root of the provider and portal exchange (exchange.md §2-3).",
         ),
         "output_uri": Param(
-            "s3://kuota/output", type="string", description="Where the period export and the BAST go (exchange.md §4)."
+            OUTPUT_URI,
+            type="string",
+            description="Where the period export, the BAST (exchange.md §4) and the suites' Data Docs go.",
         ),
     }
 

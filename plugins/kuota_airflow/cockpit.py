@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kuota import cockpit
 from kuota.periode import PERIODE_PATTERN, Period
-from kuota_airflow import dsn
+from kuota_airflow import datadocs, dsn
 
 STATIC = FilePath(__file__).with_name("static")
 
@@ -30,6 +30,7 @@ app = FastAPI(
     description="The programme's funnel and money per province, provider and school (aggregates only).",
     dependencies=[Depends(requires_authenticated())],
 )
+app.include_router(datadocs.router)  # before /{table}, which would take /datadocs
 
 
 @app.get("/", response_class=HTMLResponse, include_in_schema=False)
