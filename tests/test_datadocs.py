@@ -124,12 +124,16 @@ def test_the_cockpit_serves_the_data_docs_to_an_airflow_user_and_nothing_else(
         bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
 
         listing = f"/kuota/datadocs?periode={PERIODE}"
-        paths = (listing, cockpit, f"/kuota/datadocs/{PERIODE}/screening/index.html")
+        paths = (listing, cockpit, f"/kuota/datadocs/{PERIODE}/screening/index.html", "/kuota/datadocs/datadocs.js")
         for path in paths:
             assert http.get(path).status_code == 401, path
             assert http.get(path, headers={"Authorization": "Bearer forged"}).status_code == 403, path
             assert http.get(path, headers=bearer).status_code == 200, path
 
+        # The cockpit page lists them (static/datadocs.js, loaded relative to the page).
+        assert '<section id="datadocs">' in http.get("/kuota/", headers=bearer).text
+        assert '<script src="datadocs/datadocs.js">' in http.get("/kuota/", headers=bearer).text
+        assert "kuota:periode" in http.get("/kuota/datadocs/datadocs.js", headers=bearer).text
         (site,) = http.get(listing, headers=bearer).json()["sites"]
         assert site["suite"] == "screening" and not site["success"] and site["failed_views"] == ["penerima"]
         assert "/kuota/" + site["pages"]["penerima"] == cockpit

@@ -13,15 +13,18 @@ so a page cannot act as the signed-in user.
 from __future__ import annotations
 
 import os
+from pathlib import Path as FilePath
 
 from botocore.exceptions import ClientError
 from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from kuota.infra import datadocs
 from kuota.infra.storage import join
 from kuota.periode import PERIODE_PATTERN
 from kuota_airflow import OUTPUT_URI, storage
+
+SCRIPT = FilePath(__file__).with_name("static") / "datadocs.js"
 
 router = APIRouter(prefix="/datadocs", tags=["Data Docs"])
 
@@ -62,6 +65,12 @@ MAX_PATH = 300
 def output_uri() -> str:
     """The DAGs' default output root; KUOTA_OUTPUT_URI where a deployment's runs write elsewhere."""
     return os.environ.get("KUOTA_OUTPUT_URI") or OUTPUT_URI
+
+
+@router.get("/datadocs.js", include_in_schema=False)
+def script() -> Response:
+    """The cockpit page's Data Docs list (static/datadocs.js)."""
+    return Response(SCRIPT.read_text(encoding="utf-8"), media_type=MEDIA_TYPES["js"])
 
 
 @router.get("")
