@@ -45,7 +45,7 @@ def run_suites(dsn: str, settings: dict, scope: str, suites: dict, docs: datadoc
                 observed = res.result.get("observed_value", res.result.get("unexpected_count"))
                 kw = cfg.kwargs
                 what = kw.get("column") or ",".join(
-                    kw.get("column_list") or [kw.get("column_A", ""), kw.get("column_B", "")]
+                    filter(None, kw.get("column_list") or [kw.get("column_A"), kw.get("column_B")])
                 )
                 failures.append(f"quality.{view}: {cfg.type}({what}) failed, observed {observed}")
         if not result.success:
