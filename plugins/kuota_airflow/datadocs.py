@@ -7,7 +7,8 @@ Only a period's ``data_docs/`` folder can be read, and only page-like files: the
 YYYY-MM, the path is one of the suites' folders and plain names (no ``..``, no hidden names),
 its extension one GX writes. The pages are GX's own, which load their styles and scripts from
 public CDNs: a Content-Security-Policy lets them run but not call anything (no fetch, no form),
-so a page cannot act as the signed-in user.
+so a page cannot act as the signed-in user; no image is fetched from elsewhere and no
+referrer names the period to a CDN.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ CDNS = " ".join(
 )
 POLICY = (
     f"default-src 'self'; script-src 'self' 'unsafe-inline' {CDNS}; style-src 'self' 'unsafe-inline' {CDNS}; "
-    f"font-src 'self' data: {CDNS}; img-src 'self' data: https:; connect-src 'none'; form-action 'none'; "
+    f"font-src 'self' data: {CDNS}; img-src 'self' data:; connect-src 'none'; form-action 'none'; "
     "frame-ancestors 'self'; base-uri 'none'"
 )
 MAX_PATH = 300
@@ -126,6 +127,7 @@ def page(
         headers={
             "Content-Security-Policy": POLICY,
             "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
             "Cache-Control": "private, no-cache",
         },
     )
