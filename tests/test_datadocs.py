@@ -35,6 +35,7 @@ def _lose_a_record(dsn: str) -> None:
     query(dsn, "DELETE FROM kuota.penerima WHERE id = (SELECT min(id::text)::uuid FROM kuota.penerima) RETURNING 1")
 
 
+@pytest.mark.heavy
 def test_each_screening_run_rewrites_its_data_docs_and_a_failure_names_the_page(s3, bucket, dsn, screened, period):
     prefix = f"output/{PERIODE}/data_docs/screening/"
     assert quality.check_screening(period)["failed"] == 0
