@@ -26,7 +26,10 @@ def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage
         assert "format_tidak_valid" in log and "screening funnel" in log and "similarity index:" in log
         assert storage.list_names(f"s3://{bucket}/exchange/portal/{PERIODE}/residu")  # residu went to schools
         assert query(dsn, "SELECT count(*) FROM kuota.batch") == [(0,)]  # opening the period sends nothing
+        docs = f"{period.output_uri}/{PERIODE}/data_docs"
+        assert all(storage.exists(f"{docs}/{suite}/index.html") for suite in ("snapshot", "screening"))
         green(*period.stage(1))
+        assert json.loads(storage.read_bytes(f"{docs}/reconciliation/kuota.json"))["success"] is True
         assert period.correct()  # schools correct numbers from the residu they got back
         code, log, states = period.stage(2)
         green(code, log, states)
