@@ -144,6 +144,7 @@ def test_the_cockpit_serves_the_data_docs_to_an_airflow_user_and_nothing_else(
         served = http.get(cockpit, headers=bearer)
         assert served.headers["content-type"].startswith("text/html")
         assert "connect-src 'none'" in served.headers["content-security-policy"]
+        assert "https:" not in served.headers["content-security-policy"]  # no CDN: no third-party code
         assert "Must have exactly" in served.text
         css = f"/kuota/datadocs/{PERIODE}/screening/static/styles/data_docs_default_styles.css"
         style = http.get(css, headers=bearer)
