@@ -16,7 +16,7 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import CronTriggerTimetable, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from kuota import cockpit
+from kuota.cockpit import refresh as count_cockpit  # not `cockpit`: kuota_airflow.cockpit is the web app
 from kuota.infra.errors import ContractError, MigrationError, PeriodeDitutup, QualityError
 from kuota.infra.storage import Storage, client_config
 from kuota.periode import PERIODE_PATTERN, Period, of_moment, parse_deadline
@@ -165,8 +165,8 @@ def refresh_cockpit(langkah: str, monthly: bool = False):
     @task(task_id="refresh_cockpit", trigger_rule="all_done")
     def refresh(params=None) -> dict:
         if monthly:
-            return final(cockpit.refresh, run_period(params), langkah, 0)
-        return final(cockpit.refresh, stage_period(params), langkah)
+            return final(count_cockpit, run_period(params), langkah, 0)
+        return final(count_cockpit, stage_period(params), langkah)
 
     return refresh()
 
