@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The embedded local stack: a throwaway PostgreSQL cluster (Airflow metadata + warehouse)
-# started from this machine's server binaries, and an S3 endpoint (moto server), both on
-# 127.0.0.1 only.  Usage: scripts/stack.sh up|down|status|env
+# started from this machine's server binaries, an S3 endpoint (moto server) and an SMTP sink
+# for the operators' alerts (aiosmtpd, each mail a .eml file), all on 127.0.0.1 only.
+# Usage: scripts/stack.sh up|down|status|env
 #
 # Configuration (environment, all optional):
 #   KUOTA_STACK_DIR   state and logs            (default: <repo>/.stack)
 #   KUOTA_PG_PORT     PostgreSQL port           (default: 54329)
 #   KUOTA_S3_PORT     S3 endpoint port          (default: 54330)
+#   KUOTA_SMTP_PORT   SMTP sink port            (default: 54331; mails in $KUOTA_STACK_DIR/mail)
+#   KUOTA_ALERT_TO    who the alerts go to      (default: operator@localhost)
 #   KUOTA_BUCKET      exchange bucket           (default: kuota)
 #
 # Secrets: the PostgreSQL password and the S3 keys are generated on first use (up or env) into
@@ -20,6 +23,8 @@ stack_dir=${KUOTA_STACK_DIR:-$repo/.stack}
 stack_dir=$(realpath -m "$stack_dir")
 pg_port=${KUOTA_PG_PORT:-54329}
 s3_port=${KUOTA_S3_PORT:-54330}
+smtp_port=${KUOTA_SMTP_PORT:-54331}
+alert_to=${KUOTA_ALERT_TO:-operator@localhost}
 bucket=${KUOTA_BUCKET:-kuota}
 # The cluster lives under /tmp so that the postgres user can reach it whatever the
 # permissions of the checkout's parent directories are.
@@ -170,6 +175,24 @@ PY
   echo "stack: S3 endpoint up on http://127.0.0.1:$s3_port (bucket: $bucket)"
 }
 
+smtp_running() { [ -f "$stack_dir/smtp.pid" ] && kill -0 "$(cat "$stack_dir/smtp.pid")" 2>/dev/null; }
+
+smtp_up() {
+  if smtp_running; then echo "stack: SMTP sink already running on 127.0.0.1:$smtp_port"; return 0; fi
+  [ -x "$venv_python" ] || die "$venv_python not found: run 'make venv' first"
+  mkdir -p "$stack_dir/mail"
+  PYTHONPATH="$repo/tools${PYTHONPATH:+:$PYTHONPATH}" nohup "$venv_python" -m kuota_tools.mail_sink \
+    --port "$smtp_port" --folder "$stack_dir/mail" >"$stack_dir/smtp.log" 2>&1 &
+  echo $! >"$stack_dir/smtp.pid"
+  local i
+  for i in $(seq 1 100); do
+    grep -q "mail sink: SMTP on" "$stack_dir/smtp.log" 2>/dev/null && break
+    kill -0 "$(cat "$stack_dir/smtp.pid")" 2>/dev/null || { cat "$stack_dir/smtp.log" >&2; die "SMTP sink died at start (log: $stack_dir/smtp.log)"; }
+    sleep 0.2
+  done
+  echo "stack: SMTP sink up on 127.0.0.1:$smtp_port (mails: $stack_dir/mail)"
+}
+
 env_vars() {
   local wh="postgresql://$pg_user:$pg_password@127.0.0.1:$pg_port/warehouse"
   cat <<ENV
@@ -183,6 +206,9 @@ export AWS_ACCESS_KEY_ID='$s3_access_key'
 export AWS_SECRET_ACCESS_KEY='$s3_secret_key'
 export AWS_DEFAULT_REGION='us-east-1'
 export AIRFLOW_CONN_KUOTA_S3='{"conn_type": "aws", "login": "$s3_access_key", "password": "$s3_secret_key", "extra": {"endpoint_url": "http://127.0.0.1:$s3_port", "region_name": "us-east-1"}}'
+export AIRFLOW_CONN_KUOTA_SMTP='{"conn_type": "smtp", "host": "127.0.0.1", "port": $smtp_port, "extra": {"from_email": "kuota-alerts@localhost", "disable_ssl": true, "disable_tls": true, "timeout": 10, "retry_limit": 1}}'
+export KUOTA_ALERT_TO='$alert_to'
+export KUOTA_MAIL_DIR='$stack_dir/mail'
 ENV
 }
 
@@ -192,6 +218,7 @@ up() {
   load_secrets
   pg_up
   s3_up
+  smtp_up
   (umask 077 && env_vars >"$stack_dir/env") && chmod 600 "$stack_dir/env"
   echo "stack: environment in $stack_dir/env (source it)"
 }
@@ -200,6 +227,8 @@ down() {
   check_owner
   if s3_running; then kill "$(cat "$stack_dir/s3.pid")" 2>/dev/null || true; fi
   rm -f "$stack_dir/s3.pid"
+  if smtp_running; then kill "$(cat "$stack_dir/smtp.pid")" 2>/dev/null || true; fi
+  rm -f "$stack_dir/smtp.pid"
   if pg_running; then as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null; fi
   rm -rf "$pg_data"
   echo "stack: stopped"
@@ -208,6 +237,7 @@ down() {
 status() {
   pg_running && echo "postgres: up 127.0.0.1:$pg_port" || echo "postgres: down"
   s3_running && echo "s3: up 127.0.0.1:$s3_port" || echo "s3: down"
+  smtp_running && echo "smtp: up 127.0.0.1:$smtp_port (mails: $stack_dir/mail)" || echo "smtp: down"
 }
 
 case "${1:-}" in
