@@ -55,7 +55,8 @@ or `siap_validasi`.
 ready (corrections, validation with providers, SPTJM, decisions, injection, reconciliation and
 the period export) and returns; see that DAG's docs.
 
-`run_summary` prints the counts of the run and the screening funnel.
+`run_summary` prints the counts of the run and the screening funnel. A failed run mails the
+operators once (the failure callback; SMTP connection `kuota_smtp`, recipients `KUOTA_ALERT_TO`).
 
 Connections: `kuota_warehouse` (PostgreSQL) and `kuota_s3` (AWS/S3, with `endpoint_url`
 in its extra for MinIO or the local stack).
@@ -83,6 +84,7 @@ from kuota_airflow import (
     strict,
     timetable,
 )
+from kuota_airflow.alerts import RunFailedAlert
 
 
 @dag(
@@ -114,6 +116,7 @@ from kuota_airflow import (
             "stage; stored once when the period opens.",
         ),
     ),
+    on_failure_callback=RunFailedAlert(),
     **DAG_DEFAULTS,
 )
 def kuota_bulanan():

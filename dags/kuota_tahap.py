@@ -50,7 +50,12 @@ the next stage run.
    of a request (never sent, SPTJM undecided, approved and not injected) keep it open and fail
    the task, naming them, unless `alasan_tutup` gives the reason to close all the same; the
    export is final only in the run that closes.
-8. `run_summary` (with the period's deadline and state), then `any_task_failed`, the verdict.
+8. `alerts.notify_operators` mails the operators what the warehouse owes them, each alert
+   once over all runs: every partner file quarantined (the file, the error, what to do), a
+   provider silent on a batch past `KUOTA_ALERT_SILENT_HOURS`, a period within
+   `KUOTA_ALERT_DEADLINE_HOURS` of its deadline with requests open. A failed run mails too
+   (the DAG's failure callback). SMTP connection `kuota_smtp`, recipients `KUOTA_ALERT_TO`.
+9. `run_summary` (with the period's deadline and state), then `any_task_failed`, the verdict.
 
 **The Kuota view** (the run's *Kuota* tab, and *Kuota* in the navigation) shows this stage's
 figures as `refresh_cockpit` last counted them: at the end of `validation` and of
@@ -95,6 +100,7 @@ from kuota_airflow import (
     strict,
     timetable,
 )
+from kuota_airflow.alerts import RunFailedAlert, notify_operators
 from kuota_airflow.sensors import DecisionCollector, ProviderAnswerSensor
 
 # What the sensors read of the stage open_stage settled (templated at run time).
@@ -193,6 +199,7 @@ def provider_exchange(kind: exchange.ProviderExchange):
             "such a period stays open and the run fails, naming them.",
         ),
     ),
+    on_failure_callback=RunFailedAlert(),
     **DAG_DEFAULTS,
 )
 def kuota_tahap():
@@ -278,6 +285,16 @@ def kuota_tahap():
             >> refresh_cockpit("reconciliation")
         )
 
+    @task_group(group_id="alerts")
+    def alerts_stage():
+        @task(trigger_rule="all_done")
+        def notify_operators_() -> dict:
+            """Whatever this run (or any before it) quarantined, left silent or brought near
+            its deadline: one mail per alert, ever."""
+            return notify_operators()
+
+        notify_operators_.override(task_id="notify_operators")()
+
     @task(trigger_rule="all_done")
     def run_summary(params=None) -> str:
         p = stage_periode(params)
@@ -285,7 +302,16 @@ def kuota_tahap():
         print(text)
         return text
 
-    open_stage() >> corrections() >> validation() >> sptjm_stage() >> injection() >> reconciliation() >> run_summary()
+    (
+        open_stage()
+        >> corrections()
+        >> validation()
+        >> sptjm_stage()
+        >> injection()
+        >> reconciliation()
+        >> alerts_stage()
+        >> run_summary()
+    )
     add_verdict()
 
 

@@ -87,6 +87,7 @@ STAGE_CHAIN = [
     "reconciliation.export_period",
     "reconciliation.close_period",
     "reconciliation.refresh_cockpit",
+    "alerts.notify_operators",
     "run_summary",
 ]
 
@@ -114,6 +115,7 @@ def test_stage_dag_advances_every_step_in_order(dagbag):
         "reconciliation.check_exchange",
         "validation.refresh_cockpit",
         "reconciliation.refresh_cockpit",
+        "alerts.notify_operators",
         "run_summary",
     ):
         assert dag.get_task(task_id).trigger_rule == "all_done", task_id
@@ -171,6 +173,14 @@ def test_failures_do_not_hide_behind_the_tasks_that_run_after_them(dagbag, dag_i
     verdict = dag.get_task("any_task_failed")
     assert verdict.trigger_rule == "one_failed"
     assert verdict.upstream_task_ids == set(dag.task_ids) - {"any_task_failed"}
+
+
+@pytest.mark.parametrize("dag_id", ["kuota_bulanan", "kuota_tahap"])
+def test_a_failed_run_mails_the_operators(dagbag, dag_id):
+    from kuota_airflow.alerts import RunFailedAlert
+
+    callbacks = dagbag.dags[dag_id].on_failure_callback
+    assert any(isinstance(c, RunFailedAlert) for c in (callbacks if isinstance(callbacks, list) else [callbacks]))
 
 
 def test_dag_files_stay_thin():
