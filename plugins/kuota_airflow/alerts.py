@@ -61,7 +61,10 @@ def mailer() -> alerts.Send | None:
         try:
             with SmtpHook(smtp_conn_id=SMTP) as hook:
                 hook.send_email_smtp(
-                    to=to, subject=subject, html_content=f"<pre>{html.escape(body)}</pre>", mime_charset="utf-8"
+                    to=to,
+                    subject=subject,
+                    html_content=f"<pre>{html.escape(body, quote=False)}</pre>",
+                    mime_charset="utf-8",
                 )
         except Exception as err:
             raise MailFailed(f"alert {subject!r} not sent through connection {SMTP!r}: {err}") from err
@@ -97,19 +100,29 @@ def run_url(dag_id: str, run_id: str) -> str:
 
 
 def _failed_tasks(context) -> list[str]:
-    """The run's failed task instances (the verdict left out): asked of Airflow where the
-    callback runs beside it (the dag-processor); else (``airflow dags test``) the one that
-    failed last."""
+    """The run's failed task instances (the verdict left out, and their map index): asked of
+    Airflow where the callback runs beside it (the dag-processor, through its supervisor);
+    where there is none to ask (``airflow dags test`` runs the callback in its own process,
+    on the metadata database), read there; else the one that failed last."""
     dag_id, run_id = context["dag"].dag_id, context["run_id"]
     try:
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
         states = RuntimeTaskInstance.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id, {})
-        failed = sorted(t for t, s in states.items() if s in ("failed", "upstream_failed") and t != VERDICT)
-        if failed:
-            return failed
-    except Exception as err:  # no supervisor to ask in this process
-        log.debug("task states not available here: %s", err)
+        return sorted(t for t, s in states.items() if s == "failed" and t != VERDICT)
+    except Exception as err:
+        log.debug("task states not available from a supervisor here: %s", err)
+    try:
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            rows = session.query(TaskInstance.task_id, TaskInstance.map_index).filter_by(
+                dag_id=dag_id, run_id=run_id, state="failed"
+            )
+            return sorted(t if i < 0 else f"{t}_{i}" for t, i in rows if t != VERDICT)
+    except Exception as err:
+        log.debug("task states not available from the metadata database here: %s", err)
     ti = context.get("ti")
     return [ti.task_id] if ti is not None and ti.task_id != VERDICT else []
 
