@@ -175,12 +175,18 @@ def test_failures_do_not_hide_behind_the_tasks_that_run_after_them(dagbag, dag_i
     assert verdict.upstream_task_ids == set(dag.task_ids) - {"any_task_failed"}
 
 
-@pytest.mark.parametrize("dag_id", ["kuota_bulanan", "kuota_tahap"])
+@pytest.mark.parametrize("dag_id", ["kuota_bulanan", "kuota_tahap", "kuota_peringatan"])
 def test_a_failed_run_mails_the_operators(dagbag, dag_id):
     from kuota_airflow.alerts import RunFailedAlert
 
     callbacks = dagbag.dags[dag_id].on_failure_callback
     assert any(isinstance(c, RunFailedAlert) for c in (callbacks if isinstance(callbacks, list) else [callbacks]))
+
+
+def test_the_alerts_are_checked_hourly_between_stage_runs(dagbag):
+    dag = dagbag.dags["kuota_peringatan"]
+    assert dag.task_ids == ["notify_operators"]
+    assert not dag.catchup and dag.max_active_runs == 1
 
 
 def test_dag_files_stay_thin():
