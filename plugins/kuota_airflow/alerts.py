@@ -135,6 +135,10 @@ class RunFailedAlert(BaseNotifier):
 
     template_fields = ()
 
+    def render_template_fields(self, context, jinja_env=None) -> None:
+        """Nothing is templated here; and under ``airflow dags test`` the callback's ``dag`` is
+        the serialized one, which has no Jinja environment to build."""
+
     def notify(self, context) -> None:
         send = mailer()
         if send is None:
