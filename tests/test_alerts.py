@@ -126,7 +126,7 @@ def test_a_silent_provider_and_a_deadline_near_mail_once(dsn, storage, screened,
     )
     send = mail.mailer()
     # Not yet: sent just now, the deadline 30 h away but the threshold 24 h.
-    assert alerts.notify(dsn, send, deadline_hours=24) == {"karantina": 0, "provider_diam": 0, "batas_dekat": 0}
+    assert alerts.notify(dsn, send, deadline_hours=24.0) == {"karantina": 0, "provider_diam": 0, "batas_dekat": 0}
     later = now + dt.timedelta(hours=25)
     assert alerts.notify(dsn, send, now=later) == {"karantina": 0, "provider_diam": len(sent), "batas_dekat": 1}
     assert alerts.notify(dsn, send, now=later + dt.timedelta(hours=1))["provider_diam"] == 0

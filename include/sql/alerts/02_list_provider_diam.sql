@@ -8,7 +8,7 @@ FROM kuota.batch b
 JOIN kuota.periode p USING (periode)
 JOIN kuota.permintaan r ON r.batch_id = b.batch_id AND r.hasil IS NULL
 WHERE b.sha256 IS NOT NULL
-  AND b.dibuat_at < %(sekarang)s::timestamptz - make_interval(hours => %(jam)s)
+  AND b.dibuat_at < %(sekarang)s::timestamptz - %(jam)s::float8 * interval '1 hour'
   AND p.ditutup_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM kuota.jawaban j WHERE j.batch_id = b.batch_id AND j.hasil = 'dimuat')
   AND NOT EXISTS (SELECT 1 FROM kuota.peringatan a WHERE a.kunci = 'provider_diam:' || b.batch_id)

@@ -9,7 +9,7 @@ WITH dekat AS (
     FROM kuota.periode
     WHERE ditutup_at IS NULL
       AND batas_jawaban > %(sekarang)s::timestamptz
-      AND batas_jawaban <= %(sekarang)s::timestamptz + make_interval(hours => %(jam)s)
+      AND batas_jawaban <= %(sekarang)s::timestamptz + %(jam)s::float8 * interval '1 hour'
 )
 SELECT d.kunci, d.periode, d.batas_jawaban, b.provider, b.jenis, count(*) AS terbuka
 FROM dekat d
