@@ -111,16 +111,20 @@ def _diam(row, now: dt.datetime, hours: float) -> Peringatan:
     return Peringatan(kunci, "provider_diam", periode, subject, body)
 
 
+def _span(hours: float) -> str:
+    return f"{hours:.0f} h" if hours >= 1 else f"{hours * 60:.0f} min"
+
+
 def _batas(rows: list, now: dt.datetime) -> Peringatan:
     kunci, periode, batas = rows[0][:3]
     left = (batas - now).total_seconds() / 3600
     total = sum(r[5] for r in rows)
     per = "\n".join(f"  {provider:10} {jenis:9} {n}" for _, _, _, provider, jenis, n in rows)
-    subject = f"[kuota] {periode}: deadline in {left:.0f} h with {total} provider requests open"
+    subject = f"[kuota] {periode}: deadline in {_span(left)} with {total} provider requests open"
     body = (
         f"The period's deadline for answers is near and provider requests are still open.\n\n"
         f"periode:        {periode}\n"
-        f"deadline:       {batas.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC ({left:.0f} h from now)\n"
+        f"deadline:       {batas.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC ({_span(left)} from now)\n"
         f"requests open:  {total}\n"
         f"  provider   kind      open\n{per}\n\n"
         f"What to do:\nChase the providers named above. If they need more time, move the deadline "

@@ -117,10 +117,9 @@ def _failed_tasks(context) -> list[str]:
         from airflow.utils.session import create_session
 
         with create_session() as session:
-            rows = session.query(TaskInstance.task_id, TaskInstance.map_index).filter_by(
-                dag_id=dag_id, run_id=run_id, state="failed"
-            )
-            return sorted(t if i < 0 else f"{t}_{i}" for t, i in rows if t != VERDICT)
+            rows = session.query(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.rendered_map_index)
+            rows = rows.filter_by(dag_id=dag_id, run_id=run_id, state="failed")
+            return sorted(t if i < 0 else f"{t} [{label or i}]" for t, i, label in rows if t != VERDICT)
     except Exception as err:
         log.debug("task states not available from the metadata database here: %s", err)
     ti = context.get("ti")
