@@ -8,7 +8,7 @@
 #   KUOTA_STACK_DIR   state and logs            (default: <repo>/.stack)
 #   KUOTA_PG_PORT     PostgreSQL port           (default: 54329)
 #   KUOTA_S3_PORT     S3 endpoint port          (default: 54330)
-#   KUOTA_SMTP_PORT   SMTP sink port            (default: 54331; mails in $KUOTA_STACK_DIR/mail)
+#   KUOTA_SMTP_PORT   SMTP sink port            (default: KUOTA_S3_PORT + 1, 54331; mails in $KUOTA_STACK_DIR/mail)
 #   KUOTA_ALERT_TO    who the alerts go to      (default: operator@localhost)
 #   KUOTA_BUCKET      exchange bucket           (default: kuota)
 #
@@ -23,7 +23,7 @@ stack_dir=${KUOTA_STACK_DIR:-$repo/.stack}
 stack_dir=$(realpath -m "$stack_dir")
 pg_port=${KUOTA_PG_PORT:-54329}
 s3_port=${KUOTA_S3_PORT:-54330}
-smtp_port=${KUOTA_SMTP_PORT:-54331}
+smtp_port=${KUOTA_SMTP_PORT:-$((s3_port + 1))}  # beside its S3 endpoint: two stacks never share a sink
 alert_to=${KUOTA_ALERT_TO:-operator@localhost}
 bucket=${KUOTA_BUCKET:-kuota}
 # The cluster lives under /tmp so that the postgres user can reach it whatever the
