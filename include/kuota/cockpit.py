@@ -25,6 +25,7 @@ import json
 import logging
 import re
 
+from .alerts import redacted
 from .infra import db
 from .infra.progress import alive
 from .partners.contract import LATER_REASONS
@@ -89,10 +90,6 @@ EXCHANGE_COLUMNS = (
 BAST_COLUMNS = (*ekspor.BAST_COLUMNS, "anomali")
 SPTJM_COLUMNS = ("kode", "nama", "diterbitkan", "disetujui", "ditolak", "menunggu", "umur_menunggu_tertua_detik")
 KARANTINA_COLUMNS = ("dari", "provider", "jenis", "batch_id", "berkas", "pesan", "diterima_at", "tindakan")
-
-# A long run of digits in a partner's error text could be a number, a NISN or a NIK (a header
-# that was a data row): the cockpit shows it masked. Line numbers and batch ids stay readable.
-_LONG_DIGITS = re.compile(r"[0-9]{9,}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,7 +273,8 @@ def action(dari: str, jenis: str, batch_id: str | None, at: dt.datetime, loaded_
 
 def quarantines(view: View) -> list[dict]:
     """The period's quarantined partner files, newest first (500 at most), each with its error
-    (long digit runs masked) and the runbook's action."""
+    masked as the operators' mails are (kuota.alerts.redacted: long digit runs, quoted values
+    that are not ids) and the runbook's action."""
     with db.connect(view.period.dsn) as conn:
         rows = db.run(conn, "cockpit/11_list_karantina", {"periode": view.period.periode})
     return [
@@ -289,7 +287,7 @@ def quarantines(view: View) -> list[dict]:
                     jenis,
                     batch_id,
                     berkas,
-                    _LONG_DIGITS.sub("…", pesan),
+                    redacted(pesan),
                     at.isoformat(),
                     action(dari, jenis, batch_id, at, loaded_at),
                 ),
