@@ -139,3 +139,11 @@ def test_a_quarantined_answer_shows_its_error_and_what_to_do_until_it_is_redone(
     assert exchange.ingest_answer(period, bad["batch_id"])["outcome"] == "loaded"
     (shown,) = cockpit.quarantines(View(period))
     assert shown["tindakan"].startswith("Done: a corrected answer")
+
+
+def test_a_period_not_opened_has_no_figures_to_count(dsn, period):
+    """A monthly run that stopped before opening its period (a bad manifest) still runs its
+    refresh_cockpit (all_done): it counts nothing and fails nothing, so no retry holds the run."""
+    assert cockpit.refresh(period, "screening", 0)["skipped"] is True
+    assert query(dsn, "SELECT count(*) FROM cockpit.funnel") == [(0,)]
+    assert cockpit.stages(View(period)) == [] and cockpit.funnel(View(period)) == []

@@ -25,6 +25,7 @@ import json
 import logging
 import re
 
+from . import periode as lifecycle
 from .alerts import redacted
 from .infra import db
 from .infra.progress import alive
@@ -146,6 +147,9 @@ def refresh(period: Period, langkah: str, tahap: int | None = None) -> dict:
     monthly run's screening) from the recipients, as the step ``langkah`` left them: one pass
     over the period's records, replacing the stage's figures in one transaction."""
     tahap = period.tahap if tahap is None else tahap
+    if lifecycle.state(period.dsn, period.periode) is None:
+        log.info("periode %s is not opened (its run stopped before): no figures to count", period.periode)
+        return {"periode": period.periode, "tahap": tahap, "langkah": langkah, "skipped": True}
     money = [{k: int(v) if k != "provider" else v for k, v in row.items()} for row in ekspor.bast(period)]
     params = {"periode": period.periode, "tahap": tahap, "later": list(LATER_REASONS), "langkah": langkah}
     with db.connect(period.dsn) as conn, alive(log, f"periode {period.periode}: counting the cockpit's figures"):

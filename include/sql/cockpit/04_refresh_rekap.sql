@@ -37,7 +37,8 @@ SELECT %(periode)s, %(tahap)s,
        CASE WHEN grouping(provider) = 0 THEN provider ELSE '*' END,
        sum(cutoff), sum(screened), sum(valid), sum(sptjm_disetujui), sum(injected), sum(gb)
 FROM rekap_sekolah
-GROUP BY GROUPING SETS ((prov, kab, npsn), (prov, kab, provider), (prov, kab), (prov, provider), (prov), (provider), ());
+GROUP BY GROUPING SETS ((prov, kab, npsn), (prov, kab, provider), (prov, kab), (prov, provider), (prov), (provider), ())
+HAVING count(*) > 0;  -- a period without records yet has no rows, not a total of NULLs
 
 INSERT INTO cockpit.residu
 SELECT %(periode)s, %(tahap)s,
