@@ -233,6 +233,7 @@ def airflow(tmp_path_factory, template_db, s3):
         assert {d["dag_id"]: d["is_paused"] for d in airflow.api("GET", "/api/v2/dags")["dags"]} == {
             "kuota_bulanan": False,
             "kuota_tahap": False,
+            "kuota_peringatan": False,
         }
         yield airflow
     finally:
