@@ -4,6 +4,7 @@ stage keeps its own figures, and a quarantined partner file shows its error and 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 
@@ -139,6 +140,51 @@ def test_a_quarantined_answer_shows_its_error_and_what_to_do_until_it_is_redone(
     assert exchange.ingest_answer(period, bad["batch_id"])["outcome"] == "loaded"
     (shown,) = cockpit.quarantines(View(period))
     assert shown["tindakan"].startswith("Done: a corrected answer")
+
+
+def _exchange_as_the_ledger_counts(dsn) -> dict:
+    """Per provider and kind: the requests still open and the batches closed unanswered,
+    counted request by request (what the view reads from two indexes per batch)."""
+    rows = query(
+        dsn,
+        "SELECT b.provider, b.jenis, count(*) FILTER (WHERE r.hasil IS NULL), "
+        "count(DISTINCT b.batch_id) FILTER (WHERE r.hasil = 'tanpa_respons') "
+        "FROM kuota.batch b JOIN kuota.permintaan r USING (batch_id) WHERE b.periode = %s GROUP BY 1, 2",
+        (PERIODE,),
+    )
+    return {(p, j): (terbuka, ditutup) for p, j, terbuka, ditutup in rows}
+
+
+def _exchange_shown(period) -> dict:
+    return {
+        (r["provider"], r["jenis"]): (r["permintaan_terbuka"], r["ditutup_tanpa_jawaban"])
+        for r in cockpit.exchange(View(period))
+    }
+
+
+@pytest.mark.heavy
+def test_the_exchange_view_counts_open_and_closed_requests_as_the_ledger_does(dsn, storage, screened, period):
+    """Sent and unanswered, one answer quarantined, then the deadline: at each point the view
+    (two index probes per batch) equals a count of the requests themselves."""
+    sent = _send_all(period)
+    assert _exchange_shown(period) == _exchange_as_the_ledger_counts(dsn)
+    assert sum(t for t, _ in _exchange_shown(period).values()) == sum(s["rows"] for s in sent) > 0
+    oldest = {r["provider"]: r["umur_terbuka_tertua_detik"] for r in cockpit.exchange(View(period))}
+
+    sim = ProviderSimulator(storage, screened["exchange"], PERIODE, faults=[Fault("unknown_status", "telkomsel")])
+    sim.step()
+    _ingest_all(period)
+    shown = _exchange_shown(period)
+    assert shown == _exchange_as_the_ledger_counts(dsn)
+    assert shown[("telkomsel", "validasi")][0] > 0
+    assert all(terbuka == 0 for (p, _), (terbuka, _) in shown.items() if p != "telkomsel")
+    (telkomsel,) = (r for r in cockpit.exchange(View(period)) if r["provider"] == "telkomsel")
+    assert telkomsel["perlu_redo"] == 1 and telkomsel["umur_terbuka_tertua_detik"] >= oldest["telkomsel"]
+
+    exchange.close_unanswered(period.with_(deadline=dt.datetime.now(dt.UTC)))
+    shown = _exchange_shown(period)
+    assert shown == _exchange_as_the_ledger_counts(dsn)
+    assert shown[("telkomsel", "validasi")] == (0, 1) and sum(c for _, c in shown.values()) == 1
 
 
 def test_a_period_not_opened_has_no_figures_to_count(dsn, period):

@@ -13,6 +13,8 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,6 +50,41 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(str(item.fspath)).parents:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium, looked for before the minutes the stack and the scheduler take
+    (tests name it first, with usefixtures)."""
+    path = shutil.which("chromium")
+    assert path, "Debian's chromium is not installed: make test-slow installs it (apt-get install chromium)"
+    return path
+
+
+@pytest.fixture
+def page(chromium):
+    """A page of Playwright driving Debian's chromium, patient as a busy 2-core machine needs."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)  # the UI may take a while
+            yield page
+        finally:
+            browser.close()
+
+
+def login(page, airflow, url: str) -> None:
+    """Not logged in: the UI sends the browser to the simple auth manager's form, then back."""
+    page.goto(url)
+    page.wait_for_url(re.compile(r"/auth/login"))
+    page.fill("input[name=username]", airflow.user)
+    page.fill("input[name=password]", airflow.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(url.split("://", 1)[1].split("/", 1)[1]) + "$"))
 
 
 def _require(name: str) -> str:

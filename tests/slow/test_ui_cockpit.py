@@ -10,11 +10,12 @@ import csv
 import io
 import os
 import re
-import shutil
 from collections import Counter
 from pathlib import Path
 
-from .test_browser import _login
+import pytest
+
+from .conftest import login
 
 SEND = "validation.batch.send_batch"
 
@@ -37,11 +38,10 @@ def _number(text: str) -> int:
     return int(re.sub(r"\D", "", text))
 
 
-def test_the_kuota_tab_shows_the_funnel_of_the_periods_export(airflow, failed_stage, storage_session, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+@pytest.mark.usefixtures("chromium")  # first: no minutes of setup for a missing browser
+def test_the_kuota_tab_shows_the_funnel_of_the_periods_export(airflow, failed_stage, storage_session, page, tmp_path):
+    from playwright.sync_api import expect
 
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is not installed: make test-slow installs it (apt-get install chromium)"
     shots = Path(os.environ.get("KUOTA_SCREENSHOTS") or tmp_path)
     run_id, periode = failed_stage["run_id"], failed_stage["periode"]
     _green(airflow, failed_stage)
@@ -56,42 +56,34 @@ def test_the_kuota_tab_shows_the_funnel_of_the_periods_export(airflow, failed_st
     assert sum(injected.values()) > 0
     province = max(cutoff, key=cutoff.get)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
-            page.set_default_timeout(60_000)
-            expect.set_options(timeout=60_000)  # a busy 2-core machine: the UI may take a while
-            _login(page, airflow, f"{airflow.url}/dags/kuota_tahap/runs/{run_id}")
-            # The plugin's tab on the run (a link among the run's tabs), its page in the tab's frame.
-            page.locator(f"a[href$='/runs/{run_id}/plugin/kuota_run']").click()
-            frame = page.frame_locator("iframe")
-            expect(frame.locator("body")).to_have_attribute("data-loaded", periode)
-            expect(frame.locator("#periode")).to_have_value(periode)  # the run's own period
-            assert _number(frame.locator("[data-step=cutoff]").inner_text()) == sum(cutoff.values())
-            assert _number(frame.locator("[data-step=injected]").inner_text()) == sum(injected.values())
-            expect(frame.locator("#funnel-chart .main-svg").first).to_be_attached()  # the chart drew
-            expect(frame.locator("#karantina td[data-column=tindakan]").first).to_contain_text("Done")
-            page.screenshot(path=shots / "cockpit-run-tab.png", full_page=True)
-            frame.locator("#residu-chart").scroll_into_view_if_needed()
-            page.screenshot(path=shots / "cockpit-residu.png")
-            frame.locator("#karantina").scroll_into_view_if_needed()
-            page.screenshot(path=shots / "cockpit-quarantines.png")
+    login(page, airflow, f"{airflow.url}/dags/kuota_tahap/runs/{run_id}")
+    # The plugin's tab on the run (a link among the run's tabs), its page in the tab's frame.
+    page.locator(f"a[href$='/runs/{run_id}/plugin/kuota_run']").click()
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("body")).to_have_attribute("data-loaded", periode)
+    expect(frame.locator("#periode")).to_have_value(periode)  # the run's own period
+    assert _number(frame.locator("[data-step=cutoff]").inner_text()) == sum(cutoff.values())
+    assert _number(frame.locator("[data-step=injected]").inner_text()) == sum(injected.values())
+    expect(frame.locator("#funnel-chart .main-svg").first).to_be_attached()  # the chart drew
+    expect(frame.locator("#karantina [data-column=tindakan]").first).to_contain_text("Done")
+    page.screenshot(path=shots / "cockpit-run-tab.png", full_page=True)
+    frame.locator("#residu-chart").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "cockpit-residu.png")
+    frame.locator("#karantina").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "cockpit-quarantines.png")
 
-            # Down to the largest province by clicking it: its total is the export's too.
-            frame.locator("#funnel a.down", has_text=re.compile(f"^{province}$")).click()
-            expect(frame.locator("#provinsi")).to_have_value(province)
-            total = frame.locator("#funnel tr.total")
-            expect(total.locator("td[data-column=kode]")).to_have_text(province)
-            assert _number(total.locator("td[data-column=cutoff]").inner_text()) == cutoff[province]
-            assert _number(total.locator("td[data-column=injected]").inner_text()) == injected[province]
-            expect(frame.locator("#funnel td[data-column=tingkat]", has_text="kabupaten").first).to_be_visible()
-            page.screenshot(path=shots / "cockpit-province.png", full_page=True)
+    # Down to the largest province by clicking it: its total is the export's too.
+    frame.locator("#funnel a.down", has_text=re.compile(f"^{province}$")).click()
+    expect(frame.locator("#provinsi")).to_have_value(province)
+    total = frame.locator("#funnel tr.total")
+    expect(total.locator("td[data-column=kode]")).to_have_text(province)
+    assert _number(total.locator("td[data-column=cutoff]").inner_text()) == cutoff[province]
+    assert _number(total.locator("td[data-column=injected]").inner_text()) == injected[province]
+    expect(frame.locator("#funnel td[data-column=tingkat]", has_text="kabupaten").first).to_be_visible()
+    page.screenshot(path=shots / "cockpit-province.png", full_page=True)
 
-            # The same view from the navigation's Kuota entry.
-            page.locator("a[href$='/plugin/kuota']").click()
-            expect(page.frame_locator("iframe").locator("[data-step=cutoff]")).to_have_text(re.compile(r"\d"))
-            page.screenshot(path=shots / "cockpit-nav.png", full_page=True)
-        finally:
-            browser.close()
+    # The same view from the navigation's Kuota entry.
+    page.locator("a[href$='/plugin/kuota']").click()
+    expect(page.frame_locator("iframe").locator("[data-step=cutoff]")).to_have_text(re.compile(r"\d"))
+    page.screenshot(path=shots / "cockpit-nav.png", full_page=True)
     print(f"screenshots: {', '.join(str(p) for p in sorted(shots.glob('cockpit-*.png')))}")

@@ -27,28 +27,25 @@ LEFT JOIN i ON i.jenis = p.jenis AND i.id = p.id
 WHERE p.periode = %(periode)s
 GROUP BY 1, 2, 3, 4;
 
+-- Every level at once; cockpit.level_of (migration 0009) names each row's level and parent.
 INSERT INTO cockpit.funnel
-SELECT %(periode)s, %(tahap)s,
-       CASE WHEN grouping(npsn) = 0 THEN 'sekolah' WHEN grouping(kab) = 0 THEN 'kabupaten'
-            WHEN grouping(prov) = 0 THEN 'provinsi' ELSE 'indonesia' END,
-       CASE WHEN grouping(npsn) = 0 THEN npsn WHEN grouping(kab) = 0 THEN kab
-            WHEN grouping(prov) = 0 THEN prov ELSE '' END,
-       CASE WHEN grouping(npsn) = 0 THEN kab WHEN grouping(kab) = 0 THEN prov ELSE '' END,
-       CASE WHEN grouping(provider) = 0 THEN provider ELSE '*' END,
-       sum(cutoff), sum(screened), sum(valid), sum(sptjm_disetujui), sum(injected), sum(gb)
-FROM rekap_sekolah
-GROUP BY GROUPING SETS ((prov, kab, npsn), (prov, kab, provider), (prov, kab), (prov, provider), (prov), (provider), ())
-HAVING count(*) > 0;  -- a period without records yet has no rows, not a total of NULLs
+SELECT %(periode)s, %(tahap)s, l.tingkat, l.kode, l.induk, g.provider,
+       g.cutoff, g.screened, g.valid, g.sptjm_disetujui, g.injected, g.gb
+FROM (SELECT grouping(prov, kab, npsn) AS bits, prov, kab, npsn,
+             CASE WHEN grouping(provider) = 0 THEN provider ELSE '*' END AS provider,
+             sum(cutoff) AS cutoff, sum(screened) AS screened, sum(valid) AS valid,
+             sum(sptjm_disetujui) AS sptjm_disetujui, sum(injected) AS injected, sum(gb) AS gb
+      FROM rekap_sekolah
+      GROUP BY GROUPING SETS ((prov, kab, npsn), (prov, kab, provider), (prov, kab), (prov, provider), (prov),
+                              (provider), ())
+      HAVING count(*) > 0) g  -- a period without records yet has no rows, not a total of NULLs
+CROSS JOIN LATERAL cockpit.level_of(g.bits, g.prov, g.kab, g.npsn) l;
 
 INSERT INTO cockpit.residu
-SELECT %(periode)s, %(tahap)s,
-       CASE WHEN grouping(npsn) = 0 THEN 'sekolah' WHEN grouping(kab) = 0 THEN 'kabupaten'
-            WHEN grouping(prov) = 0 THEN 'provinsi' ELSE 'indonesia' END,
-       CASE WHEN grouping(npsn) = 0 THEN npsn WHEN grouping(kab) = 0 THEN kab
-            WHEN grouping(prov) = 0 THEN prov ELSE '' END,
-       CASE WHEN grouping(npsn) = 0 THEN kab WHEN grouping(kab) = 0 THEN prov ELSE '' END,
-       alasan, count(*)
-FROM (SELECT coalesce(kode_provinsi, '-') AS prov, coalesce(kode_kabupaten, '-') AS kab,
-             coalesce(npsn, '-') AS npsn, alasan
-      FROM kuota.penerima WHERE periode = %(periode)s AND status = 'residu') r
-GROUP BY GROUPING SETS ((prov, kab, npsn, alasan), (prov, kab, alasan), (prov, alasan), (alasan));
+SELECT %(periode)s, %(tahap)s, l.tingkat, l.kode, l.induk, g.alasan, g.jumlah
+FROM (SELECT grouping(prov, kab, npsn) AS bits, prov, kab, npsn, alasan, count(*) AS jumlah
+      FROM (SELECT coalesce(kode_provinsi, '-') AS prov, coalesce(kode_kabupaten, '-') AS kab,
+                   coalesce(npsn, '-') AS npsn, alasan
+            FROM kuota.penerima WHERE periode = %(periode)s AND status = 'residu') r
+      GROUP BY GROUPING SETS ((prov, kab, npsn, alasan), (prov, kab, alasan), (prov, alasan), (alasan))) g
+CROSS JOIN LATERAL cockpit.level_of(g.bits, g.prov, g.kab, g.npsn) l;
