@@ -35,7 +35,7 @@ from kuota.partners import exchange
 from kuota.periode import Period
 from kuota.tahap import ekspor, injeksi, rekonsiliasi, sptjm, validasi
 
-from . import accuracy, nomor_reference
+from . import accuracy, baselines, nomor_reference
 
 # The per-row libphonenumber baseline runs on the first million numbers only (its rate is
 # what matters; at 10 million it would take longer than everything else together).
@@ -45,6 +45,7 @@ STEPS = (
     "generate",
     "verify_manifest",
     "load_snapshot",
+    "copy_baseline",
     "check_snapshot",
     "normalize_numbers_sql",
     "normalize_numbers_libphonenumber",
@@ -111,6 +112,8 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     if name == "load_snapshot":
         migrations.migrate(dsn)
         snapshot.load_snapshot(dsn, storage, manifest, PERIODE)
+    elif name == "copy_baseline":  # the bare COPY the load is compared with (timed inside)
+        return baselines.copy_baseline(dsn, storage, uri)
     elif name == "check_snapshot":
         quality.check_snapshot(dsn, _cutoff_id(dsn))
     elif name == "normalize_numbers_sql":
@@ -257,6 +260,7 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         )
     detail = json.loads(out.decode().strip().splitlines()[-1])
     rows = detail.pop("rows")
+    seconds = detail.pop("timed_seconds", seconds)  # a baseline times only its own part
     return {
         "step": name,
         "students": students,
@@ -288,6 +292,7 @@ def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = ()) 
                 if "views" in result["detail"]:
                     print(_views_table(n, result["detail"]["views"]), flush=True)
                 scale.append(result)
+            print(_goals_table({r["step"]: r for r in scale}), flush=True)
             if not {"accuracy", "similarity_splink"} & set(skip):
                 print(_accuracy_tables({r["step"]: r for r in scale}), flush=True)
             results.extend(scale)
@@ -312,6 +317,60 @@ def _views_table(students: int, views: dict[str, float]) -> str:
     """The cockpit's views, each read through kuota.cockpit as the plugin does (target: < 1 s)."""
     lines = ["", "| students | cockpit view | seconds (slowest of 3) |", "|---:|---|---:|"]
     lines += [f"| {students:,} | {name} | {seconds:.3f} |" for name, seconds in views.items()]
+    return "\n".join([*lines, ""])
+
+
+# Cutoff to validation batches written: the steps before the first file reaches a provider.
+BEFORE_PROVIDERS = (
+    "verify_manifest",
+    "load_snapshot",
+    "check_snapshot",
+    "normalize_numbers_sql",
+    "screen_records",
+    "check_screening",
+    "residu_to_schools",
+    "send_validation",
+)
+
+
+def _goals_table(by_step: dict) -> str:
+    """Issue 17's goals, each as measured in this run: a step against its baseline of the same
+    run (a ratio, so the host's speed cancels), or a rate where the goal is one."""
+    lines = ["", "| students | goal | measured | target | met |", "|---:|---|---:|---:|---|"]
+
+    def rate(step: str) -> float | None:
+        return by_step[step]["rows_per_s"] if step in by_step else None
+
+    goals = [
+        ("load / bare COPY", "load_snapshot", "copy_baseline", 0.6, "{:.2f}"),
+        (
+            "phone numbers / per-row libphonenumber",
+            "normalize_numbers_sql",
+            "normalize_numbers_libphonenumber",
+            50,
+            "{:.1f}",
+        ),
+        ("screening, records/s", "screen_records", None, 250_000, "{:,.0f}"),
+        ("validation planning and sending, numbers/s", "send_validation", None, 200_000, "{:,.0f}"),
+        ("validation ingestion, numbers/s", "ingest_answers", None, 200_000, "{:,.0f}"),
+    ]
+    students = next(iter(by_step.values()))["students"] if by_step else 0
+    for goal, step, baseline, target, shape in goals:
+        if rate(step) is None or (baseline and rate(baseline) is None):
+            continue
+        value = rate(step) / rate(baseline) if baseline else rate(step)
+        lines.append(
+            f"| {students:,} | {goal} | {shape.format(value)} | {shape.format(target)} | "
+            f"{'yes' if value >= target else 'no'} |"
+        )
+    if all(s in by_step for s in BEFORE_PROVIDERS):
+        total = sum(by_step[s]["seconds"] for s in BEFORE_PROVIDERS)
+        national = by_step["load_snapshot"]["rows"] >= 48_000_000
+        met = ("yes" if total <= 600 else "no") if national else "judged at 48 M records"
+        lines.append(
+            f"| {students:,} | cutoff to validation batches written, seconds | {total:,.0f} | 600 (at 48 M records) | "
+            f"{met} |"
+        )
     return "\n".join([*lines, ""])
 
 
