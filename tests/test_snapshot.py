@@ -171,12 +171,22 @@ def test_a_failed_load_resumes_where_it_stopped(dsn, storage, bucket):
     with pytest.raises(ContractError, match=r"ptk\.csv\.gz"):
         snapshot.load_snapshot(dsn, storage, manifest, "2020-09")
     assert _counts(dsn)["ptk"] == 0 and _counts(dsn)["pd"] > 0
+    assert _work_tables(dsn) == []  # the staging tables went with the failed transaction
 
     storage.write_bytes(join(uri, "ptk.csv.gz"), good)  # Dapodik re-uploads the file
     result = snapshot.load_snapshot(dsn, storage, manifest, "2020-09")
     assert result["tables"]["sekolah"]["skipped"] and result["tables"]["peserta_didik"]["skipped"]
     assert not result["tables"]["ptk"]["skipped"]
     assert _counts(dsn)["ptk"] == result["tables"]["ptk"]["loaded_rows"] > 0
+    assert _work_tables(dsn) == []
+
+
+def _work_tables(dsn) -> list:
+    """The load's unlogged staging and check tables, which live only inside its transaction."""
+    return query(
+        dsn,
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'snapshot' AND tablename ~ '^(staging|checked|repeated)_'",
+    )
 
 
 def test_a_cutoff_date_never_changes_content(dsn, storage, bucket):

@@ -1,7 +1,7 @@
 """The cutoff snapshot (the monthly run's first step): verify the Dapodik export and bulk-load it, immutable, by cutoff.
 
-Each table is streamed once (S3 or disk -> gunzip -> csv -> PostgreSQL COPY) into a
-session-private staging table, type-checked by set-based SQL (include/sql/bulanan/snapshot/0[3-5]_load_*.sql)
+Each table is streamed once (S3 or disk -> gunzip -> csv -> PostgreSQL COPY) into an
+unlogged staging table of the load's transaction, type-checked by set-based SQL (include/sql/bulanan/snapshot/0[3-5]_load_*.sql)
 and published in the same transaction as its ``snapshot.cutoff_file`` row; the cutoff's own
 row is written in the transaction of the first table loaded, never alone.  So a table is
 either loaded completely or not at all, a failed load leaves nothing behind (a load that
@@ -267,7 +267,7 @@ def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tup
             raise ContractError(f"{uri}: line 1: header {header} does not match the contract {list(columns)}")
         stream = StagingStream(reader, columns, entry["file"], uri, total=entry["rows"])
         try:
-            cur.copy_expert(f"COPY raw_{table} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 20)
+            cur.copy_expert(f"COPY snapshot.staging_{table} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 20)
         except psycopg2.Error as err:
             if stream.error is not None:
                 raise _unreadable(stream.error, storage, uri, entry, reader.line_num) from None
@@ -305,13 +305,17 @@ def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[
         # The cutoff's row joins this transaction: if this is the first table and it fails,
         # no cutoff row is left to refuse the corrected export as "other content".
         cutoff_id = register_cutoff(conn, manifest)
-        # One loader per cutoff table at a time; a concurrent retry waits, then skips.
-        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (cutoff_id, CUTOFF_TABLES.index(table)))
+        # One loader per table at a time (its staging tables have fixed names); a concurrent
+        # retry waits, then skips.
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('muat_cutoff'), %s)", (CUTOFF_TABLES.index(table),))
         done = _loaded(cur, cutoff_id, table)
         if done:
             log.info("%s: already loaded for cutoff %s, skipped", entry["file"], cutoff_id)
             return cutoff_id, {**done, "skipped": True}
-        cur.execute(f"CREATE TEMP TABLE raw_{table} (LIKE snapshot.raw_{table}) ON COMMIT DROP")
+        # Staged in an unlogged table of the transaction, not a temp table: PostgreSQL's
+        # parallel workers cannot read a temp table, and the type checks are the load's
+        # heaviest part. Created and dropped in this transaction, so never seen by another.
+        cur.execute(f"CREATE UNLOGGED TABLE snapshot.staging_{table} (LIKE snapshot.raw_{table})")
         stream, raw = _copy_table(cur, storage, uri, table, entry)
         if raw.hexdigest() != entry["sha256"]:
             raise ContractError(

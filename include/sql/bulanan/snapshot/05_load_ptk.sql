@@ -1,19 +1,29 @@
--- Step: type-check the staged ptk.csv (temp table raw_ptk) and publish it into the
--- immutable snapshot.  Rows that break a rule go to format_tidak_valid; the rows loaded are
--- counted per province of their school (snapshot.cutoff_volume).
+-- Step: type-check the staged ptk.csv (snapshot.staging_ptk: unlogged, made and dropped by
+-- this transaction) and publish it into the immutable snapshot. Rows that break a rule go to
+-- format_tidak_valid; the rows loaded are counted per province of their school
+-- (snapshot.cutoff_volume).
 -- Needs the cutoff's sekolah loaded first.  Params: cutoff_id, file_name, sha256,
 -- manifest_rows.
--- Fresh statistics for the staged rows (a temp table has none) so the planner hashes the
--- joins; no JIT: its compile time is pure loss on this one-pass scan.
-ANALYZE raw_ptk;
+-- Fresh statistics for the staged rows (a new table has none); no JIT: its compile time is
+-- pure loss on this one-pass scan; no merge join: the schools' text key is misestimated, and
+-- a merge join sorts the staged rows where a hash of the schools does not. The checks run in
+-- parallel workers (an unlogged table, not a temp one, so that they can read it).
+ANALYZE snapshot.staging_ptk;
 SET LOCAL jit = off;
+SET LOCAL enable_mergejoin = off;
 
-CREATE TEMP TABLE checked ON COMMIT DROP AS
+-- Ids seen more than once, with their first line: a hash aggregate, not a sort of every row.
+CREATE UNLOGGED TABLE snapshot.repeated_ptk AS
+SELECT lower(ptk_id) AS id_lower, min(baris) AS first_line
+FROM snapshot.staging_ptk GROUP BY 1 HAVING count(*) > 1;
+ANALYZE snapshot.repeated_ptk;
+
+CREATE UNLOGGED TABLE snapshot.checked_ptk AS
 SELECT r.*, s.kode_provinsi AS provinsi_sekolah,
   CASE WHEN r.ncol <> 14 THEN 'row has ' || r.ncol || ' fields, the contract has 14'
   ELSE concat_ws('; ',
     CASE WHEN NOT snapshot.is_uuid(r.ptk_id) THEN 'ptk_id: not a uuid'
-         WHEN row_number() OVER w_id > 1 THEN 'ptk_id: duplicate of line ' || first_value(r.baris) OVER w_id END,
+         WHEN d.first_line < r.baris THEN 'ptk_id: duplicate of line ' || d.first_line END,
     CASE WHEN r.jenis_kelamin NOT IN ('L','P') THEN 'jenis_kelamin: not L/P' END,
     CASE WHEN NOT snapshot.is_date(r.tanggal_lahir) THEN 'tanggal_lahir: not a date YYYY-MM-DD' END,
     CASE WHEN r.jenis_ptk NOT IN ('guru','kepala_sekolah','tenaga_administrasi','operator','lainnya') THEN 'jenis_ptk: not in guru,kepala_sekolah,tenaga_administrasi,operator,lainnya' END,
@@ -24,17 +34,17 @@ SELECT r.*, s.kode_provinsi AS provinsi_sekolah,
     CASE WHEN r.jenis_keluar NOT IN ('','pensiun','mengundurkan_diri','diberhentikan','meninggal','mutasi') THEN 'jenis_keluar: not in pensiun,mengundurkan_diri,diberhentikan,meninggal,mutasi' END,
     CASE WHEN r.kepemilikan_hp NOT IN ('','sendiri','orang_tua','wali','saudara','lainnya') THEN 'kepemilikan_hp: not in sendiri,orang_tua,wali,saudara,lainnya' END)
   END AS pelanggaran
-FROM raw_ptk r
+FROM snapshot.staging_ptk r
 LEFT JOIN (SELECT sekolah_id::text AS sekolah_id, kode_provinsi::text AS kode_provinsi
            FROM snapshot.sekolah WHERE cutoff_id = %(cutoff_id)s) s
        ON s.sekolah_id = lower(r.sekolah_id)
-WINDOW w_id AS (PARTITION BY lower(r.ptk_id) ORDER BY r.baris);
+LEFT JOIN snapshot.repeated_ptk d ON d.id_lower = lower(r.ptk_id);
 
 INSERT INTO snapshot.format_tidak_valid (cutoff_id, tabel, baris, id_rekaman, pelanggaran, sekolah_id)
 SELECT %(cutoff_id)s, 'ptk', baris,
        CASE WHEN snapshot.is_uuid(ptk_id) THEN ptk_id::uuid END, pelanggaran,
        CASE WHEN snapshot.is_uuid(sekolah_id) THEN sekolah_id::uuid END
-FROM checked WHERE pelanggaran <> '';
+FROM snapshot.checked_ptk WHERE pelanggaran <> '';
 
 INSERT INTO snapshot.ptk (cutoff_id, baris, ptk_id, nuptk, nik, nama, jenis_kelamin,
        tanggal_lahir, nama_ibu_kandung, jenis_ptk, sekolah_id, ptk_induk, status,
@@ -42,7 +52,7 @@ INSERT INTO snapshot.ptk (cutoff_id, baris, ptk_id, nuptk, nik, nama, jenis_kela
 SELECT %(cutoff_id)s, baris, ptk_id::uuid, nuptk, nik, nama, jenis_kelamin,
        tanggal_lahir::date, nama_ibu_kandung, jenis_ptk, sekolah_id::uuid, ptk_induk::boolean,
        status, NULLIF(jenis_keluar, ''), nomor_hp, NULLIF(kepemilikan_hp, '')
-FROM checked WHERE pelanggaran = '';
+FROM snapshot.checked_ptk WHERE pelanggaran = '';
 
 -- The file's row, and the rows loaded per province (the volume check's counts), from one
 -- pass over the checked rows.
@@ -50,7 +60,7 @@ WITH per_provinsi AS (
     SELECT provinsi_sekolah AS kode_provinsi,
            count(*) FILTER (WHERE pelanggaran = '') AS dimuat,
            count(*) FILTER (WHERE pelanggaran <> '') AS tidak_valid
-    FROM checked GROUP BY 1
+    FROM snapshot.checked_ptk GROUP BY 1
 ), volume AS (
     INSERT INTO snapshot.cutoff_volume (cutoff_id, tabel, kode_provinsi, baris)
     SELECT %(cutoff_id)s, 'ptk', kode_provinsi, dimuat FROM per_provinsi WHERE dimuat > 0
@@ -61,3 +71,5 @@ SELECT %(cutoff_id)s, 'ptk', %(file_name)s, %(sha256)s, %(manifest_rows)s,
        coalesce(sum(dimuat), 0), coalesce(sum(tidak_valid), 0),
        round(extract(epoch FROM clock_timestamp() - now()), 3)  -- the whole load transaction
 FROM per_provinsi;
+
+DROP TABLE snapshot.checked_ptk, snapshot.repeated_ptk, snapshot.staging_ptk;
