@@ -143,6 +143,31 @@ def test_header_that_breaks_the_contract_is_refused(dsn, storage, bucket):
         snapshot.run_snapshot(dsn, "2020-09", uri, storage)
 
 
+@pytest.mark.parametrize(("table", "column"), [("peserta_didik", "peserta_didik_id"), ("ptk", "ptk_id")])
+def test_a_repeated_id_is_reported_with_the_line_it_repeats_and_the_first_is_loaded(
+    dsn, storage, bucket, table, column
+):
+    """The same id again, in capitals or as it was: every later line is refused as a duplicate
+    of the first, which loads."""
+    uri = f"s3://{bucket}/ulang"
+    _cutoff(storage, bucket, prefix="ulang")
+    data = gzip.decompress(storage.read_bytes(join(uri, f"{table}.csv.gz"))).decode().splitlines()
+    first = data[2].split(",", 1)[0]  # line 3's id
+    data[4] = ",".join([first.upper(), data[4].split(",", 1)[1]])  # line 5
+    data[6] = ",".join([first, data[6].split(",", 1)[1]])  # line 7
+    raw = gzip.compress(("\n".join(data) + "\n").encode())
+    storage.write_bytes(join(uri, f"{table}.csv.gz"), raw)
+    rewrite_manifest(
+        storage, uri, lambda m: m["files"][f"{table}.csv.gz"].update(sha256=hashlib.sha256(raw).hexdigest())
+    )
+
+    snapshot.run_snapshot(dsn, "2020-09", uri, storage)
+    rows = query(dsn, "SELECT baris, pelanggaran FROM snapshot.format_tidak_valid WHERE tabel = %s", (table,))
+    assert (5, f"{column}: duplicate of line 3") in rows and (7, f"{column}: duplicate of line 3") in rows
+    assert not [r for r in rows if r[0] == 3]
+    assert query(dsn, f"SELECT baris FROM snapshot.{table} WHERE {column} = %s", (first,)) == [(3,)]
+
+
 @pytest.mark.heavy
 def test_loading_the_same_cutoff_twice_is_a_no_op(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
