@@ -1,7 +1,8 @@
 """The cutoff snapshot (the monthly run's first step): verify the Dapodik export and bulk-load it, immutable, by cutoff.
 
-Each table is streamed once (S3 or disk -> gunzip -> csv -> PostgreSQL COPY) into an
-unlogged staging table of the load's transaction, type-checked by set-based SQL (include/sql/bulanan/snapshot/0[3-5]_load_*.sql)
+Each table is streamed once (S3 or disk -> gunzip -> PostgreSQL COPY; lines.py says which
+lines pass through Python's csv module) into an unlogged staging table of the load's
+transaction, type-checked by set-based SQL (include/sql/bulanan/snapshot/0[3-5]_load_*.sql)
 and published in the same transaction as its ``snapshot.cutoff_file`` row; the cutoff's own
 row is written in the transaction of the first table loaded, never alone.  So a table is
 either loaded completely or not at all, a failed load leaves nothing behind (a load that
@@ -34,6 +35,7 @@ from ..infra.storage import Storage, join
 from ..partners.contract import CUTOFF_COLUMNS, CUTOFF_TABLES
 from ..partners.manifest import HashingReader, parse_cutoff_manifest
 from . import quality
+from .lines import LineStream, NotFast
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +256,57 @@ def _unreadable(err: Exception, storage: Storage, uri: str, entry: dict, line: i
     return err
 
 
-def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tuple[StagingStream, HashingReader]:
+def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict):
+    """Stage the file: by the fast path if it can, else by the careful one (which names the
+    line and rule of whatever is wrong). The same rows are staged either way."""
+    try:
+        return _copy_fast(cur, storage, uri, table, entry)
+    except NotFast as why:
+        log.info("%s: staged by the careful reader instead: %s", entry["file"], why)
+        return _copy_careful(cur, storage, uri, table, entry)
+
+
+def _copy_fast(cur, storage: Storage, uri: str, table: str, entry: dict) -> tuple[LineStream, HashingReader]:
+    """The file's lines into COPY's own CSV parser (lines.py says when that agrees with the
+    careful path); anything else rolls back to before it and raises NotFast."""
+    if cur.connection.encoding != "UTF8":  # else COPY would not check the bytes are UTF-8
+        raise NotFast(f"the connection's encoding is {cur.connection.encoding}, not UTF8")
+    columns = CUTOFF_COLUMNS[table]
+    cur.execute("SAVEPOINT fast_copy")
+    raw, binary = _open_binary(storage, uri, entry["file"])
+    stream = None
+    try:
+        stream = LineStream(binary, columns, Progress(log, f"{entry['file']}: staged", total=entry["rows"]))
+        cur.copy_expert(
+            f"COPY snapshot.staging_{table} ({', '.join(columns)}) FROM STDIN "
+            f"WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(columns)}))",
+            stream,
+            size=1 << 20,
+        )
+        if cur.rowcount != stream.rows:  # COPY stopped early (a line holding only \.)
+            raise NotFast(f"COPY took {cur.rowcount} of the {stream.rows} lines")
+        if stream.ragged:
+            lines, fields = zip(*stream.ragged, strict=True)
+            cur.execute(
+                f"UPDATE snapshot.staging_{table} s SET ncol = r.fields "
+                f"FROM unnest(%s::bigint[], %s::int[]) AS r(baris, fields) WHERE s.baris = r.baris",
+                (list(lines), list(fields)),
+            )
+        raw.drain()
+    except Exception as err:
+        cur.execute("ROLLBACK TO SAVEPOINT fast_copy")
+        why = stream.error if stream is not None and stream.error is not None else err
+        if isinstance(why, NotFast):
+            raise why from None
+        raise NotFast(f"the fast path stopped ({type(why).__name__})") from None
+    finally:
+        binary.close()
+        raw.close()
+    cur.execute("RELEASE SAVEPOINT fast_copy")
+    return stream, raw
+
+
+def _copy_careful(cur, storage: Storage, uri: str, table: str, entry: dict) -> tuple[StagingStream, HashingReader]:
     columns = CUTOFF_COLUMNS[table]
     raw, text = _open_text(storage, uri, entry["file"])
     try:
@@ -267,7 +319,11 @@ def _copy_table(cur, storage: Storage, uri: str, table: str, entry: dict) -> tup
             raise ContractError(f"{uri}: line 1: header {header} does not match the contract {list(columns)}")
         stream = StagingStream(reader, columns, entry["file"], uri, total=entry["rows"])
         try:
-            cur.copy_expert(f"COPY snapshot.staging_{table} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 20)
+            cur.copy_expert(
+                f"COPY snapshot.staging_{table} (baris, ncol, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
+                stream,
+                size=1 << 20,
+            )
         except psycopg2.Error as err:
             if stream.error is not None:
                 raise _unreadable(stream.error, storage, uri, entry, reader.line_num) from None
@@ -316,6 +372,12 @@ def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[
         # parallel workers cannot read a temp table, and the type checks are the load's
         # heaviest part. Created and dropped in this transaction, so never seen by another.
         cur.execute(f"CREATE UNLOGGED TABLE snapshot.staging_{table} (LIKE snapshot.raw_{table})")
+        # The fast path sends the fields only: a line's number and field count come from here.
+        cur.execute(
+            f"ALTER TABLE snapshot.staging_{table} ALTER baris SET NOT NULL, "
+            f"ALTER baris ADD GENERATED BY DEFAULT AS IDENTITY (START WITH 2), "
+            f"ALTER ncol SET DEFAULT {len(CUTOFF_COLUMNS[table])}"
+        )
         stream, raw = _copy_table(cur, storage, uri, table, entry)
         if raw.hexdigest() != entry["sha256"]:
             raise ContractError(
