@@ -32,6 +32,7 @@ from kuota.cli import configure_logging
 from kuota.infra import db, migrations
 from kuota.infra.storage import Storage, join
 from kuota.partners import exchange
+from kuota.partners.layout import residu_folder
 from kuota.periode import Period
 from kuota.tahap import ekspor, injeksi, rekonsiliasi, sptjm, validasi
 
@@ -52,6 +53,7 @@ STEPS = (
     "screen_records",
     "check_screening",
     "residu_to_schools",
+    "put_baseline",
     "send_validation",
     "simulate_providers",
     "ingest_answers",
@@ -129,7 +131,10 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     elif name == "check_screening":
         return {"rows": quality.check_screening(period)["records"]}
     elif name == "residu_to_schools":
-        return {"rows": residu.write_residu(period)["rows"]}
+        written = residu.write_residu(period)
+        return {"rows": written["rows"], "objects": 2 * written["written"]}  # a file and its manifest
+    elif name == "put_baseline":  # the raw PUT rate the residu writer is compared with (timed inside)
+        return baselines.put_baseline(storage, residu_folder(period.exchange(), PERIODE), join(uri, "baseline", "put"))
     elif name in ("send_validation", "send_injection"):
         kind = validasi.EXCHANGE if name == "send_validation" else injeksi.EXCHANGE
         sent = 0
@@ -362,6 +367,13 @@ def _goals_table(by_step: dict) -> str:
         lines.append(
             f"| {students:,} | {goal} | {shape.format(value)} | {shape.format(target)} | "
             f"{'yes' if value >= target else 'no'} |"
+        )
+    if "residu_to_schools" in by_step and "put_baseline" in by_step:
+        residu_puts = by_step["residu_to_schools"]["detail"]["objects"] / by_step["residu_to_schools"]["seconds"]
+        value = residu_puts / by_step["put_baseline"]["rows_per_s"]
+        lines.append(
+            f"| {students:,} | residu files' PUTs / raw PUTs (16 threads, same sizes) | {value:.2f} | 0.80 | "
+            f"{'yes' if value >= 0.8 else 'no'} |"
         )
     if all(s in by_step for s in BEFORE_PROVIDERS):
         total = sum(by_step[s]["seconds"] for s in BEFORE_PROVIDERS)
