@@ -27,7 +27,28 @@ class NotFast(Exception):
     """The file needs the careful path; the reason holds no data from the file."""
 
 
-class LineStream:
+class CopySource:
+    """A file-like for psycopg2's ``copy_expert``, filled by ``_chunk()`` until ``_done``. An
+    error raised while reading is kept in ``error``: psycopg2 would only say "error in .read()
+    call"."""
+
+    error: Exception | None = None
+    _done = False
+
+    def read(self, size: int = -1):
+        try:
+            while not self._done and (size < 0 or len(self._buf) < size):
+                self._buf += self._chunk()
+        except Exception as err:
+            self.error = err
+            raise
+        if size < 0:
+            size = len(self._buf)
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+
+class LineStream(CopySource):
     """A binary file-like of a cutoff table's data lines for ``COPY ... (FORMAT csv)``, read
     from ``binary`` (the decompressed file) after its header."""
 
@@ -36,10 +57,8 @@ class LineStream:
         self.progress = progress
         self.rows = 0  # data lines sent: one record each
         self.ragged: list[tuple[int, int]] = []  # (line, fields) of the lines with another count
-        self.error: Exception | None = None
         self._rest = b""
-        self._out = b""
-        self._eof = False
+        self._buf = b""
         self._header()
 
     def _header(self) -> None:
@@ -60,7 +79,7 @@ class LineStream:
         while True:
             block = self.binary.read(_CHUNK_BYTES)
             if not block:
-                self._eof = True
+                self._done = True
                 data, self._rest = self._rest, b""
                 return data if not data or data.endswith(b"\n") else data + b"\n"  # a last line unended
             data = self._rest + block
@@ -110,15 +129,3 @@ class LineStream:
         out = io.StringIO()
         csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="").writerow(row)
         return out.getvalue().encode("utf-8")
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            while not self._eof and (size < 0 or len(self._out) < size):
-                self._out += self._chunk()
-        except Exception as err:  # kept: psycopg2 would only say "error in .read() call"
-            self.error = err
-            raise
-        if size < 0:
-            size = len(self._out)
-        out, self._out = self._out[:size], self._out[size:]
-        return out

@@ -35,7 +35,7 @@ from ..infra.storage import Storage, join
 from ..partners.contract import CUTOFF_COLUMNS, CUTOFF_TABLES
 from ..partners.manifest import HashingReader, parse_cutoff_manifest
 from . import quality
-from .lines import LineStream, NotFast
+from .lines import CopySource, LineStream, NotFast
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def register_cutoff(conn, manifest: dict) -> int:
     )
 
 
-class StagingStream:
+class StagingStream(CopySource):
     """A file-like view of a CSV table as COPY input: line number and field count first.
 
     Rows with the wrong number of fields are kept (padded or cut) so that SQL reports them;
@@ -119,9 +119,7 @@ class StagingStream:
         self.reader, self.columns, self.ncols, self.name = reader, columns, len(columns), name
         self.uri = uri or name
         self.rows = 0
-        self.error: Exception | None = None
         self._buf = ""
-        self._done = False
         self.progress = Progress(log, f"{name}: staged", total=total)
         # (first staged row, rows, first line, last line) of the latest chunks: COPY names
         # the staged row of an error, the file's line is found from these.
@@ -174,18 +172,6 @@ class StagingStream:
                     return f"line {start + staged_row - first}"
                 return f"a line from {start} to {end}"
         return f"staged row {staged_row} (its line no longer known)"
-
-    def read(self, size: int = -1) -> str:
-        try:
-            while not self._done and (size < 0 or len(self._buf) < size):
-                self._buf += self._chunk()
-        except Exception as err:  # kept: psycopg2 would only say "error in .read() call"
-            self.error = err
-            raise
-        if size < 0:
-            size = len(self._buf)
-        out, self._buf = self._buf[:size], self._buf[size:]
-        return out
 
 
 def _open_binary(storage: Storage, uri: str, file_name: str):
