@@ -349,7 +349,7 @@ def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[
         cutoff_id = register_cutoff(conn, manifest)
         # One loader per table at a time (its staging tables have fixed names); a concurrent
         # retry waits, then skips.
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('muat_cutoff'), %s)", (CUTOFF_TABLES.index(table),))
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('load cutoff table'), %s)", (CUTOFF_TABLES.index(table),))
         done = _loaded(cur, cutoff_id, table)
         if done:
             log.info("%s: already loaded for cutoff %s, skipped", entry["file"], cutoff_id)
