@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 import pytest
@@ -166,6 +167,24 @@ def test_a_repeated_id_is_reported_with_the_line_it_repeats_and_the_first_is_loa
     assert (5, f"{column}: duplicate of line 3") in rows and (7, f"{column}: duplicate of line 3") in rows
     assert not [r for r in rows if r[0] == 3]
     assert query(dsn, f"SELECT baris FROM snapshot.{table} WHERE {column} = %s", (first,)) == [(3,)]
+
+
+def test_loads_at_once_take_turns_on_the_staging_tables(dsn, storage, bucket):
+    """The staging tables have fixed names, one loader per table at a time: the same cutoff
+    loaded twice at once loads once; another cutoff loaded beside it waits, then loads."""
+    first = _cutoff(storage, bucket)
+    other = _cutoff(storage, bucket, seed=12, prefix="other", cutoff_date="2020-10-11")
+    manifests = [snapshot.read_manifest(storage, uri) for uri in (first, first, other)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda m: snapshot.load_cutoff(dsn, storage, m), manifests))
+
+    assert results[0]["cutoff_id"] == results[1]["cutoff_id"] != results[2]["cutoff_id"]
+    for table in ("sekolah", "peserta_didik", "ptk"):
+        assert sorted(r["tables"][table]["skipped"] for r in results[:2]) == [False, True]
+        assert not results[2]["tables"][table]["skipped"]
+    loaded = dict(query(dsn, "SELECT cutoff_id, count(*) FROM snapshot.peserta_didik GROUP BY 1"))
+    assert loaded == {r["cutoff_id"]: r["tables"]["peserta_didik"]["loaded_rows"] for r in results}
+    assert _work_tables(dsn) == []
 
 
 @pytest.mark.heavy

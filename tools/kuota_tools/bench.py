@@ -368,7 +368,7 @@ def _goals_table(by_step: dict) -> str:
             f"| {students:,} | {goal} | {shape.format(value)} | {shape.format(target)} | "
             f"{'yes' if value >= target else 'no'} |"
         )
-    if "residu_to_schools" in by_step and "put_baseline" in by_step:
+    if "residu_to_schools" in by_step and by_step.get("put_baseline", {}).get("rows"):
         residu_puts = by_step["residu_to_schools"]["detail"]["objects"] / by_step["residu_to_schools"]["seconds"]
         value = residu_puts / by_step["put_baseline"]["rows_per_s"]
         lines.append(
