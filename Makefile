@@ -9,7 +9,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: venv lint format test test-fast test-slow demo bench stack-up stack-down airflow airflow-stop airflow-status clean
+.PHONY: venv lint format test test-fast test-slow demo demo-celery bench stack-up stack-down airflow airflow-stop airflow-status clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml tools/pyproject.toml
@@ -43,6 +43,14 @@ test-fast: venv
 
 demo: venv
 	scripts/with-stack.sh scripts/demo.sh
+
+# The demo period on CeleryExecutor (Redis, two workers), compared byte for byte with the same
+# period in one process (scripts/demo-celery.sh). Installs Debian's redis-server if missing (as root).
+demo-celery: venv
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && { apt-get install -y -q redis-server >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q redis-server >/dev/null; }; }; } \
+	  || { echo "redis-server not found: install Debian's redis-server (apt-get install redis-server)"; exit 1; }
+	scripts/with-stack.sh scripts/demo-celery.sh
 
 # Throughput and peak memory of each step at 1 and 10 million students (docs/benchmarks.md).
 # Other scales: make bench BENCH_ARGS="--students 45000000".

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Airflow on the local stack, in the background: the api-server (UI and REST API), the
 # scheduler (LocalExecutor), the dag-processor and the triggerer, each its own process in its
-# own session, with a pid file and a log under $AIRFLOW_HOME/run/.
+# own session, with a pid file and a log under $AIRFLOW_HOME/run/. With KUOTA_EXECUTOR=celery
+# the scheduler hands the tasks to Celery workers instead (Redis as the broker, the stack's),
+# and the workers start beside the other components, each one a component of its own.
 #   Usage: scripts/airflow.sh start|stop|status
 # (make airflow / make airflow-stop / make airflow-status run it with the stack's environment.)
 #
@@ -13,6 +15,9 @@
 #   AIRFLOW_HOME         airflow.cfg, logs, the admin's password,
 #                        run/ (pid files and the components' logs)  (default: $KUOTA_STACK_DIR/airflow-home)
 #   KUOTA_AIRFLOW_START_TIMEOUT  seconds to wait for the UI and the DAGs (default: 300)
+#   KUOTA_EXECUTOR       local or celery                            (default: local)
+#   KUOTA_CELERY_WORKERS Celery workers (celery only)               (default: 2)
+#   KUOTA_CELERY_CONCURRENCY  task processes per worker             (default: 4)
 #   AIRFLOW__*           any other Airflow setting; the defaults below apply unless it is set
 #
 # start: `airflow db migrate`, then the four components; waits until the REST API answers and
@@ -24,6 +29,7 @@
 # processes they started) is ended: SIGTERM to the component, then to whatever of its session
 # is left, then SIGKILL; it says which process, if any, survived.
 set -euo pipefail
+shopt -s extglob
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bin=$repo/.venv/bin
@@ -33,10 +39,24 @@ start_timeout=${KUOTA_AIRFLOW_START_TIMEOUT:-300}
 export AIRFLOW_HOME=$(realpath -m "${AIRFLOW_HOME:-$stack_dir/airflow-home}")
 run=$AIRFLOW_HOME/run
 url=http://127.0.0.1:$port
-# In the order they start; stopped all at once.
+executor=${KUOTA_EXECUTOR:-local}
+workers=${KUOTA_CELERY_WORKERS:-2}
+concurrency=${KUOTA_CELERY_CONCURRENCY:-4}
+# In the order they start; stopped all at once. stop and status also look for workers left
+# by an earlier celery start, whatever KUOTA_EXECUTOR says now.
 components=(api-server scheduler dag-processor triggerer)
 
 die() { echo "airflow: $*" >&2; exit 1; }
+
+case $executor in
+  local) ;;
+  celery)
+    [[ $workers =~ ^[1-9][0-9]*$ ]] || die "KUOTA_CELERY_WORKERS=$workers is not a number of workers"
+    [[ $concurrency =~ ^[1-9][0-9]*$ ]] || die "KUOTA_CELERY_CONCURRENCY=$concurrency is not a number of processes"
+    for i in $(seq 1 "$workers"); do components+=("worker-$i"); done
+    ;;
+  *) die "KUOTA_EXECUTOR=$executor: local or celery" ;;
+esac
 
 [[ $port =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ] && [ "$port" -lt 65536 ] || die "KUOTA_AIRFLOW_PORT=$port is not a port"
 
@@ -45,7 +65,11 @@ export PATH=$bin:$PATH
 export AIRFLOW__CORE__DAGS_FOLDER=${AIRFLOW__CORE__DAGS_FOLDER:-$repo/dags}
 export AIRFLOW__CORE__PLUGINS_FOLDER=${AIRFLOW__CORE__PLUGINS_FOLDER:-$repo/plugins}
 export AIRFLOW__CORE__LOAD_EXAMPLES=${AIRFLOW__CORE__LOAD_EXAMPLES:-False}
-export AIRFLOW__CORE__EXECUTOR=${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}
+if [ "$executor" = celery ]; then
+  export AIRFLOW__CORE__EXECUTOR=CeleryExecutor
+else
+  export AIRFLOW__CORE__EXECUTOR=${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}
+fi
 # Tasks run at once on this 2-core machine (Airflow's default is 32; a deferred wait holds no slot).
 export AIRFLOW__CORE__PARALLELISM=${AIRFLOW__CORE__PARALLELISM:-8}
 # A DAG seen for the first time is active: a triggered run or a backfill runs without a click.
@@ -69,7 +93,8 @@ running_pid() {
   pid=$(cat "$pidfile")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [ "$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ] || return 1
-  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *airflow* ]] || return 1
+  # (A Celery worker retitles itself "[celeryd: worker-1@host:MainProcess] ...".)
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *@(airflow|celeryd:)* ]] || return 1
   echo "$pid"
 }
 
@@ -121,6 +146,12 @@ start() {
   [ -n "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}" ] \
     || die "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is not set: run 'make airflow' (or eval \"\$(scripts/stack.sh env)\" first)"
   [ -x "$bin/airflow" ] || die "$bin/airflow not found: run 'make venv' first"
+  if [ "$executor" = celery ]; then
+    [ -n "${AIRFLOW__CELERY__BROKER_URL:-}" ] \
+      || die "AIRFLOW__CELERY__BROKER_URL is not set: the stack's environment (scripts/stack.sh env) has it"
+    grep -q "redis: up" <<<"$("$repo/scripts/stack.sh" status)" \
+      || die "the stack's Redis is not running: install Debian's redis-server, then scripts/stack.sh up"
+  fi
   local c pid up=() down=()
   for c in "${components[@]}"; do
     if running_pid "$c" >/dev/null; then up+=("$c"); else down+=("$c"); fi
@@ -143,6 +174,11 @@ start() {
     [dag-processor]="dag-processor"
     [triggerer]="triggerer --skip-serve-logs"
   )
+  # A worker's own name among the others (the Flower and the task logs show it); no log server:
+  # the api-server reads the logs the workers write to $AIRFLOW_HOME/logs on this machine.
+  for c in "${components[@]}"; do
+    [[ $c == worker-* ]] && args[$c]="celery worker --celery-hostname $c@%h --concurrency $concurrency --skip-serve-logs"
+  done
   for c in "${components[@]}"; do
     # setsid: a session of its own, so that stop finds every process it started by its id.
     # (Not a process-group leader here, setsid execs in place: $! is the component's pid.)
@@ -196,8 +232,20 @@ wait_sessions() {
   echo $left
 }
 
+# Workers an earlier celery start left pid files for (stop and status find them whatever
+# KUOTA_EXECUTOR says now).
+add_started_workers() {
+  local f c
+  for f in "$run"/worker-*.pid; do
+    [ -e "$f" ] || continue
+    c=$(basename "$f" .pid)
+    [[ " ${components[*]} " == *" $c "* ]] || components+=("$c")
+  done
+}
+
 stop() {
   local c pid sids=() left
+  add_started_workers
   for c in "${components[@]}"; do
     if pid=$(running_pid "$c"); then sids+=("$pid"); kill -TERM "$pid" 2>/dev/null || true; fi
   done
@@ -229,6 +277,7 @@ stop() {
 
 status() {
   local c pid n
+  add_started_workers
   for c in "${components[@]}"; do
     if pid=$(running_pid "$c"); then
       n=$(session_pids "$pid" | wc -l)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The embedded local stack: a throwaway PostgreSQL cluster (Airflow metadata + warehouse)
-# started from this machine's server binaries, an S3 endpoint (moto server) and an SMTP sink
-# for the operators' alerts (aiosmtpd, each mail a .eml file), all on 127.0.0.1 only.
+# started from this machine's server binaries, an S3 endpoint (moto server), an SMTP sink
+# for the operators' alerts (aiosmtpd, each mail a .eml file) and, where Debian's
+# redis-server is installed, Redis as the CeleryExecutor's broker (make demo-celery), all on
+# 127.0.0.1 only.
 # Usage: scripts/stack.sh up|down|status|env
 #
 # Configuration (environment, all optional):
@@ -9,10 +11,11 @@
 #   KUOTA_PG_PORT     PostgreSQL port           (default: 54329)
 #   KUOTA_S3_PORT     S3 endpoint port          (default: 54330)
 #   KUOTA_SMTP_PORT   SMTP sink port            (default: KUOTA_S3_PORT + 1, 54331; mails in $KUOTA_STACK_DIR/mail)
+#   KUOTA_REDIS_PORT  Redis port                (default: KUOTA_S3_PORT + 2, 54332)
 #   KUOTA_ALERT_TO    who the alerts go to      (default: operator@localhost)
 #   KUOTA_BUCKET      exchange bucket           (default: kuota)
 #
-# Secrets: the PostgreSQL password and the S3 keys are generated on first use (up or env) into
+# Secrets: the PostgreSQL and Redis passwords and the S3 keys are generated on first use (up or env) into
 # $KUOTA_STACK_DIR/secrets (mode 600, 24 random bytes in hex each) and reused afterwards, until
 # that file is removed.  The cluster records which stack directory created it
 # ($pg_data/kuota-stack-dir); `down` removes the cluster and its data, not the secrets.
@@ -24,6 +27,7 @@ stack_dir=$(realpath -m "$stack_dir")
 pg_port=${KUOTA_PG_PORT:-54329}
 s3_port=${KUOTA_S3_PORT:-54330}
 smtp_port=${KUOTA_SMTP_PORT:-$((s3_port + 1))}  # beside its S3 endpoint: two stacks never share a sink
+redis_port=${KUOTA_REDIS_PORT:-$((s3_port + 2))}
 alert_to=${KUOTA_ALERT_TO:-operator@localhost}
 bucket=${KUOTA_BUCKET:-kuota}
 # The cluster lives under /tmp so that the postgres user can reach it whatever the
@@ -34,7 +38,7 @@ pg_user=kuota
 secrets_file=$stack_dir/secrets
 owner_file=$pg_data/kuota-stack-dir
 # Set by load_secrets.
-pg_password="" s3_access_key="" s3_secret_key=""
+pg_password="" s3_access_key="" s3_secret_key="" redis_password=""
 
 die() { echo "stack: $*" >&2; exit 1; }
 
@@ -56,7 +60,10 @@ load_secrets() {
     ln "$tmp" "$secrets_file" 2>/dev/null || true   # atomic: a concurrent first call wins, both read it
     rm -f "$tmp"
   fi
+  # A secrets file from before Redis joined the stack gets its password added.
+  grep -q '^redis_password=' "$secrets_file" || printf 'redis_password=%s\n' "$(new_secret)" >>"$secrets_file"
   pg_password=$(sed -n 's/^pg_password=//p' "$secrets_file")
+  redis_password=$(sed -n 's/^redis_password=//p' "$secrets_file")
   s3_access_key=$(sed -n 's/^s3_access_key=//p' "$secrets_file")
   s3_secret_key=$(sed -n 's/^s3_secret_key=//p' "$secrets_file")
   local v
@@ -193,6 +200,50 @@ smtp_up() {
   echo "stack: SMTP sink up on 127.0.0.1:$smtp_port (mails: $stack_dir/mail)"
 }
 
+redis_running() { [ -f "$stack_dir/redis.pid" ] && kill -0 "$(cat "$stack_dir/redis.pid")" 2>/dev/null; }
+
+# Redis is the CeleryExecutor's broker only: without Debian's redis-server the rest of the
+# stack works as before (make demo-celery installs it).
+redis_up() {
+  if ! command -v redis-server >/dev/null; then
+    echo "stack: redis-server not installed: only the CeleryExecutor needs it (make demo-celery installs it)"
+    return 0
+  fi
+  if redis_running; then echo "stack: Redis already running on 127.0.0.1:$redis_port"; return 0; fi
+  mkdir -p "$stack_dir/redis"
+  # The password in a file of mode 600, not on a command line that ps shows.
+  (umask 077 && cat >"$stack_dir/redis.conf" <<CONF
+bind 127.0.0.1
+port $redis_port
+protected-mode yes
+requirepass $redis_password
+daemonize yes
+pidfile $stack_dir/redis.pid
+logfile $stack_dir/redis.log
+dir $stack_dir/redis
+save ""
+appendonly no
+CONF
+  )
+  # The port is in the kernel's ephemeral range, as the stack's others: a client connection of
+  # a minute ago may still hold it in TIME-WAIT, which Redis does not bind over. It waits.
+  local i deadline=$((SECONDS + 90))
+  while :; do
+    : >"$stack_dir/redis.log"
+    redis-server "$stack_dir/redis.conf" || die "Redis did not start (log: $stack_dir/redis.log)"
+    for i in $(seq 1 50); do
+      [ "$(REDISCLI_AUTH=$redis_password redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" = PONG ] && break 2
+      grep -q "Address already in use" "$stack_dir/redis.log" && break
+      sleep 0.2
+    done
+    grep -q "Address already in use" "$stack_dir/redis.log" && [ $SECONDS -lt $deadline ] || {
+      tail -5 "$stack_dir/redis.log" >&2; die "Redis does not answer on 127.0.0.1:$redis_port (log: $stack_dir/redis.log)"; }
+    echo "stack: 127.0.0.1:$redis_port is still held by a closed connection (TIME-WAIT); trying again"
+    sleep 3
+  done
+  echo "stack: Redis up on 127.0.0.1:$redis_port (the CeleryExecutor's broker)"
+}
+
 env_vars() {
   local wh="postgresql://$pg_user:$pg_password@127.0.0.1:$pg_port/warehouse"
   cat <<ENV
@@ -209,6 +260,8 @@ export AIRFLOW_CONN_KUOTA_S3='{"conn_type": "aws", "login": "$s3_access_key", "p
 export AIRFLOW_CONN_KUOTA_SMTP='{"conn_type": "smtp", "host": "127.0.0.1", "port": $smtp_port, "extra": {"from_email": "kuota-alerts@localhost", "disable_ssl": true, "disable_tls": true, "timeout": 10, "retry_limit": 1}}'
 export KUOTA_ALERT_TO='$alert_to'
 export KUOTA_MAIL_DIR='$stack_dir/mail'
+export AIRFLOW__CELERY__BROKER_URL='redis://:$redis_password@127.0.0.1:$redis_port/0'
+export AIRFLOW__CELERY__RESULT_BACKEND='db+postgresql://$pg_user:$pg_password@127.0.0.1:$pg_port/airflow'
 ENV
 }
 
@@ -219,6 +272,7 @@ up() {
   pg_up
   s3_up
   smtp_up
+  redis_up
   (umask 077 && env_vars >"$stack_dir/env") && chmod 600 "$stack_dir/env"
   echo "stack: environment in $stack_dir/env (source it)"
 }
@@ -229,6 +283,8 @@ down() {
   rm -f "$stack_dir/s3.pid"
   if smtp_running; then kill "$(cat "$stack_dir/smtp.pid")" 2>/dev/null || true; fi
   rm -f "$stack_dir/smtp.pid"
+  if redis_running; then kill "$(cat "$stack_dir/redis.pid")" 2>/dev/null || true; fi
+  rm -f "$stack_dir/redis.pid"
   if pg_running; then as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null; fi
   rm -rf "$pg_data"
   echo "stack: stopped"
@@ -238,6 +294,9 @@ status() {
   pg_running && echo "postgres: up 127.0.0.1:$pg_port" || echo "postgres: down"
   s3_running && echo "s3: up 127.0.0.1:$s3_port" || echo "s3: down"
   smtp_running && echo "smtp: up 127.0.0.1:$smtp_port (mails: $stack_dir/mail)" || echo "smtp: down"
+  if redis_running; then echo "redis: up 127.0.0.1:$redis_port"
+  elif command -v redis-server >/dev/null; then echo "redis: down"
+  else echo "redis: not installed"; fi
 }
 
 case "${1:-}" in

@@ -8,8 +8,8 @@ status=$("$here/stack.sh" status)
 if ! grep -q "postgres: up" <<<"$status" || ! grep -q "s3: up" <<<"$status"; then
   "$here/stack.sh" up
   started=1
-elif ! grep -q "smtp: up" <<<"$status"; then
-  "$here/stack.sh" up  # a stack started before the SMTP sink existed: the sink joins it
+elif ! grep -q "smtp: up" <<<"$status" || grep -q "redis: down" <<<"$status"; then
+  "$here/stack.sh" up  # a stack started before the SMTP sink or Redis existed (or was installed): they join it
 fi
 trap '[ $started = 1 ] && "$here/stack.sh" down' EXIT
 # Captured first, so that a failing `stack.sh env` (say, a cluster of another stack directory

@@ -46,6 +46,7 @@ SECRETS = {
     "AIRFLOW_API_SECRET_KEY",
     "AIRFLOW_JWT_SECRET",
     "AIRFLOW_ADMIN_PASSWORD",
+    "REDIS_PASSWORD",
 }
 # The public defaults this file once had: none may come back.
 OLD_LITERALS = ("kuota-minio", "change-me", ":kuota@", "POSTGRES_PASSWORD:-", "kuota-local")
@@ -280,7 +281,13 @@ def test_log_servers_are_reachable_by_their_recorded_hostname_and_not_published(
 
 def test_every_long_running_airflow_service_has_a_healthcheck_of_its_own_kind(config):
     services = airflow_services(config, long_running=True)
-    assert set(services) == {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
+    assert set(services) == {
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-worker",  # the profile celery
+    }
     commands = {}
     for name, service in services.items():
         assert "healthcheck" in service and not service["healthcheck"].get("disable"), name
@@ -292,6 +299,10 @@ def test_every_long_running_airflow_service_has_a_healthcheck_of_its_own_kind(co
     )
     assert "airflow jobs check --job-type DagProcessorJob --local" in commands["airflow-dag-processor"]
     assert "airflow jobs check --job-type TriggererJob --local" in commands["airflow-triggerer"]
+    # A Celery worker answers its own name's ping (the app of the pinned provider).
+    assert "celery_executor.app inspect ping -d" in commands["airflow-worker"]
+    assert config["services"]["airflow-worker"]["profiles"] == ["celery"]
+    assert config["services"]["redis"]["profiles"] == ["celery"]
     # The LocalExecutor's tasks talk to the api-server's Execution API (the triggerer runs its own).
     scheduler_waits_for = config["services"]["airflow-scheduler"]["depends_on"]
     assert scheduler_waits_for["airflow-apiserver"]["condition"] == "service_healthy"
