@@ -43,9 +43,11 @@ or `siap_validasi`.
 4. `check_screening`: the GX suite: the states add up to the cutoff, one known reason per residu,
    every eligible record has its MSISDN, provider and package; Data Docs in
    `<output_uri>/<periode>/data_docs/screening/`.
-5. `residu_to_schools`: `portal/<periode>/residu/<npsn>.csv` (+ manifest) for every school with
-   residu, and `portal/<periode>/rekap_residu.csv` (per province, district and school, by
-   reason). Only files whose content changed are rewritten.
+5. `residu_provinces`, then `residu_to_schools` (a mapped task per province, which workers
+   share: `[31 DKI Jakarta]`, ...): `portal/<periode>/residu/<npsn>.csv` (+ manifest) for every
+   school with residu, and an empty one for a school whose residu is all resolved since; then
+   `residu_rekap`: `portal/<periode>/rekap_residu.csv` (per province, district and school, by
+   reason) and the residu naming no school. Only files whose content changed are rewritten.
 6. `refresh_cockpit`: the figures of the *Kuota* view (the run's *Kuota* tab and the navigation
    entry) recounted as stage 0, the screening: the funnel and the residu per province,
    district, school and provider.
@@ -64,10 +66,11 @@ in its extra for MinIO or the local stack).
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, task, task_group
+from airflow.sdk import Param, dag, get_current_context, task, task_group
 
 from kuota import periode, summary
 from kuota.bulanan import quality, residu, screening, snapshot
+from kuota.cockpit import NAMA_PROVINSI
 from kuota.infra import migrations
 from kuota.periode import Period
 from kuota_airflow import (
@@ -178,15 +181,27 @@ def kuota_bulanan():
             return final(quality.check_screening, run_period(params))
 
         @task
-        def residu_to_schools(params=None) -> dict:
-            return final(residu.write_residu, run_period(params))
+        def residu_provinces(params=None) -> list[str]:
+            return final(residu.provinces, run_period(params))
 
+        @task(map_index_template="{{ wilayah }}")
+        def residu_to_schools(provinsi: str, params=None) -> dict:
+            get_current_context()["wilayah"] = f"{provinsi} {NAMA_PROVINSI.get(provinsi, '')}".strip()
+            return final(residu.write_residu_province, run_period(params), provinsi)
+
+        @task
+        def residu_rekap(params=None) -> dict:
+            return final(residu.write_residu_rekap, run_period(params))
+
+        provinces = residu_provinces()
         (
             record_policies()
             >> normalize_numbers()
             >> screen_records()
             >> check_screening()
-            >> residu_to_schools()
+            >> provinces
+            >> residu_to_schools.expand(provinsi=provinces)
+            >> residu_rekap()
             >> refresh_cockpit("screening", monthly=True)
         )
 

@@ -53,7 +53,9 @@ def test_monthly_dag_shape(dagbag):
         "screening.normalize_numbers",
         "screening.screen_records",
         "screening.check_screening",
-        "screening.residu_to_schools",
+        "screening.residu_provinces",
+        "screening.residu_to_schools",  # mapped: a province each
+        "screening.residu_rekap",
         "screening.refresh_cockpit",
     ]
     chain = ["cutoff_snapshot.load_snapshot", "cutoff_snapshot.check_snapshot", *screening, "run_summary"]

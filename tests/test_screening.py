@@ -220,3 +220,44 @@ def test_residu_goes_back_to_each_school_once(dsn, storage, bucket, period):
     assert read_csv(storage, join(folder, f"{resolved}.csv")) == [list(residu.RESIDU_COLUMNS)]
     assert json.loads(storage.read_bytes(join(folder, f"{resolved}.manifest.json")))["rows"] == 0
     assert residu.write_residu(period)["written"] == 0
+
+
+def _portal(storage, bucket: str, root: str) -> dict[str, bytes]:
+    """Every object of a period's portal folder (residu files, manifests, Pusdatin's own)."""
+    prefix = f"{root}/portal/2020-09/"
+    pages = storage.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    return {key[len(prefix) :]: storage.read_bytes(f"s3://{bucket}/{key}") for key in keys}
+
+
+@pytest.mark.heavy
+def test_residu_by_province_writes_what_one_process_writes(dsn, storage, bucket, period):
+    """The mapped tasks (a province each, then Pusdatin's own files) and write_residu in one
+    process give the same bytes, manifests included; each province empties only its own."""
+    _load(dsn, storage, bucket, seed=14, students=3_000)
+    screening.screen(period)
+    whole = period.with_(exchange_uri=f"s3://{bucket}/whole")
+    written = residu.write_residu(whole)["written"]
+
+    provinces = residu.provinces(period)
+    assert len(provinces) > 1 and provinces == sorted(provinces)
+    by_province = [residu.write_residu_province(period, p) for p in provinces]
+    own = residu.write_residu_rekap(period)
+    assert sum(r["written"] for r in by_province) + own["written"] == written
+    assert sum(r["rows"] for r in by_province) + own["rows"] == residu.write_residu(whole)["rows"]
+    assert _portal(storage, bucket, "exchange") == _portal(storage, bucket, "whole")
+
+    # Done again, either way, nothing is written.
+    assert [residu.write_residu_province(period, p)["written"] for p in provinces] == [0] * len(provinces)
+    assert residu.write_residu(period)["written"] == 0
+
+    # A school whose residu is all resolved: its province's task empties its file, no other.
+    npsn, province = query(
+        dsn, "SELECT npsn, kode_provinsi FROM kuota.penerima WHERE status = 'residu' AND npsn IS NOT NULL LIMIT 1"
+    )[0]
+    query(dsn, "DELETE FROM kuota.penerima WHERE npsn = %s AND status = 'residu' RETURNING 1", (npsn,))
+    emptied = {p: residu.write_residu_province(period, p)["emptied"] for p in provinces}
+    assert emptied == {p: int(p == province) for p in provinces}
+    residu.write_residu_rekap(period)
+    residu.write_residu(whole)
+    assert _portal(storage, bucket, "exchange") == _portal(storage, bucket, "whole")

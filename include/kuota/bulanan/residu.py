@@ -7,6 +7,11 @@ Streamed from the warehouse one school at a time (a server-side cursor): memory 
 school's rows and a bounded queue of writes. A file is rewritten only when its bytes changed
 (compared with the MD5 of what one listing shows), so a re-run puts nothing and the portal
 sees the same bytes and manifests.
+
+At national scale the schools' files are written a province at a time, each province a mapped
+task of its own that the workers share (``write_residu_province``; docs/national.md), then
+Pusdatin's own files once (``write_residu_rekap``). ``write_residu`` does both in one process
+and writes the same bytes.
 """
 
 from __future__ import annotations
@@ -96,55 +101,107 @@ class _Publisher:
         return self.written
 
 
+def provinces(period: Period) -> list[str]:
+    """The provinces of the period's schools: one mapped task each (a school of any status
+    counts, so that one whose residu is all resolved still gets its empty file)."""
+    with db.connect(period.dsn) as conn:
+        return [p for (p,) in db.run(conn, "bulanan/residu/04_list_provinsi", {"periode": period.periode})]
+
+
+def _write_schools(conn, periode: str, publisher: _Publisher | None, own: _Publisher | None, provinsi) -> dict:
+    """Streams the residu of ``provinsi`` (None: every school and the residu naming none; '':
+    only the residu naming no school) into the schools' files (``publisher``) and Pusdatin's
+    (``own``); then an empty file for each school of theirs whose residu is all resolved since:
+    its old list would otherwise stay in the portal as if still open."""
+    schools = rows = 0
+    where = "" if provinsi is None else f", province {provinsi}" if provinsi else ", residu naming no school"
+    progress = Progress(log, f"residu for periode {periode}{where}", unit="schools")
+    with conn.cursor(name="residu_sekolah") as cur:
+        cur.itersize = 20_000
+        cur.execute(db.sql("bulanan/residu/01_list_residu_sekolah"), {"periode": periode, "provinsi": provinsi})
+        for npsn, group in itertools.groupby(cur, key=lambda r: r[0]):
+            group = list(group)
+            data = _csv_bytes(RESIDU_COLUMNS, (r[1:8] for r in group))
+            target = publisher if npsn else own
+            target.publish(
+                f"{npsn}.csv" if npsn else UNKNOWN_SCHOOL, data, len(group), group[0][8], periode=periode, npsn=npsn
+            )
+            schools += bool(npsn)
+            rows += len(group)
+            progress.add(bool(npsn))
+    ((created_at,),) = db.run(conn, "bulanan/residu/03_stamp_residu", {"periode": periode})
+    emptied = []
+    if publisher is not None:
+        stale = publisher.stale_csv()
+        if provinsi:  # of this province's schools only
+            mine = db.run(conn, "bulanan/residu/05_list_sekolah", {"periode": periode, "provinsi": provinsi})
+            stale = sorted(set(stale) & {f"{npsn}.csv" for (npsn,) in mine})
+        for name in stale:
+            publisher.publish(name, _csv_bytes(RESIDU_COLUMNS, []), 0, created_at, periode=periode, npsn=name[:-4])
+        emptied = stale
+    return {"schools": schools, "rows": rows, "emptied": len(emptied), "created_at": created_at}
+
+
+def _write_rekap(conn, periode: str, own: _Publisher, created_at: str) -> int:
+    """Residu per reason for each province, district and school: the dashboard's feed."""
+    rekap, rekap_rows = _rekap_bytes(conn, periode)
+    own.publish("rekap_residu.csv", rekap, rekap_rows, created_at, periode=periode)
+    return rekap_rows
+
+
+def _done(periode: str, what: str, counts: dict, written: int) -> dict:
+    log.info(
+        "residu for periode %s%s: %d schools, %d rows, %d schools now without residu, %d files written "
+        "(others unchanged)",
+        periode,
+        what,
+        counts["schools"],
+        counts["rows"],
+        counts["emptied"],
+        written,
+    )
+    return {"periode": periode, **{k: v for k, v in counts.items() if k != "created_at"}, "written": written}
+
+
 @lifecycle.while_open("writing residu files")
 @db.one_at_a_time("residu")
 def write_residu(period: Period) -> dict:
-    """Every school with residu gets its file; returns counts (schools, rows, files written)."""
-    dsn, storage, exchange_uri, periode = period.dsn, period.files(), period.exchange(), period.periode
-    portal = portal_root(exchange_uri, periode)
-    schools = rows = 0
+    """Every school with residu gets its file, and Pusdatin its own, in one process; returns
+    counts (schools, rows, files written)."""
+    storage, exchange_uri, periode = period.files(), period.exchange(), period.periode
     publisher = _Publisher(storage, residu_folder(exchange_uri, periode))
     # Pusdatin's own files beside the schools' folder: residu naming no school, and the rekap.
-    own = _Publisher(storage, portal, workers=1)
-    progress = Progress(log, f"residu for periode {periode}", unit="schools")
-    with db.connect(dsn) as conn:
-        with conn.cursor(name="residu_sekolah") as cur:
-            cur.itersize = 20_000
-            cur.execute(db.sql("bulanan/residu/01_list_residu_sekolah"), {"periode": periode})
-            for npsn, group in itertools.groupby(cur, key=lambda r: r[0]):
-                group = list(group)
-                data = _csv_bytes(RESIDU_COLUMNS, (r[1:8] for r in group))
-                target = publisher if npsn else own
-                target.publish(
-                    f"{npsn}.csv" if npsn else UNKNOWN_SCHOOL, data, len(group), group[0][8], periode=periode, npsn=npsn
-                )
-                schools += bool(npsn)
-                rows += len(group)
-                progress.add(bool(npsn))
-        rekap, rekap_rows = _rekap_bytes(conn, periode)
-        ((created_at,),) = db.run(conn, "bulanan/residu/03_stamp_residu", {"periode": periode})
-    # A school whose residu is all resolved gets an empty file (header, 0 rows), not silence:
-    # its old list would otherwise stay in the portal as if still open.
-    emptied = publisher.stale_csv()
-    for name in emptied:
-        publisher.publish(name, _csv_bytes(RESIDU_COLUMNS, []), 0, created_at, periode=periode, npsn=name[:-4])
-    # Residu per reason for each province, district and school: the dashboard's feed.
-    own.publish("rekap_residu.csv", rekap, rekap_rows, created_at, periode=periode)
-    written = publisher.close() + own.close()
-    log.info(
-        "residu for periode %s: %d schools, %d rows, %d schools now without residu, %d files written "
-        "(others unchanged)",
-        periode,
-        schools,
-        rows,
-        len(emptied),
-        written,
-    )
-    return {
-        "periode": periode,
-        "schools": schools,
-        "rows": rows,
-        "written": written,
-        "rekap_rows": rekap_rows,
-        "emptied": len(emptied),
-    }
+    own = _Publisher(storage, portal_root(exchange_uri, periode), workers=1)
+    with db.connect(period.dsn) as conn:
+        counts = _write_schools(conn, periode, publisher, own, None)
+        counts["rekap_rows"] = _write_rekap(conn, periode, own, counts["created_at"])
+    return _done(periode, "", counts, publisher.close() + own.close())
+
+
+@lifecycle.while_open("writing residu files")
+def write_residu_province(period: Period, provinsi: str) -> dict:
+    """The files of one province's schools. Provinces run beside each other, one task per
+    province at a time, never beside ``write_residu`` or ``write_residu_rekap``."""
+    storage, exchange_uri, periode = period.files(), period.exchange(), period.periode
+    if not provinsi:
+        raise ValueError("write_residu_province: a province code, e.g. '31'")
+    with (
+        db.serialized(period.dsn, periode, "residu", shared=True),
+        db.serialized(period.dsn, periode, f"residu {provinsi}"),
+    ):
+        publisher = _Publisher(storage, residu_folder(exchange_uri, periode))
+        with db.connect(period.dsn) as conn:
+            counts = _write_schools(conn, periode, publisher, None, provinsi)
+        return {"provinsi": provinsi, **_done(periode, f", province {provinsi}", counts, publisher.close())}
+
+
+@lifecycle.while_open("writing residu files")
+@db.one_at_a_time("residu")
+def write_residu_rekap(period: Period) -> dict:
+    """After the provinces: Pusdatin's own files, the residu naming no school and the rekap."""
+    periode = period.periode
+    own = _Publisher(period.files(), portal_root(period.exchange(), periode), workers=1)
+    with db.connect(period.dsn) as conn:
+        counts = _write_schools(conn, periode, None, own, "")
+        counts["rekap_rows"] = _write_rekap(conn, periode, own, counts["created_at"])
+    return _done(periode, ", Pusdatin's own files", counts, own.close())
