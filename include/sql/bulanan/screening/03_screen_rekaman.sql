@@ -6,6 +6,9 @@
 -- Params: cutoff_id, tanggal (the period's first day: prefixes in force), kecualikan_pkh_pip.
 
 SET LOCAL jit = off;  -- compiling these plans costs more than it saves
+-- One screening runs at a time (its advisory lock): its hashes and sorts may take what a
+-- national pass needs rather than spill (docs/national.md).
+SET LOCAL work_mem = '512MB';
 
 -- Lines 1-2: every record with what the rules read, and its K1 reason.
 CREATE TEMP TABLE rekaman ON COMMIT DROP AS
@@ -48,9 +51,12 @@ WITH pd AS (
 ), nisn_sama AS (
     -- Two different people behind one NISN: some pair differs in both name and birth date,
     -- which is the case exactly when the group has two names and two birth dates.
+    -- The NISNs on more than one record first, by a hash aggregate: the distinct counts
+    -- (which sort their group) then see only those few, not every record.
     SELECT nisn, count(DISTINCT sekolah_id) AS sekolah,
            count(DISTINCT nama_huruf) > 1 AND count(DISTINCT tanggal_lahir) > 1 AS konflik
-    FROM pd GROUP BY nisn HAVING count(*) > 1
+    FROM pd JOIN (SELECT nisn FROM pd GROUP BY nisn HAVING count(*) > 1) lebih USING (nisn)
+    GROUP BY nisn
 ), ptk_sama AS (
     SELECT nik FROM rekaman
     WHERE jenis = 'ptk' AND alasan_k1 IS NULL AND nik <> ''
