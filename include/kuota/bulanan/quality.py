@@ -35,11 +35,12 @@ log = logging.getLogger(__name__)
 
 
 def _snapshot_suites(gx, expected_rows: dict) -> dict:
+    """What the snapshot's constraints do not say already: each table's id is its primary key
+    with the cutoff (not null, once), which no suite needs to count again (at 10 million a
+    uniqueness expectation is a sort of every id)."""
     E = gx.expectations
     common = {
         "sekolah": [
-            E.ExpectColumnValuesToNotBeNull(column="sekolah_id"),
-            E.ExpectColumnValuesToBeUnique(column="sekolah_id"),
             E.ExpectColumnValuesToNotBeNull(column="npsn"),
             E.ExpectColumnValuesToBeUnique(column="npsn"),
             E.ExpectColumnValuesToBeInSet(column="bentuk_pendidikan", value_set=list(BENTUK_PENDIDIKAN)),
@@ -47,8 +48,6 @@ def _snapshot_suites(gx, expected_rows: dict) -> dict:
             E.ExpectColumnValuesToBeInSet(column="kode_provinsi", value_set=list(KODE_PROVINSI)),
         ],
         "peserta_didik": [
-            E.ExpectColumnValuesToNotBeNull(column="peserta_didik_id"),
-            E.ExpectColumnValuesToBeUnique(column="peserta_didik_id"),
             E.ExpectColumnValuesToNotBeNull(column="sekolah_id"),
             E.ExpectColumnValuesToBeInSet(column="jenis_kelamin", value_set=list(JENIS_KELAMIN)),
             E.ExpectColumnValuesToBeInSet(column="status", value_set=list(STATUS_PD)),
@@ -56,8 +55,6 @@ def _snapshot_suites(gx, expected_rows: dict) -> dict:
             E.ExpectColumnValuesToBeBetween(column="tingkat_pendidikan", min_value=0, max_value=13),
         ],
         "ptk": [
-            E.ExpectColumnValuesToNotBeNull(column="ptk_id"),
-            E.ExpectColumnValuesToBeUnique(column="ptk_id"),
             E.ExpectColumnValuesToNotBeNull(column="sekolah_id"),
             E.ExpectColumnValuesToBeInSet(column="jenis_kelamin", value_set=list(JENIS_KELAMIN)),
             E.ExpectColumnValuesToBeInSet(column="jenis_ptk", value_set=list(JENIS_PTK)),
@@ -176,7 +173,9 @@ def check_screening(period: Period) -> dict:
     suites = {
         "penerima": [
             E.ExpectTableRowCountToEqual(value=int(expected)),
-            E.ExpectCompoundColumnsToBeUnique(column_list=["jenis", "id"]),
+            # One row per record is kuota.penerima's primary key (periode, jenis, id): a
+            # constraint no row can break. Checking it here again cost 43% of the suite's
+            # queries (a join of every row with its group's count; docs/benchmarks.md).
             # A re-run after later stages finds records moved on: any state, any reason.
             E.ExpectColumnValuesToBeInSet(column="status", value_set=list(RECIPIENT_STATES)),
             E.ExpectColumnValuesToBeInSet(column="alasan", value_set=[*SCREENING_REASONS, *LATER_REASONS]),
