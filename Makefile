@@ -9,7 +9,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: venv lint format test test-fast test-slow demo demo-celery bench stack-up stack-down airflow airflow-stop airflow-status clean
+.PHONY: venv lint format test test-fast test-slow demo demo-celery redis-server bench stack-up stack-down airflow airflow-stop airflow-status clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml tools/pyproject.toml
@@ -46,11 +46,14 @@ demo: venv
 
 # The demo period on CeleryExecutor (Redis, two workers), compared byte for byte with the same
 # period in one process (scripts/demo-celery.sh). Installs Debian's redis-server if missing (as root).
-demo-celery: venv
+demo-celery: venv redis-server
+	scripts/with-stack.sh scripts/demo-celery.sh
+
+# Debian's redis-server, the CeleryExecutor's broker (make demo-celery, make test-slow).
+redis-server:
 	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && { apt-get install -y -q redis-server >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q redis-server >/dev/null; }; }; } \
 	  || { echo "redis-server not found: install Debian's redis-server (apt-get install redis-server)"; exit 1; }
-	scripts/with-stack.sh scripts/demo-celery.sh
 
 # Throughput and peak memory of each step at 1 and 10 million students (docs/benchmarks.md).
 # Other scales: make bench BENCH_ARGS="--students 45000000".
@@ -77,11 +80,13 @@ airflow-status:
 	scripts/airflow.sh status
 
 # The slow tier (not in make test): a real scheduler with the simulators, a clear through the
-# REST API, a backfill, the UI in Debian's chromium (installed here if missing, as root).
+# REST API, a backfill, the UI in Debian's chromium, two Celery workers on Redis (chromium
+# and redis-server installed here if missing, as root).
 test-slow: venv
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && { apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }; } \
 	  || { echo "chromium not found: install Debian's chromium (apt-get install chromium)"; exit 1; }
+	@$(MAKE) --no-print-directory redis-server
 	KUOTA_SLOW_TESTS=1 scripts/with-stack.sh $(BIN)/pytest -n 0 --durations=0 tests/slow $(PYTEST_ARGS)
 
 clean:

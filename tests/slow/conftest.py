@@ -108,7 +108,8 @@ def _free_port() -> int:
 
 def processes_of(home: Path) -> list[str]:
     """Every process on this machine started for this AIRFLOW_HOME (by its environment), as
-    ``pid args``: what ``pgrep -af airflow`` shows of this Airflow, and nothing of another."""
+    ``pid args``: what ``pgrep -af airflow`` shows of this Airflow, and nothing of another; a
+    Celery worker too, which retitles itself ``[celeryd: worker-1@host:MainProcess]``."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
@@ -118,7 +119,7 @@ def processes_of(home: Path) -> list[str]:
             args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        if f"AIRFLOW_HOME={home}".encode() in environ and "airflow" in args:
+        if f"AIRFLOW_HOME={home}".encode() in environ and ("airflow" in args or "celeryd" in args):
             found.append(f"{proc.name} {args}")
     return found
 
@@ -173,6 +174,20 @@ class Airflow:
     def trigger(self, dag_id: str, conf: dict) -> str:
         run = self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
         return run["dag_run_id"]
+
+    def trigger_monthly(self, periode: str, cutoff_uri: str, deadline: str) -> str:
+        """kuota_bulanan opening ``periode`` on ``cutoff_uri``, this Airflow's exchange and output."""
+        return self.trigger(
+            "kuota_bulanan",
+            self.conf(
+                "kuota_bulanan",
+                periode=periode,
+                cutoff_uri=cutoff_uri,
+                exchange_uri=self.exchange_uri,
+                output_uri=self.output_uri,
+                batas_jawaban=deadline,
+            ),
+        )
 
     def run(self, dag_id: str, run_id: str) -> dict:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
@@ -230,6 +245,16 @@ def storage_session(s3) -> Storage:
 def airflow(tmp_path_factory, template_db, s3):
     """Airflow started by scripts/airflow.sh (as ``make airflow``), stopped at the end: the
     stop must leave no process of it, LocalExecutor workers and tasks included."""
+    with started_airflow(tmp_path_factory, template_db, s3) as airflow:
+        yield airflow
+
+
+@contextlib.contextmanager
+def started_airflow(tmp_path_factory, template_db, s3, **extra_env):
+    """scripts/airflow.sh start with its own metadata and warehouse databases, bucket, home and
+    port (``extra_env``: KUOTA_EXECUTOR=celery and the like); yields an ``Airflow``; then stop,
+    which must leave no process."""
+    celery = extra_env.get("KUOTA_EXECUTOR") == "celery"
     warehouse = _require("KUOTA_WAREHOUSE_DSN")
     metadata = _require("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     tag = uuid.uuid4().hex[:8]
@@ -250,6 +275,7 @@ def airflow(tmp_path_factory, template_db, s3):
         AIRFLOW_CONN_KUOTA_WAREHOUSE=db.libpq_dsn(dsn),
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "include"), os.environ.get("PYTHONPATH")) if p),
         AIRFLOW__CORE__PARALLELISM="4",
+        **extra_env,
     )
     for name in ("AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER"):
         env.pop(name, None)  # the script's defaults: this checkout's dags/ and plugins/
@@ -259,12 +285,10 @@ def airflow(tmp_path_factory, template_db, s3):
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         assert f"http://127.0.0.1:{port}" in started.stdout and "log in as 'admin'" in started.stdout
-        assert sorted(p.stem for p in run_dir.glob("*.pid")) == [
-            "api-server",
-            "dag-processor",
-            "scheduler",
-            "triggerer",
-        ]
+        workers = [f"worker-{i}" for i in range(1, int(env.get("KUOTA_CELERY_WORKERS", "2")) + 1)] if celery else []
+        assert sorted(p.stem for p in run_dir.glob("*.pid")) == sorted(
+            ["api-server", "dag-processor", "scheduler", "triggerer", *workers]
+        )
         airflow = Airflow(f"http://127.0.0.1:{port}", env, home, dsn, bucket)
         # Active at once (make airflow unpauses them), so a triggered run or a backfill runs.
         assert {d["dag_id"]: d["is_paused"] for d in airflow.api("GET", "/api/v2/dags")["dags"]} == {
@@ -360,17 +384,7 @@ def failed_stage(airflow, storage_session):
     uri = cutoff(storage_session, airflow.bucket, periode)
     deadline = future_deadline()
     with simulators(airflow.env, airflow.exchange_uri, periode, ("missing_rows:xl:1:validasi",)):
-        monthly = airflow.trigger(
-            "kuota_bulanan",
-            airflow.conf(
-                "kuota_bulanan",
-                periode=periode,
-                cutoff_uri=uri,
-                exchange_uri=airflow.exchange_uri,
-                output_uri=airflow.output_uri,
-                batas_jawaban=deadline,
-            ),
-        )
+        monthly = airflow.trigger_monthly(periode, uri, deadline)
         run = airflow.wait("kuota_bulanan", monthly)
         assert run["state"] == "success", airflow.states("kuota_bulanan", monthly)
         stage = airflow.trigger(
