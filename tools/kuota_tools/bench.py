@@ -277,7 +277,7 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     }
 
 
-def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = ()) -> list[dict]:
+def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = (), until: str | None = None) -> list[dict]:
     dsn = os.environ.get("KUOTA_WAREHOUSE_DSN")
     bucket = os.environ.get("KUOTA_BUCKET")
     if not dsn or not bucket:
@@ -291,15 +291,17 @@ def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = ()) 
         _delete_prefix(storage, uri)
         try:
             scale = []
-            for step_name in [s for s in STEPS if s not in skip]:
+            last = STEPS.index(until) if until else len(STEPS) - 1
+            for step_name in [s for s in STEPS[: last + 1] if s not in skip]:
                 result = _measure(step_name, bench_dsn, uri, n, seed)
                 print(_row(result), flush=True)
                 if "views" in result["detail"]:
                     print(_views_table(n, result["detail"]["views"]), flush=True)
                 scale.append(result)
-            print(_goals_table({r["step"]: r for r in scale}), flush=True)
-            if not {"accuracy", "similarity_splink"} & set(skip):
-                print(_accuracy_tables({r["step"]: r for r in scale}), flush=True)
+            by_step = {r["step"]: r for r in scale}
+            print(_goals_table(by_step), flush=True)
+            if {"accuracy", "similarity_splink"} <= set(by_step):
+                print(_accuracy_tables(by_step), flush=True)
             results.extend(scale)
         finally:
             if not keep:
@@ -461,6 +463,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=[s for s in STEPS if s not in STEPS[:3]],
         help="steps to leave out (e.g. accuracy similarity_splink normalize_numbers_libphonenumber)",
     )
+    parser.add_argument(
+        "--until",
+        choices=STEPS[3:],
+        help="the last step to run (send_validation: the month before the providers, as at 48 million)",
+    )
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--uri", help=argparse.SUPPRESS)
@@ -470,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(step(args.step, args.dsn, args.uri, args.students[0], args.seed)))
         return 0
     print(HEADER, flush=True)
-    run(args.students, args.seed, args.keep, tuple(args.skip))
+    run(args.students, args.seed, args.keep, tuple(args.skip), args.until)
     return 0
 
 
