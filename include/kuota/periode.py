@@ -172,9 +172,21 @@ def _closed_message(s: dict, step: str) -> str:
     )
 
 
-def require_open(dsn: str, periode: str, step: str) -> dict:
-    """The period's state, if it is opened and not closed; otherwise a clear refusal."""
-    s = state(dsn, check_periode(periode))
+def _opened(dsn: str, periode: str) -> dict | None:
+    """Whether the period is opened and closed (None: never opened), without state()'s counts."""
+    with db.connect(dsn) as conn:
+        rows = db.run(conn, "periode/07_read_ditutup", {"periode": periode})
+    if not rows:
+        return None
+    ((p, closed_at, reason),) = rows
+    return {"periode": p, "ditutup_at": closed_at, "ditutup_alasan": reason}
+
+
+def require_open(dsn: str, periode: str, step: str, full: bool = True) -> dict:
+    """The period's state, if it is opened and not closed; otherwise a clear refusal. Not
+    ``full``: only its name and closing (no counts of its records: a step that only needs to
+    know it may run, once per batch, pays nothing that grows with the period)."""
+    s = (state if full else _opened)(dsn, check_periode(periode))
     if s is None:
         raise ContractError(f"periode {periode} is not opened: run kuota_bulanan for it first ({step})")
     if s["ditutup_at"]:
@@ -191,7 +203,7 @@ def while_open(step: str):
 
         @functools.wraps(fn)
         def guarded_step(*args, **kwargs):
-            require_open(*db.step_of(signature.bind(*args, **kwargs).arguments), step)
+            require_open(*db.step_of(signature.bind(*args, **kwargs).arguments), step, full=False)
             return fn(*args, **kwargs)
 
         return guarded_step

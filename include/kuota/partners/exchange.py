@@ -190,7 +190,7 @@ def send_batch(period: Period, batch_id: str, force: bool = False) -> dict:
         db.connect(dsn) as conn,
     ):
         batch = _batch(conn, batch_id)
-        lifecycle.require_open(dsn, batch["periode"], f"sending batch {batch_id}")
+        lifecycle.require_open(dsn, batch["periode"], f"sending batch {batch_id}", full=False)
         if period.deadline_passed():
             why = f"the period's deadline {period.deadline.isoformat()} has passed: nothing is sent after it"
             log.warning("batch %s is not sent: %s", batch_id, why)
@@ -320,7 +320,7 @@ def ingest_answer(period: Period, batch_id: str) -> dict:
     with db.connect(dsn) as conn:
         _batch(conn, batch_id, periode)
     with db.serialized(dsn, batch_id, "batch"), db.serialized(dsn, periode, "close", shared=True):
-        lifecycle.require_open(dsn, periode, f"ingesting the answer to {batch_id}")
+        lifecycle.require_open(dsn, periode, f"ingesting the answer to {batch_id}", full=False)
         return _ingest_answer(period, batch_id)
 
 

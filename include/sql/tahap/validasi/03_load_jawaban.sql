@@ -14,15 +14,35 @@ UPDATE kuota.permintaan r SET hasil = j.status, dijawab_at = now()
 FROM jawaban_masuk j
 WHERE r.batch_id = %(batch_id)s AND r.request_id = j.request_id;
 
+-- The recipients by number: one probe of penerima_menunggu per request of the batch (the
+-- LATERAL ... OFFSET 0 keeps that order), each row then updated where that probe found it
+-- (its ctid, read in this statement): the work grows with the batch, not with the period.
+-- The row's period, number and status are join conditions (not filters the planner would
+-- estimate from statistics of status that lag behind the batches planned since the last
+-- ANALYZE, and then read or hash every recipient still waiting in the period, once per
+-- batch). Nothing else changes a recipient while it is dikirim_validasi: its number is in this
+-- one open batch, whose lock this step holds, and the deadline's close waits for the close
+-- lock. Neither hash nor merge join, nor JIT (SET LOCAL: to the end of the transaction, which
+-- this statement ends).
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
+SET LOCAL enable_memoize = off;
+SET LOCAL jit = off;
+
 WITH diubah AS (
   UPDATE kuota.penerima p
-  SET status = CASE WHEN r.hasil IN ('aktif', 'pascabayar') THEN 'valid' ELSE 'residu' END,
-      alasan = CASE r.hasil WHEN 'tidak_aktif' THEN 'nomor_tidak_aktif' WHEN 'masa_tenggang' THEN 'masa_tenggang'
+  SET status = CASE WHEN s.hasil IN ('aktif', 'pascabayar') THEN 'valid' ELSE 'residu' END,
+      alasan = CASE s.hasil WHEN 'tidak_aktif' THEN 'nomor_tidak_aktif' WHEN 'masa_tenggang' THEN 'masa_tenggang'
                             WHEN 'tidak_dikenal' THEN 'tidak_dikenal_provider' END,
       diubah_at = now()
-  FROM kuota.permintaan r
-  WHERE r.batch_id = %(batch_id)s AND p.periode = r.periode AND p.msisdn = r.msisdn
-    AND p.status = 'dikirim_validasi'
+  FROM (SELECT r.hasil, q.tid, q.periode, q.msisdn, q.status
+        FROM kuota.permintaan r
+        CROSS JOIN LATERAL (SELECT q.ctid AS tid, q.periode, q.msisdn, q.status FROM kuota.penerima q
+                            WHERE q.periode = r.periode AND q.msisdn = r.msisdn AND q.status = 'dikirim_validasi'
+                            OFFSET 0) q
+        WHERE r.batch_id = %(batch_id)s) s
+  WHERE p.ctid = s.tid AND p.periode = s.periode
+    AND p.msisdn = s.msisdn AND p.status = s.status
   RETURNING p.status, p.alasan
 )
 SELECT status, coalesce(alasan, ''), count(*) FROM diubah GROUP BY 1, 2 ORDER BY 1, 2
