@@ -412,3 +412,37 @@ def test_validate_without_airflow_against_the_simulator_process(dsn, storage, sc
     assert query(dsn, "SELECT count(*) FROM kuota.penerima WHERE status IN ('siap_validasi', 'dikirim_validasi')") == [
         (0,)
     ]
+
+
+def test_a_recipient_not_moved_by_its_answer_fails_the_load_and_changes_nothing(dsn, storage, screened, period):
+    """The answer's load finds the recipients on its numbers, then updates each where it found
+    it. One not updated (here a trigger skips it, as a row changed meanwhile would be) fails
+    the load, which then changes nothing: the answer loads once the row moves again."""
+    ex = screened["exchange"]
+    batch = _send_all(period)[0]["batch_id"]
+    ProviderSimulator(storage, ex, PERIODE).step()
+    (msisdn,) = query(dsn, "SELECT min(msisdn) FROM kuota.permintaan WHERE batch_id = %s", (batch,))[0]
+    query(
+        dsn,
+        """CREATE FUNCTION public.skip_update() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RETURN NULL; END $$;
+           CREATE TRIGGER skip_one BEFORE UPDATE ON kuota.penerima FOR EACH ROW
+           WHEN (OLD.msisdn = '"""
+        + msisdn
+        + """') EXECUTE FUNCTION public.skip_update(); SELECT 1""",
+    )
+    before = (_states(dsn), _ledger(dsn))
+    with pytest.raises(RuntimeError, match=rf"answer to {batch}: \d+ recipients waited on its numbers, \d+ were moved"):
+        exchange.ingest_answer(period, batch)
+    assert (_states(dsn), _ledger(dsn)) == before
+    assert not exchange.answer_loaded(dsn, batch)
+
+    query(dsn, "DROP TRIGGER skip_one ON kuota.penerima; SELECT 1")
+    assert exchange.ingest_answer(period, batch)["outcome"] == "loaded"
+    (waiting,) = query(
+        dsn,
+        "SELECT count(*) FROM kuota.penerima p JOIN kuota.permintaan r USING (periode, msisdn) "
+        "WHERE r.batch_id = %s AND p.status = 'dikirim_validasi'",
+        (batch,),
+    )[0]
+    assert waiting == 0

@@ -324,6 +324,23 @@ def ingest_answer(period: Period, batch_id: str) -> dict:
         return _ingest_answer(period, batch_id)
 
 
+def _recipients_moved(batch_id: str, counts: list[tuple]) -> list[tuple]:
+    """(status, alasan, n) of the recipients an answer moved. A load that also reports how
+    many recipients it found (validation: found first, then updated where found) must have
+    moved each one: one skipped would stay waiting for an answer already loaded. It fails
+    instead, in the load's transaction, which then changes nothing."""
+    if not counts or len(counts[0]) == 3:
+        return counts
+    found = counts[0][3]
+    moved = [(status, alasan, n) for status, alasan, n, _ in counts if status is not None]
+    if sum(n for *_, n in moved) != found:
+        raise RuntimeError(
+            f"answer to {batch_id}: {found} recipients waited on its numbers, "
+            f"{sum(n for *_, n in moved)} were moved (one changed meanwhile): nothing loaded; run it again"
+        )
+    return moved
+
+
 def _ingest_answer(period: Period, batch_id: str) -> dict:
     dsn, storage, exchange_uri = period.dsn, period.files(), period.exchange()
     with db.connect(dsn) as conn:
@@ -382,8 +399,11 @@ def _ingest_answer(period: Period, batch_id: str) -> dict:
             with db.connect(dsn) as conn, conn.cursor() as cur:
                 rows = _load_answer(cur, tmp, kind)
                 _check_rows(conn, batch, rows, manifest["rows"])
-                counts = db.run(
-                    conn, _SQL[kind]["load"], {"batch_id": batch_id, "sha256": sha, "baris": rows, "sidik": sidik}
+                counts = _recipients_moved(
+                    batch_id,
+                    db.run(
+                        conn, _SQL[kind]["load"], {"batch_id": batch_id, "sha256": sha, "baris": rows, "sidik": sidik}
+                    ),
                 )
         except Rejected as err:
             raise ContractError(_quarantine(period, batch, sha, str(err))) from None

@@ -29,20 +29,27 @@ SET LOCAL enable_mergejoin = off;
 SET LOCAL enable_memoize = off;
 SET LOCAL jit = off;
 
-WITH diubah AS (
+WITH ditemukan AS MATERIALIZED (
+  SELECT r.hasil, q.tid, q.periode, q.msisdn, q.status
+  FROM kuota.permintaan r
+  CROSS JOIN LATERAL (SELECT q.ctid AS tid, q.periode, q.msisdn, q.status FROM kuota.penerima q
+                      WHERE q.periode = r.periode AND q.msisdn = r.msisdn AND q.status = 'dikirim_validasi'
+                      OFFSET 0) q
+  WHERE r.batch_id = %(batch_id)s
+), diubah AS (
   UPDATE kuota.penerima p
   SET status = CASE WHEN s.hasil IN ('aktif', 'pascabayar') THEN 'valid' ELSE 'residu' END,
       alasan = CASE s.hasil WHEN 'tidak_aktif' THEN 'nomor_tidak_aktif' WHEN 'masa_tenggang' THEN 'masa_tenggang'
                             WHEN 'tidak_dikenal' THEN 'tidak_dikenal_provider' END,
       diubah_at = now()
-  FROM (SELECT r.hasil, q.tid, q.periode, q.msisdn, q.status
-        FROM kuota.permintaan r
-        CROSS JOIN LATERAL (SELECT q.ctid AS tid, q.periode, q.msisdn, q.status FROM kuota.penerima q
-                            WHERE q.periode = r.periode AND q.msisdn = r.msisdn AND q.status = 'dikirim_validasi'
-                            OFFSET 0) q
-        WHERE r.batch_id = %(batch_id)s) s
+  FROM ditemukan s
   WHERE p.ctid = s.tid AND p.periode = s.periode
     AND p.msisdn = s.msisdn AND p.status = s.status
   RETURNING p.status, p.alasan
 )
-SELECT status, coalesce(alasan, ''), count(*) FROM diubah GROUP BY 1, 2 ORDER BY 1, 2
+-- With the recipients found, so that the caller fails the load (and rolls it back) if one
+-- found was not updated: a row changed since it was found would be skipped, not silently.
+SELECT d.status, d.alasan, d.jumlah, f.jumlah AS ditemukan
+FROM (SELECT count(*) AS jumlah FROM ditemukan) f
+LEFT JOIN (SELECT status, coalesce(alasan, '') AS alasan, count(*) AS jumlah FROM diubah GROUP BY 1, 2) d ON true
+ORDER BY 1, 2
