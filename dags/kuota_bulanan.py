@@ -184,9 +184,9 @@ def kuota_bulanan():
         def residu_provinces(params=None) -> list[str]:
             return final(residu.provinces, run_period(params))
 
-        @task(map_index_template="{{ wilayah }}")
+        @task(map_index_template="{{ province_label }}")
         def residu_to_schools(provinsi: str, params=None) -> dict:
-            get_current_context()["wilayah"] = f"{provinsi} {NAMA_PROVINSI.get(provinsi, '')}".strip()
+            get_current_context()["province_label"] = f"{provinsi} {NAMA_PROVINSI.get(provinsi, '')}".strip()
             return final(residu.write_residu_province, run_period(params), provinsi)
 
         @task
