@@ -432,7 +432,7 @@ def test_a_recipient_not_moved_by_its_answer_fails_the_load_and_changes_nothing(
         + """') EXECUTE FUNCTION public.skip_update(); SELECT 1""",
     )
     before = (_states(dsn), _ledger(dsn))
-    with pytest.raises(RuntimeError, match=rf"answer to {batch}: \d+ recipients waited on its numbers, \d+ were moved"):
+    with pytest.raises(RuntimeError, match=rf"answer to {batch}: \d+ recipients waited for it, \d+ were moved"):
         exchange.ingest_answer(period, batch)
     assert (_states(dsn), _ledger(dsn)) == before
     assert not exchange.answer_loaded(dsn, batch)

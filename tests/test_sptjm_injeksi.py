@@ -348,6 +348,43 @@ def test_a_bad_injection_answer_is_quarantined_and_the_redo_pays_once(dsn, stora
 
 
 @pytest.mark.heavy
+def test_a_recipient_not_moved_by_its_injection_answer_fails_the_load_and_changes_nothing(
+    dsn, storage, approved, period
+):
+    """The injection answer's load finds each recipient of the batch's ledger by its key, then
+    updates it where found. One not updated (a trigger skips it, as a row changed meanwhile
+    would be) fails the load, which changes nothing: nobody is paid for half an answer."""
+    batch = _inject(period)[0]["batch_id"]
+    ProviderSimulator(storage, approved["exchange"], PERIODE).step()
+    (skipped,) = query(dsn, "SELECT id::text FROM kuota.injeksi WHERE batch_id = %s ORDER BY id LIMIT 1", (batch,))[0]
+    query(
+        dsn,
+        """CREATE FUNCTION public.skip_update() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RETURN NULL; END $$;
+           CREATE TRIGGER skip_one BEFORE UPDATE ON kuota.penerima FOR EACH ROW
+           WHEN (OLD.id::text = '"""
+        + skipped
+        + """') EXECUTE FUNCTION public.skip_update(); SELECT 1""",
+    )
+    states = "SELECT jenis, id, status, coalesce(alasan, '') FROM kuota.penerima ORDER BY 1, 2"
+    answers = "SELECT request_id, hasil FROM kuota.permintaan ORDER BY 1"
+    before = (query(dsn, states), query(dsn, answers))
+    with pytest.raises(RuntimeError, match=rf"answer to {batch}: \d+ recipients waited for it, \d+ were moved"):
+        exchange.ingest_answer(period, batch)
+    assert (query(dsn, states), query(dsn, answers)) == before
+    assert not exchange.answer_loaded(dsn, batch)
+
+    query(dsn, "DROP TRIGGER skip_one ON kuota.penerima; DROP FUNCTION public.skip_update(); SELECT 1")
+    assert exchange.ingest_answer(period, batch)["outcome"] == "loaded"
+    assert query(
+        dsn,
+        "SELECT count(*) FROM kuota.penerima p JOIN kuota.injeksi i USING (periode, jenis, id) "
+        "WHERE i.batch_id = %s AND p.status = 'dikirim_injeksi'",
+        (batch,),
+    ) == [(0,)]
+
+
+@pytest.mark.heavy
 def test_unanswered_injections_end_as_tanpa_respons_and_are_not_asked_again(dsn, storage, approved, period):
     ex = approved["exchange"]
     sent = _inject(period)

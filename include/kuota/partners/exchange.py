@@ -325,17 +325,15 @@ def ingest_answer(period: Period, batch_id: str) -> dict:
 
 
 def _recipients_moved(batch_id: str, counts: list[tuple]) -> list[tuple]:
-    """(status, alasan, n) of the recipients an answer moved. A load that also reports how
-    many recipients it found (validation: found first, then updated where found) must have
-    moved each one: one skipped would stay waiting for an answer already loaded. It fails
-    instead, in the load's transaction, which then changes nothing."""
-    if not counts or len(counts[0]) == 3:
-        return counts
+    """(status, alasan, n) of the recipients an answer moved. The load reports how many
+    recipients it found (found first, then updated where found); it must have moved each one:
+    one skipped would stay waiting for an answer already loaded. It fails instead, in the
+    load's transaction, which then changes nothing."""
     found = counts[0][3]
     moved = [(status, alasan, n) for status, alasan, n, _ in counts if status is not None]
     if sum(n for *_, n in moved) != found:
         raise RuntimeError(
-            f"answer to {batch_id}: {found} recipients waited on its numbers, "
+            f"answer to {batch_id}: {found} recipients waited for it, "
             f"{sum(n for *_, n in moved)} were moved (one changed meanwhile): nothing loaded; run it again"
         )
     return moved

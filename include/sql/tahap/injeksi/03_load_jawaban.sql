@@ -25,14 +25,42 @@ FROM (SELECT baris, request_id, status, row_number() OVER (PARTITION BY request_
 WHERE ke > 1 AND status = 'berhasil'
 ON CONFLICT DO NOTHING;
 
-WITH diubah AS (
+-- The recipients through the ledger: the batch's ledger rows by its index, each request by
+-- its key, and each recipient by one probe of its primary key (the LATERAL ... OFFSET 0 keeps
+-- that order); each row is then updated where that probe found it (its ctid, read in this
+-- statement). The work grows with the batch, not the period, whatever the statistics of
+-- status say (planned from them, a batch could hash every recipient of the period). Nothing
+-- else changes a recipient while it is dikirim_injeksi: its request is in this one open
+-- batch, whose lock this step holds, and the deadline's close waits for the close lock.
+-- Neither hash nor merge join, nor JIT (SET LOCAL: to the end of the transaction, which this
+-- statement ends).
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
+SET LOCAL enable_memoize = off;
+SET LOCAL jit = off;
+
+WITH ditemukan AS MATERIALIZED (
+  SELECT r.hasil, q.tid, q.periode, q.jenis, q.id, q.status
+  FROM kuota.injeksi i
+  JOIN kuota.permintaan r USING (request_id)
+  CROSS JOIN LATERAL (SELECT q.ctid AS tid, q.periode, q.jenis, q.id, q.status FROM kuota.penerima q
+                      WHERE q.periode = i.periode AND q.jenis = i.jenis AND q.id = i.id
+                        AND q.status = 'dikirim_injeksi'
+                      OFFSET 0) q
+  WHERE i.batch_id = %(batch_id)s
+), diubah AS (
   UPDATE kuota.penerima p
-  SET status = CASE r.hasil WHEN 'berhasil' THEN 'berhasil' ELSE 'residu' END,
-      alasan = CASE r.hasil WHEN 'gagal' THEN 'injeksi_gagal' END,
+  SET status = CASE s.hasil WHEN 'berhasil' THEN 'berhasil' ELSE 'residu' END,
+      alasan = CASE s.hasil WHEN 'gagal' THEN 'injeksi_gagal' END,
       diubah_at = now()
-  FROM kuota.injeksi i JOIN kuota.permintaan r USING (request_id)
-  WHERE i.batch_id = %(batch_id)s AND p.periode = i.periode AND p.jenis = i.jenis AND p.id = i.id
-    AND p.status = 'dikirim_injeksi'
+  FROM ditemukan s
+  WHERE p.ctid = s.tid AND p.periode = s.periode AND p.jenis = s.jenis AND p.id = s.id
+    AND p.status = s.status
   RETURNING p.status, p.alasan
 )
-SELECT status, coalesce(alasan, ''), count(*) FROM diubah GROUP BY 1, 2 ORDER BY 1, 2
+-- With the recipients found, so that the caller fails the load (and rolls it back) if one
+-- found was not updated: a row changed since it was found would be skipped, not silently.
+SELECT d.status, d.alasan, d.jumlah, f.jumlah AS ditemukan
+FROM (SELECT count(*) AS jumlah FROM ditemukan) f
+LEFT JOIN (SELECT status, coalesce(alasan, '') AS alasan, count(*) AS jumlah FROM diubah GROUP BY 1, 2) d ON true
+ORDER BY 1, 2
