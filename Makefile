@@ -9,9 +9,9 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: venv lint format test test-fast test-slow demo demo-celery redis-server bench stack-up stack-down airflow airflow-stop airflow-status clean
+.PHONY: venv debian-packages lint format test test-fast test-slow demo demo-celery redis-server bench stack-up stack-down airflow airflow-stop airflow-status clean
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed debian-packages
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml tools/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: Python 3.11 is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,16 @@ demo: venv
 # period in one process (scripts/demo-celery.sh). Installs Debian's redis-server if missing (as root).
 demo-celery: venv redis-server
 	scripts/with-stack.sh scripts/demo-celery.sh
+
+# What the pipeline needs from Debian beside the venv: the SPTJM's and BAST's font
+# (fonts-dejavu-core; include/kuota/infra/pdf.py) and poppler-utils (pdftotext, pdfinfo and
+# pdftoppm: the tests read the PDFs as a user's tools do). Installed when missing, as root.
+DEBIAN_PACKAGES := fonts-dejavu-core poppler-utils
+debian-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && { apt-get install -y -q $$missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null 2>&1; }; }; } \
+	  || { echo "missing Debian packages: $$missing (apt-get install $$missing)"; exit 1; }
 
 # Debian's redis-server, the CeleryExecutor's broker (make demo-celery, make test-slow).
 redis-server:

@@ -7,6 +7,9 @@ import csv
 import gzip
 import io
 import json
+import re
+import shutil
+import subprocess
 
 from kuota.bulanan import screening, snapshot
 from kuota.infra import db
@@ -19,6 +22,15 @@ from kuota_tools import generator
 from kuota_tools.simulator import ProviderSimulator
 
 PERIODE = "2020-09"
+
+
+def pdf_text(pdf: bytes, page: int | None = None) -> str:
+    """What poppler's pdftotext reads in a PDF, in content order (-raw), its runs of blanks
+    and line ends as one space: a name wrapped over two lines of its cell reads as written."""
+    assert shutil.which("pdftotext"), "pdftotext is missing: install Debian's poppler-utils (make venv does, as root)"
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    out = subprocess.run(["pdftotext", "-raw", *pages, "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    return re.sub(r"\s+", " ", out.decode())
 
 
 def read_csv(storage: Storage, uri: str) -> list[list[str]]:

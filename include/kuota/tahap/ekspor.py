@@ -19,7 +19,7 @@ import tempfile
 
 from .. import periode as lifecycle
 from ..infra import db
-from ..infra.pdf import Document
+from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, WIDTH, Column, Document
 from ..infra.storage import Storage
 from ..partners.layout import bast_uri, export_folder, export_uri
 from ..partners.manifest import file_manifest, manifest_for, manifest_uri, sha256_file
@@ -105,45 +105,86 @@ def bast(period: Period) -> list[dict]:
     return [dict(zip((*BAST_COLUMNS, "anomali"), r, strict=True)) for r in rows]
 
 
+BAST_TABLE = [
+    Column("Paket", 55, "right"),
+    Column("Diminta", 76, "right"),
+    Column("Berhasil (dibayar)", 80, "right"),
+    Column("GB berhasil", 84, "right"),
+    Column("Gagal", 70, "right"),
+    Column("Tanpa respons", 80, "right"),
+    Column("Menunggu", 70, "right"),
+]
+
+
 def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: str) -> bytes:
-    doc = Document()
-    doc.text("BERITA ACARA SERAH TERIMA (BAST)", bold=True)
-    doc.text(f"Bantuan Kuota Data Internet - periode {periode} - penyedia: {provider}", bold=True)
-    doc.text(f"Dihitung dari jawaban injeksi yang dimuat, per {created_at}")
-    doc.text()
-    doc.text(
-        f"{'paket':>8} {'diminta':>10} {'berhasil':>10} {'GB berhasil':>14} {'gagal':>8} {'tanpa respons':>14} "
-        f"{'menunggu':>9}",
-        bold=True,
+    """The handover report a provider signs to be paid: per package size, requested, paid
+    (berhasil), failed and unanswered, then both parties' signature blocks."""
+    doc = Document(
+        (*LETTERHEAD, f"periode {periode}"),
+        f"BAST {periode} · {provider}",
+        f"BAST {periode} {provider}",
     )
-    for r in rows:
-        doc.text(
-            f"{r['paket_gb']:>5} GB {r['diminta']:>10,} {r['berhasil']:>10,} {r['gb_berhasil']:>14,} "
-            f"{r['gagal']:>8,} {r['tanpa_respons']:>14,} {r['menunggu']:>9,}"
-        )
+    doc.paragraph("BERITA ACARA SERAH TERIMA (BAST)", bold=True, size=12, align="center")
+    doc.paragraph(f"Bantuan Kuota Data Internet, periode {periode}", align="center")
+    doc.space()
+    doc.fields(
+        [
+            ("Pihak pertama", "Pusat Data dan Teknologi Informasi, Kementerian Pendidikan dan Kebudayaan"),
+            ("Pihak kedua (penyedia)", provider),
+            ("Dasar perhitungan", f"jawaban injeksi yang dimuat, per {created_at}"),
+        ]
+    )
+    doc.space()
     total = {k: sum(r[k] for r in rows) for k in BAST_COLUMNS[2:]}
-    doc.text(
-        f"{'jumlah':>8} {total['diminta']:>10,} {total['berhasil']:>10,} {total['gb_berhasil']:>14,} "
-        f"{total['gagal']:>8,} {total['tanpa_respons']:>14,} {total['menunggu']:>9,}",
-        bold=True,
+    doc.table(
+        BAST_TABLE,
+        [
+            *(
+                (
+                    f"{r['paket_gb']} GB",
+                    *(
+                        f"{r[k]:,}"
+                        for k in ("diminta", "berhasil", "gb_berhasil", "gagal", "tanpa_respons", "menunggu")
+                    ),
+                )
+                for r in rows
+            ),
+            (
+                "Jumlah",
+                *(
+                    f"{total[k]:,}"
+                    for k in ("diminta", "berhasil", "gb_berhasil", "gagal", "tanpa_respons", "menunggu")
+                ),
+            ),
+        ],
+        bold_rows=frozenset({len(rows)}),
     )
-    doc.text()
-    doc.text(f"Dibayar: {total['berhasil']:,} paket, {total['gb_berhasil']:,} GB (hanya injeksi berhasil).", bold=True)
-    doc.text(
+    doc.space()
+    doc.paragraph(
+        f"Dibayar: {total['berhasil']:,} paket, {total['gb_berhasil']:,} GB (hanya injeksi berhasil).", bold=True
+    )
+    doc.paragraph(
         f"Tidak dibayar: {total['gagal']:,} gagal, {total['tanpa_respons']:,} tanpa respons, "
         f"{total['menunggu']:,} menunggu."
     )
-    doc.text(
+    doc.paragraph(
         "Anomali penyedia (berhasil dilaporkan ulang, jawaban diubah; tidak dihitung dua kali): "
         f"{rows[0]['anomali'] if rows else 0:,}"
     )
-    doc.text()
-    doc.keep(10)
-    doc.text(f"{'Pusdatin Kemendikbud,':<44}{'Penyedia (' + provider + '),'}")
-    doc.box(0, 30, 5, "tanda tangan")
-    doc.box(44, 30, 5, "tanda tangan dan meterai")
-    doc.line += 6
-    doc.text(f"{'(nama dan NIP)':<44}(nama dan jabatan)")
+    doc.space(LEADING)
+    doc.keep(10 * LEADING)
+    doc.paragraph("Jakarta, ...............................")
+    doc.space(4)
+    right = MARGIN + WIDTH / 2 + 10
+    doc.text_at(MARGIN, 0, "Pihak pertama,", bold=True)
+    doc.text_at(MARGIN, LEADING, "Pusdatin Kemendikbud")
+    doc.text_at(right, 0, "Pihak kedua,", bold=True)
+    doc.text_at(right, LEADING, f"Penyedia: {provider}")
+    doc.box(MARGIN, 2 * LEADING + 4, 200, 56, "tanda tangan")
+    doc.box(right, 2 * LEADING + 4, 200, 56, "tanda tangan dan Meterai Rp 6.000")
+    doc.text_at(MARGIN, 8 * LEADING, "(nama dan NIP)")
+    doc.text_at(right, 8 * LEADING, "(nama dan jabatan)")
+    doc.space(9 * LEADING)
     return doc.to_bytes()
 
 

@@ -9,16 +9,20 @@ its files and manifest are in place.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import itertools
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+import multiprocessing
+import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 from .. import periode as lifecycle
 from ..infra import db
-from ..infra.pdf import Document
+from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, PAD, WIDTH, Column, Document, wrap
 from ..infra.progress import Progress
 from ..infra.storage import Storage
 from ..partners import portal
@@ -58,49 +62,85 @@ def _csv(rows: list[tuple]) -> bytes:
     return out.getvalue().encode()
 
 
+STATEMENT = (
+    "menyatakan dengan sesungguhnya bahwa nomor ponsel penerima bantuan kuota data internet yang "
+    "tercantum di bawah ini adalah benar dan dapat dipertanggungjawabkan. Apabila di kemudian hari "
+    "terdapat kekeliruan, saya bertanggung jawab penuh sesuai ketentuan peraturan perundang-undangan."
+)
+COLUMNS = [
+    Column("No", 26, "right"),
+    Column("Jenis", 34, "center"),
+    Column("Nama", 229),
+    Column("Nomor ponsel", 92),  # 14 digits, the longest (628 and 11), on one line
+    Column("Penyedia", 82),
+    Column("Paket", 52, "right"),
+]
+
+
 def render_pdf(head: dict, rows: list[tuple]) -> bytes:
-    """The printable SPTJM: the statement, the listed recipients, totals, signature and stamp."""
-    doc = Document()
-    doc.text("SURAT PERNYATAAN TANGGUNG JAWAB MUTLAK (SPTJM)", bold=True)
-    doc.text("Bantuan Kuota Data Internet - periode " + head["periode"], bold=True)
-    doc.text(f"Nomor: {head['sptjm_no']}  (tahap {head['tahap']}, diterbitkan {head['dibuat_at']})")
-    doc.text()
-    doc.text("Yang bertanda tangan di bawah ini:")
-    doc.text(f"  Nama kepala sekolah : {head['kepala_sekolah'] or '-'}")
-    doc.text(f"  Satuan pendidikan   : {head['nama_sekolah'] or '-'}")
-    doc.text(f"  NPSN                : {head['npsn']}")
-    doc.text()
-    for line in (
-        "menyatakan dengan sesungguhnya bahwa nomor ponsel penerima bantuan kuota data internet",
-        "yang tercantum di bawah ini adalah benar dan dapat dipertanggungjawabkan. Apabila di",
-        "kemudian hari terdapat kekeliruan, saya bertanggung jawab penuh sesuai ketentuan.",
-    ):
-        doc.text(line)
-    doc.text()
-    header = f"{'no':>4}  {'jenis':<5} {'nama':<30} {'nomor ponsel':<15} {'provider':<10} {'paket':>6}"
-    doc.text(header, bold=True)
-    for number, (jenis, _id, nama, msisdn, provider, paket) in enumerate(rows, 1):
-        if doc.line == 0:
-            doc.text(header, bold=True)
-        doc.text(f"{number:>4}  {jenis:<5} {nama[:30]:<30} {msisdn:<15} {provider:<10} {paket:>3} GB")
-    doc.text()
-    per_provider = {}
+    """The printable SPTJM the principal signs: the statement, every recipient listed with
+    the full name, the totals per provider, and the place, date, duty stamp, signature and
+    school stamp."""
+    doc = Document(
+        (*LETTERHEAD, f"periode {head['periode']} · tahap {head['tahap']}"),
+        f"{head['sptjm_no']} · NPSN {head['npsn']}",
+        f"SPTJM {head['sptjm_no']}",
+    )
+    doc.paragraph("SURAT PERNYATAAN TANGGUNG JAWAB MUTLAK (SPTJM)", bold=True, size=12, align="center")
+    doc.paragraph(f"Nomor: {head['sptjm_no']}", align="center")
+    doc.paragraph(f"diterbitkan {head['dibuat_at']}", size=7.5, align="center")
+    doc.space()
+    doc.paragraph("Yang bertanda tangan di bawah ini:")
+    doc.fields(
+        [
+            ("Nama kepala sekolah", head["kepala_sekolah"] or "-"),
+            ("Satuan pendidikan", head["nama_sekolah"] or "-"),
+            ("NPSN", head["npsn"]),
+        ]
+    )
+    doc.space()
+    doc.paragraph(STATEMENT)
+    doc.space()
+    doc.table(
+        COLUMNS,
+        [
+            (number, jenis.upper(), nama, msisdn, provider, f"{paket} GB")
+            for number, (jenis, _id, nama, msisdn, provider, paket) in enumerate(rows, 1)
+        ],
+    )
+    per_provider: dict[str, tuple[int, int]] = {}
     for _, _, _, _, provider, paket in rows:
         count, gb = per_provider.get(provider, (0, 0))
         per_provider[provider] = (count + 1, gb + int(paket))
-    doc.keep(len(per_provider) + 2)
-    doc.text(f"Jumlah: {len(rows)} penerima, {head['paket_gb']} GB", bold=True)
-    for provider, (count, gb) in sorted(per_provider.items()):
-        doc.text(f"  {provider:<10} {count:>6} penerima {gb:>9} GB")
-    doc.text()
-    doc.keep(12)
-    doc.text(f"{'':<44}......................, ....................")
-    doc.text(f"{'':<44}Kepala Sekolah,")
-    doc.box(44, 16, 5, "meterai")
-    doc.line += 6
-    doc.text(f"{'':<44}{head['kepala_sekolah'] or '(nama)'}")
-    doc.text(f"{'':<44}(tanda tangan dan stempel sekolah)")
+    doc.space()
+    doc.keep((len(per_provider) + 3) * (LEADING + 2 * PAD))
+    doc.paragraph(f"Jumlah: {len(rows)} penerima, {head['paket_gb']} GB", bold=True)
+    doc.space(3)
+    totals = [(p, f"{count:,}", f"{gb:,} GB") for p, (count, gb) in sorted(per_provider.items())]
+    doc.table(
+        [Column("Penyedia", 215), Column("Penerima", 150, "right"), Column("Paket", 150, "right")],
+        [*totals, ("Jumlah", f"{len(rows):,}", f"{int(head['paket_gb']):,} GB")],
+        bold_rows=frozenset({len(totals)}),
+    )
+    doc.space(LEADING)
+    _signature(doc, head["kepala_sekolah"])
     return doc.to_bytes()
+
+
+def _signature(doc: Document, kepala: str) -> None:
+    """Place and date, then the principal's signature over the duty stamp, the school's stamp
+    beside it, and the principal's name (wrapped, never cut)."""
+    x = MARGIN + WIDTH / 2
+    name = wrap(kepala or "(nama kepala sekolah)", WIDTH / 2, bold=True)
+    doc.keep(9 * LEADING + len(name) * LEADING)
+    doc.text_at(x, 0, "......................................, ...............................")
+    doc.text_at(x, LEADING, "Kepala Sekolah,")
+    doc.box(x, 2 * LEADING + 4, 92, 52, "Meterai Rp 6.000")
+    doc.box(MARGIN + 60, 2 * LEADING + 4, 110, 64, "stempel sekolah", dash=True)
+    for n, line in enumerate(name):
+        doc.text_at(x, 8 * LEADING + n * LEADING, line, bold=True)
+    doc.text_at(x, 8 * LEADING + len(name) * LEADING, "(tanda tangan dan stempel sekolah)", size=7.5)
+    doc.space((9 + len(name)) * LEADING)
 
 
 @lifecycle.while_open("writing SPTJMs")
@@ -108,11 +148,13 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
 def write_files(period: Period, workers: int = 8) -> dict:
     """The CSV, the PDF and then the manifest of every SPTJM not written yet, several at once
     (S3 latency, not bandwidth, bounds it); each sha256 is recorded once its files are in
-    place. One SPTJM per worker in memory at a time (a server-side cursor, a bounded queue)."""
+    place. One SPTJM per worker in memory at a time (a server-side cursor, a bounded queue).
+    The PDFs render in processes beside the writer threads (_renderers); their CPU time is
+    counted apart, so that the bench can show the writes, not the rendering, bound the step."""
     periode, storage, exchange_uri = period.periode, period.files(), period.exchange()
-    written = 0
+    written, rendering = 0, [0.0]
     progress = Progress(log, f"periode {periode}: SPTJM written", unit="SPTJM")
-    with db.connect(period.dsn) as conn, ThreadPoolExecutor(workers) as pool:
+    with db.connect(period.dsn) as conn, ThreadPoolExecutor(workers) as pool, _renderers(workers) as renderers:
         pending: list[tuple[str, Future]] = []
         with conn.cursor(name="sptjm_isi") as cur:
             cur.itersize = 20_000
@@ -122,30 +164,55 @@ def write_files(period: Period, workers: int = 8) -> dict:
                 group = list(group)
                 keys = keys or [c.name for c in cur.description]
                 head = dict(zip(keys, group[0], strict=True)) | {"periode": periode}
-                pending.append(
-                    (sptjm_no, pool.submit(_write_one, storage, exchange_uri, head, [r[9:15] for r in group]))
-                )
+                rows = [r[9:15] for r in group]
+                pending.append((sptjm_no, pool.submit(_write_one, storage, exchange_uri, head, rows, renderers)))
                 if len(pending) >= 4 * workers:
-                    n = _record(conn, pending)
+                    n = _record(conn, pending, rendering)
                     written += n
                     progress.add(n)
-        written += _record(conn, pending)
-    log.info("periode %s: %d SPTJM written to the portal", periode, written)
-    return {"periode": periode, "written": written}
+        written += _record(conn, pending, rendering)
+    log.info(
+        "periode %s: %d SPTJM written to the portal (rendering them took %.1f s of CPU)", periode, written, rendering[0]
+    )
+    return {"periode": periode, "written": written, "render_seconds": rendering[0]}
 
 
-def _record(conn, pending: list) -> int:
+def _record(conn, pending: list, rendering: list[float]) -> int:
     """The sha256 of each SPTJM whose files are written (a failed write re-raises here)."""
     for sptjm_no, future in pending:
-        db.run(conn, "tahap/sptjm/03_record_sptjm_ditulis", {"sptjm_no": sptjm_no, "sha256": future.result()})
+        sha256, seconds = future.result()
+        db.run(conn, "tahap/sptjm/03_record_sptjm_ditulis", {"sptjm_no": sptjm_no, "sha256": sha256})
+        rendering[0] += seconds
     done = len(pending)
     pending.clear()
     return done
 
 
-def _write_one(storage: Storage, exchange_uri: str, head: dict, rows: list[tuple]) -> str:
-    data = _csv(rows)
+def _renderers(workers: int):
+    """Processes that render the PDFs: ReportLab's layout holds the GIL, so in the writer
+    threads alone the rendering, not S3, would bound the step. None (each writer thread
+    renders its own) on one core, or where a process may not start children: a task in a
+    Celery prefork worker is a daemonic process."""
+    cores = os.cpu_count() or 1
+    if cores < 2 or multiprocessing.current_process().daemon:
+        return contextlib.nullcontext(None)
+    return ProcessPoolExecutor(min(workers, cores), mp_context=multiprocessing.get_context("spawn"))
+
+
+def _render_timed(head: dict, rows: list[tuple]) -> tuple[bytes, float]:
+    started = time.thread_time()
     pdf = render_pdf(head, rows)
+    return pdf, time.thread_time() - started
+
+
+def _write_one(
+    storage: Storage, exchange_uri: str, head: dict, rows: list[tuple], renderers: ProcessPoolExecutor | None = None
+) -> tuple[str, float]:
+    data = _csv(rows)
+    if renderers is None:
+        pdf, rendering = _render_timed(head, rows)
+    else:
+        pdf, rendering = renderers.submit(_render_timed, head, rows).result()
     uri = sptjm_uri(exchange_uri, head["periode"], head["npsn"], head["sptjm_no"])
     pdf_uri = sptjm_uri(exchange_uri, head["periode"], head["npsn"], head["sptjm_no"], "pdf")
     manifest = file_manifest(
@@ -163,7 +230,7 @@ def _write_one(storage: Storage, exchange_uri: str, head: dict, rows: list[tuple
     storage.write_bytes(uri, data)
     storage.write_bytes(pdf_uri, pdf)
     storage.write_bytes(manifest_uri(uri), manifest)  # last
-    return _sha256(data)
+    return _sha256(data), rendering
 
 
 def _sha256(data: bytes) -> str:

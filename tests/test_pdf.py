@@ -1,0 +1,140 @@
+"""The SPTJM a principal signs and the BAST a provider signs, read back as a user's tools read
+them (poppler's pdftotext and pdfinfo): every name in full, every page numbered, the table's
+header on every page it runs over, and the same bytes on every rendering."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from helpers import pdf_text
+
+from kuota.tahap.ekspor import render_bast_pdf
+from kuota.tahap.sptjm import COLUMNS, render_pdf
+from kuota_tools import pdf_samples
+
+HEADER = " ".join(c.title for c in COLUMNS)
+
+
+def _pages(tmp_path, pdf: bytes) -> int:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    return pdf_samples.page_count(path)
+
+
+def test_every_name_of_250_rows_comes_back_whole_in_its_row(tmp_path):
+    head, rows = pdf_samples.sptjm(250)
+    text = pdf_text(render_pdf(head, rows))
+    for number, (jenis, _id, nama, msisdn, provider, paket) in enumerate(rows, 1):
+        assert f" {number} {jenis.upper()} {nama} {msisdn} {provider} {paket} GB " in text, (number, nama)
+    for name in pdf_samples.ALL_NAMES:  # none cut at 30 characters or garbled to '?'
+        assert name in text
+    assert "?" not in text
+    assert f"Nama kepala sekolah : {head['kepala_sekolah']}" in text
+    assert f"Jumlah: 250 penerima, {head['paket_gb']} GB" in text
+
+
+def test_each_page_is_numbered_and_the_table_header_heads_every_page(tmp_path):
+    head, rows = pdf_samples.sptjm(250)
+    pdf = render_pdf(head, rows)
+    pages = _pages(tmp_path, pdf)
+    seen = []
+    for page in range(1, pages + 1):
+        text = pdf_text(pdf, page)
+        assert text.startswith(" KEMENTERIAN PENDIDIKAN DAN KEBUDAYAAN REPUBLIK INDONESIA") or text.startswith(
+            "KEMENTERIAN PENDIDIKAN DAN KEBUDAYAAN REPUBLIK INDONESIA"
+        ), page
+        assert f"{head['sptjm_no']} · NPSN {head['npsn']} halaman {page} / {pages}" in text
+        numbers = [int(n) for n in re.findall(r" (\d+) (?:PD|PTK) ", text)]
+        if numbers:  # the header comes before the page's first row
+            assert text.index(HEADER) < text.index(f" {numbers[0]} {rows[numbers[0] - 1][0].upper()} ")
+        seen += numbers
+    assert seen == list(range(1, 251))  # each row once, in order, none lost at a page break
+    last = pdf_text(pdf, pages)
+    assert "Kepala Sekolah," in last and "Meterai Rp 6.000" in last and "stempel sekolah" in last
+    # 250 rows of at most two lines (about 30 a page), the heading and the signature: 8 pages.
+    assert pages == 8
+
+
+def test_a_short_sptjm_fits_one_page_with_its_signature(tmp_path):
+    head, rows = pdf_samples.sptjm(12)
+    pdf = render_pdf(head, rows)
+    assert _pages(tmp_path, pdf) == 1
+    assert "halaman 1 / 1" in pdf_text(pdf)
+
+
+def test_rendering_again_gives_the_same_bytes_in_another_process():
+    head, rows = pdf_samples.sptjm(250)
+    here = hashlib.sha256(render_pdf(head, rows)).hexdigest()
+    assert hashlib.sha256(render_pdf(head, rows)).hexdigest() == here
+    there = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import hashlib; from kuota_tools import pdf_samples; from kuota.tahap.sptjm import render_pdf; "
+            "print(hashlib.sha256(render_pdf(*pdf_samples.sptjm(250))).hexdigest())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert there == here
+    bast = hashlib.sha256(render_bast_pdf(*pdf_samples.bast())).hexdigest()
+    assert hashlib.sha256(render_bast_pdf(*pdf_samples.bast())).hexdigest() == bast
+
+
+def test_the_bast_shows_each_package_paid_and_failed_and_both_parties(tmp_path):
+    periode, provider, rows, created_at = pdf_samples.bast()
+    pdf = render_bast_pdf(periode, provider, rows, created_at)
+    text = pdf_text(pdf)
+    assert _pages(tmp_path, pdf) == 1 and f"BAST {periode} · {provider} halaman 1 / 1" in text
+    for r in rows:
+        assert (
+            f"{r['paket_gb']} GB {r['diminta']:,} {r['berhasil']:,} {r['gb_berhasil']:,} {r['gagal']:,} "
+            f"{r['tanpa_respons']:,} {r['menunggu']:,}"
+        ) in text
+    paid = sum(r["berhasil"] for r in rows)
+    gb = sum(r["gb_berhasil"] for r in rows)
+    assert f"Dibayar: {paid:,} paket, {gb:,} GB (hanya injeksi berhasil)." in text
+    assert "Pihak pertama," in text and "Pihak kedua," in text and f"Penyedia: {provider}" in text
+    assert "(nama dan NIP)" in text and "(nama dan jabatan)" in text and "Meterai Rp 6.000" in text
+
+
+def test_a_character_the_font_cannot_draw_prints_as_its_code_point_and_is_reported(tmp_path, caplog):
+    head, rows = pdf_samples.sptjm(3)
+    rows[1] = (*rows[1][:2], "Tan 陈 Mei", *rows[1][3:])
+    with caplog.at_level(logging.WARNING, logger="kuota.infra.pdf"):
+        pdf = render_pdf(head, rows)
+    assert "U+9648" in caplog.text and "Tan" not in caplog.text  # the code point, never the name
+    assert "Tan <U+9648> Mei" in pdf_text(pdf)
+
+
+def test_without_the_font_the_error_says_what_to_install(tmp_path):
+    env = {**os.environ, "KUOTA_PDF_FONT_DIR": str(tmp_path)}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from kuota_tools import pdf_samples; from kuota.tahap.sptjm import render_pdf; "
+            "render_pdf(*pdf_samples.sptjm(1))",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert run.returncode != 0
+    assert f"the PDF font {tmp_path}/DejaVuSans.ttf is missing: install Debian's fonts-dejavu-core" in run.stderr
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_a_name_never_decides_the_layout_of_another_document(tmp_path, rows):
+    """Fonts are subset per document: one SPTJM's names never change another's bytes."""
+    head, listed = pdf_samples.sptjm(rows)
+    alone = render_pdf(head, listed)
+    render_pdf(head, [(*r[:2], "Nguyễn Ṣāliḥ ʿAbd", *r[3:]) for r in listed])
+    assert render_pdf(head, listed) == alone
