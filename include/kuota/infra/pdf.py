@@ -179,6 +179,13 @@ class Document:
             self.text_at(x, 0, line, bold, size, align)
             self.y -= leading
 
+    def heading(self, title: str, *lines: str) -> None:
+        """The document's title, centred, and the lines under it (its number, its basis)."""
+        self.paragraph(title, bold=True, size=12, align="center")
+        for line in lines:
+            self.paragraph(line, align="center")
+        self.space()
+
     def fields(self, pairs: list[tuple[str, str]], label_width: float = 130, indent: float = 12) -> None:
         """``label : value`` lines, the values wrapped beside their labels."""
         for label, value in pairs:

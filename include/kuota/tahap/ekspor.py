@@ -124,9 +124,7 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
         f"BAST {periode} · {provider}",
         f"BAST {periode} {provider}",
     )
-    doc.paragraph("BERITA ACARA SERAH TERIMA (BAST)", bold=True, size=12, align="center")
-    doc.paragraph(f"Bantuan Kuota Data Internet, periode {periode}", align="center")
-    doc.space()
+    doc.heading("BERITA ACARA SERAH TERIMA (BAST)", f"Bantuan Kuota Data Internet, periode {periode}")
     doc.fields(
         [
             ("Pihak pertama", "Pusat Data dan Teknologi Informasi, Kementerian Pendidikan dan Kebudayaan"),

@@ -86,10 +86,11 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
         f"{head['sptjm_no']} · NPSN {head['npsn']}",
         f"SPTJM {head['sptjm_no']}",
     )
-    doc.paragraph("SURAT PERNYATAAN TANGGUNG JAWAB MUTLAK (SPTJM)", bold=True, size=12, align="center")
-    doc.paragraph(f"Nomor: {head['sptjm_no']}", align="center")
-    doc.paragraph(f"diterbitkan {head['dibuat_at']}", size=7.5, align="center")
-    doc.space()
+    doc.heading(
+        "SURAT PERNYATAAN TANGGUNG JAWAB MUTLAK (SPTJM)",
+        f"Nomor: {head['sptjm_no']}",
+        f"diterbitkan {head['dibuat_at']}",
+    )
     doc.paragraph("Yang bertanda tangan di bawah ini:")
     doc.fields(
         [
