@@ -2,6 +2,7 @@
 provider would print them; the pictures in docs/img/ come from here.
 
     python -m kuota_tools.pdf_samples docs/img     (needs pdftoppm, Debian's poppler-utils)
+    python -m kuota_tools.pdf_samples --rate       (SPTJMs rendered per CPU second, by size)
 
 The names: Indonesian (Javanese and Balinese full names often run past 30 characters),
 Arabic-transliterated with their dots and macrons, Vietnamese with stacked diacritics, and
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from kuota.tahap.ekspor import render_bast_pdf
@@ -93,8 +95,22 @@ def page_count(path: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folder", type=Path, nargs="?")
+    parser.add_argument("--rate", action="store_true", help="SPTJMs rendered per CPU second, by size")
     args = parser.parse_args(argv)
+    if args.rate:
+        print("| rows | SPTJMs rendered per CPU second (one core) | bytes |\n|---:|---:|---:|")
+        for rows in (10, 30, 100, 200, 250):
+            head, listed = sptjm(rows)
+            pdf = render_pdf(head, listed)
+            n = max(20, 2000 // rows)
+            started = time.process_time()
+            for _ in range(n):
+                render_pdf(head, listed)
+            print(f"| {rows} | {n / (time.process_time() - started):,.0f} | {len(pdf):,} |")
+        return 0
+    if args.folder is None:
+        parser.error("a folder for the pictures, or --rate")
     args.folder.mkdir(parents=True, exist_ok=True)
     documents = {"sptjm": render_pdf(*sptjm()), "bast": render_bast_pdf(*bast())}
     for name, pdf in documents.items():
