@@ -50,14 +50,17 @@ demo-celery: venv redis-server
 	scripts/with-stack.sh scripts/demo-celery.sh
 
 # What the pipeline needs from Debian beside the venv: the SPTJM's and BAST's font
-# (fonts-dejavu-core; include/kuota/infra/pdf.py) and poppler-utils (pdftotext, pdfinfo and
-# pdftoppm: the tests read the PDFs as a user's tools do). Installed when missing, as root.
-DEBIAN_PACKAGES := fonts-dejavu-core poppler-utils
+# (fonts-dejavu-core, or KUOTA_PDF_FONT_DIR; include/kuota/infra/pdf.py) and poppler-utils
+# (pdftotext, pdfinfo and pdftoppm: the tests read the PDFs as a user's tools do). Installed
+# with apt-get when missing, as root; otherwise it says what to install.
+FONT_DIR := $(or $(KUOTA_PDF_FONT_DIR),/usr/share/fonts/truetype/dejavu)
 debian-packages:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	@missing=$$( [ -f "$(FONT_DIR)/DejaVuSans.ttf" ] && [ -f "$(FONT_DIR)/DejaVuSans-Bold.ttf" ] || echo fonts-dejavu-core; \
+	  command -v pdftotext >/dev/null || echo poppler-utils); \
 	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && { apt-get install -y -q $$missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null 2>&1; }; }; } \
-	  || { echo "missing Debian packages: $$missing (apt-get install $$missing)"; exit 1; }
+	  && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
+	       || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; }; } \
+	  || { echo "missing: $$missing (Debian: apt-get install $$missing; the font may also come from KUOTA_PDF_FONT_DIR)"; exit 1; }
 
 # Debian's redis-server, the CeleryExecutor's broker (make demo-celery, make test-slow).
 redis-server:

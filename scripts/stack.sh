@@ -159,19 +159,40 @@ CONF
   echo "stack: PostgreSQL up on 127.0.0.1:$pg_port (data: $pg_data)"
 }
 
+# Starts a server on its port and waits until `ready` (a command) succeeds. The stack's ports
+# lie in the kernel's ephemeral range, so a client connection may hold one for a moment (or
+# in TIME-WAIT): on "address already in use" it tries again, for up to 90 s.
+# Usage: start_bound NAME LOG PIDFILE READY COMMAND...
+start_bound() {
+  local name=$1 log=$2 pidfile=$3 ready=$4 i deadline=$((SECONDS + 90))
+  shift 4
+  while :; do
+    nohup "$@" >"$log" 2>&1 &
+    echo $! >"$pidfile"
+    for i in $(seq 1 100); do
+      eval "$ready" && return 0
+      kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -0 "$(cat "$pidfile")" 2>/dev/null && return 0  # alive, slow to answer: as before
+    if grep -qi "address already in use" "$log" && [ $SECONDS -lt $deadline ]; then
+      echo "stack: a connection holds the $name's port for now; trying again"
+      sleep 3
+      continue
+    fi
+    cat "$log" >&2
+    die "$name died at start (log: $log)"
+  done
+}
+
 s3_running() { [ -f "$stack_dir/s3.pid" ] && kill -0 "$(cat "$stack_dir/s3.pid")" 2>/dev/null; }
 
 s3_up() {
   if s3_running; then echo "stack: S3 endpoint already running on 127.0.0.1:$s3_port"; return 0; fi
   [ -x "$venv_python" ] || die "$venv_python not found: run 'make venv' first"
-  nohup "$venv_python" -m moto.server -H 127.0.0.1 -p "$s3_port" >"$stack_dir/s3.log" 2>&1 &
-  echo $! >"$stack_dir/s3.pid"
-  local i
-  for i in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$s3_port/moto-api/" >/dev/null 2>&1 && break
-    kill -0 "$(cat "$stack_dir/s3.pid")" 2>/dev/null || { cat "$stack_dir/s3.log" >&2; die "S3 endpoint died at start (log: $stack_dir/s3.log)"; }
-    sleep 0.2
-  done
+  start_bound "S3 endpoint" "$stack_dir/s3.log" "$stack_dir/s3.pid" \
+    "curl -fsS http://127.0.0.1:$s3_port/moto-api/ >/dev/null 2>&1" \
+    "$venv_python" -m moto.server -H 127.0.0.1 -p "$s3_port"
   (eval "$(env_vars)"; "$venv_python" - "$bucket" <<'PY'
 import sys, boto3
 s3 = boto3.client("s3")
@@ -188,15 +209,9 @@ smtp_up() {
   if smtp_running; then echo "stack: SMTP sink already running on 127.0.0.1:$smtp_port"; return 0; fi
   [ -x "$venv_python" ] || die "$venv_python not found: run 'make venv' first"
   mkdir -p "$stack_dir/mail"
-  PYTHONPATH="$repo/tools${PYTHONPATH:+:$PYTHONPATH}" nohup "$venv_python" -m kuota_tools.mail_sink \
-    --port "$smtp_port" --folder "$stack_dir/mail" >"$stack_dir/smtp.log" 2>&1 &
-  echo $! >"$stack_dir/smtp.pid"
-  local i
-  for i in $(seq 1 100); do
-    grep -q "mail sink: SMTP on" "$stack_dir/smtp.log" 2>/dev/null && break
-    kill -0 "$(cat "$stack_dir/smtp.pid")" 2>/dev/null || { cat "$stack_dir/smtp.log" >&2; die "SMTP sink died at start (log: $stack_dir/smtp.log)"; }
-    sleep 0.2
-  done
+  PYTHONPATH="$repo/tools${PYTHONPATH:+:$PYTHONPATH}" start_bound "SMTP sink" "$stack_dir/smtp.log" \
+    "$stack_dir/smtp.pid" "grep -q 'mail sink: SMTP on' '$stack_dir/smtp.log' 2>/dev/null" \
+    "$venv_python" -m kuota_tools.mail_sink --port "$smtp_port" --folder "$stack_dir/mail"
   echo "stack: SMTP sink up on 127.0.0.1:$smtp_port (mails: $stack_dir/mail)"
 }
 

@@ -17,9 +17,12 @@ stands. A document is laid out first and drawn after, which is how every page ca
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import logging
 import os
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from reportlab import rl_config
@@ -64,6 +67,10 @@ def _fonts() -> dict[str, TTFont]:
             )
         fonts[name] = TTFont(name, path)
         pdfmetrics.registerFont(fonts[name])
+        with open(path, "rb") as font:
+            # The documents' bytes follow the font file's: workers with another build of it
+            # write other bytes for the same SPTJM (the log tells them apart).
+            log.info("PDF font %s: %s, sha256 %s", name, path, hashlib.sha256(font.read()).hexdigest())
     return fonts
 
 
@@ -72,35 +79,53 @@ def text_width(text: str, bold: bool = False, size: float = SIZE) -> float:
     return pdfmetrics.stringWidth(text, BOLD if bold else REGULAR, size)
 
 
+def _drawable(c: str, glyphs: frozenset[int]) -> bool:
+    """In the font, written left to right, and visible: a right-to-left letter would print
+    reversed and unjoined (no shaping here), an invisible format character (a zero-width
+    space, a direction override, a soft hyphen) would hide inside a name."""
+    return (
+        ord(c) in glyphs and unicodedata.bidirectional(c) not in ("R", "AL", "AN") and unicodedata.category(c) != "Cf"
+    )
+
+
 @functools.cache
 def _glyphs() -> frozenset[int]:
-    """The code points both weights of the font can draw."""
+    """The code points both weights of the font draw as they should (``_drawable``)."""
     fonts = _fonts()
-    return frozenset(fonts[REGULAR].face.charToGlyph) & frozenset(fonts[BOLD].face.charToGlyph)
+    both = frozenset(fonts[REGULAR].face.charToGlyph) & frozenset(fonts[BOLD].face.charToGlyph)
+    return frozenset(cp for cp in both if _drawable(chr(cp), both))
 
 
 def missing_glyphs(text: str) -> set[str]:
-    """The characters of ``text`` the font cannot draw."""
+    """The characters of ``text`` the font cannot draw as written."""
     glyphs = _glyphs()
+    text = unicodedata.normalize("NFC", text)
     if glyphs.issuperset(map(ord, text)):
         return set()
     return {c for c in text if ord(c) not in glyphs and not c.isspace()}
 
 
 def printable(text: str) -> str:
-    """``text`` with each character the font cannot draw written as its code point
-    (``<U+9648>``): on paper a reader sees that something is there and what, where a font's
-    empty box would hide it, and the text layer keeps it recoverable."""
+    """``text`` in composed form (NFC: a letter and its marks as one character where Unicode
+    has one, so that they print as one), with each character the font cannot draw as written
+    given as its code point (``<U+9648>``): on paper a reader sees that something is there
+    and what, where a font's empty box would hide it, and the text layer keeps it."""
     glyphs = _glyphs()
+    text = unicodedata.normalize("NFC", text)
     if glyphs.issuperset(map(ord, text)) or all(ord(c) in glyphs or c.isspace() for c in text):
         return text
     return "".join(c if ord(c) in glyphs or c.isspace() else f"<U+{ord(c):04X}>" for c in text)
 
 
+# What a line may break inside a word longer than the line: never inside a code point written
+# out, nor between a letter and the marks that follow it.
+_UNIT = re.compile(r"<U\+[0-9A-F]{4,6}>|.[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*", re.S)
+
+
 def wrap(text: str, width: float, bold: bool = False, size: float = SIZE) -> list[str]:
     """Lines of at most ``width`` points, broken between words; a word longer than a line is
-    broken between characters. Nothing is dropped: the lines joined by spaces give the text
-    back (its runs of blanks as one)."""
+    broken between its characters (``_UNIT``). Nothing is dropped: the lines joined by
+    spaces give the text back (its runs of blanks as one)."""
     lines: list[str] = []
     line = ""
     for word in printable(text).split():
@@ -110,14 +135,33 @@ def wrap(text: str, width: float, bold: bool = False, size: float = SIZE) -> lis
             continue
         if line:
             lines.append(line)
-        line = word
-        while text_width(line, bold, size) > width and len(line) > 1:
-            cut = len(line) - 1
-            while cut > 1 and text_width(line[:cut], bold, size) > width:
-                cut -= 1
-            lines.append(line[:cut])
-            line = line[cut:]
+        line = ""
+        for unit in _UNIT.findall(word):
+            if line and text_width(line + unit, bold, size) > width:
+                lines.append(line)
+                line = ""
+            line += unit
     return [*lines, line] if line or not lines else lines
+
+
+def meterai(periode: str) -> str:
+    """The duty stamp a signed document carries in its period: Rp 6.000 until 2020, Rp 10.000
+    from 1 January 2021 (Undang-Undang 10/2020 on stamp duty)."""
+    return "Meterai Rp 10.000" if periode >= "2021-01" else "Meterai Rp 6.000"
+
+
+def report_missing(title: str, missing: set[str]) -> None:
+    """A warning naming a document's characters the font could not draw as written, by code
+    point only, never the name they are in (a process that renders for another hands them
+    back to be reported where the task's log is)."""
+    if missing:
+        log.warning(
+            "%s: %d characters the font cannot draw as written, printed as their code points (%s): "
+            "check the names against Dapodik",
+            title,
+            len(missing),
+            " ".join(f"U+{ord(c):04X}" for c in sorted(missing)),
+        )
 
 
 @dataclass(frozen=True)
@@ -140,7 +184,7 @@ class Document:
     # -- layout ------------------------------------------------------------------------
     def new_page(self) -> None:
         self.pages.append([])
-        self.y = TOP - len(self.letterhead) * (LEADING + 1) - 10
+        self.y = self._page_top()
 
     def keep(self, height: float) -> None:
         """Start a new page unless ``height`` more points fit on this one."""
@@ -187,32 +231,59 @@ class Document:
         self.space()
 
     def fields(self, pairs: list[tuple[str, str]], label_width: float = 130, indent: float = 12) -> None:
-        """``label : value`` lines, the values wrapped beside their labels."""
+        """``label : value`` lines, the values wrapped beside their labels (a page may break
+        between the lines of a long value)."""
         for label, value in pairs:
             lines = wrap(self._printable(value), WIDTH - indent - label_width - 8)
-            self.keep(len(lines) * LEADING)
+            self.keep(LEADING)
             self.text_at(MARGIN + indent, 0, label)
             self.text_at(MARGIN + indent + label_width, 0, ":")
-            for n, line in enumerate(lines):
-                self.text_at(MARGIN + indent + label_width + 8, n * LEADING, line)
-            self.y -= len(lines) * LEADING
+            for line in lines:
+                self.keep(LEADING)
+                self.text_at(MARGIN + indent + label_width + 8, 0, line)
+                self.y -= LEADING
 
     def table(self, columns: list[Column], rows: list[tuple], bold_rows: frozenset[int] = frozenset()) -> None:
-        """A grid; each cell's text wraps inside it, a row never splits across pages, and the
-        header row is drawn again at the top of every page the table continues on."""
+        """A grid; each cell's text wraps inside it, and the header row heads every page the
+        table is on. A row goes whole to the next page when it does not fit on this one; a
+        row taller than a whole page is split, its cells continued on the next."""
         assert abs(sum(c.width for c in columns) - WIDTH) < 0.5, "the columns fill the page's width"
         header = [wrap(c.title, c.width - 2 * PAD, True) for c in columns]
-        header_h = max(map(len, header)) * LEADING + 2 * PAD
-        self.keep(header_h + LEADING + 2 * PAD)
-        self._row(columns, header, header_h, bold=True, shade=True)
+        header_h = self._height(header)
+        room = self._page_top() - header_h - BOTTOM  # for rows, on a page of their own
+        headed = False  # the header is on this page
         for n, row in enumerate(rows):
+            bold = n in bold_rows
             values = [self._printable(str(value)) for value in row]
-            cells = [wrap(value, c.width - 2 * PAD) for c, value in zip(columns, values, strict=True)]
-            height = max(map(len, cells)) * LEADING + 2 * PAD
-            if self.y - height < BOTTOM:
+            cells = [wrap(value, c.width - 2 * PAD, bold) for c, value in zip(columns, values, strict=True)]
+            while cells:
+                height = self._height(cells)
+                if not headed:  # never a header alone at a page's foot: with the row, or the
+                    # first line of a row taller than a page
+                    if self.y - header_h - (height if height <= room else self._height([[""]])) < BOTTOM:
+                        self.new_page()
+                    self._row(columns, header, header_h, bold=True, shade=True)
+                    headed = True
+                if self.y - height >= BOTTOM:
+                    self._row(columns, cells, height, bold=bold)
+                    break
+                fit = int((self.y - BOTTOM - 2 * PAD) // LEADING)
+                if height <= room or fit < 1:
+                    self.new_page()
+                    headed = False
+                    continue
+                part = [c[:fit] for c in cells]
+                self._row(columns, part, self._height(part), bold=bold)
+                cells = [c[fit:] for c in cells]
                 self.new_page()
-                self._row(columns, header, header_h, bold=True, shade=True)
-            self._row(columns, cells, height, bold=n in bold_rows)
+                headed = False
+
+    def _page_top(self) -> float:
+        return TOP - len(self.letterhead) * (LEADING + 1) - 10
+
+    @staticmethod
+    def _height(cells: list[list[str]]) -> float:
+        return max(1, *map(len, cells)) * LEADING + 2 * PAD
 
     def _row(self, columns, cells, height, bold=False, shade=False) -> None:
         x = MARGIN
@@ -227,15 +298,13 @@ class Document:
         self.y -= height
 
     # -- drawing -----------------------------------------------------------------------
+    def render(self) -> bytes:
+        """The PDF, and in the log the characters it could not draw (report_missing)."""
+        pdf = self.to_bytes()
+        report_missing(self.title, self.missing)
+        return pdf
+
     def to_bytes(self) -> bytes:
-        if self.missing:  # code points only: never the name they are in
-            log.warning(
-                "%s: %d characters the font cannot draw, printed as their code points (%s): "
-                "check the names against Dapodik",
-                self.title,
-                len(self.missing),
-                " ".join(f"U+{ord(c):04X}" for c in sorted(self.missing)),
-            )
         out = io.BytesIO()
         pdf = canvas.Canvas(out, pagesize=A4, pageCompression=1, invariant=1)
         pdf.setTitle(self.title)

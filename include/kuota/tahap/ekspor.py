@@ -19,7 +19,7 @@ import tempfile
 
 from .. import periode as lifecycle
 from ..infra import db
-from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, WIDTH, Column, Document
+from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, WIDTH, Column, Document, meterai
 from ..infra.storage import Storage
 from ..partners.layout import bast_uri, export_folder, export_uri
 from ..partners.manifest import file_manifest, manifest_for, manifest_uri, sha256_file
@@ -179,11 +179,11 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
     doc.text_at(right, 0, "Pihak kedua,", bold=True)
     doc.text_at(right, LEADING, f"Penyedia: {provider}")
     doc.box(MARGIN, 2 * LEADING + 4, 200, 56, "tanda tangan")
-    doc.box(right, 2 * LEADING + 4, 200, 56, "tanda tangan dan Meterai Rp 6.000")
+    doc.box(right, 2 * LEADING + 4, 200, 56, f"tanda tangan dan {meterai(periode)}")
     doc.text_at(MARGIN, 8 * LEADING, "(nama dan NIP)")
     doc.text_at(right, 8 * LEADING, "(nama dan jabatan)")
     doc.space(9 * LEADING)
-    return doc.to_bytes()
+    return doc.render()
 
 
 @lifecycle.while_open("the BAST")

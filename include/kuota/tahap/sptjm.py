@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 from .. import periode as lifecycle
 from ..infra import db
-from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, PAD, WIDTH, Column, Document, wrap
+from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, PAD, WIDTH, Column, Document, meterai, report_missing, wrap
 from ..infra.progress import Progress
 from ..infra.storage import Storage
 from ..partners import portal
@@ -81,6 +81,10 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
     """The printable SPTJM the principal signs: the statement, every recipient listed with
     the full name, the totals per provider, and the place, date, duty stamp, signature and
     school stamp."""
+    return layout_pdf(head, rows).render()
+
+
+def layout_pdf(head: dict, rows: list[tuple]) -> Document:
     doc = Document(
         (*LETTERHEAD, f"periode {head['periode']} · tahap {head['tahap']}"),
         f"{head['sptjm_no']} · NPSN {head['npsn']}",
@@ -124,11 +128,11 @@ def render_pdf(head: dict, rows: list[tuple]) -> bytes:
         bold_rows=frozenset({len(totals)}),
     )
     doc.space(LEADING)
-    _signature(doc, head["kepala_sekolah"])
-    return doc.to_bytes()
+    _signature(doc, head["kepala_sekolah"], meterai(head["periode"]))
+    return doc
 
 
-def _signature(doc: Document, kepala: str) -> None:
+def _signature(doc: Document, kepala: str, stamp: str) -> None:
     """Place and date, then the principal's signature over the duty stamp, the school's stamp
     beside it, and the principal's name (wrapped, never cut)."""
     x = MARGIN + WIDTH / 2
@@ -136,7 +140,7 @@ def _signature(doc: Document, kepala: str) -> None:
     doc.keep(9 * LEADING + len(name) * LEADING)
     doc.text_at(x, 0, "......................................, ...............................")
     doc.text_at(x, LEADING, "Kepala Sekolah,")
-    doc.box(x, 2 * LEADING + 4, 92, 52, "Meterai Rp 6.000")
+    doc.box(x, 2 * LEADING + 4, 92, 52, stamp)
     doc.box(MARGIN + 60, 2 * LEADING + 4, 110, 64, "stempel sekolah", dash=True)
     for n, line in enumerate(name):
         doc.text_at(x, 8 * LEADING + n * LEADING, line, bold=True)
@@ -155,7 +159,8 @@ def write_files(period: Period, workers: int = 8) -> dict:
     periode, storage, exchange_uri = period.periode, period.files(), period.exchange()
     written, rendering = 0, [0.0]
     progress = Progress(log, f"periode {periode}: SPTJM written", unit="SPTJM")
-    with db.connect(period.dsn) as conn, ThreadPoolExecutor(workers) as pool, _renderers(workers) as renderers:
+    processes = _render_processes(workers)
+    with db.connect(period.dsn) as conn, ThreadPoolExecutor(workers) as pool, _renderers(processes) as renderers:
         pending: list[tuple[str, Future]] = []
         with conn.cursor(name="sptjm_isi") as cur:
             cur.itersize = 20_000
@@ -175,7 +180,7 @@ def write_files(period: Period, workers: int = 8) -> dict:
     log.info(
         "periode %s: %d SPTJM written to the portal (rendering them took %.1f s of CPU)", periode, written, rendering[0]
     )
-    return {"periode": periode, "written": written, "render_seconds": rendering[0]}
+    return {"periode": periode, "written": written, "render_seconds": rendering[0], "render_processes": processes}
 
 
 def _record(conn, pending: list, rendering: list[float]) -> int:
@@ -189,21 +194,27 @@ def _record(conn, pending: list, rendering: list[float]) -> int:
     return done
 
 
-def _renderers(workers: int):
+def _render_processes(workers: int) -> int:
     """Processes that render the PDFs: ReportLab's layout holds the GIL, so in the writer
     threads alone the rendering, not S3, would bound the step. None (each writer thread
-    renders its own) on one core, or where a process may not start children: a task in a
-    Celery prefork worker is a daemonic process."""
+    renders its own) on one core, or where a process may not start children (a daemonic one)."""
     cores = os.cpu_count() or 1
-    if cores < 2 or multiprocessing.current_process().daemon:
+    return 0 if cores < 2 or multiprocessing.current_process().daemon else min(workers, cores)
+
+
+def _renderers(processes: int):
+    if not processes:
         return contextlib.nullcontext(None)
-    return ProcessPoolExecutor(min(workers, cores), mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _render_timed(head: dict, rows: list[tuple]) -> tuple[bytes, float]:
+def _render_timed(head: dict, rows: list[tuple]) -> tuple[bytes, float, set[str]]:
+    """The PDF, its rendering's CPU seconds and the characters it could not draw (reported
+    by the caller, whose log is the task's)."""
     started = time.thread_time()
-    pdf = render_pdf(head, rows)
-    return pdf, time.thread_time() - started
+    doc = layout_pdf(head, rows)
+    pdf = doc.to_bytes()
+    return pdf, time.thread_time() - started, doc.missing
 
 
 def _write_one(
@@ -211,9 +222,10 @@ def _write_one(
 ) -> tuple[str, float]:
     data = _csv(rows)
     if renderers is None:
-        pdf, rendering = _render_timed(head, rows)
+        pdf, rendering, missing = _render_timed(head, rows)
     else:
-        pdf, rendering = renderers.submit(_render_timed, head, rows).result()
+        pdf, rendering, missing = renderers.submit(_render_timed, head, rows).result()
+    report_missing(f"SPTJM {head['sptjm_no']}", missing)
     uri = sptjm_uri(exchange_uri, head["periode"], head["npsn"], head["sptjm_no"])
     pdf_uri = sptjm_uri(exchange_uri, head["periode"], head["npsn"], head["sptjm_no"], "pdf")
     manifest = file_manifest(
