@@ -17,7 +17,7 @@ from conftest import query
 from test_screening import _load
 
 from kuota import summary
-from kuota.bulanan import quality, screening, snapshot
+from kuota.bulanan import kemiripan, quality, screening, snapshot
 from kuota.infra import db
 from kuota.infra.storage import join
 from kuota.partners.contract import CUTOFF_COLUMNS, SCHEMA_VERSION, SCREENING_REASONS
@@ -361,7 +361,7 @@ def test_padded_block_of_5000_pupils_is_split_and_every_copy_is_flagged(dsn, sto
 
 
 def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
-    """bulanan/screening/04_screen_kemiripan.sql alone on hand-made pupils (id, name, mother, district[, sex]; a boy
+    """The similarity index (kemiripan.index) alone on hand-made pupils (id, name, mother, district[, sex]; a boy
     unless said), all born one day: the notices, the flagged (id, partner) rows, the pairs
     scored ({(id_a, id_b): twins}) and the block sizes; nothing is kept."""
     rows = [(*row, "L")[:5] for row in rows]
@@ -379,7 +379,7 @@ def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
             tuple(list(col) for col in zip(*rows, strict=True)),
         )
         cur.execute("CREATE TEMP TABLE k2 (jenis text, id uuid, alasan text, partner_id uuid) ON COMMIT DROP")
-        db.run(conn, "bulanan/screening/04_screen_kemiripan", {"periode": "2020-09", "ambang_kemiripan": 0.8})
+        kemiripan.index(conn, "2020-09", 0.8)
         notices = list(conn.notices)
         cur.execute("SELECT id::text, partner_id::text FROM k2")
         flagged = cur.fetchall()
@@ -405,6 +405,36 @@ def test_a_placeholder_mother_block_is_split_not_skipped(dsn):
     assert sorted(flagged) == sorted([(rows[60][0], rows[61][0]), (rows[61][0], rows[60][0])])
     assert len(scored) < 100 and not notices
     assert blocks["blok_dipecah"] == 1 and blocks["blok_terbesar"] == 60 and blocks["subblok_melebihi"] == 0
+
+
+def test_the_index_goes_a_province_at_a_time_and_sums_their_blocks(dsn):
+    """Pupils of three provinces: the index passes each alone (its scratch space bounded by the
+    largest province) and loses nothing by it. A slipped copy is found in each province, one
+    pupil written alike in two provinces is never compared across them, and the period's block
+    sizes are the provinces' summed: the split placeholder block of one province is the
+    period's largest, the pair of another is counted beside it."""
+    names = _syllable_names(random.Random(7), 64)
+    rows = [(f"00000000-0000-0000-0001-{k:012d}", names[k], "XXX", f"32{k:02d}") for k in range(60)]
+    pairs = []
+    for k, kab in ((60, "3301"), (61, "1101")):
+        first = (f"00000000-0000-0000-0002-{k:012d}", names[k], "Siti Aminah", kab)
+        second = (f"00000000-0000-0000-0003-{k:012d}", _one_slip(random.Random(k), names[k]), "Siti Aminah", kab)
+        rows += [first, second]
+        pairs.append((first[0], second[0]))
+    # One name, one mother, one day, in two provinces: two pupils, not one typed twice.
+    rows += [
+        ("00000000-0000-0000-0004-000000000062", names[62], "Dewi Sartika", "3302"),
+        ("00000000-0000-0000-0004-000000000063", names[62], "Dewi Sartika", "1102"),
+    ]
+    notices, flagged, scored, blocks = _index_only(dsn, rows)
+    assert sorted(flagged) == sorted([*pairs, *((b, a) for a, b in pairs)])
+    assert (rows[-2][0], rows[-1][0]) not in scored, "compared across provinces"
+    assert blocks["murid"] == len(rows) == blocks["profil"]
+    assert blocks["blok_dipecah"] == 1 and blocks["blok_terbesar"] == 60 and blocks["subblok_melebihi"] == 0
+    assert blocks["perbandingan"] == len(scored) and not notices
+    assert blocks["terbesar"][0] == {"kunci": "province+mother", "murid": 60, "profil": 60}
+    sizes = [(b["murid"], b["profil"]) for b in blocks["terbesar"]]
+    assert len(sizes) == 5 and sizes == sorted(sizes, reverse=True)
 
 
 def test_a_block_still_too_large_after_splitting_is_bounded_and_reported(dsn):

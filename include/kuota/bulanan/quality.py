@@ -168,7 +168,7 @@ def check_screening(period: Period) -> dict:
     E = gx.expectations
     dsn, periode = period.dsn, period.periode
     with db.connect(dsn) as conn:
-        ((expected,),) = db.run(conn, "bulanan/screening/07_count_expected_rows", {"periode": periode})
+        ((expected,),) = db.run(conn, "bulanan/screening/06_count_expected_rows", {"periode": periode})
         ((policy,),) = db.run(conn, "bulanan/screening/01_record_kebijakan", {"periode": periode})
     suites = {
         "penerima": [

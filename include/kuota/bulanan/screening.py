@@ -15,13 +15,24 @@ from ..infra.errors import QualityError
 from ..infra.progress import alive
 from ..partners.contract import SCREENING_REASONS
 from ..periode import Period
-from . import nomor, quality, residu
+from . import kemiripan, nomor, quality, residu
 
 log = logging.getLogger(__name__)
 
-# The screening SQL, in order: identifiers (K1, NISN/NIK), the similarity index, states.
+# The screening, in order: identifiers (K1, NISN/NIK), the similarity index (a province at a
+# time, kemiripan.py), states.
 SCREENING_PARTS = ("screen_rekaman", "screen_kemiripan", "screen_penerima")
-_PART_SQL = {part: f"bulanan/screening/{n:02d}_{part}" for n, part in enumerate(SCREENING_PARTS, start=3)}
+_PART_SQL = {
+    "screen_rekaman": "bulanan/screening/03_screen_rekaman",
+    "screen_penerima": "bulanan/screening/04_screen_penerima",
+}
+
+
+def _run_part(conn, part: str, params: dict) -> None:
+    if part == "screen_kemiripan":
+        kemiripan.index(conn, params["periode"], params["ambang_kemiripan"])
+    else:
+        db.run(conn, _PART_SQL[part], params)
 
 
 @db.one_at_a_time("policies")
@@ -56,7 +67,7 @@ def screen(period: Period) -> dict:
     started = time.monotonic()
     with db.connect(period.dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_penerima'), hashtext(%s))", (periode,))
-        ((done,),) = db.run(conn, "bulanan/screening/08_count_penerima", {"periode": periode})
+        ((done,),) = db.run(conn, "bulanan/screening/07_count_penerima", {"periode": periode})
         if done:
             log.info("periode %s: already screened (%d records), skipped", periode, done)
             return {"periode": periode, "records": done, "skipped": True}
@@ -76,13 +87,13 @@ def screen(period: Period) -> dict:
         for number, part in enumerate(SCREENING_PARTS, 1):  # one transaction: the parts share temp tables
             part_started = time.monotonic()
             with alive(log, f"periode {periode}: screening part {number} of {len(SCREENING_PARTS)}, {part}"):
-                db.run(conn, _PART_SQL[part], params)
+                _run_part(conn, part, params)
             seconds[part] = round(time.monotonic() - part_started, 2)
             for notice in conn.notices:  # what the SQL reports (e.g. blocks over the cap)
                 log.warning("periode %s: %s", periode, notice.removeprefix("NOTICE:").strip())
             conn.notices.clear()
             log.info("periode %s: %s done in %.1fs", periode, part, seconds[part])
-        ((records,),) = db.run(conn, "bulanan/screening/08_count_penerima", {"periode": periode})
+        ((records,),) = db.run(conn, "bulanan/screening/07_count_penerima", {"periode": periode})
     log.info("periode %s: %d records screened in %.1fs", periode, records, time.monotonic() - started)
     return {
         "periode": periode,
@@ -97,7 +108,7 @@ def similarity_blocks(period: Period) -> dict | None:
     """The similarity index's block sizes (kuota.kemiripan_blok), so that a caller sees in the
     result, not only in the log, when blocks stayed over the cap and were compared partially."""
     with db.connect(period.dsn) as conn, conn.cursor() as cur:
-        cur.execute(db.sql("bulanan/screening/06_read_kemiripan_blok"), {"periode": period.periode})
+        cur.execute(db.sql("bulanan/screening/05_read_kemiripan_blok"), {"periode": period.periode})
         row = cur.fetchone()
         return dict(zip([c.name for c in cur.description], row, strict=True)) if row else None
 

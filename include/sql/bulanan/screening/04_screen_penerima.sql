@@ -1,7 +1,7 @@
--- Step 3 of screening (after bulanan/screening/04_screen_kemiripan.sql, same transaction): every cutoff record of
+-- Step 3 of screening (after the similarity index, bulanan/screening/kemiripan/, same transaction): every cutoff record of
 -- the period into kuota.penerima in exactly one state: residu with the first reason that applies
 -- (lines 1-3 from the temp tables, then numbers and K3) or siap_validasi. Runs once per period:
--- the caller skips the three files when the period has rows (same transaction, advisory lock).
+-- the caller skips the screening when the period has rows (same transaction, advisory lock).
 -- Params: periode, cutoff_id, batas_nomor_bersama, paket_paud, paket_pd, paket_ptk.
 
 -- Line 4, shared numbers: counted over every record that passed lines 1-3 with a valid
