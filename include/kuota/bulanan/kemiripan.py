@@ -20,10 +20,9 @@ log = logging.getLogger(__name__)
 _SQL = "bulanan/screening/kemiripan/"
 
 
-def index(conn, periode: str, ambang_kemiripan: float) -> dict:
+def index(conn, periode: str, ambang_kemiripan: float) -> None:
     """Score the candidate pairs of the period's pupils into kuota.kemiripan, write its block
-    sizes (kuota.kemiripan_blok) and add the pupils flagged to ``k2``. Returns seconds per
-    part and the provinces passed."""
+    sizes (kuota.kemiripan_blok) and add the pupils flagged to ``k2``."""
     started = time.monotonic()
     provinces = db.run(conn, _SQL + "01_prepare_profil")
     prepared = time.monotonic()
@@ -41,23 +40,14 @@ def index(conn, periode: str, ambang_kemiripan: float) -> dict:
         province_started = time.monotonic()
         db.run(conn, _SQL + "02_screen_provinsi", {"periode": periode, "kode_provinsi": kode_provinsi})
         progress.add(pupils)
-        log.debug(
-            "periode %s: similarity index, province %s (%d of %d): %d pupils in %.1fs",
+        log.info(
+            "periode %s: similarity index, province %s (%d of %d): %s pupils in %.1fs",
             periode,
             kode_provinsi,
             number,
             len(provinces),
-            pupils,
+            f"{pupils:,}",
             time.monotonic() - province_started,
         )
     progress.finish()
-    compared = time.monotonic()
     db.run(conn, _SQL + "03_record_blok", {"periode": periode, "ambang_kemiripan": ambang_kemiripan})
-    return {
-        "provinces": len(provinces),
-        "seconds": {
-            "prepare": round(prepared - started, 2),
-            "provinces": round(compared - prepared, 2),
-            "record": round(time.monotonic() - compared, 2),
-        },
-    }
