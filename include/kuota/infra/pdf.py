@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
@@ -75,8 +76,7 @@ def _fonts() -> dict[str, TTFont]:
 
 
 def text_width(text: str, bold: bool = False, size: float = SIZE) -> float:
-    _fonts()
-    return pdfmetrics.stringWidth(text, BOLD if bold else REGULAR, size)
+    return _fonts()[BOLD if bold else REGULAR].stringWidth(text, size)
 
 
 def _drawable(c: str, glyphs: frozenset[int]) -> bool:
@@ -96,8 +96,21 @@ def _glyphs() -> frozenset[int]:
     return frozenset(cp for cp in both if _drawable(chr(cp), both))
 
 
+@functools.cache
+def _draws_ascii() -> bool:
+    return _glyphs().issuperset(range(0x20, 0x7F))
+
+
+def _plain(text: str) -> bool:
+    """Printable ASCII the font draws: most of a document (numbers, codes, most names), which
+    needs neither composing nor checking glyph by glyph."""
+    return text.isascii() and text.isprintable() and _draws_ascii()
+
+
 def missing_glyphs(text: str) -> set[str]:
     """The characters of ``text`` the font cannot draw as written."""
+    if _plain(text):
+        return set()
     glyphs = _glyphs()
     text = unicodedata.normalize("NFC", text)
     if glyphs.issuperset(map(ord, text)):
@@ -110,6 +123,8 @@ def printable(text: str) -> str:
     has one, so that they print as one), with each character the font cannot draw as written
     given as its code point (``<U+9648>``): on paper a reader sees that something is there
     and what, where a font's empty box would hide it, and the text layer keeps it."""
+    if _plain(text):
+        return text
     glyphs = _glyphs()
     text = unicodedata.normalize("NFC", text)
     if glyphs.issuperset(map(ord, text)) or all(ord(c) in glyphs or c.isspace() for c in text):
@@ -126,9 +141,13 @@ def wrap(text: str, width: float, bold: bool = False, size: float = SIZE) -> lis
     """Lines of at most ``width`` points, broken between words; a word longer than a line is
     broken between its characters (``_UNIT``). Nothing is dropped: the lines joined by
     spaces give the text back (its runs of blanks as one)."""
+    words = printable(text).split()
+    whole = " ".join(words)
+    if text_width(whole, bold, size) <= width:  # most cells: one line (the widths only add up)
+        return [whole]
     lines: list[str] = []
     line = ""
-    for word in printable(text).split():
+    for word in words:
         candidate = f"{line} {word}" if line else word
         if text_width(candidate, bold, size) <= width:
             line = candidate
@@ -199,6 +218,8 @@ class Document:
         self.pages[-1].append(("text", x, self.y - dy - size, self._printable(value), bold, size, align))
 
     def _printable(self, value: str) -> str:
+        if _plain(value):
+            return value
         self.missing |= missing_glyphs(value)
         return printable(value)
 
@@ -286,14 +307,14 @@ class Document:
         return max(1, *map(len, cells)) * LEADING + 2 * PAD
 
     def _row(self, columns, cells, height, bold=False, shade=False) -> None:
-        x = MARGIN
+        x, page = MARGIN, self.pages[-1]
         if shade:
-            self.pages[-1].append(("fill", MARGIN, self.y - height, WIDTH, height))
+            page.append(("fill", MARGIN, self.y - height, WIDTH, height))
         for column, lines in zip(columns, cells, strict=True):
-            self.pages[-1].append(("rect", x, self.y - height, column.width, height, False))
+            page.append(("rect", x, self.y - height, column.width, height, False))
             at = {"left": x + PAD, "right": x + column.width - PAD, "center": x + column.width / 2}[column.align]
-            for n, line in enumerate(lines):
-                self.text_at(at, PAD + n * LEADING - 1.5, line, bold, SIZE, column.align)
+            for n, line in enumerate(lines):  # wrapped, so printable already
+                page.append(("text", at, self.y - PAD - n * LEADING + 1.5 - SIZE, line, bold, SIZE, column.align))
             x += column.width
         self.y -= height
 
@@ -311,72 +332,79 @@ class Document:
         pdf.setAuthor("Pusdatin Kemendikbud")
         pdf.setCreator("kuota")
         total = len(self.pages)
+        encoded: dict = {}  # of this document's fonts (their subsets are the document's)
         for number, ops in enumerate(self.pages, 1):
-            self._frame(pdf, number, total)
+            ops = self._frame(number, total) + ops
             _draw_shapes(pdf, ops)
-            _draw_texts(pdf, ops)
+            _draw_texts(pdf, ops, encoded)
             pdf.showPage()
         pdf.save()
         return out.getvalue()
 
-    def _frame(self, pdf, number: int, total: int) -> None:
+    def _frame(self, number: int, total: int) -> list[tuple]:
         """The letterhead, its rule, and the footer: the document's reference and the page."""
-        y = TOP
+        ops, y = [], TOP
         for n, line in enumerate(self.letterhead):
-            pdf.setFont(BOLD if n == 0 else REGULAR, 10.5 if n == 0 else 8.5)
-            pdf.drawCentredString(PAGE_W / 2, y - 9, line)
+            ops.append(("text", PAGE_W / 2, y - 9, line, n == 0, 10.5 if n == 0 else 8.5, "center"))
             y -= LEADING + 1
-        pdf.setLineWidth(1.2)
-        pdf.line(MARGIN, y - 3, PAGE_W - MARGIN, y - 3)
-        pdf.setLineWidth(0.5)
-        pdf.line(MARGIN, BOTTOM - 8, PAGE_W - MARGIN, BOTTOM - 8)
-        pdf.setLineWidth(1)
-        pdf.setFont(REGULAR, 7.5)
-        pdf.drawString(MARGIN, BOTTOM - 18, self.reference)
-        pdf.drawRightString(PAGE_W - MARGIN, BOTTOM - 18, f"halaman {number} / {total}")
+        ops.append(("line", MARGIN, y - 3, PAGE_W - MARGIN, y - 3, 1.2))
+        ops.append(("line", MARGIN, BOTTOM - 8, PAGE_W - MARGIN, BOTTOM - 8, 0.5))
+        ops.append(("text", MARGIN, BOTTOM - 18, self.reference, False, 7.5, "left"))
+        ops.append(("text", PAGE_W - MARGIN, BOTTOM - 18, f"halaman {number} / {total}", False, 7.5, "right"))
+        return ops
 
 
 def _draw_shapes(pdf, ops: list[tuple]) -> None:
-    """The page's shading first (under everything), then its boxes and rules."""
+    """The page's shading first (under everything), then its boxes and rules, as one path per
+    kind of stroke (a table's grid is a few thousand rectangles a document)."""
+    fills, solid, dashed, rules = [], [], [], []
     for op in ops:
         if op[0] == "fill":
-            _, x, y, w, h = op
-            pdf.setFillGray(0.9)
-            pdf.rect(x, y, w, h, stroke=0, fill=1)
-            pdf.setFillGray(0)
-    dashed = False
-    for op in ops:
-        if op[0] == "rect":
-            _, x, y, w, h, dash = op
-            if dash != dashed:
-                pdf.setDash(2, 2) if dash else pdf.setDash()
-                dashed = dash
-            pdf.rect(x, y, w, h, stroke=1, fill=0)
+            fills.append(f"{fp_str(*op[1:5])} re")
+        elif op[0] == "rect":
+            (dashed if op[5] else solid).append(f"{fp_str(*op[1:5])} re")
         elif op[0] == "line":
             _, x1, y1, x2, y2, weight = op
-            pdf.setLineWidth(weight)
-            pdf.line(x1, y1, x2, y2)
-            pdf.setLineWidth(1)
+            rules.append(f"{fp_str(weight)} w {fp_str(x1, y1)} m {fp_str(x2, y2)} l S")
+    code = ["q"]
+    if fills:
+        code += ["0.9 g", *fills, "f", "0 g"]
+    if solid:
+        code += ["1 w", *solid, "S"]
     if dashed:
-        pdf.setDash()
+        code += ["[2 2] 0 d", *dashed, "S", "[] 0 d"]
+    code += [*rules, "Q"]
+    pdf._code.append("\n".join(code))
 
 
-def _draw_texts(pdf, ops: list[tuple]) -> None:
+def _draw_texts(pdf, ops: list[tuple], encoded: dict) -> None:
     """Every text of the page in one text object, in layout order (so a text extractor reads
-    a table row by row, a wrapped name's lines one after the other)."""
-    text = pdf.beginText()
-    font = None
+    a table row by row, a wrapped name's lines one after the other).
+
+    The operators are written here rather than through ReportLab's text object, which also
+    tracks a cursor and a leading no line here uses: a table's texts are most of a document's
+    operators, and this is half the time. The glyphs still go through the font's subsets
+    (``splitString``), so the document embeds only the glyphs it draws; a text met again
+    (a provider, a package) is taken from ``encoded``: a glyph keeps its subset and code."""
+    fonts, doc = _fonts(), pdf._doc
+    code = ["BT"]
+    current = None  # (font, subset, size) of the last Tf
     for op in ops:
         if op[0] != "text":
             continue
         _, x, y, value, bold, size, align = op
-        name = BOLD if bold else REGULAR
-        if (name, size) != font:
-            text.setFont(name, size)
-            font = (name, size)
+        font = fonts[BOLD if bold else REGULAR]
         if align != "left":
-            width = pdfmetrics.stringWidth(value, name, size)
+            width = font.stringWidth(value, size)
             x -= width if align == "right" else width / 2
-        text.setTextOrigin(x, y)
-        text.textOut(value)
-    pdf.drawText(text)
+        code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+        key = (font, value)
+        if key not in encoded:
+            encoded[key] = [(subset, f"({escapePDF(chunk)}) Tj") for subset, chunk in font.splitString(value, doc)]
+        for subset, shown in encoded[key]:
+            if (font, subset, size) != current:
+                code.append(f"{font.getSubsetInternalName(subset, doc)} {fp_str(size)} Tf")
+                current = (font, subset, size)
+            code.append(shown)
+    code.append("ET")
+    pdf._code.append("\n".join(code))
