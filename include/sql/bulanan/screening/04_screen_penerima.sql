@@ -29,7 +29,8 @@ FROM (
     FROM rekaman r
     LEFT JOIN k2 ON k2.jenis = r.jenis AND k2.id = r.id
     LEFT JOIN nomor_bersama b ON b.msisdn = r.msisdn
-) screened;
+) screened
+ORDER BY jenis, id;  -- in key order: the primary key grows at its right edge (docs/benchmarks.md)
 
 -- Line 1: rows reported format_tidak_valid whose id is readable and not in the snapshot
 -- (a duplicate line of a loaded id stays only in the report), back to the school they name.
