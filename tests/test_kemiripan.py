@@ -387,6 +387,8 @@ def _index_only(dsn, rows: list[tuple]) -> tuple[list, list, dict, dict]:
         scored = {(a, b): kembar for a, b, kembar in cur.fetchall()}
         cur.execute("SELECT * FROM kuota.kemiripan_blok")
         blocks = dict(zip([c.name for c in cur.description], cur.fetchone(), strict=True))
+        cur.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'kerja_' || pg_backend_pid()")
+        assert cur.fetchone() == (0,), "the provinces' working tables outlived the index"
         conn.rollback()
     return notices, flagged, scored, blocks
 

@@ -67,14 +67,20 @@ ANALYZE murid;
 -- What each province's pass fills (02_screen_provinsi.sql): created here, emptied before each
 -- province. A table created in this transaction is truncated in place, so its space returns at
 -- once; a table dropped would keep its files until the commit.
-CREATE TEMP TABLE profil (LIKE murid, rapat text, ibu_rapat text, di_kabupaten bigint, di_provinsi bigint)
-    ON COMMIT DROP;
-CREATE TEMP TABLE salinan_profil (wakil uuid, id uuid) ON COMMIT DROP;
+-- The tables the scoring reads (profil, salinan_profil, pasangan) are unlogged, not temp, so
+-- that parallel workers can read them: scoring the pairs is most of a large province's time,
+-- and it runs on every core (02_screen_provinsi.sql). They live in a schema of this
+-- transaction's own (kerja_<backend pid>, first on its search path), so two periods screened
+-- at once never meet; 03_record_blok.sql drops it, and a rollback takes it away too.
+DO $$ BEGIN EXECUTE format('CREATE SCHEMA kerja_%s', pg_backend_pid()); END $$;
+SELECT set_config('search_path', format('kerja_%s, %s', pg_backend_pid(), current_setting('search_path')), true);
+CREATE UNLOGGED TABLE profil (LIKE murid, rapat text, ibu_rapat text, di_kabupaten bigint, di_provinsi bigint);
+CREATE UNLOGGED TABLE salinan_profil (wakil uuid, id uuid);
 CREATE TEMP TABLE blok (kunci bigint, jenis text, id uuid, profil_n bigint, murid_n bigint) ON COMMIT DROP;
 CREATE TEMP TABLE calon (id_a uuid, id_b uuid) ON COMMIT DROP;
 CREATE TEMP TABLE subblok (kunci2 bigint, id uuid, nama text, ibu text, n bigint) ON COMMIT DROP;
 CREATE TEMP TABLE urutan (kunci2 bigint, id uuid, maju bigint, mundur bigint) ON COMMIT DROP;
-CREATE TEMP TABLE pasangan (id_a uuid, id_b uuid) ON COMMIT DROP;
+CREATE UNLOGGED TABLE pasangan (id_a uuid, id_b uuid);
 -- Each province's block sizes, summed up by 03_record_blok.sql.
 CREATE TEMP TABLE blok_provinsi (
     kode_provinsi text, profil bigint, blok bigint, blok_terbesar bigint, profil_terbesar bigint,

@@ -112,16 +112,20 @@ ANALYZE pasangan;
 
 -- Every pair scored once: profile pairs between their representatives, and each copy with its
 -- representative (a pair of equal profiles; the best score any pair of that profile can reach).
-INSERT INTO kuota.kemiripan (periode, id_a, id_b, skor_nama, skor_ibu, sama_kabupaten, skor, kembar)
-SELECT %(periode)s, r.id_a, r.id_b, n.skor, i.skor, a.kode_kabupaten = b.kode_kabupaten,
+-- Scored by a CREATE TABLE AS, which PostgreSQL runs in parallel workers (an INSERT it does
+-- not), from the unlogged tables of 01_prepare_profil.sql: 15.5 s on one core, 8.5 s on two
+-- for the largest province at 10 million (docs/benchmarks.md). Then stored.
+CREATE UNLOGGED TABLE skor_provinsi AS
+SELECT %(periode)s AS periode, r.id_a, r.id_b, n.skor AS skor_nama, i.skor AS skor_ibu,
+       a.kode_kabupaten = b.kode_kabupaten AS sama_kabupaten,
        -- The mother's name squared: only a near-equal one is evidence of one child. A name or a
        -- mother's name that cannot be one person's counts squared once more: "Kartini" and
        -- "Kasmini", "Rina Marlina" and "Nina Karlina" are two mothers, not one typed twice.
        least(1, 0.5 * CASE WHEN n.sama THEN n.skor ELSE n.skor ^ 2 END
                 + 0.4 * (CASE WHEN i.sama THEN i.skor ELSE i.skor ^ 2 END) ^ 2
-                + 0.1 * (a.kode_kabupaten = b.kode_kabupaten)::int),
+                + 0.1 * (a.kode_kabupaten = b.kode_kabupaten)::int) AS skor,
        -- twins: one mother, and names that cannot be one person's, or a boy and a girl
-       i.sama AND (NOT n.sama OR a.jenis_kelamin <> b.jenis_kelamin)
+       i.sama AND (NOT n.sama OR a.jenis_kelamin <> b.jenis_kelamin) AS kembar
 FROM (
     SELECT id_a, id_b, id_a AS profil_a, id_b AS profil_b FROM pasangan
     UNION ALL
@@ -130,8 +134,11 @@ FROM (
 JOIN profil a ON a.id = r.profil_a
 JOIN profil b ON b.id = r.profil_b
 CROSS JOIN LATERAL kuota.banding_nama(a.nama, a.ganda, a.huruf, b.nama, b.ganda, b.huruf) n
-CROSS JOIN LATERAL kuota.banding_nama(a.ibu, a.ibu_ganda, a.ibu_huruf, b.ibu, b.ibu_ganda, b.ibu_huruf) i
+CROSS JOIN LATERAL kuota.banding_nama(a.ibu, a.ibu_ganda, a.ibu_huruf, b.ibu, b.ibu_ganda, b.ibu_huruf) i;
+INSERT INTO kuota.kemiripan (periode, id_a, id_b, skor_nama, skor_ibu, sama_kabupaten, skor, kembar)
+SELECT periode, id_a, id_b, skor_nama, skor_ibu, sama_kabupaten, skor, kembar FROM skor_provinsi
 ON CONFLICT DO NOTHING;
+DROP TABLE skor_provinsi;  -- its files stay until the commit: the size of the pairs stored
 
 -- The province's blocks, for the period's row in kuota.kemiripan_blok (03_record_blok.sql).
 INSERT INTO blok_provinsi

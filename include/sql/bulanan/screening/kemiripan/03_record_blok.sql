@@ -48,3 +48,9 @@ FROM (
 ) m
 ORDER BY id, skor DESC, partner_id;
 ANALYZE k2;
+
+-- The working tables of the provinces' passes, gone (01_prepare_profil.sql made them).
+DO $$ BEGIN
+    EXECUTE format('DROP TABLE kerja_%%1$s.profil, kerja_%%1$s.salinan_profil, kerja_%%1$s.pasangan; DROP SCHEMA kerja_%%1$s',
+                   pg_backend_pid());
+END $$;
