@@ -218,8 +218,6 @@ class Document:
         self.pages[-1].append(("text", x, self.y - dy - size, self._printable(value), bold, size, align))
 
     def _printable(self, value: str) -> str:
-        if _plain(value):
-            return value
         self.missing |= missing_glyphs(value)
         return printable(value)
 
