@@ -328,6 +328,49 @@ def test_type_rules_agree_with_the_calendar_and_uuid_parsers(dsn):
     assert [v for v, ok in rows if ok != (v in good or v.lower() in good)] == []
 
 
+def test_type_rules_answer_as_their_first_regular_expressions_did(dsn):
+    """Migration 0011 made is_uuid and is_date cheaper; on texts built to sit at every edge of
+    the rules (a dash more or moved, a letter past f, a digit that is not ASCII, one character
+    more or less, NULL) they answer exactly as the anchored expressions of 0001 did."""
+    import random
+    import uuid
+
+    rng = random.Random(11)
+    uuid_like = str(uuid.UUID(int=rng.getrandbits(128)))
+    texts = [None, "", "-", "1-99-01-01", "2020-01-01-", "2020-0101-1", "２０２０-01-01", "2020-1２-01"]
+    for base, alphabet in ((uuid_like, "0123456789abcdefABCDEFg-x２ "), ("2020-02-29", "0123456789-/x２ ")):
+        for _ in range(4_000):
+            chars = list(base)
+            for _ in range(rng.choice((0, 1, 1, 2))):
+                spot = rng.randrange(len(chars) + 1)
+                edit = rng.choice(("swap", "insert", "delete"))
+                if edit == "insert":
+                    chars.insert(spot, rng.choice(alphabet))
+                elif chars and spot < len(chars):
+                    chars[spot] = rng.choice(alphabet) if edit == "swap" else ""
+            texts.append("".join(chars))
+    rows = query(
+        dsn,
+        """
+        SELECT v, snapshot.is_uuid(v), snapshot.is_date(v),
+               length(v) = 36
+                 AND v ~ '^[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+$'
+                 AND substr(v, 9, 1) = '-' AND substr(v, 14, 1) = '-' AND substr(v, 19, 1) = '-'
+                 AND substr(v, 24, 1) = '-',
+               CASE WHEN v ~ '^[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]$'
+                 THEN substr(v, 6, 2)::int BETWEEN 1 AND 12
+                  AND substr(v, 9, 2)::int BETWEEN 1 AND snapshot.days_in_month(substr(v, 1, 4)::int,
+                                                                              substr(v, 6, 2)::int)
+                 ELSE false END
+        FROM unnest(%s::text[]) v
+        """,
+        (texts,),
+    )
+    assert sum(1 for _, uuid_now, _, _, _ in rows if uuid_now) > 500  # the corpus reaches both answers
+    assert sum(1 for _, _, date_now, _, _ in rows if date_now) > 500
+    assert [r for r in rows if r[1] is not r[3] or r[2] is not r[4]] == []
+
+
 def test_a_nul_byte_names_the_file_its_line_and_the_rule_and_loads_nothing(dsn, storage, bucket):
     uri = _cutoff(storage, bucket)
     row = _edit_line(storage, uri, "peserta_didik.csv.gz", 5, lambda r: r[:3] + [r[3][:2] + "\x00" + r[3][2:]] + r[4:])

@@ -7,7 +7,8 @@ bytes.
   COPY refuses a row with the wrong number of fields, so the rows the generator breaks on
   purpose are left out first (not timed): the baseline copies the well-formed rows.
 - ``put_baseline``: the S3 endpoint's raw PUT rate from the same client, with the same
-  concurrency and object sizes as the residu files, to compare the residu writer with.
+  concurrency and object sizes as a writer's files (the residu files, the SPTJMs), to compare
+  the writer with.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,22 +67,30 @@ def copy_baseline(dsn: str, storage: Storage, cutoff_uri: str) -> dict:
 def put_baseline(storage: Storage, folder_uri: str, uri: str, sample: int = 4_000, workers: int = 16) -> dict:
     """The endpoint's own PUT rate from this client: a sample of the objects a step wrote under
     ``folder_uri`` (their sizes, in their order), PUT again as they are under ``uri`` by
-    ``workers`` threads, the residu writer's concurrency (two PUTs one after the other per
-    school, as it writes a file then its manifest). Returns the objects and the timed seconds."""
+    ``workers`` threads, the writer's concurrency. The objects of one stem (``X.csv``,
+    ``X.manifest.json``, ``X.pdf``) go one after the other from one thread, as the writer
+    writes a file and its manifest (residu), or the CSV, the PDF and the manifest (SPTJM).
+    Returns the objects and the timed seconds."""
     bucket, _, prefix = folder_uri[len("s3://") :].partition("/")
     keys = []
     for page in storage.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/"):
         keys += [item["Key"] for item in page.get("Contents", [])]
         if len(keys) >= sample:
             break
-    bodies = [storage.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys[:sample]]
-    pairs = [bodies[i : i + 2] for i in range(0, len(bodies), 2)]
+
+    def stem(key: str) -> str:
+        return key.rpartition("/")[0] + "/" + key.rpartition("/")[2].split(".")[0]
+
+    groups = [list(g) for _, g in itertools.groupby(keys[:sample], key=stem)]
+    if len(groups) > 1 and len(keys) > sample and stem(keys[sample]) == stem(groups[-1][0]):
+        groups.pop()  # a stem the sample cut short
+    bodies = [[storage.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in group] for group in groups]
 
     def put(n: int) -> None:
-        for j, body in enumerate(pairs[n]):
+        for j, body in enumerate(bodies[n]):
             storage.write_bytes(join(uri, f"{n:06d}-{j}"), body)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(put, range(len(pairs))))
-    return {"rows": len(bodies), "timed_seconds": time.perf_counter() - started}
+        list(pool.map(put, range(len(bodies))))
+    return {"rows": sum(map(len, bodies)), "groups": len(bodies), "timed_seconds": time.perf_counter() - started}

@@ -148,9 +148,13 @@ def _signature(doc: Document, kepala: str, stamp: str) -> None:
     doc.space((9 + len(name)) * LEADING)
 
 
+# Writer threads: S3 latency, not bandwidth, bounds a PUT, so several go at once.
+WRITERS = 8
+
+
 @lifecycle.while_open("writing SPTJMs")
 @db.one_at_a_time("sptjm write")
-def write_files(period: Period, workers: int = 8) -> dict:
+def write_files(period: Period, workers: int = WRITERS) -> dict:
     """The CSV, the PDF and then the manifest of every SPTJM not written yet, several at once
     (S3 latency, not bandwidth, bounds it); each sha256 is recorded once its files are in
     place. One SPTJM per worker in memory at a time (a server-side cursor, a bounded queue).
