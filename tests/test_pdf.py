@@ -93,6 +93,30 @@ def test_rendering_again_gives_the_same_bytes_in_another_process():
     assert hashlib.sha256(render_bast_pdf(*pdf_samples.bast())).hexdigest() == bast
 
 
+def test_a_font_subset_made_once_gives_the_bytes_a_fresh_process_makes():
+    """The subsets are kept between documents (``_reuse_font_programs``): a document rendered
+    after others, with its subset kept, dropped or never made, is byte for byte what a process
+    that rendered nothing else makes."""
+    head, rows = pdf_samples.sptjm(12)
+    cold = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import hashlib; from kuota_tools import pdf_samples; from kuota.tahap.sptjm import render_pdf; "
+            "print(hashlib.sha256(render_pdf(*pdf_samples.sptjm(12))).hexdigest())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert hashlib.sha256(render_pdf(head, rows)).hexdigest() == cold
+    for n in range(80):  # more subsets than are kept: each its own first non-ASCII letter
+        other = [(*row[:2], chr(0xC0 + n % 64) + chr(0x100 + n) + row[2], *row[3:]) for row in rows]
+        render_pdf(head, other)
+    assert hashlib.sha256(render_pdf(head, rows)).hexdigest() == cold, "its subset dropped, made again"
+    assert hashlib.sha256(render_pdf(head, rows)).hexdigest() == cold, "its subset kept"
+
+
 def test_the_bast_shows_each_package_paid_and_failed_and_both_parties(tmp_path):
     periode, provider, rows, created_at = pdf_samples.bast()
     pdf = render_bast_pdf(periode, provider, rows, created_at)

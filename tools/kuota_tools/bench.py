@@ -36,7 +36,7 @@ from kuota.partners.layout import portal_folder, residu_folder
 from kuota.periode import Period
 from kuota.tahap import ekspor, injeksi, rekonsiliasi, sptjm, validasi
 
-from . import accuracy, baselines, nomor_reference
+from . import accuracy, baselines, nomor_reference, servers_cpu
 
 # The per-row libphonenumber baseline runs on the first million numbers only (its rate is
 # what matters; at 10 million it would take longer than everything else together).
@@ -259,11 +259,15 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         "--seed",
         str(seed),
     ]
+    servers = servers_cpu.server_pids(dsn)
+    before = servers_cpu.sample(servers)
     started = time.monotonic()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE)
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.monotonic() - started
+    time.sleep(0.5)  # the step's backends gone and reaped, their CPU counted in the postmaster's
+    cpu = {"step": usage.ru_utime + usage.ru_stime, **servers_cpu.spent(before, servers_cpu.sample(servers))}
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(
             f"bench: step {name} at {students:,} students failed (exit {os.waitstatus_to_exitcode(status)})"
@@ -278,6 +282,7 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         "seconds": seconds,
         "rows_per_s": rows / seconds,
         "peak_mib": usage.ru_maxrss / 1024,
+        "cpu": cpu,
         "detail": detail,
     }
 
@@ -315,13 +320,17 @@ def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = (), 
     return results
 
 
-HEADER = "| students | step | rows | seconds | rows/s | peak RSS (MiB) |\n|---:|---|---:|---:|---:|---:|"
+HEADER = (
+    "| students | step | rows | seconds | rows/s | peak RSS (MiB) | CPU s: step / S3 / PostgreSQL |\n"
+    "|---:|---|---:|---:|---:|---:|---:|"
+)
 
 
 def _row(r: dict) -> str:
+    cpu = " / ".join(f"{r['cpu'][k]:.1f}" if k in r["cpu"] else "-" for k in ("step", "s3", "postgres"))
     return (
         f"| {r['students']:,} | {r['step']} | {r['rows']:,} | {r['seconds']:.1f} | "
-        f"{r['rows_per_s']:,.0f} | {r['peak_mib']:,.0f} |"
+        f"{r['rows_per_s']:,.0f} | {r['peak_mib']:,.0f} | {cpu} |"
     )
 
 

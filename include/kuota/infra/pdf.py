@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.rl_accel import escapePDF, fp_str
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
@@ -67,12 +67,55 @@ def _fonts() -> dict[str, TTFont]:
                 f"holding {REGULAR}.ttf and {BOLD}.ttf"
             )
         fonts[name] = TTFont(name, path)
+        _reuse_font_programs(fonts[name])
         pdfmetrics.registerFont(fonts[name])
         with open(path, "rb") as font:
             # The documents' bytes follow the font file's: workers with another build of it
             # write other bytes for the same SPTJM (the log tells them apart).
             log.info("PDF font %s: %s, sha256 %s", name, path, hashlib.sha256(font.read()).hexdigest())
     return fonts
+
+
+class _CompressedOnce(pdfdoc.PDFStreamFilterZCompress):
+    """Flate of a font program, kept: the same program compresses to the same bytes."""
+
+    def __init__(self, keep: int):
+        self.keep, self.done = keep, {}
+
+    def encode(self, text):
+        if text not in self.done:
+            if len(self.done) >= self.keep:
+                self.done.pop(next(iter(self.done)))
+            self.done[text] = super().encode(text)
+        return self.done[text]
+
+
+def _reuse_font_programs(font: TTFont, keep: int = 64) -> None:
+    """Each document embeds a subset of the font, made and compressed per document: about
+    half of a short SPTJM's rendering. A subset depends only on its characters in their
+    order, and every document that draws only ASCII (most SPTJMs) has the same one, so the
+    last ``keep`` subsets are kept, made and compressed once, and the bytes stay the same.
+    ReportLab 5.1's own subsetting (``makeSubset``, ``addSubsetObjects``) is wrapped, not
+    copied."""
+    face, made, flate = font.face, {}, _CompressedOnce(keep)
+    make_subset, add_subset_objects = face.makeSubset, face.addSubsetObjects
+
+    def subset_program(subset: list[int]) -> bytes:
+        key = tuple(subset)
+        if key not in made:
+            if len(made) >= keep:
+                made.pop(next(iter(made)))
+            made[key] = make_subset(subset)
+        return made[key]
+
+    def subset_objects(doc, fontname: str, subset: list[int]):
+        descriptor = add_subset_objects(doc, fontname, subset)
+        program = doc.idToObject[f"fontFile:{face.filename}({fontname})"]
+        if program.filters:  # compressed documents only
+            program.filters = [flate]
+        return descriptor
+
+    face.makeSubset, face.addSubsetObjects = subset_program, subset_objects
 
 
 def text_width(text: str, bold: bool = False, size: float = SIZE) -> float:
