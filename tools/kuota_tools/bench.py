@@ -160,6 +160,9 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         issued = sptjm.issue(period)
         return {"rows": issued["records"], "sptjm": issued["sptjm"]}
     elif name == "write_sptjm":
+        from .sptjm_bound import apply_variant  # here: it imports this module
+
+        apply_variant(os.environ.get("KUOTA_BENCH_RENDERING", ""))
         written = sptjm.write_files(period)
         return {"rows": written["written"], **{k: written[k] for k in ("render_seconds", "render_processes")}}
     elif name == "simulate_schools":  # the partner's side: decide every SPTJM

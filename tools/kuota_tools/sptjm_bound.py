@@ -1,7 +1,8 @@
 """What bounds the SPTJM step (issue 19): ``write_sptjm`` on copies of one issued database as it
 is (two render processes), with one render process, and with no rendering at all (a fixed body
 of a PDF's size instead: the step if rendering cost nothing), then the raw PUTs of the same
-files; each with the CPU of the step, of its rendering, of the S3 endpoint and of PostgreSQL.
+files; each with the CPU of the step, of its rendering, of the S3 endpoint and of PostgreSQL
+(the bench's own measure, ``bench._measure``).
 
     make bench BENCH_ARGS="--students 1000000 --until issue_sptjm --skip normalize_numbers_libphonenumber --keep"
     psql ... -c "CREATE DATABASE sptjm_1000000 TEMPLATE bench_1000000"
@@ -15,29 +16,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import subprocess
 import sys
-import time
 
 import psycopg2
 
 from kuota.infra import db
+from kuota.tahap import sptjm
 
-from . import servers_cpu
-from .bench import _database
+from . import bench
 
-# Run in the step's own process before the bench's step (a spawn render process would not see it).
-VARIANTS = {
-    "no rendering": (
-        "sptjm._render_processes = lambda workers: 0\n"
-        "body = bytes(range(256)) * 215\n"
-        "sptjm._render_timed = lambda head, rows: (body, 0.0, set())\n"
-    ),
-    "one render process": "sptjm._render_processes = lambda workers: 1\n",
-    "two render processes": "",
-}
+# The variant's name, and its value of KUOTA_BENCH_RENDERING in the step's process.
+VARIANTS = {"no rendering": "none", "one render process": "one", "two render processes": ""}
+
+
+def apply_variant(variant: str) -> None:
+    """Called by the bench's write_sptjm step, in its own process, before it writes."""
+    if variant == "one":
+        sptjm._render_processes = lambda workers: 1
+    elif variant == "none":
+        body = bytes(range(256)) * 215  # about a 118-row SPTJM's size
+        sptjm._render_processes = lambda workers: 0
+        sptjm._render_timed = lambda head, rows: (body, 0.0, set())
+    elif variant:
+        raise SystemExit(f"bench: KUOTA_BENCH_RENDERING={variant!r} is neither 'one' nor 'none'")
 
 
 def measure(base_dsn: str, template: str, uri: str, variant: str, step: str = "write_sptjm") -> str:
@@ -47,31 +49,14 @@ def measure(base_dsn: str, template: str, uri: str, variant: str, step: str = "w
     with contextlib.closing(admin), admin.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
         cur.execute(f'CREATE DATABASE {copy} TEMPLATE "{template}"')
-    dsn = _database(base_dsn, copy)
-    code = (
-        "import sys\nfrom kuota.tahap import sptjm\n"
-        + VARIANTS[variant]
-        + "from kuota_tools.bench import main\n"
-        + f"sys.exit(main(['--step', {step!r}, '--dsn', {dsn!r}, '--uri', {uri!r}, '--students', '1']))\n"
-    )
-    servers = servers_cpu.server_pids(dsn)
-    before = servers_cpu.sample(servers)
-    started = time.monotonic()
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    out = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"sptjm_bound: {step} ({variant}) failed")
-    time.sleep(0.5)  # the step's backends reaped
-    cpu = servers_cpu.spent(before, servers_cpu.sample(servers))
-    detail = json.loads(out.decode().strip().splitlines()[-1])
-    seconds = detail.get("timed_seconds", wall)
-    sptjms = detail.get("groups", detail["rows"])
+    os.environ["KUOTA_BENCH_RENDERING"] = VARIANTS[variant]
+    r = bench._measure(step, bench._database(base_dsn, copy), uri, 1, 2020)
+    sptjms = r["detail"].get("groups", r["rows"])  # the raw PUTs count objects, three an SPTJM
+    cpu = r["cpu"]
     name = variant if step == "write_sptjm" else "raw PUTs of the same files"
     return (
-        f"| {name} | {sptjms:,} | {seconds:.1f} | {sptjms / seconds:.1f} | {usage.ru_utime + usage.ru_stime:.1f} "
-        f"({detail.get('render_seconds', 0):.1f}) | {cpu.get('s3', float('nan')):.1f} | "
+        f"| {name} | {sptjms:,} | {r['seconds']:.1f} | {sptjms / r['seconds']:.1f} | {cpu['step']:.1f} "
+        f"({r['detail'].get('render_seconds', 0):.1f}) | {cpu.get('s3', float('nan')):.1f} | "
         f"{cpu.get('postgres', float('nan')):.1f} |"
     )
 
