@@ -76,20 +76,6 @@ def _fonts() -> dict[str, TTFont]:
     return fonts
 
 
-class _CompressedOnce(pdfdoc.PDFStreamFilterZCompress):
-    """Flate of a font program, kept: the same program compresses to the same bytes."""
-
-    def __init__(self, keep: int):
-        self.keep, self.done = keep, {}
-
-    def encode(self, text):
-        if text not in self.done:
-            if len(self.done) >= self.keep:
-                self.done.pop(next(iter(self.done)))
-            self.done[text] = super().encode(text)
-        return self.done[text]
-
-
 def _reuse_font_programs(font: TTFont, keep: int = 64) -> None:
     """Each document embeds a subset of the font, made and compressed per document: about
     half of a short SPTJM's rendering. A subset depends only on its characters in their
@@ -97,25 +83,21 @@ def _reuse_font_programs(font: TTFont, keep: int = 64) -> None:
     last ``keep`` subsets are kept, made and compressed once, and the bytes stay the same.
     ReportLab 5.1's own subsetting (``makeSubset``, ``addSubsetObjects``) is wrapped, not
     copied."""
-    face, made, flate = font.face, {}, _CompressedOnce(keep)
+    face = font.face
     make_subset, add_subset_objects = face.makeSubset, face.addSubsetObjects
-
-    def subset_program(subset: list[int]) -> bytes:
-        key = tuple(subset)
-        if key not in made:
-            if len(made) >= keep:
-                made.pop(next(iter(made)))
-            made[key] = make_subset(subset)
-        return made[key]
+    program = functools.lru_cache(keep)(lambda characters: make_subset(list(characters)))
+    flate = pdfdoc.PDFStreamFilterZCompress()
+    flate.encode = functools.lru_cache(keep)(flate.encode)  # the same program, the same bytes
 
     def subset_objects(doc, fontname: str, subset: list[int]):
         descriptor = add_subset_objects(doc, fontname, subset)
-        program = doc.idToObject[f"fontFile:{face.filename}({fontname})"]
-        if program.filters:  # compressed documents only
-            program.filters = [flate]
+        stream = doc.idToObject[f"fontFile:{face.filename}({fontname})"]
+        if stream.filters:  # compressed documents only
+            stream.filters = [flate]
         return descriptor
 
-    face.makeSubset, face.addSubsetObjects = subset_program, subset_objects
+    face.makeSubset = lambda subset: program(tuple(subset))
+    face.addSubsetObjects = subset_objects
 
 
 def text_width(text: str, bold: bool = False, size: float = SIZE) -> float:
