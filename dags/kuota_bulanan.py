@@ -66,11 +66,10 @@ in its extra for MinIO or the local stack).
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, get_current_context, task, task_group
+from airflow.sdk import Param, dag, task, task_group
 
 from kuota import periode, summary
 from kuota.bulanan import quality, residu, screening, snapshot
-from kuota.cockpit import NAMA_PROVINSI
 from kuota.infra import migrations
 from kuota.periode import Period
 from kuota_airflow import (
@@ -78,6 +77,7 @@ from kuota_airflow import (
     add_verdict,
     dsn,
     final,
+    label_province,
     period_params,
     refresh_cockpit,
     run_name,
@@ -186,7 +186,7 @@ def kuota_bulanan():
 
         @task(map_index_template="{{ province_label }}")
         def residu_to_schools(provinsi: str, params=None) -> dict:
-            get_current_context()["province_label"] = f"{provinsi} {NAMA_PROVINSI.get(provinsi, '')}".strip()
+            label_province(provinsi)
             return final(residu.write_residu_province, run_period(params), provinsi)
 
         @task

@@ -28,7 +28,8 @@ the next stage run.
    after a quarantine), `wait_for_answer` (deferred), `ingest_answer`.
 4. `sptjm` (exchange.md §3): `issue_sptjm` gives every school with `valid` records not yet on
    an SPTJM its next `SPTJM-<periode>-<npsn>-<seq>` and locks those records; `write_sptjm`
-   puts the CSV, the printable PDF and the manifest in `portal/<periode>/sptjm/<npsn>/`;
+   (a mapped task per province, which workers share; map index = province) puts the CSV, the
+   printable PDF and the manifest in `portal/<periode>/sptjm/<npsn>/`;
    `collect_decisions` takes the principals' decisions (`persetujuan/`), waiting on the
    triggerer for new files while SPTJMs are undecided.
 5. `injection` (exchange.md §2, injeksi): like validation, for every recipient on an approved
@@ -90,6 +91,7 @@ from kuota_airflow import (
     dsn,
     final,
     label,
+    label_province,
     opened_stage,
     period_params,
     refresh_cockpit,
@@ -226,8 +228,13 @@ def kuota_tahap():
             return final(sptjm.issue, stage_period(params))
 
         @task
-        def write_sptjm(params=None) -> dict:
-            return final(sptjm.write_files, stage_period(params))
+        def sptjm_provinces(params=None) -> list[str]:
+            return final(sptjm.provinces, stage_period(params))
+
+        @task(map_index_template="{{ province_label }}")
+        def write_sptjm(provinsi: str, params=None) -> dict:
+            label_province(provinsi)
+            return final(sptjm.write_province, stage_period(params), provinsi)
 
         collect = DecisionCollector(
             task_id="collect_decisions",
@@ -240,7 +247,8 @@ def kuota_tahap():
             aws_conn_id=S3,
         )
 
-        issue_sptjm() >> write_sptjm() >> collect
+        provinces = sptjm_provinces()
+        issue_sptjm() >> provinces >> write_sptjm.expand(provinsi=provinces) >> collect
 
     @task_group(group_id="injection")
     def injection():

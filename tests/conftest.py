@@ -129,9 +129,10 @@ class Prebuilt:
                 self.restore(start_key, self._dsn(name), source, start_build)
             build(self._dsn(name), Storage(self.s3), source)
             self.built[key] = (name, source)
-        self._clone(*self.built[key], dsn, bucket)
+        self.clone(*self.built[key], dsn, bucket)
 
-    def _clone(self, name: str, source: str, dsn: str, bucket: str) -> None:
+    def clone(self, name: str, source: str, dsn: str, bucket: str) -> None:
+        """Database ``name`` and bucket ``source`` copied to ``dsn`` (recreated) and ``bucket``."""
         target = dsn.rsplit("/", 1)[1]
         with contextlib.closing(_admin(self.base)) as admin, admin.cursor() as cur:
             # GX's pooled connections to the built database would block it as a template.
@@ -200,16 +201,38 @@ def approved(dsn, storage, bucket, prebuilt):
     return {"exchange": f"s3://{bucket}/exchange", "rejected": numbers[0], "approved": numbers[1:]}
 
 
+@pytest.fixture(scope="session")
+def airflow_template(tmp_path_factory):
+    """Airflow's metadata database migrated once per session (per xdist worker): each module's
+    own database is a copy of it, not a migration of its own."""
+    base = _require("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    name = f"airflow_tpl_{uuid.uuid4().hex[:10]}"
+    with contextlib.closing(_admin(base)) as admin, admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(tmp_path_factory.mktemp("airflow-template")),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=base.rsplit("/", 1)[0] + "/" + name,
+    )
+    migrated = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=env, capture_output=True, text=True
+    )
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    yield name
+    with contextlib.closing(_admin(base)) as admin, admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory):
+def airflow_env(tmp_path_factory, airflow_template):
     """The environment of ``airflow`` commands run by a test module (tests/airflow_runs.py):
     its own AIRFLOW_HOME and its own metadata database, so two modules on two workers never
     meet in Airflow's tables."""
     base = _require("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     name = f"airflow_t_{uuid.uuid4().hex[:10]}"
     with contextlib.closing(_admin(base)) as admin, admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    env = dict(
+        cur.execute(f"CREATE DATABASE {name} TEMPLATE {airflow_template}")
+    yield dict(
         os.environ,
         AIRFLOW_HOME=str(tmp_path_factory.mktemp("airflow-home")),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=base.rsplit("/", 1)[0] + "/" + name,
@@ -217,11 +240,6 @@ def airflow_env(tmp_path_factory):
         AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
     )
-    migrated = subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=env, capture_output=True, text=True
-    )
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
-    yield env
     with contextlib.closing(_admin(base)) as admin, admin.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

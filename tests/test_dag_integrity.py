@@ -74,6 +74,7 @@ STAGE_CHAIN = [
     "validation.batch.ingest_answer",
     "validation.refresh_cockpit",
     "sptjm.issue_sptjm",
+    "sptjm.sptjm_provinces",
     "sptjm.write_sptjm",
     "sptjm.collect_decisions",
     "injection.providers",

@@ -117,6 +117,32 @@ def test_a_font_subset_made_once_gives_the_bytes_a_fresh_process_makes():
     assert hashlib.sha256(render_pdf(head, rows)).hexdigest() == cold, "its subset kept"
 
 
+THREADS = """
+from concurrent.futures import ThreadPoolExecutor
+from kuota.tahap.sptjm import render_pdf
+from kuota_tools import pdf_samples
+
+head, rows = pdf_samples.sptjm(6)
+
+def document(n):  # each its own subset: the font file is read for each
+    return render_pdf(head, [(*r[:2], chr(0xC0 + n % 64) + chr(0x100 + n % 300) + r[2], *r[3:]) for r in rows])
+
+with ThreadPoolExecutor(8) as pool:  # from a process that has not loaded the fonts yet
+    together = list(pool.map(document, range(500)))
+print(sum(a != b for a, b in zip(together, map(document, range(500)), strict=True)))
+"""
+
+
+def test_documents_rendered_by_threads_at_once_are_the_bytes_rendered_one_by_one():
+    """Writer threads render where no process may start (one core, a daemonic worker) and
+    provinces' tasks may share a process: ReportLab's fonts are the process's, so they are
+    loaded once and rendering is one document at a time, or documents fail or are garbled
+    (``_REPORTLAB``)."""
+    done = subprocess.run([sys.executable, "-c", THREADS], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "0", "documents differ from those rendered one by one"
+
+
 def test_the_bast_shows_each_package_paid_and_failed_and_both_parties(tmp_path):
     periode, provider, rows, created_at = pdf_samples.bast()
     pdf = render_bast_pdf(periode, provider, rows, created_at)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import query
+from conftest import _empty_bucket, new_database, query
 from helpers import decide, pdf_text, portal_file, read_csv, sptjm_numbers
 
 from kuota.bulanan import quality
@@ -69,6 +71,47 @@ def _money(dsn) -> list[tuple]:
         "SELECT i.jenis, i.id, i.msisdn, i.paket_gb FROM kuota.injeksi i "
         "JOIN kuota.permintaan r USING (request_id) WHERE r.hasil = 'berhasil' ORDER BY 1, 2",
     )
+
+
+@pytest.mark.heavy
+def test_sptjm_written_province_by_province_are_the_bytes_one_process_writes(
+    dsn, storage, validated, period, prebuilt, s3, template_db
+):
+    """The mapped write_sptjm (a task per province, two at once here, as two workers) and
+    write_files in one process, each on its own copy of the same issued period."""
+    issued = sptjm.issue(period.with_(tahap=1))
+    provinces = sptjm.provinces(period)
+    assert len(provinces) > 1 and "" not in provinces  # every SPTJM's school is in the cutoff
+    other_bucket = f"kuota-test-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=other_bucket)
+    try:
+        with new_database("kuota_t", template_db) as other_dsn:
+            prebuilt.clone(dsn.rsplit("/", 1)[1], validated.split("/")[2], other_dsn, other_bucket)
+            other = Period(other_dsn, PERIODE, storage, f"s3://{other_bucket}/exchange", f"s3://{other_bucket}/out")
+            assert sptjm.write_files(other)["written"] == issued["sptjm"]
+            one_process = query(other_dsn, "SELECT sptjm_no, sha256 FROM kuota.sptjm ORDER BY 1")
+        with ThreadPoolExecutor(2) as pool:
+            done = list(pool.map(lambda p: sptjm.write_province(period, p), provinces))
+        assert [d["provinsi"] for d in done] == provinces
+        assert sum(d["written"] for d in done) == issued["sptjm"]
+        assert query(dsn, "SELECT sptjm_no, sha256 FROM kuota.sptjm ORDER BY 1") == one_process
+        assert all(sha256 for _, sha256 in one_process)
+        ours, theirs = (
+            {
+                o["Key"]: s3.get_object(Bucket=name, Key=o["Key"])["Body"].read()
+                for page in s3.get_paginator("list_objects_v2").paginate(
+                    Bucket=name, Prefix=f"exchange/portal/{PERIODE}/sptjm/"
+                )
+                for o in page.get("Contents", [])
+            }
+            for name in (validated.split("/")[2], other_bucket)
+        )
+        assert ours == theirs and len(ours) == 3 * issued["sptjm"]  # CSV, PDF, manifest each
+        # Written once: a province again, or the whole step, finds nothing left to write.
+        assert sptjm.write_province(period, provinces[0])["written"] == 0
+        assert sptjm.write_files(period)["written"] == 0
+    finally:
+        _empty_bucket(s3, other_bucket)
 
 
 @pytest.mark.heavy

@@ -16,6 +16,7 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import CronTriggerTimetable, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from kuota.cockpit import NAMA_PROVINSI
 from kuota.cockpit import refresh as count_cockpit  # not `cockpit`: kuota_airflow.cockpit is the web app
 from kuota.infra.errors import ContractError, MigrationError, PeriodeDitutup, QualityError
 from kuota.infra.storage import Storage, client_config
@@ -174,6 +175,12 @@ def refresh_cockpit(langkah: str, monthly: bool = False):
 def label(**names) -> None:
     """Values the task's map_index_template shows in the UI (the provider, the batch)."""
     get_current_context().update(names)
+
+
+def label_province(provinsi: str) -> None:
+    """A per-province task's map index in the UI: the BPS code and the province's name."""
+    name = NAMA_PROVINSI.get(provinsi, "") if provinsi else "schools not in the cutoff"
+    label(province_label=f"{provinsi} {name}".strip())
 
 
 def add_verdict() -> None:

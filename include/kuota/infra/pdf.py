@@ -22,6 +22,7 @@ import io
 import logging
 import os
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -53,9 +54,25 @@ LETTERHEAD = (
 )
 
 
-@functools.cache
+# ReportLab's fonts are shared by every document of the process, and subsetting one reads the
+# font file through a shared cursor: two threads rendering at once garble or fail a document.
+# The writer threads render one document at a time (they spend it holding the GIL anyway),
+# and the first of them to need the fonts loads them while the others wait: two threads
+# loading them at once register two copies of a font, which one document then embeds twice.
+_REPORTLAB = threading.RLock()
+_LOADED: dict[str, TTFont] = {}
+
+
 def _fonts() -> dict[str, TTFont]:
     """DejaVu Sans, registered once per process (parsing the font is the costly part)."""
+    if not _LOADED:
+        with _REPORTLAB:
+            if not _LOADED:
+                _LOADED.update(_load_fonts())
+    return _LOADED
+
+
+def _load_fonts() -> dict[str, TTFont]:
     folder = os.environ.get("KUOTA_PDF_FONT_DIR", FONT_DIR)
     fonts = {}
     for name in (REGULAR, BOLD):
@@ -349,6 +366,10 @@ class Document:
         return pdf
 
     def to_bytes(self) -> bytes:
+        with _REPORTLAB:
+            return self._to_bytes()
+
+    def _to_bytes(self) -> bytes:
         out = io.BytesIO()
         pdf = canvas.Canvas(out, pagesize=A4, pageCompression=1, invariant=1)
         pdf.setTitle(self.title)

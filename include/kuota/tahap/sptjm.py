@@ -18,7 +18,7 @@ import logging
 import multiprocessing
 import os
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from .. import periode as lifecycle
 from ..infra import db
@@ -150,41 +150,79 @@ def _signature(doc: Document, kepala: str, stamp: str) -> None:
 
 # Writer threads: S3 latency, not bandwidth, bounds a PUT, so several go at once.
 WRITERS = 8
+# SPTJMs written before the render processes start: a province with a handful (a re-run, a
+# small one) renders them in its writer threads rather than wait for processes to start.
+PROCESSES_AFTER = 16
+
+
+def provinces(period: Period) -> list[str]:
+    """The provinces whose SPTJM files are written by a task each (06_list_provinsi): every
+    province of the cutoff's schools, and '' for SPTJMs of a school the cutoff does not hold."""
+    with db.connect(period.dsn) as conn:
+        return [p for (p,) in db.run(conn, "tahap/sptjm/06_list_provinsi", {"periode": period.periode})]
 
 
 @lifecycle.while_open("writing SPTJMs")
 @db.one_at_a_time("sptjm write")
 def write_files(period: Period, workers: int = WRITERS) -> dict:
-    """The CSV, the PDF and then the manifest of every SPTJM not written yet, several at once
-    (S3 latency, not bandwidth, bounds it); each sha256 is recorded once its files are in
-    place. One SPTJM per worker in memory at a time (a server-side cursor, a bounded queue).
-    The PDFs render in processes beside the writer threads (_renderers); their CPU time is
-    counted apart, so that the bench can show the writes, not the rendering, bound the step."""
+    """The CSV, the PDF and then the manifest of every SPTJM of the period not written yet,
+    in one process."""
+    return _write(period, None, workers)
+
+
+@lifecycle.while_open("writing SPTJMs")
+def write_province(period: Period, provinsi: str, workers: int = WRITERS) -> dict:
+    """The SPTJMs of one province's schools ('': of schools the cutoff does not hold), so that
+    workers share a national stage's rendering. Provinces run beside each other, one task per
+    province at a time, never beside ``write_files``; each writes the bytes ``write_files``
+    would."""
+    if provinsi is None:
+        raise ValueError("write_province: a province code, e.g. '31' ('' for SPTJMs of no cutoff school)")
+    with (
+        db.serialized(period.dsn, period.periode, "sptjm write", shared=True),
+        db.serialized(period.dsn, period.periode, f"sptjm write {provinsi}"),
+    ):
+        return {"provinsi": provinsi, **_write(period, provinsi, workers)}
+
+
+def _write(period: Period, provinsi: str | None, workers: int) -> dict:
+    """Several SPTJMs at once (S3 latency, not bandwidth, bounds it); each sha256 is recorded
+    once its files are in place. One SPTJM per worker in memory at a time (a server-side
+    cursor, a bounded queue). Past PROCESSES_AFTER SPTJMs the PDFs render in processes beside
+    the writer threads (_renderers); their CPU time is counted apart, so that the bench can
+    show the writes, not the rendering, bound the step."""
     periode, storage, exchange_uri = period.periode, period.files(), period.exchange()
-    written, rendering = 0, [0.0]
-    progress = Progress(log, f"periode {periode}: SPTJM written", unit="SPTJM")
+    where = "" if provinsi is None else f", province {provinsi}" if provinsi else ", schools not in the cutoff"
+    written, rendering, started = 0, [0.0], 0
+    progress = Progress(log, f"periode {periode}{where}: SPTJM written", unit="SPTJM")
     processes = _render_processes(workers)
-    with db.connect(period.dsn) as conn, ThreadPoolExecutor(workers) as pool, _renderers(processes) as renderers:
-        pending: list[tuple[str, Future]] = []
+    with db.connect(period.dsn) as conn, ThreadPoolExecutor(workers) as pool, contextlib.ExitStack() as stack:
+        renderers, pending = None, []
         with conn.cursor(name="sptjm_isi") as cur:
             cur.itersize = 20_000
-            cur.execute(db.sql("tahap/sptjm/02_list_sptjm_isi"), {"periode": periode})
+            cur.execute(db.sql("tahap/sptjm/02_list_sptjm_isi"), {"periode": periode, "provinsi": provinsi})
             keys = None
-            for sptjm_no, group in itertools.groupby(cur, key=lambda r: r[0]):
+            for n, (sptjm_no, group) in enumerate(itertools.groupby(cur, key=lambda r: r[0])):
+                if n == PROCESSES_AFTER and processes:
+                    renderers, started = stack.enter_context(_renderers(processes)), processes
                 group = list(group)
                 keys = keys or [c.name for c in cur.description]
                 head = dict(zip(keys, group[0], strict=True)) | {"periode": periode}
                 rows = [r[9:15] for r in group]
                 pending.append((sptjm_no, pool.submit(_write_one, storage, exchange_uri, head, rows, renderers)))
                 if len(pending) >= 4 * workers:
-                    n = _record(conn, pending, rendering)
-                    written += n
-                    progress.add(n)
+                    done = _record(conn, pending, rendering)
+                    written += done
+                    progress.add(done)
         written += _record(conn, pending, rendering)
     log.info(
-        "periode %s: %d SPTJM written to the portal (rendering them took %.1f s of CPU)", periode, written, rendering[0]
+        "periode %s%s: %d SPTJM written to the portal (rendering them took %.1f s of CPU)",
+        periode,
+        where,
+        written,
+        rendering[0],
     )
-    return {"periode": periode, "written": written, "render_seconds": rendering[0], "render_processes": processes}
+    return {"periode": periode, "written": written, "render_seconds": rendering[0], "render_processes": started}
 
 
 def _record(conn, pending: list, rendering: list[float]) -> int:
@@ -207,8 +245,6 @@ def _render_processes(workers: int) -> int:
 
 
 def _renderers(processes: int):
-    if not processes:
-        return contextlib.nullcontext(None)
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
 

@@ -3,7 +3,8 @@
 -- hold (exchange.md §3), with the school and its principal for the PDF's heading. Names go
 -- to the record's own school only. Set-based: the schools and their principals are looked up
 -- once, by hash (a lookup per SPTJM scanned the cutoff's PTK each time: hours at 10 million).
--- Params: periode.
+-- Params: periode, provinsi (NULL: every SPTJM; a BPS code: the SPTJMs of that province's
+-- schools; '': of a school the cutoff does not hold, so that each SPTJM has one province).
 WITH pr AS MATERIALIZED (
   SELECT cutoff_id FROM kuota.periode WHERE periode = %(periode)s
 ), k AS MATERIALIZED (
@@ -12,26 +13,27 @@ WITH pr AS MATERIALIZED (
   FROM kuota.sptjm k
   WHERE k.periode = %(periode)s AND k.sha256 IS NULL
 ), sekolah AS MATERIALIZED (
-  SELECT DISTINCT ON (s.npsn) s.npsn, s.sekolah_id, s.nama
+  SELECT DISTINCT ON (s.npsn) s.npsn, s.sekolah_id, s.nama, s.kode_provinsi::text AS kode_provinsi
   FROM snapshot.sekolah s
   WHERE s.cutoff_id = (SELECT cutoff_id FROM pr) AND s.npsn IN (SELECT npsn FROM k)
   ORDER BY s.npsn, s.sekolah_id
+), head AS MATERIALIZED (
+  SELECT k.*, coalesce(s.nama, '') AS nama_sekolah, s.sekolah_id
+  FROM k
+  LEFT JOIN sekolah s ON s.npsn = k.npsn
+  WHERE %(provinsi)s::text IS NULL OR coalesce(s.kode_provinsi, '') = %(provinsi)s::text
 ), kepala AS MATERIALIZED (
   SELECT DISTINCT ON (t.sekolah_id) t.sekolah_id, t.nama
   FROM snapshot.ptk t
   WHERE t.cutoff_id = (SELECT cutoff_id FROM pr) AND t.jenis_ptk = 'kepala_sekolah' AND t.status = 'aktif'
-    AND t.ptk_induk
+    AND t.ptk_induk AND t.sekolah_id IN (SELECT sekolah_id FROM head)
   ORDER BY t.sekolah_id, t.nama, t.ptk_id
-), head AS MATERIALIZED (
-  SELECT k.*, coalesce(s.nama, '') AS nama_sekolah, coalesce(h.nama, '') AS kepala_sekolah
-  FROM k
-  LEFT JOIN sekolah s ON s.npsn = k.npsn
-  LEFT JOIN kepala h ON h.sekolah_id = s.sekolah_id
 )
 SELECT k.sptjm_no, k.npsn, k.urutan, k.tahap, k.baris, k.paket_gb, k.dibuat_at, k.nama_sekolah,
-       k.kepala_sekolah, sp.jenis, sp.id, coalesce(d.nama, t.nama, '') AS nama, sp.msisdn, sp.provider,
-       sp.paket_gb AS paket
+       coalesce(h.nama, '') AS kepala_sekolah, sp.jenis, sp.id, coalesce(d.nama, t.nama, '') AS nama,
+       sp.msisdn, sp.provider, sp.paket_gb AS paket
 FROM head k
+LEFT JOIN kepala h ON h.sekolah_id = k.sekolah_id
 JOIN kuota.sptjm_penerima sp ON sp.sptjm_no = k.sptjm_no
 LEFT JOIN snapshot.peserta_didik d ON sp.jenis = 'pd' AND d.cutoff_id = (SELECT cutoff_id FROM pr)
                                   AND d.peserta_didik_id = sp.id
