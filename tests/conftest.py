@@ -28,6 +28,19 @@ from kuota.periode import Period
 REPO = Path(__file__).resolve().parent.parent
 
 
+# The two modules that run whole periods through Airflow: minutes each on one xdist worker
+# (make test: --dist loadfile, in collection order). They go first, one per worker, and the
+# other modules fill the workers around them; collected last, one of them would run alone at
+# the end while the other worker stood idle. (xdist queues one more module behind each: the
+# slow tier's, skipped in make test, come next.)
+LONGEST_FIRST = ("test_dag_run.py", "test_dag_run_faults.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 def _require(name: str) -> str:
     value = os.environ.get(name)
     if not value:
