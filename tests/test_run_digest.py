@@ -6,12 +6,13 @@ from __future__ import annotations
 import gzip
 
 from conftest import new_database, query
-from helpers import PERIODE
+from helpers import PERIODE, decide
 
 from kuota.infra.storage import join
 from kuota.partners.layout import provider_folder
 from kuota.partners.manifest import manifest_name
-from kuota_tools import run_digest
+from kuota.tahap.ekspor import render_bast_pdf
+from kuota_tools import pdf_samples, run_digest
 
 
 def _copy_prefix(storage, src: str, dst: str) -> None:
@@ -68,3 +69,56 @@ def test_only_times_and_run_names_are_left_out(dsn, storage, bucket, validated):
         assert f"{relative}/{answer}" in differ
         assert f"{relative}/{gone}" in differ
         assert len(differ) == 3, differ
+
+
+def test_decisions_bundled_otherwise_and_a_pdf_written_at_another_time_compare_identical(
+    dsn, storage, bucket, approved
+):
+    """The schools' decisions, in other files (as they saw the SPTJMs of two workers' provinces
+    in another order), and a BAST of another time: identical; another decision, or another
+    word in a PDF: found."""
+    exchange, copy_uri = approved["exchange"], f"s3://{bucket}/copy"
+    _copy_prefix(storage, exchange, copy_uri)
+    with new_database("kuota_digest", dsn.rsplit("/", 1)[1]) as other:
+        assert _differ(dsn, other, storage, exchange, copy_uri) == []
+        folder = f"{copy_uri}/portal/{PERIODE}/persetujuan"
+        for name in storage.list_names(folder):
+            storage.delete(join(folder, name))
+        decisions = {approved["rejected"]: "ditolak", **dict.fromkeys(approved["approved"], "disetujui")}
+        numbers = sorted(decisions)
+        decide(storage, copy_uri, "keputusan-a", {no: decisions[no] for no in numbers[::2]})
+        decide(storage, copy_uri, "keputusan-b", {no: decisions[no] for no in numbers[1::2]})
+        query(
+            other,
+            "INSERT INTO kuota.berkas_portal (periode, jenis, nama, sha256, hasil, tahap, baris) "
+            "VALUES (%s, 'persetujuan', 'keputusan-b.csv', repeat('0', 64), 'dimuat', 1, 0) RETURNING 1",
+            (PERIODE,),
+        )
+        periode, provider, rows, _ = pdf_samples.bast()
+        storage.write_bytes(
+            f"{exchange}/bast.pdf", render_bast_pdf(periode, provider, rows, "2020-09-30T10:00:00+00:00")
+        )
+        storage.write_bytes(
+            f"{copy_uri}/bast.pdf", render_bast_pdf(periode, provider, rows, "2020-10-01T11:11:11+00:00")
+        )
+        assert _differ(dsn, other, storage, exchange, copy_uri) == []
+
+        decide(
+            storage,
+            copy_uri,
+            "keputusan-c",
+            {numbers[0]: "disetujui" if decisions[numbers[0]] == "ditolak" else "ditolak"},
+        )
+        storage.write_bytes(f"{copy_uri}/bast.pdf", render_bast_pdf(periode, "xl", rows, "2020-09-30T10:00:00+00:00"))
+        query(
+            other,
+            "INSERT INTO kuota.berkas_portal (periode, jenis, nama, sha256, hasil, tahap, pesan) "
+            "VALUES (%s, 'persetujuan', 'keputusan-c.csv', repeat('1', 64), 'dikarantina', 1, 'x') RETURNING 1",
+            (PERIODE,),
+        )
+        differ = _differ(dsn, other, storage, exchange, copy_uri)
+        assert differ == [
+            "kuota.berkas_portal, persetujuan (rows loaded, files quarantined)",
+            "bast.pdf",
+            f"portal/{PERIODE}/persetujuan/* (their rows as one set)",
+        ], differ

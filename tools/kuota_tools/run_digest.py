@@ -14,7 +14,16 @@ What only says *when* or *by which run* is left out, and nothing else:
   the digest: ISO 8601, the compact form Data Docs name their runs by, and the epoch seconds
   Data Docs sort them by; so are the random element ids of Data Docs' collapsible blocks;
 - in a manifest, the sha256 of the file it describes (that file is compared itself, its times
-  masked).
+  masked);
+- a PDF is compared by its text as poppler's ``pdftotext -layout`` reads it, its times masked:
+  in the PDF's bytes a time is inside a compressed stream, in a font subset's codes (the
+  BAST names the time of the answers it counts);
+- how the schools bundle their decisions into files (``portal/<periode>/persetujuan/``)
+  follows when each SPTJM reached them, a partner's timing: the provinces' tasks write the
+  SPTJMs a few seconds apart, on two workers in another order. So the decisions' rows are
+  compared as one set, and the files' names are left out, with the warehouse's record of
+  them: ``kuota.sptjm.berkas``, and the persetujuan rows of ``kuota.berkas_portal``, which
+  are compared as the rows loaded and the files quarantined.
 Every other column and every other byte is compared.
 
     python -m kuota_tools.run_digest --a DSN EXCHANGE_URI OUTPUT_URI --b DSN EXCHANGE_URI OUTPUT_URI
@@ -27,6 +36,7 @@ import gzip
 import hashlib
 import json
 import re
+import subprocess
 import sys
 
 import psycopg2
@@ -42,7 +52,18 @@ PARTNER_FILE_COLUMNS = {
     "kuota.berkas_portal": {"sha256"},
     "kuota.jawaban": {"sha256", "sidik"},
     "kuota.anomali_provider": {"sha256"},
+    "kuota.sptjm": {"berkas"},
 }
+# The schools' decision files, bundled as the schools saw the SPTJMs (above): the rows of the
+# table that name them one by one are compared in sum.
+BUNDLED_ROWS = {
+    "kuota.berkas_portal": (
+        "jenis <> 'persetujuan'",
+        "SELECT hasil, sum(baris)::text FROM kuota.berkas_portal WHERE jenis = 'persetujuan' GROUP BY 1",
+        "kuota.berkas_portal, persetujuan (rows loaded, files quarantined)",
+    )
+}
+BUNDLED_FILES = re.compile(r"portal/[^/]+/persetujuan/")
 TIME = re.compile(
     rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
     rb"|\d{8}T\d{6}(?:\.\d+)?Z"
@@ -71,12 +92,16 @@ def table_digests(dsn: str) -> dict[str, str]:
             for schema, table, columns in cur.fetchall():
                 partner = PARTNER_FILE_COLUMNS.get(f"{schema}.{table}", set())
                 columns = [c for c in columns if c not in partner]
+                where, bundled, label = BUNDLED_ROWS.get(f"{schema}.{table}", ("true", None, None))
                 cur.execute(
                     f"SELECT count(*), coalesce(md5(string_agg(r, E'\\n' ORDER BY r)), '-') "
-                    f"FROM (SELECT ROW({', '.join(columns)})::text AS r FROM {schema}.{table}) x"
+                    f"FROM (SELECT ROW({', '.join(columns)})::text AS r FROM {schema}.{table} WHERE {where}) x"
                 )
                 rows, digest = cur.fetchone()
                 out[f"{schema}.{table}"] = f"{rows} {digest}"
+                if bundled:
+                    cur.execute(bundled)
+                    out[label] = f"0 {sorted(cur.fetchall())}"  # 0: its rows are counted above
     finally:
         conn.close()
     return out
@@ -97,7 +122,7 @@ def _without_digests(value):
 def file_digests(storage: Storage, uri: str) -> dict[str, str]:
     """Key under ``uri`` (its times masked) -> sha256 of its bytes, gunzipped, times masked."""
     bucket, _, prefix = uri[len("s3://") :].partition("/")
-    out = {}
+    out, bundled = {}, {}
     for page in storage.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
         for item in page.get("Contents", []):
             name = item["Key"][len(prefix) + 1 :]
@@ -106,8 +131,23 @@ def file_digests(storage: Storage, uri: str) -> dict[str, str]:
                 data = gzip.decompress(data)
             if name.endswith(".manifest.json"):
                 data = json.dumps(_without_digests(json.loads(data)), sort_keys=True).encode()
+            if name.endswith(".pdf"):
+                data = _pdf_text(data)
+            folder = BUNDLED_FILES.match(name)
+            if folder:
+                if name.endswith(".csv"):  # the rows; each file's header and manifest left out
+                    bundled.setdefault(folder.group(0), []).extend(without_times(data).splitlines()[1:])
+                continue
             out[without_times(name.encode()).decode()] = hashlib.sha256(without_times(data)).hexdigest()
+    for folder, rows in bundled.items():
+        digest = hashlib.sha256(b"\n".join(sorted(rows))).hexdigest()
+        out[f"{folder}* (their rows as one set)"] = f"{len(rows)} rows {digest}"
     return out
+
+
+def _pdf_text(data: bytes) -> bytes:
+    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
+    return done.stdout
 
 
 def compare(a: dict[str, str], b: dict[str, str]) -> list[str]:

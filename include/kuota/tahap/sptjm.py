@@ -238,8 +238,9 @@ def _record(conn, pending: list, rendering: list[float]) -> int:
 
 def _render_processes(workers: int) -> int:
     """Processes that render the PDFs: ReportLab's layout holds the GIL, so in the writer
-    threads alone the rendering, not S3, would bound the step. None (each writer thread
-    renders its own) on one core, or where a process may not start children (a daemonic one)."""
+    threads alone the rendering, not S3, would bound the step. None on one core, or where a
+    process may not start children (a daemonic one): the writer threads render then, one
+    document at a time (ReportLab's fonts are the process's: kuota.infra.pdf._REPORTLAB)."""
     cores = os.cpu_count() or 1
     return 0 if cores < 2 or multiprocessing.current_process().daemon else min(workers, cores)
 
