@@ -64,6 +64,9 @@ def test_a_whole_period_in_stages_with_both_simulators(airflow_env, dsn, storage
     assert labels["injection.batch.send_batch"] == labels["injection.batch.ingest_answer"]
     assert set(labels["injection.batch.send_batch"]) <= {b for (b,) in query(dsn, "SELECT batch_id FROM kuota.batch")}
     assert labels["validation.plan_batches"] == [p for p in PROVIDERS if p in labels["validation.plan_batches"]]
+    assert [label[:2] for label in labels["sptjm.write_sptjm"]] == sorted(
+        p for (p,) in query(dsn, "SELECT DISTINCT kode_provinsi::text FROM snapshot.sekolah")
+    ) and all(len(label) > 3 for label in labels["sptjm.write_sptjm"])  # "31 DKI Jakarta": the code and its name
     checked = check_export_against_ledger_and_files_sent(storage, period, dsn)
     assert checked["records"] // 4 < checked["paid"] <= checked["sent"]
 
