@@ -18,6 +18,7 @@ import pytest
 from helpers import pdf_text
 
 from kuota.infra import pdf as layout
+from kuota.infra.pdf import angka
 from kuota.partners.layout import sptjm_uri
 from kuota.tahap import sptjm
 from kuota.tahap.ekspor import render_bast_pdf
@@ -41,7 +42,12 @@ def test_every_name_of_250_rows_comes_back_whole_in_its_row(tmp_path):
     for name in pdf_samples.ALL_NAMES:  # none cut at 30 characters
         assert name in text
     assert f"Nama kepala sekolah : {head['kepala_sekolah']}" in text
-    assert f"Jumlah: 250 penerima, {head['paket_gb']} GB" in text
+    assert f"Jumlah: 250 penerima, {angka(head['paket_gb'])} GB" in text
+    assert head["paket_gb"] >= 1000 and not re.search(r"[0-9],[0-9]{3}", text)  # 8.946, never 8,946
+
+
+def test_counts_are_grouped_by_thousands_as_an_indonesian_form_writes_them():
+    assert [angka(n) for n in (0, 999, 1000, 8946, 1234567)] == ["0", "999", "1.000", "8.946", "1.234.567"]
 
 
 def test_each_page_is_numbered_and_the_table_header_heads_every_page(tmp_path):
@@ -150,12 +156,13 @@ def test_the_bast_shows_each_package_paid_and_failed_and_both_parties(tmp_path):
     assert _pages(tmp_path, pdf) == 1 and f"BAST {periode} · {provider} halaman 1 / 1" in text
     for r in rows:
         assert (
-            f"{r['paket_gb']} GB {r['diminta']:,} {r['berhasil']:,} {r['gb_berhasil']:,} {r['gagal']:,} "
-            f"{r['tanpa_respons']:,} {r['menunggu']:,}"
+            f"{r['paket_gb']} GB {angka(r['diminta'])} {angka(r['berhasil'])} {angka(r['gb_berhasil'])} "
+            f"{angka(r['gagal'])} {angka(r['tanpa_respons'])} {angka(r['menunggu'])}"
         ) in text
     paid = sum(r["berhasil"] for r in rows)
     gb = sum(r["gb_berhasil"] for r in rows)
-    assert f"Dibayar: {paid:,} paket, {gb:,} GB (hanya injeksi berhasil)." in text
+    assert f"Dibayar: {angka(paid)} paket, {angka(gb)} GB (hanya injeksi berhasil)." in text
+    assert gb >= 1000 and not re.search(r"[0-9],[0-9]{3}", text)
     assert "Pihak pertama," in text and "Pihak kedua," in text and f"Penyedia: {provider}" in text
     assert "(nama dan NIP)" in text and "(nama dan jabatan)" in text and "Meterai Rp 6.000" in text
 

@@ -14,6 +14,7 @@ from helpers import decide, pdf_text, portal_file, read_csv, sptjm_numbers
 
 from kuota.bulanan import quality
 from kuota.infra.errors import ContractError
+from kuota.infra.pdf import angka
 from kuota.partners import exchange, portal
 from kuota.partners.contract import SPTJM_COLUMNS
 from kuota.partners.layout import sptjm_uri
@@ -144,7 +145,7 @@ def test_sptjm_lists_each_school_valid_records_once_and_locks_them(dsn, storage,
         pdf = storage.read_bytes(sptjm_uri(ex, PERIODE, npsn, no, "pdf"))
         assert __import__("hashlib").sha256(pdf).hexdigest() == manifest["pdf"]["sha256"]
         text = pdf_text(pdf)
-        assert no in text and f"Jumlah: {len(rows) - 1} penerima, {manifest['paket_gb']} GB" in text
+        assert no in text and f"Jumlah: {angka(len(rows) - 1)} penerima, {angka(manifest['paket_gb'])} GB" in text
         assert [
             r for r in rows[1:] if not (" ".join(r[2].split()) in text and r[3] in text)
         ] == []  # every name in full, its number
@@ -601,7 +602,7 @@ def test_the_period_export_and_bast_agree_with_the_ledger_and_are_stable(dsn, st
             )
         ]
         text = pdf_text(storage.read_bytes(f"{out}/{PERIODE}/bast/{provider}.pdf"))
-        assert "BERITA ACARA SERAH TERIMA" in text and f"Dibayar: {paid['paket']:,} paket, {paid['gb']:,} GB" in text
+        assert "BERITA ACARA SERAH TERIMA" in text and f"Dibayar: {angka(paid['paket'])} paket, {angka(paid['gb'])} GB" in text
 
 
 def test_corrections_after_the_deadline_wait_unconsumed(dsn, storage, validated, period):

@@ -205,6 +205,12 @@ def wrap(text: str, width: float, bold: bool = False, size: float = SIZE) -> lis
     return [*lines, line] if line or not lines else lines
 
 
+def angka(n: int) -> str:
+    """A count as an Indonesian form prints it, thousands grouped by a dot (8.946), as the
+    meterai's "Rp 6.000": a comma would read as the decimal mark to the signer."""
+    return f"{int(n):,}".replace(",", ".")
+
+
 def meterai(periode: str) -> str:
     """The duty stamp a signed document carries in its period: Rp 6.000 until 2020, Rp 10.000
     from 1 January 2021 (Undang-Undang 10/2020 on stamp duty)."""

@@ -19,7 +19,7 @@ import tempfile
 
 from .. import periode as lifecycle
 from ..infra import db
-from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, WIDTH, Column, Document, meterai
+from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, WIDTH, Column, Document, angka, meterai
 from ..infra.storage import Storage
 from ..partners.layout import bast_uri, export_folder, export_uri
 from ..partners.manifest import file_manifest, manifest_for, manifest_uri, sha256_file
@@ -141,7 +141,7 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
                 (
                     f"{r['paket_gb']} GB",
                     *(
-                        f"{r[k]:,}"
+                        angka(r[k])
                         for k in ("diminta", "berhasil", "gb_berhasil", "gagal", "tanpa_respons", "menunggu")
                     ),
                 )
@@ -150,7 +150,7 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
             (
                 "Jumlah",
                 *(
-                    f"{total[k]:,}"
+                    angka(total[k])
                     for k in ("diminta", "berhasil", "gb_berhasil", "gagal", "tanpa_respons", "menunggu")
                 ),
             ),
@@ -159,15 +159,16 @@ def render_bast_pdf(periode: str, provider: str, rows: list[dict], created_at: s
     )
     doc.space()
     doc.paragraph(
-        f"Dibayar: {total['berhasil']:,} paket, {total['gb_berhasil']:,} GB (hanya injeksi berhasil).", bold=True
+        f"Dibayar: {angka(total['berhasil'])} paket, {angka(total['gb_berhasil'])} GB (hanya injeksi berhasil).",
+        bold=True,
     )
     doc.paragraph(
-        f"Tidak dibayar: {total['gagal']:,} gagal, {total['tanpa_respons']:,} tanpa respons, "
-        f"{total['menunggu']:,} menunggu."
+        f"Tidak dibayar: {angka(total['gagal'])} gagal, {angka(total['tanpa_respons'])} tanpa respons, "
+        f"{angka(total['menunggu'])} menunggu."
     )
     doc.paragraph(
         "Anomali penyedia (berhasil dilaporkan ulang, jawaban diubah; tidak dihitung dua kali): "
-        f"{rows[0]['anomali'] if rows else 0:,}"
+        f"{angka(rows[0]['anomali'] if rows else 0)}"
     )
     doc.space(LEADING)
     doc.keep(10 * LEADING)

@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from .. import periode as lifecycle
 from ..infra import db
-from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, PAD, WIDTH, Column, Document, meterai, report_missing, wrap
+from ..infra.pdf import LEADING, LETTERHEAD, MARGIN, PAD, WIDTH, Column, Document, angka, meterai, report_missing, wrap
 from ..infra.progress import Progress
 from ..infra.storage import Storage
 from ..partners import portal
@@ -119,12 +119,12 @@ def layout_pdf(head: dict, rows: list[tuple]) -> Document:
         per_provider[provider] = (count + 1, gb + int(paket))
     doc.space()
     doc.keep((len(per_provider) + 3) * (LEADING + 2 * PAD))
-    doc.paragraph(f"Jumlah: {len(rows)} penerima, {head['paket_gb']} GB", bold=True)
+    doc.paragraph(f"Jumlah: {angka(len(rows))} penerima, {angka(head['paket_gb'])} GB", bold=True)
     doc.space(3)
-    totals = [(p, f"{count:,}", f"{gb:,} GB") for p, (count, gb) in sorted(per_provider.items())]
+    totals = [(p, angka(count), f"{angka(gb)} GB") for p, (count, gb) in sorted(per_provider.items())]
     doc.table(
         [Column("Penyedia", 215), Column("Penerima", 150, "right"), Column("Paket", 150, "right")],
-        [*totals, ("Jumlah", f"{len(rows):,}", f"{int(head['paket_gb']):,} GB")],
+        [*totals, ("Jumlah", angka(len(rows)), f"{angka(head['paket_gb'])} GB")],
         bold_rows=frozenset({len(totals)}),
     )
     doc.space(LEADING)
