@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import psycopg2
 import pytest
 from conftest import new_database, query
 
@@ -69,6 +70,42 @@ def test_an_old_warehouse_migrates_to_the_schema_of_a_new_one_and_keeps_its_peri
         ("2020-09", dt.datetime(2020, 9, 30, 16, 59, tzinfo=dt.UTC), [15, 28])
     ]
     assert [r[0] for r in query(empty_db, "SELECT version FROM kuota.schema_version ORDER BY 1")] == VERSIONS
+
+
+def test_recipients_screened_before_the_partitions_move_into_them_whole(empty_db, monkeypatch):
+    """0012: a warehouse whose recipients sat in one table gets a partition per period, with
+    every row, the views over the table as they were, and its guards."""
+    before_partitions = [m for m in migrations.available() if m.version < 12]
+    monkeypatch.setattr(migrations, "available", lambda: before_partitions)
+    assert migrations.migrate(empty_db) == list(range(1, 12))
+    query(
+        empty_db,
+        """INSERT INTO kuota.penerima (periode, jenis, id, msisdn, provider, paket_gb, status, alasan)
+           SELECT p, 'pd', gen_random_uuid(), '62812' || lpad(n::text, 7, '0'), 'telkomsel', 35,
+                  CASE WHEN n % 7 = 0 THEN 'residu' ELSE 'siap_validasi' END,
+                  CASE WHEN n % 7 = 0 THEN 'nisn_ganda' END
+           FROM unnest(ARRAY['2020-09', '2020-10']) p, generate_series(1, 500) n""",
+    )
+    rows = "SELECT periode, jenis, id, msisdn, status, alasan FROM kuota.penerima ORDER BY 1, 2, 3"
+    views = "SELECT viewname, definition FROM pg_views WHERE schemaname = 'quality' ORDER BY 1"
+    before, views_before = query(empty_db, rows), query(empty_db, views)
+    monkeypatch.undo()
+
+    assert migrations.migrate(empty_db) == [12]
+
+    assert query(empty_db, rows) == before and len(before) == 1000
+    assert query(empty_db, views) == views_before and len(views_before) >= 5
+    assert query(
+        empty_db,
+        """SELECT c.relname, count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           JOIN kuota.penerima p ON p.tableoid = c.oid
+           WHERE i.inhparent = 'kuota.penerima'::regclass GROUP BY 1 ORDER BY 1""",
+    ) == [("penerima_2020_09", 500), ("penerima_2020_10", 500)]
+    assert query(empty_db, "SELECT to_regclass('kuota.penerima_lama')") == [(None,)]
+    with pytest.raises(psycopg2.errors.IntegrityConstraintViolation, match="TRUNCATE refused"):
+        query(empty_db, "TRUNCATE kuota.penerima")
+    with pytest.raises(psycopg2.errors.CheckViolation, match="penerima_check"):
+        query(empty_db, "UPDATE kuota.penerima SET status = 'residu' WHERE periode = '2020-10' AND alasan IS NULL")
 
 
 def test_each_migration_is_applied_once_and_a_second_run_changes_nothing(dsn):

@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections import defaultdict
 
+import psycopg2
 import pytest
 from conftest import query
 from helpers import read_csv
@@ -141,6 +142,31 @@ def test_screening_twice_changes_nothing_and_keeps_its_policies(dsn, storage, bu
     assert again["skipped"] and again["records"] == first["records"]
     assert query(dsn, "SELECT jenis, id, status, alasan, paket_gb FROM kuota.penerima ORDER BY jenis, id") == before
     assert screening.policies(period)["batas_nomor_bersama"] == 10
+
+
+def test_a_screened_period_is_a_partition_of_its_own_and_nothing_else_makes_one(dsn, storage, bucket, period):
+    _load(dsn, storage, bucket, seed=10, students=1_500)
+    result = screening.screen(period)
+    partitions = """SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
+                    JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'kuota.penerima'::regclass"""
+    assert query(dsn, partitions) == [("penerima_2020_09", "FOR VALUES IN ('2020-09')")]
+    assert query(dsn, "SELECT count(*) FROM kuota.penerima_2020_09") == [(result["records"],)]
+    # The parent's primary key and indexes, built when it was attached; its own truncate guard.
+    indexes = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'kuota' AND tablename = %s"
+    assert query(dsn, indexes, ("penerima_2020_09",)) == query(dsn, indexes, ("penerima",)) == [(4,)]
+    with pytest.raises(psycopg2.errors.IntegrityConstraintViolation, match="TRUNCATE refused"):
+        query(dsn, "TRUNCATE kuota.penerima_2020_09")
+    # A row of a period never screened has no partition to go to.
+    with pytest.raises(psycopg2.errors.CheckViolation, match="no partition"):
+        query(
+            dsn,
+            """INSERT INTO kuota.penerima (periode, jenis, id, status, alasan)
+               VALUES ('2020-10', 'pd', gen_random_uuid(), 'residu', 'nisn_ganda')""",
+        )
+    # A partition's name is made of the periode, so only a period's name makes one.
+    with pytest.raises(psycopg2.errors.CheckViolation, match="is not YYYY-MM"):
+        query(dsn, "SELECT kuota.penerima_partisi('2020-10\"; DROP TABLE kuota.sptjm; --')")
+    assert screening.screen(period)["skipped"] and query(dsn, partitions)[0][0] == "penerima_2020_09"
 
 
 def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket, period):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 
+from psycopg2.extensions import AsIs
+
 from .. import periode as lifecycle
 from ..infra import db
 from ..infra.errors import QualityError
@@ -31,6 +33,11 @@ _PART_SQL = {
 def _run_part(conn, part: str, params: dict) -> None:
     if part == "screen_kemiripan":
         kemiripan.index(conn, params["periode"], params["ambang_kemiripan"])
+    elif part == "screen_penerima":  # into the period's own partition, attached once filled
+        with conn.cursor() as cur:
+            cur.execute("SELECT kuota.penerima_partisi(%s)", (params["periode"],))
+            ((partisi,),) = cur.fetchall()
+        db.run(conn, _PART_SQL[part], {**params, "partisi": AsIs(partisi)})
     else:
         db.run(conn, _PART_SQL[part], params)
 

@@ -400,7 +400,9 @@ def _ingest_answer(period: Period, batch_id: str) -> dict:
                 counts = _recipients_moved(
                     batch_id,
                     db.run(
-                        conn, _SQL[kind]["load"], {"batch_id": batch_id, "sha256": sha, "baris": rows, "sidik": sidik}
+                        conn,
+                        _SQL[kind]["load"],
+                        {"batch_id": batch_id, "periode": periode, "sha256": sha, "baris": rows, "sidik": sidik},
                     ),
                 )
         except Rejected as err:

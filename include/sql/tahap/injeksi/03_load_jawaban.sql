@@ -2,7 +2,7 @@
 -- requests get their answer, reason and time; the recipients (through the ledger) become
 -- berhasil or residu injeksi_gagal; the answer is recorded by its sha256 (the unique index
 -- jawaban_dimuat_sekali makes a second load of the batch fail). A request repeated berhasil in
--- the file is counted once and recorded as a provider anomaly. Params: batch_id, sha256, baris, sidik (the object's size:ETag).
+-- the file is counted once and recorded as a provider anomaly. Params: batch_id, periode (the batch's), sha256, baris, sidik (the object's size:ETag).
 INSERT INTO kuota.jawaban (batch_id, sha256, hasil, baris, sidik)
 VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s, %(sidik)s)
 -- The same bytes quarantined before for their manifest alone, answered again with a good one:
@@ -44,7 +44,7 @@ WITH ditemukan AS MATERIALIZED (
   FROM kuota.injeksi i
   JOIN kuota.permintaan r USING (request_id)
   CROSS JOIN LATERAL (SELECT q.ctid AS tid, q.periode, q.jenis, q.id, q.status FROM kuota.penerima q
-                      WHERE q.periode = i.periode AND q.jenis = i.jenis AND q.id = i.id
+                      WHERE q.periode = %(periode)s AND q.periode = i.periode AND q.jenis = i.jenis AND q.id = i.id
                         AND q.status = 'dikirim_injeksi'
                       OFFSET 0) q
   WHERE i.batch_id = %(batch_id)s
@@ -54,7 +54,7 @@ WITH ditemukan AS MATERIALIZED (
       alasan = CASE s.hasil WHEN 'gagal' THEN 'injeksi_gagal' END,
       diubah_at = now()
   FROM ditemukan s
-  WHERE p.ctid = s.tid AND p.periode = s.periode AND p.jenis = s.jenis AND p.id = s.id
+  WHERE p.periode = %(periode)s AND p.ctid = s.tid AND p.periode = s.periode AND p.jenis = s.jenis AND p.id = s.id
     AND p.status = s.status
   RETURNING p.status, p.alasan
 )

@@ -30,7 +30,8 @@ WITH diubah AS (
       alasan = CASE d.keputusan WHEN 'ditolak' THEN 'sptjm_ditolak' END,
       diubah_at = now()
   FROM kuota.sptjm_penerima sp JOIN diputus d USING (sptjm_no)
-  WHERE p.periode = sp.periode AND p.jenis = sp.jenis AND p.id = sp.id AND p.status = 'sptjm_dicetak'
+  WHERE p.periode = %(periode)s AND p.periode = sp.periode AND p.jenis = sp.jenis AND p.id = sp.id
+    AND p.status = 'sptjm_dicetak'
   RETURNING d.keputusan
 )
 SELECT 'sptjm_' || keputusan, count(*) FROM diputus GROUP BY 1

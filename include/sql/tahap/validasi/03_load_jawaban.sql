@@ -1,7 +1,7 @@
 -- Step: load a checked validation answer (temp table jawaban_masuk) in one transaction: the
 -- requests get their answer, the recipients on each number become valid (aktif, pascabayar)
 -- or residu (domain.md, K4), and the answer is recorded by its sha256; the unique index
--- jawaban_dimuat_sekali makes a second load of the batch fail. Params: batch_id, sha256, baris, sidik (the object's size:ETag).
+-- jawaban_dimuat_sekali makes a second load of the batch fail. Params: batch_id, periode (the batch's), sha256, baris, sidik (the object's size:ETag).
 INSERT INTO kuota.jawaban (batch_id, sha256, hasil, baris, sidik)
 VALUES (%(batch_id)s, %(sha256)s, 'dimuat', %(baris)s, %(sidik)s)
 -- The same bytes quarantined before for their manifest alone, answered again with a good one:
@@ -33,7 +33,8 @@ WITH ditemukan AS MATERIALIZED (
   SELECT r.hasil, q.tid, q.periode, q.msisdn, q.status
   FROM kuota.permintaan r
   CROSS JOIN LATERAL (SELECT q.ctid AS tid, q.periode, q.msisdn, q.status FROM kuota.penerima q
-                      WHERE q.periode = r.periode AND q.msisdn = r.msisdn AND q.status = 'dikirim_validasi'
+                      WHERE q.periode = %(periode)s AND q.periode = r.periode AND q.msisdn = r.msisdn
+                        AND q.status = 'dikirim_validasi'
                       OFFSET 0) q
   WHERE r.batch_id = %(batch_id)s
 ), diubah AS (
@@ -43,7 +44,7 @@ WITH ditemukan AS MATERIALIZED (
                             WHEN 'tidak_dikenal' THEN 'tidak_dikenal_provider' END,
       diubah_at = now()
   FROM ditemukan s
-  WHERE p.ctid = s.tid AND p.periode = s.periode
+  WHERE p.periode = %(periode)s AND p.ctid = s.tid AND p.periode = s.periode
     AND p.msisdn = s.msisdn AND p.status = s.status
   RETURNING p.status, p.alasan
 )
