@@ -14,7 +14,7 @@ UPDATE kuota.permintaan r SET hasil = j.status, dijawab_at = now()
 FROM jawaban_masuk j
 WHERE r.batch_id = %(batch_id)s AND r.request_id = j.request_id;
 
--- The recipients by number: one probe of penerima_menunggu per request of the batch (the
+-- The recipients by number: one probe of penerima_nomor per request of the batch (the
 -- LATERAL ... OFFSET 0 keeps that order), each row then updated where that probe found it
 -- (its ctid, read in this statement): the work grows with the batch, not with the period.
 -- The row's period, number and status are join conditions (not filters the planner would
