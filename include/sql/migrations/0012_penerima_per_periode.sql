@@ -99,6 +99,7 @@ BEGIN
     PERFORM kuota.penerima_pasang(p);
   END LOOP;
   DROP TABLE kuota.penerima_lama;
+  ANALYZE kuota.penerima;
 
   FOR v IN SELECT nama, isi FROM penerima_view ORDER BY depth LOOP
     EXECUTE format('CREATE VIEW %s AS %s', v.nama, v.isi);

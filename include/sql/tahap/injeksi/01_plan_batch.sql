@@ -43,6 +43,12 @@ SELECT request_id, batch_id, %(periode)s, 'injeksi', msisdn, paket_gb FROM injek
 
 ANALYZE kuota.permintaan;
 
+-- The recipients joined as one set (a hash or merge join), never in a nested loop: the
+-- statistics of status lag behind the steps that moved recipients since the last ANALYZE, and
+-- a state they show as rare would put a scan of the other side inside a loop over every
+-- recipient in it (seen: a stage's injection plan that did not end). SET LOCAL: to the end of
+-- this transaction.
+SET LOCAL enable_nestloop = off;
 UPDATE kuota.penerima p SET status = 'dikirim_injeksi', diubah_at = now()
 FROM injeksi_permintaan x
 WHERE p.periode = %(periode)s AND p.jenis = x.jenis AND p.id = x.id AND p.status = 'sptjm_disetujui';

@@ -25,6 +25,12 @@ INSERT INTO kuota.sptjm_penerima (sptjm_no, periode, jenis, id, msisdn, provider
 SELECT b.sptjm_no, %(periode)s, s.jenis, s.id, s.msisdn, s.provider, s.paket_gb
 FROM siap_sptjm s JOIN sptjm_baru b USING (npsn);
 
+-- The recipients joined as one set (a hash or merge join), never in a nested loop: the
+-- statistics of status lag behind the steps that moved recipients since the last ANALYZE, and
+-- a state they show as rare would put a scan of the other side inside a loop over every
+-- recipient in it (seen: a stage's injection plan that did not end). SET LOCAL: to the end of
+-- this transaction.
+SET LOCAL enable_nestloop = off;
 UPDATE kuota.penerima p SET status = 'sptjm_dicetak', diubah_at = now()
 FROM siap_sptjm s
 WHERE p.periode = %(periode)s AND p.jenis = s.jenis AND p.id = s.id AND p.status = 'valid';
