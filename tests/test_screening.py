@@ -167,6 +167,20 @@ def test_a_screened_period_is_a_partition_of_its_own_and_nothing_else_makes_one(
     with pytest.raises(psycopg2.errors.CheckViolation, match="is not YYYY-MM"):
         query(dsn, "SELECT kuota.penerima_partisi('2020-10\"; DROP TABLE kuota.sptjm; --')")
     assert screening.screen(period)["skipped"] and query(dsn, partitions)[0][0] == "penerima_2020_09"
+    # A change of state touches no index (a heap-only update): no index holds the state, and
+    # each page keeps room for the next version of its rows.
+    assert query(dsn, "SELECT reloptions FROM pg_class WHERE oid = 'kuota.penerima_2020_09'::regclass") == [
+        (["fillfactor=50"],)
+    ]
+    assert not [
+        d for (d,) in query(dsn, "SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'penerima%%'") if "status" in d
+    ]
+    moved = """UPDATE kuota.penerima SET status = 'dikirim_validasi', diubah_at = now()
+               WHERE periode = '2020-09' AND status = 'siap_validasi' AND msisdn IS NOT NULL;
+               SELECT pg_stat_get_xact_tuples_updated(c.oid), pg_stat_get_xact_tuples_hot_updated(c.oid)
+               FROM pg_class c WHERE c.oid = 'kuota.penerima_2020_09'::regclass"""
+    ((updated, hot),) = query(dsn, moved)
+    assert updated > 100 and hot >= 0.99 * updated  # a page filled to the brim may send one elsewhere
 
 
 def test_pkh_pip_exclusion_is_a_policy(dsn, storage, bucket, period):
