@@ -28,6 +28,8 @@
 -- screening fills it, then attaches it (kuota.penerima_pasang), which builds the parent's
 -- indexes on it. The periode is checked (YYYY-MM) before it names a table; the CHECK spares the
 -- attach a scan of the rows; half of each page stays free for its rows' next state (above).
+-- Both may run again for a period whose screening committed no row (a cutoff with no record:
+-- the re-run finds it "not screened"): its partition is kept, filled through the parent.
 CREATE OR REPLACE FUNCTION kuota.penerima_partisi(p text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE nama text := 'penerima_' || replace(p, '-', '_');
@@ -36,18 +38,23 @@ BEGIN
     RAISE EXCEPTION 'periode % is not YYYY-MM: no partition of kuota.penerima is made for it', p
       USING ERRCODE = 'check_violation';
   END IF;
-  EXECUTE format('CREATE TABLE kuota.%I (LIKE kuota.penerima INCLUDING DEFAULTS INCLUDING CONSTRAINTS, '
-                 'CONSTRAINT %I CHECK (periode = %L)) WITH (fillfactor = 50)', nama, nama || '_periode', p);
-  EXECUTE format('CREATE TRIGGER penerima_tidak_dikosongkan BEFORE TRUNCATE ON kuota.%I '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION snapshot.refuse_change()', nama);
+  IF to_regclass(format('kuota.%I', nama)) IS NULL THEN
+    EXECUTE format('CREATE TABLE kuota.%I (LIKE kuota.penerima INCLUDING DEFAULTS INCLUDING CONSTRAINTS, '
+                   'CONSTRAINT %I CHECK (periode = %L)) WITH (fillfactor = 50)', nama, nama || '_periode', p);
+    EXECUTE format('CREATE TRIGGER penerima_tidak_dikosongkan BEFORE TRUNCATE ON kuota.%I '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION snapshot.refuse_change()', nama);
+  END IF;
   RETURN format('kuota.%I', nama);
 END $$;
 
 CREATE OR REPLACE FUNCTION kuota.penerima_pasang(p text) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE nama text := 'penerima_' || replace(p, '-', '_');
 BEGIN
-  EXECUTE format('ALTER TABLE kuota.penerima ATTACH PARTITION kuota.%I FOR VALUES IN (%L)',
-                 'penerima_' || replace(p, '-', '_'), p);
+  IF NOT EXISTS (SELECT 1 FROM pg_inherits
+                 WHERE inhrelid = format('kuota.%I', nama)::regclass AND inhparent = 'kuota.penerima'::regclass) THEN
+    EXECUTE format('ALTER TABLE kuota.penerima ATTACH PARTITION kuota.%I FOR VALUES IN (%L)', nama, p);
+  END IF;
 END $$;
 
 DO $$
