@@ -10,7 +10,9 @@ similarity index beside Splink (the reference) on the same pupils.
 Each step runs in its own child process so that its wall time and peak resident memory
 (``ru_maxrss`` of that child) are its own. Each scale gets a fresh warehouse database on the
 same server (``bench_<students>``) and an export under ``s3://<bucket>/bench/``; both are
-removed afterwards unless ``--keep``. Needs the stack's environment (scripts/stack.sh env).
+removed afterwards unless ``--keep``. Each measured step is journalled in that database, and
+``--resume`` goes on from the first step not in the journal (a national run outlasts a session).
+Needs the stack's environment (scripts/stack.sh env).
 The PostgreSQL server's own memory is bounded by its configuration, not measured here.
 """
 
@@ -109,8 +111,10 @@ def step(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         return {"rows": sum(result["rows"].values())}
     if name == "verify_manifest":
         manifest = snapshot.verify_cutoff(storage, uri)
-    else:
+    elif name in READS_THE_EXPORT:
         manifest = snapshot.read_manifest(storage, uri)
+    else:  # once loaded, the manifest is the warehouse's: a resumed run needs no export
+        manifest = {"tables": _loaded_manifest(dsn)}
     rows = sum(entry["rows"] for entry in manifest["tables"].values())
     if name == "load_snapshot":
         migrations.migrate(dsn)
@@ -233,6 +237,17 @@ def _cockpit_views(period) -> dict[str, float]:
     return out
 
 
+# The steps that read the generated export itself; every later one reads the warehouse.
+READS_THE_EXPORT = ("load_snapshot", "copy_baseline", "accuracy", "similarity_splink")
+
+
+def _loaded_manifest(dsn: str) -> dict:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT manifest FROM snapshot.cutoff WHERE cutoff_id = %s", (_cutoff_id(dsn),))
+        ((tables,),) = cur.fetchall()
+    return tables
+
+
 def _count(dsn: str, sql: str) -> int:
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(sql)
@@ -290,7 +305,44 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     }
 
 
-def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = (), until: str | None = None) -> list[dict]:
+# Each measured step of a scale, kept in that scale's own database: a national run outlasts a
+# session (or a restart of the machine), and --resume goes on from the first step not in it.
+JOURNAL = """
+CREATE TABLE IF NOT EXISTS public.bench_journal (
+    step text PRIMARY KEY,
+    result jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+)"""
+
+
+def _journal(dsn: str) -> dict[str, dict]:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(JOURNAL)
+        cur.execute("SELECT step, result FROM public.bench_journal")
+        return dict(cur.fetchall())
+
+
+def _record(dsn: str, result: dict) -> None:
+    with db.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO public.bench_journal (step, result) VALUES (%s, %s)"
+            " ON CONFLICT (step) DO UPDATE SET result = EXCLUDED.result, recorded_at = now()",
+            (result["step"], json.dumps(result)),
+        )
+
+
+def _exists(dsn: str, name: str) -> bool:
+    return _count(dsn, f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == 1
+
+
+def run(
+    students: list[int],
+    seed: int,
+    keep: bool,
+    skip: tuple[str, ...] = (),
+    until: str | None = None,
+    resume: bool = False,
+) -> list[dict]:
     dsn = os.environ.get("KUOTA_WAREHOUSE_DSN")
     bucket = os.environ.get("KUOTA_BUCKET")
     if not dsn or not bucket:
@@ -300,14 +352,22 @@ def run(students: list[int], seed: int, keep: bool, skip: tuple[str, ...] = (), 
     for n in students:
         name = f"bench_{n}"
         bench_dsn, uri = _database(dsn, name), join(f"s3://{bucket}", "bench", f"n{n}-seed{seed}")
-        _recreate(dsn, name)
-        _delete_prefix(storage, uri)
+        if not (resume and _exists(dsn, name)):
+            _recreate(dsn, name)
+            _delete_prefix(storage, uri)
+        done = _journal(bench_dsn)
         try:
             scale = []
             last = STEPS.index(until) if until else len(STEPS) - 1
             for step_name in [s for s in STEPS[: last + 1] if s not in skip]:
-                result = _measure(step_name, bench_dsn, uri, n, seed)
-                print(_row(result), flush=True)
+                if step_name in done:
+                    result = done[step_name]
+                    print(_row(result) + f" <!-- recorded {result['recorded']} -->", flush=True)
+                else:
+                    result = _measure(step_name, bench_dsn, uri, n, seed)
+                    result["recorded"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+                    _record(bench_dsn, result)
+                    print(_row(result), flush=True)
                 if "views" in result["detail"]:
                     print(_views_table(n, result["detail"]["views"]), flush=True)
                 scale.append(result)
@@ -504,6 +564,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=STEPS[3:],
         help="the last step to run (send_validation: the month before the providers, as at 48 million)",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with a kept scale's database from its first step not yet measured (a stopped national run)",
+    )
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--uri", help=argparse.SUPPRESS)
@@ -513,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(step(args.step, args.dsn, args.uri, args.students[0], args.seed)))
         return 0
     print(HEADER, flush=True)
-    run(args.students, args.seed, args.keep, tuple(args.skip), args.until)
+    run(args.students, args.seed, args.keep or args.resume, tuple(args.skip), args.until, args.resume)
     return 0
 
 
