@@ -40,10 +40,17 @@ def _fingerprint(size: int, tag) -> str:
 MAX_POOL_CONNECTIONS = 32
 
 
+# Seconds a call may wait for the endpoint's answer. S3 may take minutes to complete a large
+# multipart upload (a national cutoff's pupils are a single 3 GB object) before it answers;
+# botocore's default of 60 s then retried a completion the endpoint was still doing, and the
+# retry found the upload gone.
+READ_TIMEOUT = 600
+
+
 def client_config():
     from botocore.config import Config
 
-    return Config(max_pool_connections=MAX_POOL_CONNECTIONS)
+    return Config(max_pool_connections=MAX_POOL_CONNECTIONS, read_timeout=READ_TIMEOUT)
 
 
 class Storage:
