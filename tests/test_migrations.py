@@ -91,7 +91,7 @@ def test_recipients_screened_before_the_partitions_move_into_them_whole(empty_db
     before, views_before = query(empty_db, rows), query(empty_db, views)
     monkeypatch.undo()
 
-    assert migrations.migrate(empty_db) == [12]
+    assert migrations.migrate(empty_db) == [v for v in VERSIONS if v >= 12]
 
     assert query(empty_db, rows) == before and len(before) == 1000
     assert query(empty_db, views) == views_before and len(views_before) >= 5
@@ -106,6 +106,59 @@ def test_recipients_screened_before_the_partitions_move_into_them_whole(empty_db
         query(empty_db, "TRUNCATE kuota.penerima")
     with pytest.raises(psycopg2.errors.CheckViolation, match="penerima_check"):
         query(empty_db, "UPDATE kuota.penerima SET status = 'residu' WHERE periode = '2020-10' AND alasan IS NULL")
+
+
+def test_pupils_and_ptk_loaded_before_the_partitions_move_into_them_whole(empty_db, monkeypatch):
+    """0014: a warehouse whose cutoffs sat in one table per kind gets a partition per cutoff,
+    with every row, the views over the tables as they were, and the snapshot's guards."""
+    before_partitions = [m for m in migrations.available() if m.version < 14]
+    monkeypatch.setattr(migrations, "available", lambda: before_partitions)
+    assert migrations.migrate(empty_db) == list(range(1, 14))
+    query(
+        empty_db,
+        """INSERT INTO snapshot.peserta_didik (cutoff_id, baris, peserta_didik_id, nisn, nik, nama, jenis_kelamin,
+                  tanggal_lahir, nama_ibu_kandung, sekolah_id, tingkat_pendidikan, status, nomor_hp,
+                  penerima_pip, penerima_pkh, nomor_kip, nomor_kps)
+           SELECT c, n + 1, gen_random_uuid(), lpad(n::text, 10, '0'), lpad(n::text, 16, '0'), 'Siswa ' || n, 'L',
+                  date '2010-01-01' + n, 'Ibu', gen_random_uuid(), n % 13, 'aktif', '0812' || lpad(n::text, 8, '0'),
+                  false, n % 2 = 0, '', ''
+           FROM unnest(ARRAY[1, 2]) c, generate_series(1, 300) n;
+           INSERT INTO snapshot.ptk (cutoff_id, baris, ptk_id, nuptk, nik, nama, jenis_kelamin, tanggal_lahir,
+                  nama_ibu_kandung, jenis_ptk, sekolah_id, ptk_induk, status, nomor_hp)
+           SELECT c, n + 1, gen_random_uuid(), lpad(n::text, 16, '0'), lpad(n::text, 16, '0'), 'Guru ' || n, 'P',
+                  date '1980-01-01' + n, 'Ibu', 'guru', gen_random_uuid(), true, 'aktif', ''
+           FROM unnest(ARRAY[1, 2]) c, generate_series(1, 40) n""",
+    )
+    rows = """SELECT 'pd', cutoff_id, peserta_didik_id, nama, penerima_pkh FROM snapshot.peserta_didik UNION ALL
+              SELECT 'ptk', cutoff_id, ptk_id, nama, ptk_induk FROM snapshot.ptk ORDER BY 1, 2, 3"""
+    views = """SELECT schemaname, viewname, definition FROM pg_views
+               WHERE schemaname IN ('quality', 'snapshot', 'kuota') ORDER BY 1, 2"""
+    before, views_before = query(empty_db, rows), query(empty_db, views)
+    monkeypatch.undo()
+
+    assert migrations.migrate(empty_db) == [v for v in VERSIONS if v >= 14]
+
+    assert query(empty_db, rows) == before and len(before) == 680
+    assert query(empty_db, views) == views_before and len(views_before) >= 5
+    assert query(
+        empty_db,
+        """SELECT c.relname, count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           JOIN (SELECT tableoid FROM snapshot.peserta_didik UNION ALL SELECT tableoid FROM snapshot.ptk) r
+             ON r.tableoid = c.oid
+           WHERE i.inhparent IN ('snapshot.peserta_didik'::regclass, 'snapshot.ptk'::regclass)
+           GROUP BY 1 ORDER BY 1""",
+    ) == [("peserta_didik_1", 300), ("peserta_didik_2", 300), ("ptk_1", 40), ("ptk_2", 40)]
+    assert query(empty_db, "SELECT to_regclass('snapshot.peserta_didik_lama'), to_regclass('snapshot.ptk_lama')") == [
+        (None, None)
+    ]
+    for statement in (
+        "TRUNCATE snapshot.peserta_didik",
+        "TRUNCATE snapshot.ptk_2",
+        "UPDATE snapshot.ptk SET nama = 'x' RETURNING 1",
+        "DELETE FROM snapshot.peserta_didik WHERE cutoff_id = 1 RETURNING 1",
+    ):
+        with pytest.raises(psycopg2.errors.IntegrityConstraintViolation, match="immutable"):
+            query(empty_db, statement)
 
 
 def test_each_migration_is_applied_once_and_a_second_run_changes_nothing(dsn):

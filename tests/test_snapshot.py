@@ -261,6 +261,67 @@ def test_the_snapshot_is_immutable(dsn, storage, bucket, statement):
         query(dsn, statement + " RETURNING 1" if not statement.startswith("TRUNCATE") else statement)
 
 
+def test_each_cutoff_is_a_partition_of_its_own_that_only_the_load_makes(dsn, storage, bucket):
+    """Migration 0014: a cutoff's pupils and PTK sit in a partition of their own, indexed by
+    its primary key alone, and as immutable as the rest of the snapshot."""
+    cutoff_id = snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)["cutoff_id"]
+    parts = """SELECT i.inhparent::regclass::text, c.oid::regclass::text, pg_get_expr(c.relpartbound, c.oid)
+               FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+               WHERE i.inhparent IN ('snapshot.peserta_didik'::regclass, 'snapshot.ptk'::regclass) ORDER BY 1"""
+    expected = [
+        ("snapshot.peserta_didik", f"snapshot.peserta_didik_{cutoff_id}", f"FOR VALUES IN ('{cutoff_id}')"),
+        ("snapshot.ptk", f"snapshot.ptk_{cutoff_id}", f"FOR VALUES IN ('{cutoff_id}')"),
+    ]
+    assert query(dsn, parts) == expected
+    counts = _counts(dsn)
+    assert query(
+        dsn,
+        f"SELECT (SELECT count(*) FROM snapshot.peserta_didik_{cutoff_id}), "
+        f"(SELECT count(*) FROM snapshot.ptk_{cutoff_id})",
+    ) == [(counts["pd"], counts["ptk"])]
+    assert counts["pd"] > 3_000 * 0.9
+    assert query(
+        dsn,
+        """SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'snapshot'
+           AND tablename IN (%s, %s) ORDER BY 1""",
+        (f"peserta_didik_{cutoff_id}", f"ptk_{cutoff_id}"),
+    ) == [
+        (
+            f"peserta_didik_{cutoff_id}",
+            f"CREATE UNIQUE INDEX peserta_didik_{cutoff_id}_pkey ON snapshot.peserta_didik_"
+            f"{cutoff_id} USING btree (cutoff_id, peserta_didik_id)",
+        ),
+        (
+            f"ptk_{cutoff_id}",
+            f"CREATE UNIQUE INDEX ptk_{cutoff_id}_pkey ON snapshot.ptk_{cutoff_id} USING btree (cutoff_id, ptk_id)",
+        ),
+    ]
+    for statement in (
+        f"TRUNCATE snapshot.peserta_didik_{cutoff_id}",
+        f"DELETE FROM snapshot.ptk_{cutoff_id} RETURNING 1",
+        f"UPDATE snapshot.peserta_didik_{cutoff_id} SET nama = 'x' RETURNING 1",
+    ):
+        with pytest.raises(psycopg2.errors.IntegrityConstraintViolation, match="immutable"):
+            query(dsn, statement)
+    with pytest.raises(psycopg2.errors.CheckViolation, match="only peserta_didik and ptk"):
+        query(dsn, "SELECT snapshot.bagian_cutoff('sekolah', %s)", (cutoff_id,))
+    # A cutoff never loaded has no partition: its rows have nowhere to go.
+    with pytest.raises(psycopg2.errors.CheckViolation, match="no partition"):
+        columns = (
+            "baris, ptk_id, nuptk, nik, nama, jenis_kelamin, tanggal_lahir, nama_ibu_kandung, jenis_ptk, sekolah_id"
+        )
+        query(
+            dsn,
+            f"INSERT INTO snapshot.ptk (cutoff_id, {columns}, ptk_induk, status, nomor_hp) "
+            f"SELECT cutoff_id + 1, {columns}, ptk_induk, status, nomor_hp FROM snapshot.ptk LIMIT 1 RETURNING 1",
+        )
+    # Made and attached again (a load that committed no row, run again): kept as it is.
+    for _ in range(2):
+        assert query(dsn, "SELECT snapshot.bagian_cutoff('ptk', %s)", (cutoff_id,)) == [(f"snapshot.ptk_{cutoff_id}",)]
+        query(dsn, "SELECT snapshot.pasang_cutoff('ptk', %s)", (cutoff_id,))
+    assert query(dsn, parts) == expected
+
+
 @pytest.mark.heavy
 def test_quality_suite_fails_when_rows_do_not_add_up(dsn, storage, bucket):
     result = snapshot.run_snapshot(dsn, "2020-09", _cutoff(storage, bucket), storage)

@@ -26,6 +26,7 @@ import zlib
 
 import psycopg2
 import psycopg2.errors
+from psycopg2.extensions import AsIs
 
 from .. import periode as lifecycle
 from ..infra import db, migrations
@@ -40,6 +41,8 @@ from .lines import CopySource, LineStream, NotFast
 log = logging.getLogger(__name__)
 
 _CHUNK_ROWS = 20_000
+# The tables kept a partition per cutoff: each load writes its own, then attaches it.
+PER_CUTOFF = ("peserta_didik", "ptk")
 # Each table's type rules, schools first (the other two reference them).
 _LOAD_SQL = {
     "sekolah": "bulanan/snapshot/03_load_sekolah",
@@ -372,17 +375,17 @@ def load_table(dsn: str, storage: Storage, manifest: dict, table: str) -> tuple[
         if stream.rows != entry["rows"]:
             raise ContractError(f"{uri}: {stream.rows} data rows, the manifest says {entry['rows']}; nothing loaded")
         log.info("%s: %d rows staged, checking types", entry["file"], stream.rows)
+        params = {
+            "cutoff_id": cutoff_id,
+            "file_name": entry["file"],
+            "sha256": entry["sha256"],
+            "manifest_rows": entry["rows"],
+        }
+        if table in PER_CUTOFF:  # the cutoff's partition, named by the warehouse (migration 0014)
+            cur.execute("SELECT snapshot.bagian_cutoff(%s, %s)", (table, cutoff_id))
+            params["bagian"] = AsIs(cur.fetchone()[0])
         try:
-            db.run(
-                conn,
-                _LOAD_SQL[table],
-                {
-                    "cutoff_id": cutoff_id,
-                    "file_name": entry["file"],
-                    "sha256": entry["sha256"],
-                    "manifest_rows": entry["rows"],
-                },
-            )
+            db.run(conn, _LOAD_SQL[table], params)
         except _VALUE_ERRORS as err:
             # A CHECK names the failing row, whose second value is its line; the rest of the
             # row (personal data) stays out of the message.
