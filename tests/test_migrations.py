@@ -72,29 +72,36 @@ def test_an_old_warehouse_migrates_to_the_schema_of_a_new_one_and_keeps_its_peri
     assert [r[0] for r in query(empty_db, "SELECT version FROM kuota.schema_version ORDER BY 1")] == VERSIONS
 
 
+VIEWS = """SELECT schemaname, viewname, definition FROM pg_views
+           WHERE schemaname IN ('quality', 'snapshot', 'kuota') ORDER BY 1, 2"""
+
+
+def _migrate_across(db: str, monkeypatch, version: int, fill: str, rows: str) -> list[tuple]:
+    """Migrates ``db`` to just before ``version``, fills it (``fill``), then on through
+    ``version`` and the rest: the rows (``rows``) and the views' definitions come out as they
+    went in. Returns the rows."""
+    before_it = [m for m in migrations.available() if m.version < version]
+    monkeypatch.setattr(migrations, "available", lambda: before_it)
+    assert migrations.migrate(db) == list(range(1, version))
+    query(db, fill)
+    before, views_before = query(db, rows), query(db, VIEWS)
+    monkeypatch.undo()
+    assert migrations.migrate(db) == [v for v in VERSIONS if v >= version]
+    assert query(db, rows) == before
+    assert query(db, VIEWS) == views_before and len(views_before) >= 5
+    return before
+
+
 def test_recipients_screened_before_the_partitions_move_into_them_whole(empty_db, monkeypatch):
     """0012: a warehouse whose recipients sat in one table gets a partition per period, with
     every row, the views over the table as they were, and its guards."""
-    before_partitions = [m for m in migrations.available() if m.version < 12]
-    monkeypatch.setattr(migrations, "available", lambda: before_partitions)
-    assert migrations.migrate(empty_db) == list(range(1, 12))
-    query(
-        empty_db,
-        """INSERT INTO kuota.penerima (periode, jenis, id, msisdn, provider, paket_gb, status, alasan)
-           SELECT p, 'pd', gen_random_uuid(), '62812' || lpad(n::text, 7, '0'), 'telkomsel', 35,
-                  CASE WHEN n % 7 = 0 THEN 'residu' ELSE 'siap_validasi' END,
-                  CASE WHEN n % 7 = 0 THEN 'nisn_ganda' END
-           FROM unnest(ARRAY['2020-09', '2020-10']) p, generate_series(1, 500) n""",
-    )
     rows = "SELECT periode, jenis, id, msisdn, status, alasan FROM kuota.penerima ORDER BY 1, 2, 3"
-    views = "SELECT viewname, definition FROM pg_views WHERE schemaname = 'quality' ORDER BY 1"
-    before, views_before = query(empty_db, rows), query(empty_db, views)
-    monkeypatch.undo()
-
-    assert migrations.migrate(empty_db) == [v for v in VERSIONS if v >= 12]
-
-    assert query(empty_db, rows) == before and len(before) == 1000
-    assert query(empty_db, views) == views_before and len(views_before) >= 5
+    fill = """INSERT INTO kuota.penerima (periode, jenis, id, msisdn, provider, paket_gb, status, alasan)
+   SELECT p, 'pd', gen_random_uuid(), '62812' || lpad(n::text, 7, '0'), 'telkomsel', 35,
+          CASE WHEN n % 7 = 0 THEN 'residu' ELSE 'siap_validasi' END,
+          CASE WHEN n % 7 = 0 THEN 'nisn_ganda' END
+   FROM unnest(ARRAY['2020-09', '2020-10']) p, generate_series(1, 500) n"""
+    assert len(_migrate_across(empty_db, monkeypatch, 12, fill, rows)) == 1000
     assert query(
         empty_db,
         """SELECT c.relname, count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -111,35 +118,21 @@ def test_recipients_screened_before_the_partitions_move_into_them_whole(empty_db
 def test_pupils_and_ptk_loaded_before_the_partitions_move_into_them_whole(empty_db, monkeypatch):
     """0014: a warehouse whose cutoffs sat in one table per kind gets a partition per cutoff,
     with every row, the views over the tables as they were, and the snapshot's guards."""
-    before_partitions = [m for m in migrations.available() if m.version < 14]
-    monkeypatch.setattr(migrations, "available", lambda: before_partitions)
-    assert migrations.migrate(empty_db) == list(range(1, 14))
-    query(
-        empty_db,
-        """INSERT INTO snapshot.peserta_didik (cutoff_id, baris, peserta_didik_id, nisn, nik, nama, jenis_kelamin,
-                  tanggal_lahir, nama_ibu_kandung, sekolah_id, tingkat_pendidikan, status, nomor_hp,
-                  penerima_pip, penerima_pkh, nomor_kip, nomor_kps)
-           SELECT c, n + 1, gen_random_uuid(), lpad(n::text, 10, '0'), lpad(n::text, 16, '0'), 'Siswa ' || n, 'L',
-                  date '2010-01-01' + n, 'Ibu', gen_random_uuid(), n % 13, 'aktif', '0812' || lpad(n::text, 8, '0'),
-                  false, n % 2 = 0, '', ''
-           FROM unnest(ARRAY[1, 2]) c, generate_series(1, 300) n;
-           INSERT INTO snapshot.ptk (cutoff_id, baris, ptk_id, nuptk, nik, nama, jenis_kelamin, tanggal_lahir,
-                  nama_ibu_kandung, jenis_ptk, sekolah_id, ptk_induk, status, nomor_hp)
-           SELECT c, n + 1, gen_random_uuid(), lpad(n::text, 16, '0'), lpad(n::text, 16, '0'), 'Guru ' || n, 'P',
-                  date '1980-01-01' + n, 'Ibu', 'guru', gen_random_uuid(), true, 'aktif', ''
-           FROM unnest(ARRAY[1, 2]) c, generate_series(1, 40) n""",
-    )
     rows = """SELECT 'pd', cutoff_id, peserta_didik_id, nama, penerima_pkh FROM snapshot.peserta_didik UNION ALL
               SELECT 'ptk', cutoff_id, ptk_id, nama, ptk_induk FROM snapshot.ptk ORDER BY 1, 2, 3"""
-    views = """SELECT schemaname, viewname, definition FROM pg_views
-               WHERE schemaname IN ('quality', 'snapshot', 'kuota') ORDER BY 1, 2"""
-    before, views_before = query(empty_db, rows), query(empty_db, views)
-    monkeypatch.undo()
-
-    assert migrations.migrate(empty_db) == [v for v in VERSIONS if v >= 14]
-
-    assert query(empty_db, rows) == before and len(before) == 680
-    assert query(empty_db, views) == views_before and len(views_before) >= 5
+    fill = """INSERT INTO snapshot.peserta_didik (cutoff_id, baris, peserta_didik_id, nisn, nik, nama, jenis_kelamin,
+          tanggal_lahir, nama_ibu_kandung, sekolah_id, tingkat_pendidikan, status, nomor_hp,
+          penerima_pip, penerima_pkh, nomor_kip, nomor_kps)
+   SELECT c, n + 1, gen_random_uuid(), lpad(n::text, 10, '0'), lpad(n::text, 16, '0'), 'Siswa ' || n, 'L',
+          date '2010-01-01' + n, 'Ibu', gen_random_uuid(), n % 13, 'aktif', '0812' || lpad(n::text, 8, '0'),
+          false, n % 2 = 0, '', ''
+   FROM unnest(ARRAY[1, 2]) c, generate_series(1, 300) n;
+   INSERT INTO snapshot.ptk (cutoff_id, baris, ptk_id, nuptk, nik, nama, jenis_kelamin, tanggal_lahir,
+          nama_ibu_kandung, jenis_ptk, sekolah_id, ptk_induk, status, nomor_hp)
+   SELECT c, n + 1, gen_random_uuid(), lpad(n::text, 16, '0'), lpad(n::text, 16, '0'), 'Guru ' || n, 'P',
+          date '1980-01-01' + n, 'Ibu', 'guru', gen_random_uuid(), true, 'aktif', ''
+   FROM unnest(ARRAY[1, 2]) c, generate_series(1, 40) n"""
+    assert len(_migrate_across(empty_db, monkeypatch, 14, fill, rows)) == 680
     assert query(
         empty_db,
         """SELECT c.relname, count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
