@@ -29,12 +29,13 @@ mkdir -p "$work"
 grep -q "redis: up" <<<"$("$repo/scripts/stack.sh" status)" \
   || { echo "demo-celery: the stack's Redis is not running (install Debian's redis-server; make demo-celery does)"; exit 1; }
 
-# A fresh database on the stack's server; prints its DSN.
+# A fresh database on the stack's server; prints its DSN (read from the environment: a password
+# in argv shows in ps).
 fresh_db() {
-  "$bin/python" - "$KUOTA_WAREHOUSE_DSN" "$1" <<'PY'
-import sys, psycopg2
+  "$bin/python" - "$1" <<'PY'
+import os, sys, psycopg2
 from kuota.infra import db
-dsn, name = sys.argv[1:]
+dsn, name = os.environ["KUOTA_WAREHOUSE_DSN"], sys.argv[1]
 conn = psycopg2.connect(db.libpq_dsn(dsn)); conn.autocommit = True
 with conn.cursor() as cur:
     cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -154,8 +155,8 @@ done
 AIRFLOW_HOME=$airflow_celery_home "$repo/scripts/airflow.sh" stop | sed 's/^/   /'
 
 echo "== 4. The two periods compared, byte for byte (python -m kuota_tools.run_digest)"
-"$bin/python" -m kuota_tools.run_digest --names one_process celery \
-  --a "$one_process" "s3://$bucket/demo-celery/one_process/exchange" "s3://$bucket/demo-celery/one_process/output" \
-  --b "$warehouse" "s3://$bucket/demo-celery/celery/exchange" "s3://$bucket/demo-celery/celery/output" \
+DIGEST_A_DSN=$one_process DIGEST_B_DSN=$warehouse "$bin/python" -m kuota_tools.run_digest --names one_process celery \
+  --a DIGEST_A_DSN "s3://$bucket/demo-celery/one_process/exchange" "s3://$bucket/demo-celery/one_process/output" \
+  --b DIGEST_B_DSN "s3://$bucket/demo-celery/celery/exchange" "s3://$bucket/demo-celery/celery/output" \
   || { echo "demo-celery: the two runs differ (above)"; exit 1; }
 echo "demo-celery: done. The same period in one process and on CeleryExecutor: every table and file identical."

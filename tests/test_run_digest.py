@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
+
 from conftest import new_database, query
 from helpers import PERIODE, decide
 
@@ -30,13 +32,23 @@ def _differ(a_dsn, b_dsn, storage, a_uri, b_uri) -> list[str]:
     return tables + files
 
 
-def test_only_times_and_run_names_are_left_out(dsn, storage, bucket, validated):
+def _main(exchange: str, copy_uri: str) -> int:
+    """The command as the Celery demo runs it: the DSNs by the names of the variables that hold them."""
+    return run_digest.main(["--a", "DIGEST_A", exchange, exchange, "--b", "DIGEST_B", copy_uri, copy_uri])
+
+
+def test_only_times_and_run_names_are_left_out(dsn, storage, bucket, validated, monkeypatch, capsys):
     exchange = validated
     copy_uri = f"s3://{bucket}/copy"
     _copy_prefix(storage, exchange, copy_uri)
     template = dsn.rsplit("/", 1)[1]
     with new_database("kuota_digest", template) as other:
         assert _differ(dsn, other, storage, exchange, copy_uri) == []
+        monkeypatch.setenv("DIGEST_A", dsn)
+        with pytest.raises(SystemExit, match="DIGEST_B .* is not set"):
+            _main(exchange, copy_uri)
+        monkeypatch.setenv("DIGEST_B", other)
+        assert _main(exchange, copy_uri) == 0
 
         # When and by which run: a later time everywhere, another run's name, a partner's
         # answer gzipped at another time (its digest in the warehouse too), its manifest
@@ -69,6 +81,9 @@ def test_only_times_and_run_names_are_left_out(dsn, storage, bucket, validated):
         assert f"{relative}/{answer}" in differ
         assert f"{relative}/{gone}" in differ
         assert len(differ) == 3, differ
+        capsys.readouterr()
+        assert _main(exchange, copy_uri) == 1
+        assert "differs: kuota.penerima" in capsys.readouterr().out
 
 
 def test_decisions_bundled_otherwise_and_a_pdf_written_at_another_time_compare_identical(

@@ -261,6 +261,9 @@ def _cutoff_id(dsn: str) -> int:
     return cutoff_id
 
 
+STEP_DSN = "KUOTA_BENCH_STEP_DSN"
+
+
 def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     argv = [
         sys.executable,
@@ -268,8 +271,6 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
         "kuota_tools.bench",
         "--step",
         name,
-        "--dsn",
-        dsn,
         "--uri",
         uri,
         "--students",
@@ -280,7 +281,8 @@ def _measure(name: str, dsn: str, uri: str, students: int, seed: int) -> dict:
     servers = servers_cpu.server_pids(dsn)
     before = servers_cpu.sample(servers)
     started = time.monotonic()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    # The DSN holds the password: through the child's environment, never its argv (ps shows that).
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, env={**os.environ, STEP_DSN: dsn})
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.monotonic() - started
@@ -570,12 +572,11 @@ def main(argv: list[str] | None = None) -> int:
         help="go on with a kept scale's database from its first step not yet measured (a stopped national run)",
     )
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
-    parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--uri", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.step:
         configure_logging()
-        print(json.dumps(step(args.step, args.dsn, args.uri, args.students[0], args.seed)))
+        print(json.dumps(step(args.step, os.environ[STEP_DSN], args.uri, args.students[0], args.seed)))
         return 0
     print(HEADER, flush=True)
     run(args.students, args.seed, args.keep or args.resume, tuple(args.skip), args.until, args.resume)

@@ -35,6 +35,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -156,16 +157,25 @@ def compare(a: dict[str, str], b: dict[str, str]) -> list[str]:
     return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
 
 
+def _dsn(variable: str) -> str:
+    dsn = os.environ.get(variable)
+    if not dsn:
+        raise SystemExit(f"run_digest: the environment variable {variable} (a run's warehouse DSN) is not set")
+    return dsn
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kuota_tools.run_digest", description=__doc__)
-    parser.add_argument("--a", nargs=3, metavar=("DSN", "EXCHANGE_URI", "OUTPUT_URI"), required=True)
-    parser.add_argument("--b", nargs=3, metavar=("DSN", "EXCHANGE_URI", "OUTPUT_URI"), required=True)
+    # Each run's warehouse by the name of the environment variable that holds its DSN: the DSN
+    # carries the password, and an argument shows in ps.
+    parser.add_argument("--a", nargs=3, metavar=("DSN_VARIABLE", "EXCHANGE_URI", "OUTPUT_URI"), required=True)
+    parser.add_argument("--b", nargs=3, metavar=("DSN_VARIABLE", "EXCHANGE_URI", "OUTPUT_URI"), required=True)
     parser.add_argument("--names", nargs=2, default=("a", "b"), help="what to call the two runs")
     args = parser.parse_args(argv)
     storage = Storage()
     different = 0
     kinds = (
-        ("tables", lambda side: table_digests(side[0])),
+        ("tables", lambda side: table_digests(_dsn(side[0]))),
         ("exchange files", lambda side: file_digests(storage, side[1])),
         ("output files", lambda side: file_digests(storage, side[2])),
     )
