@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 
 import pytest
-
 from conftest import new_database, query
 from helpers import PERIODE, decide
 
