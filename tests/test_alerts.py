@@ -23,7 +23,7 @@ from helpers import portal_file
 
 from kuota import alerts, periode
 from kuota.infra import db
-from kuota.infra.errors import ContractError
+from kuota.infra.errors import ContractError, header_mismatch, shown
 from kuota.partners import exchange, portal
 from kuota.tahap import validasi
 from kuota_airflow import alerts as mail
@@ -75,7 +75,7 @@ def _send_all(period) -> list[dict]:
 
 @pytest.mark.heavy
 def test_each_quarantined_file_mails_once_naming_the_file_the_error_and_what_to_do(
-    dsn, storage, screened, period, inbox
+    dsn, storage, screened, period, inbox, caplog
 ):
     ex = screened["exchange"]
     sent = _send_all(period)
@@ -87,14 +87,24 @@ def test_each_quarantined_file_mails_once_naming_the_file_the_error_and_what_to_
         except ContractError:
             bad.append(batch["batch_id"])
     assert len(bad) == 1 and bad[0] in {s["batch_id"] for s in sent}
-    # A school's file whose "header" is a row of a pupil: the error echoes it.
+    # A school's file whose "header" is a row of a pupil: the error, the log and the error file
+    # say so without a value of it.
     ((npsn, nisn, nama, hp),) = query(
         dsn,
         "SELECT s.npsn, p.nisn, p.nama, p.nomor_hp FROM snapshot.peserta_didik p "
         "JOIN snapshot.sekolah s USING (cutoff_id, sekolah_id) LIMIT 1",
     )
     portal_file(storage, ex, "koreksi", f"{npsn}-koreksi-1", (nama, nisn, hp), [("pd", nisn, hp)], npsn=npsn)
-    assert len(portal.ingest(period, "koreksi")["quarantined"]) == 1
+    caplog.clear()
+    (error,) = portal.ingest(period, "koreksi")["quarantined"]
+    assert "header is '…' (3 fields, not all of them column names" in error
+    ((pesan, karantina),) = query(
+        dsn,
+        "SELECT pesan, karantina FROM kuota.berkas_portal WHERE hasil = 'dikarantina' AND nama LIKE %s",
+        (f"{npsn}-%",),
+    )
+    said = [error, caplog.text, pesan, storage.read_bytes(f"{karantina}.error.txt").decode()]
+    assert not [v for v in (nama, nisn, hp) for text in said if v in text]
 
     send = mail.mailer()
     assert send is not None
@@ -175,6 +185,28 @@ def test_personal_data_is_masked_in_what_partners_wrote():
     said = "line 1: header is 'Budi Santoso,0012345678,+62 812-3456-7890', expected 'jenis,id'; npsn '20100001'"
     assert alerts.redacted(said) == "line 1: header is '…', expected '…'; npsn '20100001'"
     assert alerts.redacted("nomor 081234567890 / NIK 3201234567890001") == "nomor … / NIK …"
+
+
+def test_a_header_is_echoed_only_when_it_is_made_of_column_names():
+    columns = ("jenis", "id", "nomor_hp")
+    assert header_mismatch(["jenis", "id", "nomor_telepon"], columns) == (
+        "line 1: header is 'jenis,id,nomor_telepon', expected 'jenis,id,nomor_hp'"
+    )
+    row = header_mismatch(["Budi Santoso", "0012345678", "081234567890"], columns)
+    assert "Budi" not in row and "0012345678" not in row and "08123" not in row
+    assert row.startswith("line 1: header is '…' (3 fields, not all of them column names")
+    assert (
+        header_mismatch(None, columns)
+        == header_mismatch([], columns)
+        == "line 1: no header, expected 'jenis,id,nomor_hp'"
+    )
+
+
+def test_a_partner_value_is_quoted_only_when_it_cannot_be_personal():
+    for kept in ("SPTJM-2020-09-20100001-1", "20100001", "aktif", "c0ffee00-1234-4abc-8def-123456789012", None):
+        assert shown(kept) == repr(kept)
+    for personal in ("6281234567890", "0812-3456-7890", "+62 812 3456 7890", "3201234567890001", "Budi Santoso"):
+        assert shown(personal) == "'…'"
 
 
 @pytest.mark.heavy

@@ -17,11 +17,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .infra import db
+from .infra.errors import redacted
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,6 @@ SILENT_HOURS = 24
 DEADLINE_HOURS = 48
 README = "README.md, 'The stage DAG kuota_tahap' and its runbooks"
 
-# 9 digits and more, alone or written with separators (+62 812-3456-7890): a NISN, a NIK, a
-# phone number. An NPSN (8 digits), a line number, a count stay.
-_DIGITS = re.compile(r"(?<![0-9A-Za-z])\+?\d(?:[ .-]?\d){8,}(?![0-9A-Za-z])")
-# A quoted value is kept only when it looks like an id, a code or a file name.
-_QUOTED = re.compile(r"'([^'\n]*)'")
-_SAFE = re.compile(r"[A-Za-z0-9._/:-]{0,80}")
-
 
 @dataclass(frozen=True)
 class Peringatan:
@@ -46,17 +39,6 @@ class Peringatan:
     periode: str | None
     subject: str
     body: str
-
-
-def redacted(text: str) -> str:
-    """The text with what could be personal data masked: long digit runs, and quoted values
-    that are not an id, a code or a file name (the full error stays in the karantina file)."""
-
-    def quoted(match: re.Match) -> str:
-        value = match[1]
-        return match[0] if _SAFE.fullmatch(value) and not _DIGITS.search(value) else "'…'"
-
-    return _DIGITS.sub("…", _QUOTED.sub(quoted, text))
 
 
 def _karantina(row) -> Peringatan:

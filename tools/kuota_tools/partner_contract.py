@@ -147,7 +147,8 @@ def read_rows(data_name: str, data: bytes, columns: tuple[str, ...]) -> list[lis
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as err:
         raise Refused(f"{data_name} is not the contract's CSV ({err})") from None
     if not table or tuple(table[0]) != columns:
-        raise Refused(f"{data_name}: header is {table[0] if table else []}, the contract has {list(columns)}")
+        # Not echoed: a line 1 that is not the header may be a record.
+        raise Refused(f"{data_name}: line 1 is not the contract's header {list(columns)}")
     wrong = next((n for n, row in enumerate(table[1:], 2) if len(row) != len(columns)), None)
     if wrong is not None:
         raise Refused(f"{data_name} line {wrong}: {len(table[wrong - 1])} fields, the contract has {len(columns)}")

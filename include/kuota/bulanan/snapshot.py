@@ -30,7 +30,7 @@ from psycopg2.extensions import AsIs
 
 from .. import periode as lifecycle
 from ..infra import db, migrations
-from ..infra.errors import ContractError
+from ..infra.errors import ContractError, header_mismatch
 from ..infra.progress import Progress
 from ..infra.storage import Storage, join
 from ..partners.contract import CUTOFF_COLUMNS, CUTOFF_TABLES
@@ -305,7 +305,7 @@ def _copy_careful(cur, storage: Storage, uri: str, table: str, entry: dict) -> t
         except (UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile, csv.Error) as err:
             raise _unreadable(err, storage, uri, entry, reader.line_num) from None
         if header is None or tuple(header) != columns:
-            raise ContractError(f"{uri}: line 1: header {header} does not match the contract {list(columns)}")
+            raise ContractError(f"{uri}: {header_mismatch(header, columns)}")
         stream = StagingStream(reader, columns, entry["file"], uri, total=entry["rows"])
         try:
             cur.copy_expert(

@@ -9,7 +9,7 @@ import csv
 import gzip
 import tempfile
 
-from ..infra.errors import Rejected
+from ..infra.errors import Rejected, header_mismatch, shown
 from ..infra.storage import Storage
 
 
@@ -52,7 +52,7 @@ def _staged(tmp, gzipped: bool, columns: tuple[str, ...], out) -> int:
     try:
         header = next(reader, None)
         if header != list(columns):
-            raise Rejected(f"line 1: header is {','.join(header) if header else ''!r}, expected {','.join(columns)!r}")
+            raise Rejected(header_mismatch(header, columns))
         rows, start = 0, lines.number + 1
         for row in reader:
             if len(row) != len(columns):
@@ -91,12 +91,15 @@ def load_csv(cur, tmp, table: str, columns: tuple[str, ...], gzipped: bool, extr
 
 def offending(found: list[tuple], names: tuple[str, ...]) -> str:
     """'N rows break the contract, first: line L (name 'value', ...): rule; ...' from a
-    check's rows (baris, the named values..., rule, count)."""
-    shown = "; ".join(
-        f"line {row[0]} (" + ", ".join(f"{n} {v!r}" for n, v in zip(names, row[1:-2], strict=False)) + f"): {row[-2]}"
+    check's rows (baris, the named values..., rule, count). A value that could be personal is
+    quoted as '…' (kuota.infra.errors.shown): the message reaches logs and task errors."""
+    first = "; ".join(
+        f"line {row[0]} ("
+        + ", ".join(f"{n} {shown(v)}" for n, v in zip(names, row[1:-2], strict=False))
+        + f"): {row[-2]}"
         for row in found
     )
-    return f"{found[0][-1]} rows break the contract, first: {shown}"
+    return f"{found[0][-1]} rows break the contract, first: {first}"
 
 
 def move_to_quarantine(
