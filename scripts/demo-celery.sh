@@ -130,7 +130,8 @@ warehouse=$(fresh_db kuota_demo_one_process)
 one_process=$warehouse
 export AIRFLOW_HOME=$KUOTA_STACK_DIR/airflow-one-process
 metadata=$(fresh_db airflow_demo_one_process)
-AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg2://${metadata#postgresql://} "$bin/airflow" db migrate >"$work/one_process-db-migrate.log" 2>&1
+(umask 077 && AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg2://${metadata#postgresql://} "$bin/airflow" db migrate >"$work/one_process-db-migrate.log" 2>&1)  # airflow.cfg: its secrets
+if [ -f "$AIRFLOW_HOME/airflow.cfg" ]; then chmod 600 "$AIRFLOW_HOME/airflow.cfg"; fi
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg2://${metadata#postgresql://}
 started=$SECONDS
 period one_process dags_test

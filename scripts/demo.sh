@@ -18,8 +18,10 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__DAGS_FOLDER=$repo/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER=$repo/plugins
 
 echo "== 1. Airflow metadata database"
-"$bin/airflow" db migrate >"$KUOTA_STACK_DIR/airflow-db-migrate.log" 2>&1 \
+# umask 077: the airflow.cfg it writes holds the secrets it generates (Fernet key, JWT secret).
+(umask 077 && "$bin/airflow" db migrate >"$KUOTA_STACK_DIR/airflow-db-migrate.log" 2>&1) \
   || { tail -20 "$KUOTA_STACK_DIR/airflow-db-migrate.log"; exit 1; }
+if [ -f "$AIRFLOW_HOME/airflow.cfg" ]; then chmod 600 "$AIRFLOW_HOME/airflow.cfg"; fi  # and one left readable before
 
 echo "== 2. Synthetic Dapodik cutoff: $students students -> $cutoff_uri"
 "$bin/python" -m kuota_tools generate --out "$cutoff_uri" --students "$students" --seed "$seed" --cutoff-date 2020-09-11 \

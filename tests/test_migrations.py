@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -219,11 +220,12 @@ def test_migration_files_are_numbered_in_order_without_a_gap(tmp_path, files, ru
 
 
 def test_the_cli_migrates_and_lists_the_migrations_applied(empty_db):
-    cli = [sys.executable, "-m", "kuota.cli", "migrate", "--dsn", empty_db]
-    done = subprocess.run(cli, capture_output=True, text=True)
+    cli = [sys.executable, "-m", "kuota.cli", "migrate"]
+    env = {**os.environ, "KUOTA_WAREHOUSE_DSN": empty_db}
+    done = subprocess.run(cli, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"applied": VERSIONS}
-    status = subprocess.run([*cli, "--status"], capture_output=True, text=True)
+    status = subprocess.run([*cli, "--status"], capture_output=True, text=True, env=env)
     assert status.returncode == 0, status.stderr
     listed = json.loads(status.stdout)
     assert [m["migration"] for m in listed] == [m.path.name for m in migrations.available()]

@@ -33,9 +33,10 @@ from .tahap import validasi
 
 
 def _dsn(args) -> str:
-    dsn = args.dsn or os.environ.get("KUOTA_WAREHOUSE_DSN")
+    # From the environment only: a DSN carries the password, and an argument shows in ps.
+    dsn = os.environ.get("KUOTA_WAREHOUSE_DSN")
     if not dsn:
-        sys.exit("no warehouse: pass --dsn or set KUOTA_WAREHOUSE_DSN (scripts/stack.sh env)")
+        sys.exit('no warehouse: set KUOTA_WAREHOUSE_DSN (eval "$(scripts/stack.sh env)" on the local stack)')
     return dsn
 
 
@@ -70,13 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     snap.add_argument("--hari-tahap", help="the stage calendar, days of the month (default: 15,28)")
     snap.add_argument("--output-uri", help=OUTPUT_HELP)
-    snap.add_argument("--dsn")
 
     scr = sub.add_parser("screen", help="screen a loaded period and send residu to schools (as kuota_bulanan)")
     scr.add_argument("--periode", required=True)
     scr.add_argument("--exchange-uri", required=True, help="root of the portal files, s3://bucket/prefix")
     scr.add_argument("--output-uri", help=OUTPUT_HELP)
-    scr.add_argument("--dsn")
 
     val = sub.add_parser(
         "validate", help="validation exchange with providers (as a stage's validation): send, wait, ingest"
@@ -86,38 +85,31 @@ def main(argv: list[str] | None = None) -> int:
     val.add_argument("--batch-rows", type=int, default=exchange.DEFAULT_BATCH_ROWS)
     val.add_argument("--deadline", help="ISO 8601 with offset; default: the period's deadline")
     val.add_argument("--poll-seconds", type=float, default=5.0)
-    val.add_argument("--dsn")
 
     redo = sub.add_parser("redo-batch", help="re-send one provider batch (same bytes) and ingest its answer")
     redo.add_argument("--batch-id", required=True)
     redo.add_argument("--exchange-uri", required=True)
     redo.add_argument("--wait-seconds", type=float, default=600, help="how long to wait for the answer")
     redo.add_argument("--poll-seconds", type=float, default=5.0)
-    redo.add_argument("--dsn")
 
     mig = sub.add_parser("migrate", help="apply the warehouse's migrations not yet applied (as prepare_warehouse)")
     mig.add_argument("--status", action="store_true", help="only list the migrations and when each was applied")
-    mig.add_argument("--dsn")
 
     sm = sub.add_parser("summary", help="the period's run summary, as at the end of each run's log")
     sm.add_argument("--periode", required=True)
-    sm.add_argument("--dsn")
 
     st = sub.add_parser("periode-status", help="a period's deadline, calendar, state and history")
     st.add_argument("--periode", required=True)
-    st.add_argument("--dsn")
 
     dl = sub.add_parser("periode-batas", help="move an open period's deadline for answers (audited)")
     dl.add_argument("--periode", required=True)
     dl.add_argument("--batas-jawaban", required=True, help="ISO 8601 with offset, e.g. 2020-10-07T23:59:00+07:00")
     dl.add_argument("--alasan", required=True, help="why (goes into the period's history)")
-    dl.add_argument("--dsn")
 
     ro = sub.add_parser("periode-buka-kembali", help="reopen a closed period (audited)")
     ro.add_argument("--periode", required=True)
     ro.add_argument("--alasan", required=True, help="why (goes into the period's history)")
     ro.add_argument("--batas-jawaban", help="a new deadline for answers (default: unchanged)")
-    ro.add_argument("--dsn")
 
     args = parser.parse_args(argv)
     configure_logging()

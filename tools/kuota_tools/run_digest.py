@@ -26,7 +26,7 @@ What only says *when* or *by which run* is left out, and nothing else:
   are compared as the rows loaded and the files quarantined.
 Every other column and every other byte is compared.
 
-    python -m kuota_tools.run_digest --a DSN EXCHANGE_URI OUTPUT_URI --b DSN EXCHANGE_URI OUTPUT_URI
+    A=<dsn> B=<dsn> python -m kuota_tools.run_digest --a A EXCHANGE_URI OUTPUT_URI --b B EXCHANGE_URI OUTPUT_URI
 """
 
 from __future__ import annotations
