@@ -230,5 +230,5 @@ def test_the_cli_migrates_and_lists_the_migrations_applied(empty_db):
     listed = json.loads(status.stdout)
     assert [m["migration"] for m in listed] == [m.path.name for m in migrations.available()]
     assert all(m["applied_at"] for m in listed)
-    again = subprocess.run(cli, capture_output=True, text=True)
+    again = subprocess.run(cli, capture_output=True, text=True, env=env)
     assert json.loads(again.stdout) == {"applied": []}
