@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import time
 
+from psycopg2.extensions import AsIs
+
 from ..infra import db
 from ..infra.progress import alive
 
@@ -21,9 +23,11 @@ def normalize_cutoff(dsn: str, cutoff_id: int) -> dict:
     started = time.monotonic()
     with db.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('screen_nomor'), %s)", (int(cutoff_id),))
+        cur.execute("SELECT kuota.nomor_bagian(%s)", (int(cutoff_id),))  # the cutoff's partition
+        ((bagian,),) = cur.fetchall()
         with alive(log, f"cutoff {cutoff_id}: normalizing the typed numbers"):
             ((rows, kosong, valid),) = db.run(
-                conn, "bulanan/screening/02_normalize_nomor", {"cutoff_id": int(cutoff_id)}
+                conn, "bulanan/screening/02_normalize_nomor", {"cutoff_id": int(cutoff_id), "bagian": AsIs(bagian)}
             )
     seconds = time.monotonic() - started
     log.info(
